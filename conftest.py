@@ -1,0 +1,100 @@
+"""Personas shared by every app's tests: one fixture per kind of person DOMAIN.md names."""
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from coopfunds.accounts.models import Location, Organisation, Role, User
+from coopfunds.programs.models import Program
+from coopfunds.testing.factories import (
+    LocationFactory,
+    OrganisationFactory,
+    ProgramFactory,
+    RoleFactory,
+    UserFactory,
+    VendorFactory,
+)
+
+
+@dataclass
+class World:
+    vendor: Organisation
+    program: Program
+    partner: Organisation
+    location: Location
+    second_location: Location
+    other_partner: Organisation
+    other_location: Location
+    partner_admin: User
+    partner_user: User
+    other_admin: User
+    program_manager: User
+    reviewer: User
+    finance: User
+    auditor: User
+
+    def persona(self, name: str) -> User | None:
+        return None if name == "anonymous" else getattr(self, name)
+
+
+PERSONAS = [
+    "partner_admin",
+    "partner_user",
+    "other_admin",
+    "program_manager",
+    "reviewer",
+    "finance",
+    "auditor",
+    "anonymous",
+]
+
+
+@pytest.fixture
+def world(db) -> World:  # type: ignore[no-untyped-def]
+    vendor = VendorFactory(name="Contoso")
+    program = ProgramFactory(vendor=vendor, code="coop", name="Cloud Co-op", coop_threshold="10000.00")
+    partner = OrganisationFactory(name="Fabrikam")
+    location = LocationFactory(organisation=partner, partner_id="FAB-001", name="Fabrikam Berlin", country="DE")
+    second = LocationFactory(organisation=partner, partner_id="FAB-002", name="Fabrikam Paris", country="FR")
+    other = OrganisationFactory(name="Northwind")
+    other_location = LocationFactory(organisation=other, partner_id="NW-001", name="Northwind Oslo", country="NO")
+
+    def person(email: str, org: Organisation, *grants: tuple[Role, Location | None]) -> User:
+        user = UserFactory(email=email, full_name=email.split("@")[0].replace(".", " ").title(), organisation=org)
+        for role, loc in grants:
+            RoleFactory(user=user, role=role, location=loc)
+        return user
+
+    return World(
+        vendor=vendor,
+        program=program,
+        partner=partner,
+        location=location,
+        second_location=second,
+        other_partner=other,
+        other_location=other_location,
+        partner_admin=person(
+            "ada.admin@fabrikam.example", partner, (Role.INCENTIVES_ADMIN, location), (Role.INCENTIVES_ADMIN, second)
+        ),
+        partner_user=person("uma.user@fabrikam.example", partner, (Role.INCENTIVES_USER, location)),
+        other_admin=person("olga.admin@northwind.example", other, (Role.INCENTIVES_ADMIN, other_location)),
+        program_manager=person("pat.manager@contoso.example", vendor, (Role.PROGRAM_MANAGER, None)),
+        reviewer=person("rita.reviewer@contoso.example", vendor, (Role.REVIEWER, None)),
+        finance=person("fin.finance@contoso.example", vendor, (Role.FINANCE, None)),
+        auditor=person("aud.auditor@contoso.example", vendor, (Role.AUDITOR, None)),
+    )
+
+
+@pytest.fixture
+def as_persona(world: World):  # type: ignore[no-untyped-def]
+    """as_persona("reviewer") -> a Client signed in as that persona (anonymous: not signed in)."""
+
+    def make(name: str) -> Client:
+        client = Client()
+        user = world.persona(name)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make

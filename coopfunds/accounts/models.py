@@ -1,0 +1,187 @@
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+from coopfunds.core.models import TimeStamped, status_constraint
+
+
+class OrganisationKind(models.TextChoices):
+    VENDOR = "vendor", "Vendor"
+    PARTNER = "partner", "Partner"
+
+
+class Organisation(TimeStamped):
+    Kind = OrganisationKind
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Names need not be unique: two partners may share a trading name; the partner ID is the key.
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [status_constraint("kind", OrganisationKind, "organisation_kind_valid")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_vendor(self) -> bool:
+        return self.kind == self.Kind.VENDOR
+
+
+class Location(TimeStamped):
+    """A partner organisation's place of business: enrollments, funds, claims and roles hang off it."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="locations")
+    partner_id = models.CharField("partner ID", max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    country = CountryField()
+
+    class Meta:
+        ordering = ["organisation__name", "name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.partner_id})"
+
+
+class Role(models.TextChoices):
+    INCENTIVES_ADMIN = "incentives_admin", "Incentives admin"
+    INCENTIVES_USER = "incentives_user", "Incentives user"
+    PROGRAM_MANAGER = "program_manager", "Program manager"
+    REVIEWER = "reviewer", "Reviewer"
+    FINANCE = "finance", "Finance"
+    AUDITOR = "auditor", "Auditor"
+
+
+PARTNER_ROLES = frozenset({Role.INCENTIVES_ADMIN, Role.INCENTIVES_USER})
+VENDOR_ROLES = frozenset({Role.PROGRAM_MANAGER, Role.REVIEWER, Role.FINANCE, Role.AUDITOR})
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields: object) -> "User":
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)  # None gives an unusable password (an invited user sets their own)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: object) -> "User":
+        if "organisation" not in fields and "organisation_id" not in fields:
+            fields["organisation"], _ = Organisation.objects.get_or_create(
+                kind=Organisation.Kind.VENDOR, defaults={"name": "Vendor"}
+            )
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with email and password. Belongs to exactly one organisation."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200, blank=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="users")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May use the Django admin site.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_vendor_staff(self) -> bool:
+        return self.organisation.kind == Organisation.Kind.VENDOR
+
+    @cached_property
+    def grants(self) -> tuple["RoleAssignment", ...]:
+        """This user's role assignments, loaded once per request; permission predicates read these."""
+        return tuple(self.role_assignments.all())
+
+
+class RoleAssignment(TimeStamped):
+    """A role held by a user. Partner roles name a location; `program` empty means every program."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(max_length=32, choices=Role.choices)
+    location = models.ForeignKey(Location, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    program = models.ForeignKey("programs.Program", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    granted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            status_constraint("role", Role, "roleassignment_role_valid"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role__in=[r.value for r in PARTNER_ROLES], location__isnull=False)
+                    | models.Q(role__in=[r.value for r in VENDOR_ROLES], location__isnull=True)
+                ),
+                name="roleassignment_location_matches_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "location", "program"],
+                condition=models.Q(location__isnull=False, program__isnull=False),
+                name="roleassignment_unique_loc_prog",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "location"],
+                condition=models.Q(location__isnull=False, program__isnull=True),
+                name="roleassignment_unique_loc",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "program"],
+                condition=models.Q(location__isnull=True, program__isnull=False),
+                name="roleassignment_unique_prog",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(location__isnull=True, program__isnull=True),
+                name="roleassignment_unique_global",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = [str(x) for x in (self.location, self.program) if x is not None]
+        return f"{self.get_role_display()} ({', '.join(where) or 'all'})"
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the token is shown once, at creation."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="The first characters, to recognise a token.")
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,98 @@
+"""Reads, scoped to what a user may see. Outsiders get NotFound (404), never a hint that a row exists."""
+
+import hashlib
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from coopfunds.accounts import permissions
+from coopfunds.accounts.models import PARTNER_ROLES, ApiToken, Location, Organisation, RoleAssignment, User
+from coopfunds.core.errors import NotFound
+
+
+def locations_visible_to(user: User) -> QuerySet[Location]:
+    qs = Location.objects.select_related("organisation")
+    if permissions.is_vendor_staff(user):
+        return qs
+    ids = {g.location_id for g in user.grants if g.role in PARTNER_ROLES and g.location_id}
+    return qs.filter(pk__in=ids, organisation_id=user.organisation_id) if user.is_authenticated else qs.none()
+
+
+def location_for(user: User, pk: int) -> Location:
+    try:
+        return locations_visible_to(user).get(pk=pk)
+    except (Location.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such location.") from None
+
+
+def organisations_visible_to(user: User) -> QuerySet[Organisation]:
+    if permissions.is_vendor_staff(user):
+        return Organisation.objects.all()
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(pk=user.organisation_id)
+
+
+def organisation_for(user: User, pk: int) -> Organisation:
+    try:
+        return organisations_visible_to(user).get(pk=pk)
+    except (Organisation.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such organisation.") from None
+
+
+def users_visible_to(user: User) -> QuerySet[User]:
+    """Vendor program managers see everyone; anyone else sees the people of their own organisation."""
+    qs = User.objects.select_related("organisation")
+    if not user.is_authenticated:
+        return qs.none()
+    if permissions.holds(user, permissions.Role.PROGRAM_MANAGER):
+        return qs
+    if permissions.is_vendor_staff(user) or permissions.is_partner_user(user):
+        return qs.filter(organisation_id=user.organisation_id)
+    return qs.filter(pk=user.pk)
+
+
+def user_for(viewer: User, pk: int) -> User:
+    try:
+        return users_visible_to(viewer).get(pk=pk)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such user.") from None
+
+
+def role_assignments_of(user: User) -> QuerySet[RoleAssignment]:
+    return RoleAssignment.objects.filter(user=user).select_related("location", "program")
+
+
+def role_assignment_for(viewer: User, pk: int) -> RoleAssignment:
+    try:
+        return RoleAssignment.objects.select_related("user", "location", "program").get(
+            pk=pk, user__in=users_visible_to(viewer)
+        )
+    except (RoleAssignment.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such role assignment.") from None
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_for_api_token(token: str) -> User | None:
+    """The active owner of an active token, or None. Marks the token used (at most once a minute)."""
+    try:
+        found = ApiToken.objects.select_related("user", "user__organisation").get(
+            digest=token_digest(token), revoked_at__isnull=True, user__is_active=True
+        )
+    except ApiToken.DoesNotExist:
+        return None
+    now = timezone.now()
+    if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+    return found.user
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user)
+
+
+def partner_locations_filter(query: str) -> Q:
+    return Q(name__icontains=query) | Q(partner_id__icontains=query) | Q(organisation__name__icontains=query)

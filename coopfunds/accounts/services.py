@@ -1,0 +1,253 @@
+"""Writes for organisations, locations, people, roles and API tokens. One function per use case."""
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_countries import countries
+
+from coopfunds.accounts import permissions
+from coopfunds.accounts.models import ApiToken, Location, Organisation, Role, RoleAssignment, User
+from coopfunds.accounts.selectors import token_digest
+from coopfunds.audit.services import audit_record
+from coopfunds.core.errors import Conflict
+from coopfunds.core.notify import email_after_commit
+
+
+def _partner_org_id(obj: Organisation) -> int | None:
+    return obj.pk if obj.kind == Organisation.Kind.PARTNER else None
+
+
+@transaction.atomic(durable=True)
+def organisation_create(*, name: str, actor: User) -> Organisation:
+    """A program manager registers a partner organisation."""
+    if not permissions.can_manage_partners(actor):
+        raise PermissionDenied("Only a program manager can register partner organisations.")
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the organisation a name."})
+    org = Organisation.objects.create(kind=Organisation.Kind.PARTNER, name=name)
+    audit_record(
+        actor=actor, verb="organisation.create", target=org, changes={"name": (None, name)}, organisation_id=org.pk
+    )
+    return org
+
+
+def _clean_location(partner_id: str, name: str, country: str) -> tuple[str, str, str]:
+    partner_id, name, country = partner_id.strip(), name.strip(), country.strip().upper()
+    errors: dict[str, str] = {}
+    if not partner_id:
+        errors["partner_id"] = "Enter the location's partner ID."
+    elif not partner_id.replace("-", "").isalnum():
+        errors["partner_id"] = "A partner ID has only letters, digits and hyphens."
+    if not name:
+        errors["name"] = "Give the location a name."
+    if country not in countries:
+        errors["country"] = f"“{country}” is not a country code (ISO 3166, for example DE, US, IN)."
+    if errors:
+        raise ValidationError(errors)
+    return partner_id, name, country
+
+
+@transaction.atomic(durable=True)
+def location_create(*, organisation: Organisation, partner_id: str, name: str, country: str, actor: User) -> Location:
+    if not permissions.can_manage_partners(actor):
+        raise PermissionDenied("Only a program manager can add locations.")
+    if organisation.kind != Organisation.Kind.PARTNER:
+        raise ValidationError({"organisation": "Locations belong to partner organisations."})
+    partner_id, name, country = _clean_location(partner_id, name, country)
+    if Location.objects.filter(partner_id__iexact=partner_id).exists():
+        raise ValidationError({"partner_id": f"Partner ID {partner_id} is already used by another location."})
+    try:
+        with transaction.atomic():
+            location = Location.objects.create(
+                organisation=organisation, partner_id=partner_id, name=name, country=country
+            )
+    except IntegrityError:  # a concurrent create won the race; the unique constraint is the backstop
+        raise ValidationError({"partner_id": f"Partner ID {partner_id} is already used by another location."}) from None
+    audit_record(
+        actor=actor,
+        verb="location.create",
+        target=location,
+        changes={"partner_id": (None, partner_id), "name": (None, name), "country": (None, country)},
+        organisation_id=organisation.pk,
+    )
+    return location
+
+
+def _send_invitation(user: User, invited_by: User) -> None:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = settings.SITE_URL.rstrip("/") + reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    email_after_commit(
+        to=[user.email],
+        subject="You are invited to Coopfunds",
+        body=(
+            f"{invited_by.get_full_name()} invited you to Coopfunds for {user.organisation.name}.\n\n"
+            f"Choose your password here (the link works once and expires in a few days):\n{link}\n"
+        ),
+    )
+
+
+def _clean_email(email: str) -> str:
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError({"email": f"“{email}” is not a valid email address."}) from None
+    return email
+
+
+@transaction.atomic(durable=True)
+def user_invite(
+    *,
+    email: str,
+    full_name: str,
+    organisation: Organisation,
+    role: Role,
+    location: Location | None,
+    program: Any = None,
+    actor: User,
+) -> User:
+    """Create an account with one first role and email a link to choose a password."""
+    email = _clean_email(email)
+    if not permissions.can_manage_users_of(actor, organisation):
+        raise PermissionDenied("You cannot manage the users of this organisation.")
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": f"{email} already has an account."})
+    user = User(email=email, full_name=full_name.strip(), organisation=organisation)
+    if not permissions.can_grant(actor, target=user, role=role, location=location, program=program):
+        raise ValidationError(
+            {"role": "You can only give roles you hold yourself, within your own locations and programs."}
+        )
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ValidationError({"email": f"{email} already has an account."}) from None
+    audit_record(
+        actor=actor,
+        verb="user.invite",
+        target=user,
+        changes={"email": (None, email)},
+        organisation_id=_partner_org_id(organisation),
+    )
+    _grant(actor=actor, user=user, role=role, location=location, program=program)
+    _send_invitation(user, actor)
+    return user
+
+
+def _grant(*, actor: User, user: User, role: Role, location: Location | None, program: Any) -> RoleAssignment:
+    program_id = None if program is None else getattr(program, "pk", program)
+    try:
+        with transaction.atomic():
+            assignment = RoleAssignment.objects.create(
+                user=user, role=role, location=location, program_id=program_id, granted_by=actor
+            )
+    except IntegrityError:
+        raise ValidationError({"role": f"{user.email} already holds this role here."}) from None
+    audit_record(
+        actor=actor,
+        verb="role.grant",
+        target=user,
+        changes={"role": (None, str(assignment))},
+        organisation_id=_partner_org_id(user.organisation),
+    )
+    return assignment
+
+
+@transaction.atomic(durable=True)
+def role_grant(
+    *, user: User, role: Role, location: Location | None, program: Any = None, actor: User
+) -> RoleAssignment:
+    if not permissions.can_manage_users_of(actor, user.organisation):
+        raise PermissionDenied("You cannot manage the users of this organisation.")
+    if not permissions.can_grant(actor, target=user, role=role, location=location, program=program):
+        raise ValidationError(
+            {"role": "You can only give roles you hold yourself, within your own locations and programs."}
+        )
+    return _grant(actor=actor, user=user, role=role, location=location, program=program)
+
+
+@transaction.atomic(durable=True)
+def role_revoke(*, assignment: RoleAssignment, actor: User) -> User:
+    assignment = (
+        RoleAssignment.objects.select_for_update()
+        .select_related("user__organisation", "location", "program")
+        .get(pk=assignment.pk)
+    )
+    if not permissions.can_revoke(actor, assignment):
+        raise PermissionDenied("You cannot remove this role.")
+    user, label = assignment.user, str(assignment)
+    assignment.delete()
+    audit_record(
+        actor=actor,
+        verb="role.revoke",
+        target=user,
+        changes={"role": (label, None)},
+        organisation_id=_partner_org_id(user.organisation),
+    )
+    return user
+
+
+@transaction.atomic(durable=True)
+def user_set_active(*, user: User, active: bool, actor: User) -> User:
+    if actor.pk == user.pk:
+        raise ValidationError({"is_active": "You cannot deactivate yourself."})
+    if not permissions.can_manage_users_of(actor, user.organisation):
+        raise PermissionDenied("You cannot manage the users of this organisation.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active != active:
+        audit_record(
+            actor=actor,
+            verb="user.activate" if active else "user.deactivate",
+            target=user,
+            changes={"is_active": (user.is_active, active)},
+            organisation_id=_partner_org_id(user.organisation),
+        )
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+    return user
+
+
+TOKEN_PREFIX = "cf_"  # noqa: S105 (a prefix, not a secret)
+
+
+@transaction.atomic(durable=True)
+def api_token_create(*, name: str, actor: User) -> tuple[ApiToken, str]:
+    """Returns the token row and the token itself, which is never stored and never shown again."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Name the token after what will use it, e.g. “ERP import”."})
+    if len(name) > 100:
+        raise ValidationError({"name": "Keep the name under 100 characters."})
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=actor, name=name, prefix=plain[:10], digest=token_digest(plain))
+    audit_record(
+        actor=actor, verb="api_token.create", target=token, organisation_id=_partner_org_id(actor.organisation)
+    )
+    return token, plain
+
+
+@transaction.atomic(durable=True)
+def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.user_id != actor.pk:
+        raise PermissionDenied("You can only revoke your own tokens.")
+    if token.revoked_at is not None:
+        raise Conflict("This token is already revoked.", code="already_revoked")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=actor, verb="api_token.revoke", target=token, organisation_id=_partner_org_id(actor.organisation)
+    )
+    return token

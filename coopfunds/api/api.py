@@ -1,0 +1,113 @@
+"""The HTTP API: /api/v1/. Typed endpoints per domain, one error shape for every 4xx:
+`{"code": "...", "message": "...", "fields": {"field": ["reason", ...]}}`."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as SchemaValidationError
+from ninja.security import HttpBearer
+from ninja.security.session import SessionAuth
+
+from coopfunds.accounts.models import User
+from coopfunds.accounts.selectors import user_for_api_token
+from coopfunds.core.errors import DomainError, NotFound
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer cf_...`: a personal API token, acting with its owner's roles."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
+        user = user_for_api_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class ActiveSessionAuth(SessionAuth):
+    """The browser's session (CSRF-checked for writes), so the web pages' htmx calls can use the API."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = request.user
+        return user if user.is_authenticated and user.is_active else None
+
+
+api = NinjaAPI(
+    title="Coopfunds API",
+    version="1",
+    description=(
+        "Every request is authenticated with a personal API token (`Authorization: Bearer <token>`, create one "
+        "under *API tokens* in the app) and acts with its owner's roles. Lists are keyset-paginated: follow "
+        "`next`. Errors share one shape: `{code, message, fields}`."
+    ),
+    auth=[TokenAuth(), ActiveSessionAuth()],
+    urls_namespace="api",
+)
+
+
+def error(
+    request: HttpRequest, status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": message, "fields": fields or {}}, status=status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    if hasattr(exc, "error_dict"):
+        fields = {name: [m for e in errs for m in e.messages] for name, errs in exc.error_dict.items()}
+        general = fields.pop("__all__", [])
+        message = "; ".join(general) or "Some fields are not valid: " + ", ".join(sorted(fields)) + "."
+        return error(request, 400, "invalid", message, fields)
+    return error(request, 400, "invalid", " ".join(exc.messages))
+
+
+@api.exception_handler(SchemaValidationError)
+def on_schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpResponse:
+    fields: dict[str, list[str]] = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form", "payload")]
+        fields.setdefault(".".join(loc) or "__all__", []).append(err.get("msg", "Invalid value."))
+    return error(request, 400, "invalid", "The request is not valid: " + ", ".join(sorted(fields)) + ".", fields)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return error(request, 403, "forbidden", str(exc) or "You are not allowed to do this.")
+
+
+@api.exception_handler(NotFound)
+def on_not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
+    return error(request, 404, exc.code, exc.message)
+
+
+@api.exception_handler(Http404)
+def on_http404(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error(request, 404, "not_found", "Not found.")
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return error(request, 409, exc.code, exc.message)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error(request, 401, "unauthenticated", "Send a valid API token: Authorization: Bearer <token>.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error(request, exc.status_code, "error", str(exc))
+
+
+def register_routers() -> None:
+    from coopfunds.api import accounts, enrollments, programs
+
+    api.add_router("", accounts.router)
+    api.add_router("", programs.router)
+    api.add_router("", enrollments.router)
+
+
+register_routers()

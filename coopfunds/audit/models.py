@@ -1,0 +1,25 @@
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when, and why. Written in the same transaction as the change."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    actor_label = models.CharField(max_length=254, help_text="Email of the actor, or 'system'.")
+    verb = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64, help_text="app_label.model of the target.")
+    target_id = models.CharField(max_length=64)
+    target_repr = models.CharField(max_length=200)
+    # The partner organisation the target belongs to (null for vendor-side objects), for scoping reads.
+    organisation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    changes = models.JSONField(default=dict, blank=True, help_text="{field: [old, new]}")
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["target_type", "target_id", "-id"], name="audit_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.verb} {self.target_repr}"

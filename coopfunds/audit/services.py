@@ -1,0 +1,43 @@
+from typing import Any
+
+from django.db import models
+
+from coopfunds.audit.models import AuditEvent
+from coopfunds.core.db import assert_in_transaction
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    return str(value)
+
+
+def audit_record(
+    *,
+    actor: Any,
+    verb: str,
+    target: models.Model,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    reason: str = "",
+    organisation_id: int | None = None,
+) -> AuditEvent:
+    """Record one action. Call it inside the service's transaction; never put secrets in `changes`."""
+    assert_in_transaction()
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=actor.email if actor is not None and actor.pk else "system",
+        verb=verb,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        target_repr=str(target)[:200],
+        organisation_id=organisation_id,
+        changes={field: [_plain(old), _plain(new)] for field, (old, new) in (changes or {}).items()},
+        reason=reason,
+    )
+
+
+def diff(instance: models.Model, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The fields of `values` that differ from `instance`, as {field: (old, new)}."""
+    return {name: (getattr(instance, name), new) for name, new in values.items() if getattr(instance, name) != new}

@@ -1,0 +1,136 @@
+from django.db import models
+from django.db.models import Q
+from django_countries.fields import CountryField
+
+from coopfunds.core.crypto import EncryptedTextField, mask
+from coopfunds.core.models import TimeStamped, status_constraint
+from coopfunds.core.money import CurrencyField
+
+
+class EnrollmentStatus(models.TextChoices):
+    INVITED = "invited", "Invited"
+    ACTION_REQUIRED = "action_required", "Action required"
+    REVIEWING = "reviewing", "Reviewing enrollment"
+    ENROLLED = "enrolled", "Enrolled"
+    INACTIVE = "inactive", "Inactive"
+    INELIGIBLE = "ineligible", "Ineligible"
+    NO_LONGER_SUPPORTED = "no_longer_supported", "No longer supported"
+
+
+class Enrollment(TimeStamped):
+    """A location's enrollment in a program."""
+
+    Status = EnrollmentStatus
+
+    location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="enrollments")
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="enrollments")
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.INVITED)
+    status_reason = models.TextField(blank=True, help_text="Why it is in this status, in words for the partner.")
+    invited_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    review_started_at = models.DateTimeField(null=True, blank=True)
+    enrolled_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # The first day of the month in which the location met every requirement: earnings count from here.
+    earnings_start = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["program", "location"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "program"], name="enrollment_unique_location_program"),
+            status_constraint("status", EnrollmentStatus, "enrollment_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="enrolled") | Q(earnings_start__isnull=False, enrolled_at__isnull=False),
+                name="enrollment_enrolled_has_dates",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.location} in {self.program}"
+
+
+class ProfileStatus(models.TextChoices):
+    PENDING = "pending", "Pending validation"
+    APPROVED = "approved", "Approved"
+    ACTION_REQUIRED = "action_required", "Action required"
+
+
+class PayoutMethod(models.TextChoices):
+    SEPA = "sepa", "SEPA credit transfer (IBAN)"
+    WIRE = "wire", "International wire (SWIFT)"
+    LOCAL = "local", "Local bank transfer (account number)"
+
+
+class PayoutProfile(TimeStamped):
+    """Where a location's money goes. Never deleted: a change is a new profile that replaces the current one."""
+
+    Method = PayoutMethod
+
+    location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="payout_profiles")
+    is_current = models.BooleanField(default=True)
+    status = models.CharField(max_length=32, choices=ProfileStatus.choices, default=ProfileStatus.PENDING)
+    status_reason = models.TextField(blank=True)
+    method = models.CharField(max_length=16, choices=Method.choices)
+    currency = CurrencyField()
+    beneficiary_name = models.CharField(max_length=140)
+    bank_name = models.CharField(max_length=140, blank=True)
+    bank_country = CountryField()
+    # Secrets, encrypted at rest. `account_hint` (last four characters) is what everyone else sees.
+    iban = EncryptedTextField(blank=True)
+    bic = EncryptedTextField(blank=True)
+    account_number = EncryptedTextField(blank=True)
+    routing_code = EncryptedTextField(blank=True)
+    account_hint = models.CharField(max_length=8)
+    submitted_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    validated_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    validated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            status_constraint("status", ProfileStatus, "payoutprofile_status_valid"),
+            status_constraint("method", PayoutMethod, "payoutprofile_method_valid"),
+            models.UniqueConstraint(
+                fields=["location"], condition=Q(is_current=True), name="payoutprofile_one_current_per_location"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.masked_account} ({self.currency})"
+
+    @property
+    def masked_account(self) -> str:
+        return mask(self.account_hint)
+
+
+class TaxProfile(TimeStamped):
+    """A location's tax registration. Never deleted: a change is a new profile that replaces the current one."""
+
+    location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="tax_profiles")
+    is_current = models.BooleanField(default=True)
+    status = models.CharField(max_length=32, choices=ProfileStatus.choices, default=ProfileStatus.PENDING)
+    status_reason = models.TextField(blank=True)
+    country = CountryField()
+    tax_id = models.CharField("tax ID", max_length=40)
+    legal_name = models.CharField(max_length=200)
+    expires_on = models.DateField()
+    document = models.FileField(upload_to="tax-documents/%Y/%m/", blank=True)
+    submitted_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    validated_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    validated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            status_constraint("status", ProfileStatus, "taxprofile_status_valid"),
+            models.UniqueConstraint(
+                fields=["location"], condition=Q(is_current=True), name="taxprofile_one_current_per_location"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country} {self.tax_id}"

@@ -1,0 +1,223 @@
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from coopfunds.core.models import TimeStamped, status_constraint
+from coopfunds.core.money import CurrencyField, MoneyField
+
+
+class Program(TimeStamped):
+    """A co-op program and every rule of it that DOMAIN.md calls configuration. Periods derive from these."""
+
+    vendor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="programs")
+    code = models.SlugField(max_length=32, unique=True, help_text="Short code used in imports and the API.")
+    name = models.CharField(max_length=200)
+    currency = CurrencyField(help_text="Currency in which earnings and funds are kept.")
+    is_active = models.BooleanField(default=True)
+
+    # Time: fiscal years split into periods of `period_months`; co-op earned in one period is used in the next.
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        default=7, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    period_months = models.PositiveSmallIntegerField(
+        default=6, help_text="Length of earning and usage periods, in months (must divide 12)."
+    )
+    claim_opens_month = models.PositiveSmallIntegerField(
+        default=2, help_text="Claims open in this month of the usage period (1 = its first month)."
+    )
+    claim_opens_day = models.PositiveSmallIntegerField(
+        default=16, validators=[MinValueValidator(1), MaxValueValidator(28)]
+    )
+    claim_closes_days_after_usage = models.PositiveSmallIntegerField(
+        default=45, help_text="Claims close this many days after the usage period ends."
+    )
+
+    # Money.
+    rebate_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("60"),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text="Share of earnings paid as rebate; the rest is co-op.",
+    )
+    coop_threshold = MoneyField(
+        default=Decimal("1500"), help_text="Co-op below this for an earning period is converted to rebate."
+    )
+
+    # Service levels (business days, on the holiday calendar below) and payment day.
+    review_sla_business_days = models.PositiveSmallIntegerField(default=2)
+    dispute_sla_business_days = models.PositiveSmallIntegerField(default=5)
+    payment_sla_business_days = models.PositiveSmallIntegerField(default=45)
+    payment_day = models.PositiveSmallIntegerField(default=15, validators=[MinValueValidator(1), MaxValueValidator(28)])
+    holiday_country = models.CharField(
+        max_length=2, blank=True, help_text="ISO country whose public holidays are business-day holidays."
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fiscal_year_start_month__gte=1, fiscal_year_start_month__lte=12),
+                name="program_fy_month_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_months__in=[1, 2, 3, 4, 6, 12]), name="program_period_months_divides_year"
+            ),
+            models.CheckConstraint(condition=Q(claim_opens_month__gte=1), name="program_claim_month_positive"),
+            models.CheckConstraint(
+                condition=Q(claim_opens_day__gte=1, claim_opens_day__lte=28), name="program_claim_day_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(rebate_percent__gte=0, rebate_percent__lte=100), name="program_rebate_percent_valid"
+            ),
+            models.CheckConstraint(condition=Q(coop_threshold__gte=0), name="program_threshold_non_negative"),
+            models.CheckConstraint(
+                condition=Q(payment_day__gte=1, payment_day__lte=28), name="program_payment_day_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def coop_percent(self) -> Decimal:
+        return Decimal(100) - self.rebate_percent
+
+
+class Holiday(models.Model):
+    """A non-business day of a program's calendar, on top of weekends and `holiday_country`'s holidays."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["program", "date"], name="holiday_unique_per_program")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class ActivityCategory(models.TextChoices):
+    DEMAND_GENERATION = "demand_generation", "Demand generation"
+    MARKET_DEVELOPMENT = "market_development", "Market development"
+    PARTNER_SKILLING = "partner_skilling", "Partner skilling"
+
+
+class DocumentKind(models.TextChoices):
+    INVOICE = "invoice", "Third-party invoice"
+    CERTIFICATION_REPORT = "certification_report", "Certification report"
+    SCREENSHOT = "screenshot", "Screenshot of the activity"
+    LANDING_PAGE = "landing_page", "Landing-page URL"
+    FINAL_PIECE = "final_piece", "Final piece"
+    PROOF_OF_DISTRIBUTION = "proof_of_distribution", "Proof of distribution"
+    INVITATION_AGENDA = "invitation_agenda", "Invitation and agenda"
+    EVENT_PHOTOS = "event_photos", "Event photos"
+    ATTENDEE_LIST = "attendee_list", "Attendee list"
+    TRAVEL_RECEIPTS = "travel_receipts", "Travel receipts"
+    OTHER = "other", "Other proof"
+
+
+class ActivityType(TimeStamped):
+    """One entry of a program's activity catalogue for one fiscal year."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="activity_types")
+    fiscal_year = models.PositiveSmallIntegerField(
+        help_text="The fiscal year, named by the year it ends in (FY27 = 2027)."
+    )
+    code = models.SlugField(max_length=64)
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=32, choices=ActivityCategory.choices)
+    core_requirements = models.TextField(blank=True)
+    metrics = models.JSONField(default=list, blank=True, help_text="Names of the metrics a claim must report.")
+    eligible_expenses = models.TextField(blank=True)
+    ineligible_expenses = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["program", "fiscal_year", "category", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "fiscal_year", "code"], name="activitytype_unique_code"),
+            status_constraint("category", ActivityCategory, "activitytype_category_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (FY{self.fiscal_year % 100:02d})"
+
+
+class DocumentRequirement(models.Model):
+    activity_type = models.ForeignKey(ActivityType, on_delete=models.CASCADE, related_name="document_requirements")
+    kind = models.CharField(max_length=32, choices=DocumentKind.choices)
+    required = models.BooleanField(default=True)
+    note = models.CharField(max_length=300, blank=True, help_text="What the document must show.")
+
+    class Meta:
+        ordering = ["-required", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["activity_type", "kind"], name="docrequirement_unique_kind"),
+            status_constraint("kind", DocumentKind, "docrequirement_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({'required' if self.required else 'optional'})"
+
+
+class CapKind(models.TextChoices):
+    PERIOD_AMOUNT = "period_amount", "Fixed amount per usage period"
+    PERIOD_PERCENT = "period_percent", "Percentage of earned co-op per usage period"
+    PER_PERSON = "per_person", "Amount per person per event"
+    PER_EVENT_ATTENDEES = "per_event_attendees", "Attendees per event"
+    PER_EVENT = "per_event", "Amount per event"
+
+
+class Cap(models.Model):
+    """A spending limit on an activity type. Three shapes: a fixed amount per period, a percentage of the
+    co-op earned for the period (optionally never below a floor amount: "the greater of"), and per-person
+    or per-event limits (an amount, and for attendees a count)."""
+
+    Kind = CapKind
+
+    activity_type = models.ForeignKey(ActivityType, on_delete=models.CASCADE, related_name="caps")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    amount = MoneyField(null=True, blank=True, help_text="The amount (or, with a percentage, the floor).")
+    percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    count = models.PositiveIntegerField(null=True, blank=True)
+    expense = models.CharField(max_length=100, blank=True, help_text="The expense it limits, e.g. travel.")
+    exempt = models.BooleanField(default=False, help_text="The program waives this cap.")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            status_constraint("kind", CapKind, "cap_kind_valid"),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind__in=["period_amount", "per_person", "per_event"],
+                        amount__gt=0,
+                        percent__isnull=True,
+                        count__isnull=True,
+                    )
+                    | Q(kind="period_percent", percent__gt=0, percent__lte=100, count__isnull=True)
+                    | Q(kind="per_event_attendees", count__gt=0, amount__isnull=True, percent__isnull=True)
+                ),
+                name="cap_fields_match_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        match self.kind:
+            case self.Kind.PERIOD_PERCENT if self.amount:
+                return f"the greater of {self.percent}% of earned co-op and {self.amount} per period"
+            case self.Kind.PERIOD_PERCENT:
+                return f"{self.percent}% of earned co-op per period"
+            case self.Kind.PER_EVENT_ATTENDEES:
+                return f"at most {self.count} attendees per event"
+            case self.Kind.PER_PERSON:
+                return f"{self.amount} per person per event" + (f" ({self.expense})" if self.expense else "")
+            case self.Kind.PER_EVENT:
+                return f"{self.amount} per event"
+            case _:
+                return f"{self.amount} per period"

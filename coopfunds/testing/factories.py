@@ -1,0 +1,70 @@
+"""Factories with fixed, readable data (sequences, never random values)."""
+
+from decimal import Decimal
+
+import factory
+
+from coopfunds.accounts.models import Location, Organisation, OrganisationKind, Role, RoleAssignment, User
+from coopfunds.programs.models import Program
+
+PASSWORD = "correct horse battery staple"  # noqa: S105 (test data)
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    kind = OrganisationKind.PARTNER
+    name = factory.Sequence(lambda n: f"Partner {n}")
+
+
+class VendorFactory(OrganisationFactory):
+    kind = OrganisationKind.VENDOR
+    name = factory.Sequence(lambda n: f"Vendor {n}")
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Location
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    partner_id = factory.Sequence(lambda n: f"P{n:06d}")
+    name = factory.Sequence(lambda n: f"Location {n}")
+    country = "DE"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    full_name = factory.Sequence(lambda n: f"User {n}")
+    organisation = factory.SubFactory(OrganisationFactory)
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def saved(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
+        if create:
+            obj.save()
+
+
+class RoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoleAssignment
+
+    user = factory.SubFactory(UserFactory)
+    role = Role.INCENTIVES_ADMIN
+    location = None
+    program = None
+
+
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Program
+
+    vendor = factory.SubFactory(VendorFactory)
+    code = factory.Sequence(lambda n: f"prog{n}")
+    name = factory.Sequence(lambda n: f"Program {n}")
+    currency = "USD"
+    coop_threshold = Decimal("1500.00")

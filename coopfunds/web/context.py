@@ -1,0 +1,21 @@
+from typing import Any
+
+from django.http import HttpRequest
+
+from coopfunds.accounts import permissions
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """What the navigation shows: links by role. The pages themselves check rights again."""
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    vendor = permissions.is_vendor_staff(user)
+    return {
+        "nav_vendor": vendor,
+        "nav_partner": permissions.is_partner_user(user),
+        "nav_manage_users": permissions.holds_anywhere(
+            user, {permissions.Role.INCENTIVES_ADMIN, permissions.Role.PROGRAM_MANAGER}
+        ),
+        "nav_manage_partners": permissions.can_manage_partners(user),
+    }

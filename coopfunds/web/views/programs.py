@@ -1,0 +1,5 @@
+"""Web pages for programs (to be built)."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
