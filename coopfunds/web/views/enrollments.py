@@ -1,5 +1,13 @@
-"""Web pages for enrollments (to be built)."""
+"""Web pages for enrollments (placeholder list pages: replace)."""
 
-from django.urls import path  # noqa: F401
+from django.http import HttpResponse
+from django.urls import path
 
-urlpatterns: list = []
+
+def placeholder(request):  # type: ignore[no-untyped-def]
+    return HttpResponse("")
+
+
+urlpatterns = [
+    path("enrollment_list/", placeholder, name="enrollment_list"),
+]

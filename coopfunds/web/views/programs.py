@@ -1,5 +1,13 @@
-"""Web pages for programs (to be built)."""
+"""Web pages for programs (placeholder list pages: replace)."""
 
-from django.urls import path  # noqa: F401
+from django.http import HttpResponse
+from django.urls import path
 
-urlpatterns: list = []
+
+def placeholder(request):  # type: ignore[no-untyped-def]
+    return HttpResponse("")
+
+
+urlpatterns = [
+    path("program_list/", placeholder, name="program_list"),
+]
