@@ -1,13 +1,20 @@
 """Factories with fixed, readable data (sequences, never random values)."""
 
 from decimal import Decimal
+from functools import cache
 
 import factory
+from django.contrib.auth.hashers import make_password
 
 from coopfunds.accounts.models import Location, Organisation, OrganisationKind, Role, RoleAssignment, User
 from coopfunds.programs.models import Program
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 (test data)
+
+
+@cache
+def _password_hash() -> str:
+    return make_password(PASSWORD)
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
@@ -36,17 +43,12 @@ class LocationFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     full_name = factory.Sequence(lambda n: f"User {n}")
     organisation = factory.SubFactory(OrganisationFactory)
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
-
-    @factory.post_generation
-    def saved(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]
-        if create:
-            obj.save()
+    # Hashed once per test process (argon2 is slow on purpose), then shared by every user.
+    password = factory.LazyFunction(lambda: _password_hash())
 
 
 class RoleFactory(factory.django.DjangoModelFactory):

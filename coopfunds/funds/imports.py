@@ -1,0 +1,178 @@
+"""Reading and checking earning files (CSV or XLSX), row by row, without loading the file into memory.
+
+Every problem is reported with its row number (as a spreadsheet shows it: the header is row 1), the
+column, and a reason a partner manager understands. Nothing here writes."""
+
+import codecs
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import IO, Any
+
+from django.core.exceptions import ValidationError
+
+from coopfunds.core.money import parse_amount
+
+COLUMNS = {
+    "earned_date": "earned date",
+    "partner_id": "partner ID",
+    "program_code": "program code",
+    "amount": "amount",
+    "currency": "currency",
+    "earning_type": "earning type",
+    "product": "product",
+    "customer_reference": "customer reference",
+    "external_line_id": "external line ID",
+}
+REQUIRED = ("earned_date", "partner_id", "program_code", "amount", "currency", "external_line_id")
+ALIASES = {label.lower(): key for key, label in COLUMNS.items()} | {key: key for key in COLUMNS}
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Row:
+    number: int
+    earned_on: date
+    partner_id: str
+    program_code: str
+    amount: Decimal
+    currency: str
+    earning_type: str
+    product: str
+    customer_reference: str
+    external_line_id: str
+
+
+class FileProblem(ValidationError):
+    pass
+
+
+def _normalise_header(cells: list[Any]) -> dict[str, int]:
+    positions: dict[str, int] = {}
+    unknown = []
+    for index, cell in enumerate(cells):
+        name = str(cell or "").strip().lower().replace("-", "_")
+        name = ALIASES.get(name, ALIASES.get(name.replace("_", " "), ""))
+        if name:
+            positions[name] = index
+        elif str(cell or "").strip():
+            unknown.append(str(cell).strip())
+    missing = [COLUMNS[c] for c in REQUIRED if c not in positions]
+    if missing:
+        expected = ", ".join(COLUMNS.values())
+        raise FileProblem(f"The first row must name the columns. Missing: {', '.join(missing)}. Expected: {expected}.")
+    if unknown:
+        raise FileProblem(f"Unknown column(s): {', '.join(unknown)}. Expected: {', '.join(COLUMNS.values())}.")
+    return positions
+
+
+def _csv_rows(stream: IO[bytes]) -> Iterator[list[Any]]:
+    text = codecs.getreader("utf-8-sig")(stream, errors="strict")
+    try:
+        yield from csv.reader(text)
+    except UnicodeDecodeError:
+        raise FileProblem("The file is not UTF-8 text. Save it as “CSV UTF-8” or upload the .xlsx file.") from None
+    except csv.Error as exc:
+        raise FileProblem(f"The CSV file is malformed: {exc}.") from None
+
+
+def _xlsx_rows(stream: IO[bytes]) -> Iterator[list[Any]]:
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(stream, read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError):
+        raise FileProblem("The file is not a readable .xlsx workbook.") from None
+    try:
+        for values in book.worksheets[0].iter_rows(values_only=True):
+            yield list(values)
+    finally:
+        book.close()
+
+
+def raw_rows(stream: IO[bytes], file_name: str) -> Iterator[list[Any]]:
+    if file_name.lower().endswith(".xlsx"):
+        return _xlsx_rows(stream)
+    if file_name.lower().endswith((".csv", ".txt")):
+        return _csv_rows(stream)
+    raise FileProblem("Upload a .csv or .xlsx file.")
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value if type(value) is date else value.date()  # type: ignore[attr-defined]
+    text = str(value or "").strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"“{text}” is not a date; write dates as YYYY-MM-DD, e.g. 2026-03-31.") from None
+
+
+def _amount(value: Any) -> Decimal:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = format(Decimal(str(value)), "f")
+    amount = parse_amount(str(value or ""))
+    if amount <= 0:
+        raise ValidationError(f"{amount} is not more than zero; corrections are made as fund adjustments.")
+    return amount
+
+
+def parse_rows(stream: IO[bytes], file_name: str) -> Iterator[Row | list[Problem]]:
+    """Yield a Row for each good data row and a list of Problems for each bad one (blank rows skipped)."""
+    rows = raw_rows(stream, file_name)
+    try:
+        header = next(rows)
+    except StopIteration:
+        raise FileProblem("The file is empty.") from None
+    positions = _normalise_header(header)
+    for number, cells in enumerate(rows, start=2):
+        if all(c is None or str(c).strip() == "" for c in cells):
+            continue
+
+        def cell(name: str, cells: list[Any] = cells) -> Any:
+            index = positions.get(name)
+            return cells[index] if index is not None and index < len(cells) else None
+
+        def text(name: str) -> str:
+            value = cell(name)
+            return "" if value is None else str(value).strip()
+
+        problems: list[Problem] = []
+        values: dict[str, Any] = {}
+        for name in REQUIRED:
+            if text(name) == "":
+                problems.append(Problem(number, COLUMNS[name], f"The {COLUMNS[name]} is missing."))
+        for name, parse in (("earned_date", _date), ("amount", _amount)):
+            if text(name):
+                try:
+                    values[name] = parse(cell(name))
+                except ValidationError as exc:
+                    problems.append(Problem(number, COLUMNS[name], " ".join(exc.messages)))
+        if problems:
+            yield problems
+            continue
+        yield Row(
+            number=number,
+            earned_on=values["earned_date"],
+            partner_id=text("partner_id"),
+            program_code=text("program_code"),
+            amount=values["amount"],
+            currency=text("currency").upper(),
+            earning_type=text("earning_type"),
+            product=text("product"),
+            customer_reference=text("customer_reference"),
+            external_line_id=text("external_line_id"),
+        )

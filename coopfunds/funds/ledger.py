@@ -1,0 +1,143 @@
+"""Posting to the ledger. The only code that writes Transfer, Entry or Account.balance.
+
+`post()` must run inside the caller's transaction. It is idempotent by key: a retry with the same key and
+the same content returns the first transfer; the same key with other content is refused. Balances change
+through compare-and-set updates (`balance = balance + x WHERE balance + x >= 0`) in a fixed account order,
+so concurrent postings never overdraw and never deadlock; the check constraint on Account is the backstop.
+"""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from coopfunds.core.db import assert_in_transaction
+from coopfunds.core.errors import Conflict
+from coopfunds.core.money import quantize
+from coopfunds.funds.models import SOURCE_BUCKETS, Account, Bucket, Entry, Fund, Transfer, TransferKind
+
+
+class InsufficientFunds(Conflict):
+    code = "insufficient_funds"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_key_reused"
+
+
+Leg = tuple[Account, Decimal]
+
+
+def fund_accounts(fund: Fund) -> dict[str, Account]:
+    """The fund's buckets, by name (created with the fund)."""
+    return {a.bucket: a for a in fund.accounts.all()}
+
+
+def source_account(program_id: int, bucket: Bucket, currency: str) -> Account:
+    account, _ = Account.objects.get_or_create(program_id=program_id, bucket=bucket, currency=currency, fund=None)
+    return account
+
+
+def _fingerprint(kind: str, legs: Sequence[Leg], reference: str, reverses: int | None) -> str:
+    body = json.dumps(
+        {
+            "kind": kind,
+            "reference": reference,
+            "reverses": reverses,
+            "legs": sorted([a.pk, str(quantize(x))] for a, x in legs),
+        },
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def post(
+    *,
+    key: str,
+    kind: TransferKind,
+    legs: Sequence[Leg],
+    effective_on: date,
+    reference: str = "",
+    memo: str = "",
+    reason_code: str = "",
+    actor: Any = None,
+    reverses: Transfer | None = None,
+) -> Transfer:
+    assert_in_transaction()
+    legs = [(account, quantize(amount)) for account, amount in legs if amount]
+    if not legs:
+        raise ValueError("A transfer needs at least one non-zero leg.")
+    if sum(amount for _, amount in legs) != 0:
+        raise ValueError(f"Transfer {key} does not balance: {[(str(a), str(x)) for a, x in legs]}")
+    if len({a.currency for a, _ in legs}) != 1:
+        raise ValueError(f"Transfer {key} mixes currencies.")
+    fingerprint = _fingerprint(kind, legs, reference, reverses.pk if reverses else None)
+
+    try:
+        with transaction.atomic():  # a savepoint: a refused posting leaves nothing behind
+            transfer = Transfer.objects.create(
+                idempotency_key=key,
+                fingerprint=fingerprint,
+                kind=kind,
+                reference=reference,
+                memo=memo,
+                reason_code=reason_code,
+                actor=actor if actor is not None and actor.pk else None,
+                reverses=reverses,
+                effective_on=effective_on,
+            )
+            # Debits first, in account order: a refused debit fails before anything was credited.
+            for account, amount in sorted(legs, key=lambda leg: (leg[1] > 0, leg[0].pk)):
+                if account.bucket in SOURCE_BUCKETS:
+                    continue  # sources are not cached: their balance is minus everything they gave
+                moved = Account.objects.filter(pk=account.pk, balance__gte=-amount).update(
+                    balance=F("balance") + amount
+                )
+                if not moved:
+                    raise InsufficientFunds(
+                        f"Not enough money {BUCKET_PHRASE.get(account.bucket, account.bucket)}: {-amount} needed."
+                    )
+            Entry.objects.bulk_create(
+                [Entry(transfer=transfer, account=account, amount=amount) for account, amount in legs]
+            )
+            return transfer
+    except IntegrityError:
+        existing = Transfer.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            raise  # another constraint (a second reversal of the same transfer)
+        if existing.fingerprint != fingerprint:
+            raise IdempotencyConflict(f"The key {key} was already used for a different transfer.") from None
+        return existing
+
+
+BUCKET_PHRASE = {
+    Bucket.AVAILABLE: "available in the fund",
+    Bucket.RESERVED: "reserved for this",
+    Bucket.PAYABLE: "approved and payable",
+    Bucket.ACCRUED: "accrued in the earning period",
+    Bucket.REBATE: "payable as rebate",
+    Bucket.CONVERTED: "converted to rebate",
+}
+
+
+def reverse(
+    *, transfer: Transfer, key: str, effective_on: date, memo: str, actor: Any, reason_code: str = ""
+) -> Transfer:
+    """Undo a transfer with its mirror image. The original stays; both show in the history."""
+    legs = [(e.account, -e.amount) for e in transfer.entries.select_related("account")]
+    return post(
+        key=key,
+        kind=TransferKind.REVERSE,
+        legs=legs,
+        effective_on=effective_on,
+        reference=transfer.reference,
+        memo=memo,
+        reason_code=reason_code,
+        actor=actor,
+        reverses=transfer,
+    )

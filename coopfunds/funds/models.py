@@ -1,0 +1,213 @@
+"""The co-op fund ledger: append-only, double-entry, idempotent. It knows nothing about plans or claims:
+callers pass an idempotency key and a reference ("claim:42")."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from coopfunds.core.models import status_constraint
+from coopfunds.core.money import CurrencyField, MoneyField
+
+
+class Fund(models.Model):
+    """The co-op a location earned in one program's earning period, to be used in the next (usage) period.
+    Its dates are copied from the program's rules when it is opened, so later rule changes never move them."""
+
+    location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="funds")
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="funds")
+    currency = CurrencyField()
+    label = models.CharField(max_length=32, help_text="The usage period, e.g. FY27 H2.")
+    earning_start = models.DateField()
+    earning_end = models.DateField()
+    usage_start = models.DateField()
+    usage_end = models.DateField()
+    claim_opens = models.DateField()
+    claim_closes = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    # What the location earned into this fund, split (cached; `ledger_verify` recomputes them from entries).
+    earned = MoneyField(default=0, help_text="Co-op part of the earnings.")
+    earned_rebate = MoneyField(default=0, help_text="Rebate part of the earnings.")
+    # Earning-period close: the threshold applied then, and whether the co-op became available or rebate.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    threshold_applied = MoneyField(null=True, blank=True)
+    converted_to_rebate = models.BooleanField(default=False)
+    forfeited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-usage_start", "location_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "program", "usage_start"], name="fund_unique_per_period"),
+            models.CheckConstraint(
+                condition=Q(earning_end__lt=models.F("usage_start")), name="fund_earning_before_usage"
+            ),
+            models.CheckConstraint(condition=Q(usage_start__lte=models.F("usage_end")), name="fund_usage_ordered"),
+            models.CheckConstraint(condition=Q(earned__gte=0, earned_rebate__gte=0), name="fund_earned_non_negative"),
+        ]
+        indexes = [models.Index(fields=["program", "earning_end"], name="fund_program_earning_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.location.partner_id} {self.program.code} {self.label}"
+
+
+class Bucket(models.TextChoices):
+    # Sources: where money enters or leaves the ledger. Their balance is the negative of what they gave;
+    # it is never cached (so they are never a hot row), and may be negative.
+    EARNINGS = "earnings", "Earnings (source)"
+    ADJUSTMENTS = "adjustments", "Adjustments (source)"
+    # A fund's buckets. None of them can ever be negative.
+    ACCRUED = "accrued", "Co-op accruing (earning period open)"
+    AVAILABLE = "available", "Available"
+    RESERVED = "reserved", "Reserved by pending claims"
+    PAYABLE = "payable", "Approved, payable"
+    PAID = "paid", "Paid (co-op)"
+    REBATE_PAID = "rebate_paid", "Paid (rebate)"
+    FORFEITED = "forfeited", "Forfeited"
+    CONVERTED = "converted", "Converted to rebate (below threshold)"
+    REBATE = "rebate", "Rebate payable"
+
+
+SOURCE_BUCKETS = frozenset({Bucket.EARNINGS, Bucket.ADJUSTMENTS})
+FUND_BUCKETS = tuple(b for b in Bucket if b not in SOURCE_BUCKETS)
+
+
+class Account(models.Model):
+    """One bucket of one fund (or a program-wide source). `balance` caches the sum of its entries."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    fund = models.ForeignKey(Fund, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
+    bucket = models.CharField(max_length=16, choices=Bucket.choices)
+    currency = CurrencyField()
+    balance = MoneyField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            status_constraint("bucket", Bucket, "account_bucket_valid"),
+            models.CheckConstraint(
+                condition=Q(bucket__in=[b.value for b in SOURCE_BUCKETS], fund__isnull=True)
+                | (~Q(bucket__in=[b.value for b in SOURCE_BUCKETS]) & Q(fund__isnull=False, balance__gte=0)),
+                name="account_fund_balance_never_negative",
+            ),
+            models.UniqueConstraint(
+                fields=["fund", "bucket"], condition=Q(fund__isnull=False), name="account_unique_fund_bucket"
+            ),
+            models.UniqueConstraint(
+                fields=["program", "bucket", "currency"], condition=Q(fund__isnull=True), name="account_unique_source"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fund or self.program.code}:{self.bucket}"
+
+
+class TransferKind(models.TextChoices):
+    ACCRUE = "accrue", "Earned"
+    CLOSE = "close", "Earning period closed: co-op available"
+    CONVERT = "convert", "Converted to rebate"
+    RESERVE = "reserve", "Reserved"
+    RELEASE = "release", "Released"
+    APPROVE = "approve", "Approved"
+    PAY = "pay", "Paid"
+    FORFEIT = "forfeit", "Forfeited"
+    ADJUST = "adjust", "Adjusted"
+    REVERSE = "reverse", "Reversed"
+
+
+class Transfer(models.Model):
+    """One balanced movement of money: its entries sum to zero. Never updated, never deleted."""
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    fingerprint = models.CharField(max_length=64, help_text="Hash of the content; a retry must match it.")
+    kind = models.CharField(max_length=16, choices=TransferKind.choices)
+    reference = models.CharField(max_length=200, blank=True, help_text="What caused it, e.g. claim:42.")
+    reason_code = models.CharField(max_length=32, blank=True)
+    memo = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+    effective_on = models.DateField(help_text="The business date (earned date, decision date).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [status_constraint("kind", TransferKind, "transfer_kind_valid")]
+        indexes = [models.Index(fields=["reference"], name="transfer_reference_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.idempotency_key}"
+
+
+class Entry(models.Model):
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    amount = MoneyField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="entry_amount_non_zero")]
+        indexes = [models.Index(fields=["account", "id"], name="entry_account_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.amount}"
+
+
+class EarningImport(models.Model):
+    """One uploaded file of earning lines. A file with any error changes nothing; its report is kept."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        REJECTED = "rejected", "Rejected (nothing changed)"
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    rows = models.PositiveIntegerField(default=0)
+    applied = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="Lines already imported with the same content.")
+    errors = models.JSONField(default=list, blank=True, help_text="[{row, column, message}]")
+    total = MoneyField(default=0)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["applied", "rejected"]), name="earningimport_status_valid")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+
+class EarningLine(models.Model):
+    """One earning, as the vendor's systems reported it. The (program, external line ID) pair is unique, so
+    a line is never counted twice, whichever file it comes in."""
+
+    batch = models.ForeignKey(EarningImport, on_delete=models.PROTECT, related_name="lines")
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="+")
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="earning_lines")
+    external_line_id = models.CharField(max_length=100)
+    row_number = models.PositiveIntegerField()
+    earned_on = models.DateField()
+    amount = MoneyField()
+    currency = CurrencyField()
+    coop_amount = MoneyField()
+    rebate_amount = MoneyField()
+    earning_type = models.CharField(max_length=64, blank=True)
+    product = models.CharField(max_length=200, blank=True)
+    customer_reference = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "external_line_id"], name="earningline_unique_external_id"),
+            models.CheckConstraint(
+                condition=Q(coop_amount__gte=0, rebate_amount__gte=0), name="earningline_split_non_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["fund", "earned_on"], name="earningline_fund_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.external_line_id} {self.amount} {self.currency}"

@@ -1,0 +1,306 @@
+"""Money movements on co-op funds. Building blocks (`fund_reserve`, `fund_release`, `fund_approve`,
+`fund_pay`) run inside their caller's transaction (a claim's submit, a payment run); entry points
+(`period_close`, `fund_forfeit_expired`, `fund_adjust`) own theirs. Every one is idempotent by its key."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from coopfunds.accounts.models import Location, Role
+from coopfunds.accounts.permissions import holds
+from coopfunds.audit.services import audit_record
+from coopfunds.core.db import assert_in_transaction
+from coopfunds.core.money import quantize
+from coopfunds.funds import ledger
+from coopfunds.funds.models import FUND_BUCKETS, Account, Bucket, Fund, Transfer, TransferKind
+from coopfunds.programs import periods
+from coopfunds.programs.models import Program
+
+
+def fund_for_earning(*, location: Location, program: Program, earned_on: date) -> Fund:
+    """The fund that co-op earned on `earned_on` goes to, opened with its accounts on first use."""
+    earning = periods.period_containing(program, earned_on)
+    usage = periods.next_period(program, earning)
+    existing = Fund.objects.filter(location=location, program=program, usage_start=usage.start).first()
+    if existing:
+        return existing
+    opens, closes = periods.claim_window(program, usage)
+    fund, created = Fund.objects.get_or_create(
+        location=location,
+        program=program,
+        usage_start=usage.start,
+        defaults={
+            "currency": program.currency,
+            "label": usage.label,
+            "earning_start": earning.start,
+            "earning_end": earning.end,
+            "usage_end": usage.end,
+            "claim_opens": opens,
+            "claim_closes": closes,
+        },
+    )
+    if created:
+        Account.objects.bulk_create(
+            [Account(program=program, fund=fund, bucket=b, currency=fund.currency) for b in FUND_BUCKETS]
+        )
+    return fund
+
+
+def _accounts(fund: Fund) -> dict[str, Account]:
+    return {a.bucket: a for a in Account.objects.filter(fund=fund)}
+
+
+def accrue_legs(*, fund: Fund, amount: Decimal) -> list[ledger.Leg]:
+    """Earnings split by the program: rebate part to rebate payable, co-op part to the fund. After the
+    earning period closed, late co-op follows the close's outcome (available, or converted below threshold)."""
+    program = fund.program
+    rebate = quantize(amount * program.rebate_percent / 100)
+    coop = amount - rebate
+    accounts = _accounts(fund)
+    if fund.closed_at is None:
+        coop_bucket = Bucket.ACCRUED
+    else:
+        coop_bucket = Bucket.CONVERTED if fund.converted_to_rebate else Bucket.AVAILABLE
+    source = ledger.source_account(program.pk, Bucket.EARNINGS, fund.currency)
+    return [(source, -amount), (accounts[Bucket.REBATE], rebate), (accounts[coop_bucket], coop)]
+
+
+def _move(
+    fund: Fund,
+    kind: TransferKind,
+    src: Bucket,
+    dst: Bucket,
+    amount: Decimal,
+    *,
+    key: str,
+    reference: str,
+    actor: Any,
+    memo: str = "",
+    effective_on: date | None = None,
+) -> Transfer:
+    if amount <= 0:
+        raise ValidationError({"amount": "The amount must be more than zero."})
+    accounts = _accounts(fund)
+    return ledger.post(
+        key=key,
+        kind=kind,
+        legs=[(accounts[src], -amount), (accounts[dst], amount)],
+        effective_on=effective_on or timezone.localdate(),
+        reference=reference,
+        memo=memo,
+        actor=actor,
+    )
+
+
+def _expired(fund: Fund, today: date | None = None) -> bool:
+    return (today or timezone.localdate()) > fund.usage_end
+
+
+def fund_reserve(*, fund: Fund, amount: Decimal, key: str, reference: str, actor: Any) -> Transfer:
+    """Hold money for a submitted claim. Refused (InsufficientFunds) if it would overdraw the fund."""
+    assert_in_transaction()
+    return _move(
+        fund, TransferKind.RESERVE, Bucket.AVAILABLE, Bucket.RESERVED, amount, key=key, reference=reference, actor=actor
+    )
+
+
+def fund_release(*, fund: Fund, amount: Decimal, key: str, reference: str, actor: Any) -> Transfer:
+    """Give back a reservation (rejection, withdrawal, partial approval). After the usage period it is forfeited."""
+    assert_in_transaction()
+    if _expired(fund):
+        return _move(
+            fund,
+            TransferKind.FORFEIT,
+            Bucket.RESERVED,
+            Bucket.FORFEITED,
+            amount,
+            key=key,
+            reference=reference,
+            actor=actor,
+            memo="Released after the usage period ended: forfeited.",
+        )
+    return _move(
+        fund, TransferKind.RELEASE, Bucket.RESERVED, Bucket.AVAILABLE, amount, key=key, reference=reference, actor=actor
+    )
+
+
+def fund_approve(*, fund: Fund, amount: Decimal, key: str, reference: str, actor: Any) -> Transfer:
+    """Make reserved money payable (claim approved)."""
+    assert_in_transaction()
+    return _move(
+        fund, TransferKind.APPROVE, Bucket.RESERVED, Bucket.PAYABLE, amount, key=key, reference=reference, actor=actor
+    )
+
+
+def fund_pay(*, fund: Fund, bucket: Bucket, amount: Decimal, key: str, reference: str, actor: Any) -> Transfer:
+    """Mark payable co-op, rebate or converted co-op as paid (a payment run)."""
+    assert_in_transaction()
+    if bucket not in (Bucket.PAYABLE, Bucket.REBATE, Bucket.CONVERTED):
+        raise ValueError(f"{bucket} is not payable")
+    paid = Bucket.PAID if bucket == Bucket.PAYABLE else Bucket.REBATE_PAID
+    return _move(fund, TransferKind.PAY, bucket, paid, amount, key=key, reference=reference, actor=actor)
+
+
+@dataclass(frozen=True)
+class CloseOutcome:
+    fund: Fund
+    coop: Decimal
+    converted: bool
+
+
+def _close_fund(fund: Fund, actor: Any) -> CloseOutcome | None:
+    fund = Fund.objects.select_for_update().select_related("program").get(pk=fund.pk)
+    if fund.closed_at is not None:
+        return None
+    accounts = _accounts(fund)
+    coop = accounts[Bucket.ACCRUED].balance
+    threshold = fund.program.coop_threshold
+    converted = coop < threshold
+    if coop:
+        if converted:
+            memo = (
+                f"Co-op of {coop} {fund.currency} for {fund.earning_start:%d %b %Y}–{fund.earning_end:%d %b %Y} "
+                f"is below the program threshold of {threshold} {fund.currency}: paid as rebate instead."
+            )
+            dst, kind = Bucket.CONVERTED, TransferKind.CONVERT
+        else:
+            memo = f"Earning period closed: {coop} {fund.currency} co-op available until {fund.usage_end:%d %b %Y}."
+            dst, kind = Bucket.AVAILABLE, TransferKind.CLOSE
+        ledger.post(
+            key=f"close:{fund.pk}",
+            kind=kind,
+            legs=[(accounts[Bucket.ACCRUED], -coop), (accounts[dst], coop)],
+            effective_on=fund.earning_end,
+            reference=f"fund:{fund.pk}",
+            memo=memo,
+            actor=actor,
+        )
+    Fund.objects.filter(pk=fund.pk).update(
+        closed_at=timezone.now(), threshold_applied=threshold, converted_to_rebate=converted
+    )
+    return CloseOutcome(fund=fund, coop=coop, converted=converted)
+
+
+def period_close(*, program: Program, today: date | None = None, actor: Any = None) -> list[CloseOutcome]:
+    """Close every earning period of `program` that has ended: apply the threshold to each fund. Running it
+    again, late, or concurrently changes nothing more (each fund is closed once, under its row lock)."""
+    today = today or timezone.localdate()
+    outcomes = []
+    for fund_id in Fund.objects.filter(program=program, earning_end__lt=today, closed_at__isnull=True).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic(durable=True):
+            outcome = _close_fund(Fund(pk=fund_id), actor)
+        if outcome:
+            outcomes.append(outcome)
+    return outcomes
+
+
+def fund_forfeit_expired(*, program: Program, today: date | None = None, actor: Any = None) -> list[Transfer]:
+    """At the end of the usage period the available balance is forfeited. Reserved money waits for its
+    claim's decision (`fund_release` forfeits it then). Idempotent: key per fund and amount forfeited so far."""
+    today = today or timezone.localdate()
+    transfers = []
+    candidates = Fund.objects.filter(
+        program=program,
+        usage_end__lt=today,
+        closed_at__isnull=False,
+        accounts__bucket=Bucket.AVAILABLE,
+        accounts__balance__gt=0,
+    )
+    for fund_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic(durable=True):
+            fund = Fund.objects.select_for_update().get(pk=fund_id)
+            accounts = _accounts(fund)
+            amount = accounts[Bucket.AVAILABLE].balance
+            if amount <= 0:
+                continue
+            forfeited_before = accounts[Bucket.FORFEITED].balance
+            transfers.append(
+                ledger.post(
+                    key=f"forfeit:{fund.pk}:{forfeited_before}",
+                    kind=TransferKind.FORFEIT,
+                    legs=[(accounts[Bucket.AVAILABLE], -amount), (accounts[Bucket.FORFEITED], amount)],
+                    effective_on=fund.usage_end,
+                    reference=f"fund:{fund.pk}",
+                    actor=actor,
+                    memo=f"Not used by the end of the usage period ({fund.usage_end:%d %b %Y}): forfeited.",
+                )
+            )
+            Fund.objects.filter(pk=fund.pk).update(forfeited_at=timezone.now())
+    return transfers
+
+
+class AdjustmentReason:
+    POLICY_EXCEPTION = "policy_exception"
+    PREVIOUS_PERIOD = "previous_period"
+    OPERATIONS = "operations_adjustment"
+    ROLLOVER = "rollover"
+    CHOICES = [
+        (POLICY_EXCEPTION, "Policy exception"),
+        (PREVIOUS_PERIOD, "Previous period"),
+        (OPERATIONS, "Operations adjustment"),
+        (ROLLOVER, "Rollover to another period"),
+    ]
+
+
+@transaction.atomic(durable=True)
+def fund_adjust(
+    *, fund: Fund, amount: Decimal, reason_code: str, memo: str, key: str, actor: Any, to_fund: Fund | None = None
+) -> Transfer:
+    """A program manager's manual credit (amount > 0) or debit (amount < 0) of a fund's available balance,
+    or a rollover of available money to another fund of the same location and program."""
+    if not holds(actor, Role.PROGRAM_MANAGER, program=fund.program_id):
+        raise PermissionDenied("Only a program manager of this program can adjust funds.")
+    errors = {}
+    if reason_code not in dict(AdjustmentReason.CHOICES):
+        errors["reason_code"] = (
+            "Choose a reason: " + ", ".join(label.lower() for _, label in AdjustmentReason.CHOICES) + "."
+        )
+    if not memo.strip():
+        errors["memo"] = "Say why, in a sentence the partner will read."
+    if not amount:
+        errors["amount"] = "The amount must not be zero."
+    if (reason_code == AdjustmentReason.ROLLOVER) != (to_fund is not None):
+        errors["to_fund"] = "A rollover names the fund it moves to; other adjustments do not."
+    if to_fund is not None and (to_fund.location_id, to_fund.program_id) != (fund.location_id, fund.program_id):
+        errors["to_fund"] = "A rollover stays within one location and program."
+    if to_fund is not None and amount <= 0:
+        errors["amount"] = "A rollover moves a positive amount."
+    if errors:
+        raise ValidationError(errors)
+    accounts = _accounts(fund)
+    if to_fund is not None:
+        legs = [(accounts[Bucket.AVAILABLE], -amount), (_accounts(to_fund)[Bucket.AVAILABLE], amount)]
+    else:
+        source = ledger.source_account(fund.program_id, Bucket.ADJUSTMENTS, fund.currency)
+        legs = [(source, -amount), (accounts[Bucket.AVAILABLE], amount)]
+    transfer = ledger.post(
+        key=key,
+        kind=TransferKind.ADJUST,
+        legs=legs,
+        effective_on=timezone.localdate(),
+        reference=f"fund:{fund.pk}",
+        memo=memo.strip(),
+        reason_code=reason_code,
+        actor=actor,
+    )
+    audit_record(
+        actor=actor,
+        verb="fund.adjust",
+        target=fund,
+        reason=memo.strip(),
+        changes={"available": (None, str(amount)), "reason_code": (None, reason_code)},
+        organisation_id=fund.location.organisation_id,
+    )
+    return transfer
+
+
+def fund_touch_earned(fund_id: int, coop: Decimal, rebate: Decimal) -> None:
+    Fund.objects.filter(pk=fund_id).update(earned=F("earned") + coop, earned_rebate=F("earned_rebate") + rebate)
