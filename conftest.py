@@ -1,6 +1,7 @@
 """Personas shared by every app's tests: one fixture per kind of person DOMAIN.md names."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -53,7 +54,7 @@ PERSONAS = [
 @pytest.fixture
 def world(db) -> World:  # type: ignore[no-untyped-def]
     vendor = VendorFactory(name="Contoso")
-    program = ProgramFactory(vendor=vendor, code="coop", name="Cloud Co-op", coop_threshold="10000.00")
+    program = ProgramFactory(vendor=vendor, code="coop", name="Cloud Co-op", coop_threshold=Decimal("10000.00"))
     partner = OrganisationFactory(name="Fabrikam")
     location = LocationFactory(organisation=partner, partner_id="FAB-001", name="Fabrikam Berlin", country="DE")
     second = LocationFactory(organisation=partner, partner_id="FAB-002", name="Fabrikam Paris", country="FR")

@@ -10,17 +10,14 @@ from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
 from coopfunds.accounts.models import Location, Role
 from coopfunds.accounts.permissions import holds
 from coopfunds.audit.services import audit_record
-from coopfunds.core.money import quantize
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
-from coopfunds.funds import ledger
 from coopfunds.funds.imports import FileProblem, Problem, Row, parse_rows
-from coopfunds.funds.models import Bucket, EarningImport, EarningLine, Fund, TransferKind
-from coopfunds.funds.services import _accounts, fund_for_earning
+from coopfunds.funds.models import EarningImport, EarningLine, Fund
+from coopfunds.funds.services import fund_accrue, fund_for_earning, split
 from coopfunds.programs.models import Program
 
 CHUNK = 2000
@@ -178,8 +175,7 @@ def _apply(stream: IO[bytes], file_name: str, ctx: Context, batch: EarningImport
             fund = fund_for_earning(location=location, program=program, earned_on=row.earned_on)
             funds[period_key] = fund
             fund_by_id[fund.pk] = fund
-        rebate = quantize(row.amount * program.rebate_percent / 100)
-        coop = row.amount - rebate
+        coop, rebate = split(program, row.amount)
         totals[fund.pk]["coop"] += coop
         totals[fund.pk]["rebate"] += rebate
         grand_total += row.amount
@@ -208,25 +204,16 @@ def _apply(stream: IO[bytes], file_name: str, ctx: Context, batch: EarningImport
     EarningLine.objects.bulk_create(buffer)
 
     for fund_id in sorted(totals):
-        fund = Fund.objects.select_for_update().select_related("program").get(pk=fund_id)
-        coop, rebate = totals[fund_id]["coop"], totals[fund_id]["rebate"]
-        accounts = _accounts(fund)
-        coop_bucket = (
-            Bucket.ACCRUED
-            if fund.closed_at is None
-            else (Bucket.CONVERTED if fund.converted_to_rebate else Bucket.AVAILABLE)
-        )
-        source = ledger.source_account(fund.program_id, Bucket.EARNINGS, fund.currency)
-        ledger.post(
-            key=f"earnings:{batch.pk}:{fund.pk}",
-            kind=TransferKind.ACCRUE,
-            legs=[(source, -(coop + rebate)), (accounts[Bucket.REBATE], rebate), (accounts[coop_bucket], coop)],
-            effective_on=fund.earning_end,
+        fund_accrue(
+            fund=fund_by_id[fund_id],
+            coop=totals[fund_id]["coop"],
+            rebate=totals[fund_id]["rebate"],
+            key=f"earnings:{batch.pk}:{fund_id}",
             reference=f"earnings-import:{batch.pk}",
-            actor=actor,
+            effective_on=fund_by_id[fund_id].earning_end,
             memo=f"Earnings from {batch.file_name}",
+            actor=actor,
         )
-        Fund.objects.filter(pk=fund_id).update(earned=F("earned") + coop, earned_rebate=F("earned_rebate") + rebate)
     batch.applied, batch.total = applied, grand_total
 
 

@@ -15,10 +15,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Round
 
 from coopfunds.core.db import assert_in_transaction
 from coopfunds.core.errors import Conflict
-from coopfunds.core.money import quantize
+from coopfunds.core.money import DECIMAL_PLACES, quantize
 from coopfunds.funds.models import SOURCE_BUCKETS, Account, Bucket, Entry, Fund, Transfer, TransferKind
 
 
@@ -95,8 +96,13 @@ def post(
             for account, amount in sorted(legs, key=lambda leg: (leg[1] > 0, leg[0].pk)):
                 if account.bucket in SOURCE_BUCKETS:
                     continue  # sources are not cached: their balance is minus everything they gave
-                moved = Account.objects.filter(pk=account.pk, balance__gte=-amount).update(
-                    balance=F("balance") + amount
+                # ROUND keeps SQLite (which stores decimals as floating point) exact to the cent
+                new_balance = Round(F("balance") + amount, DECIMAL_PLACES)
+                moved = (
+                    Account.objects.filter(pk=account.pk)
+                    .alias(new_balance=new_balance)
+                    .filter(new_balance__gte=0)
+                    .update(balance=new_balance)
                 )
                 if not moved:
                     raise InsufficientFunds(

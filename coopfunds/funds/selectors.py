@@ -10,6 +10,7 @@ from django.utils import timezone
 from coopfunds.accounts import permissions
 from coopfunds.accounts.models import PARTNER_ROLES, User
 from coopfunds.core.errors import NotFound
+from coopfunds.core.money import quantize
 from coopfunds.funds.models import SOURCE_BUCKETS, Account, Bucket, EarningImport, Entry, Fund, Transfer
 
 EXPIRY_WARNING_DAYS = 45
@@ -79,22 +80,22 @@ class Balances:
 def balances_of(funds: list[Fund]) -> dict[int, Balances]:
     """Current balances of many funds in one query: cached account balances, no summing of history."""
     by_fund: dict[int, dict[str, Decimal]] = {f.pk: {} for f in funds}
-    for fund_id, bucket, balance in Account.objects.filter(fund_id__in=list(by_fund)).values_list(
-        "fund_id", "bucket", "balance"
-    ):
-        by_fund[fund_id][bucket] = balance
-    result = {}
-    for f in funds:
-        b = by_fund[f.pk]
-        result[f.pk] = Balances(
+    rows = Account.objects.filter(fund_id__in=list(by_fund)).values_list(
+        "fund_id", "bucket", "balance", "fund__earned", "fund__earned_rebate"
+    )
+    for fund_id, bucket, balance, earned, earned_rebate in rows:
+        by_fund[fund_id] |= {bucket: balance, "earned": earned, "earned_rebate": earned_rebate}
+    return {
+        f.pk: Balances(
             fund_id=f.pk,
             currency=f.currency,
-            earned=f.earned,
-            earned_rebate=f.earned_rebate,
             expires_on=f.usage_end,
-            **{bucket.value: b.get(bucket.value, Decimal(0)) for bucket in Bucket if bucket not in SOURCE_BUCKETS},
+            earned=by_fund[f.pk].get("earned", Decimal(0)),
+            earned_rebate=by_fund[f.pk].get("earned_rebate", Decimal(0)),
+            **{b.value: by_fund[f.pk].get(b.value, Decimal(0)) for b in Bucket if b not in SOURCE_BUCKETS},
         )
-    return result
+        for f in funds
+    }
 
 
 def balances(fund: Fund) -> Balances:
@@ -141,7 +142,7 @@ def ledger_drift() -> list[Drift]:
     sums = dict(Entry.objects.values("account_id").annotate(total=Sum("amount")).values_list("account_id", "total"))
     drift = []
     for account in Account.objects.exclude(bucket__in=list(SOURCE_BUCKETS)).select_related("fund"):
-        recomputed = sums.get(account.pk) or Decimal(0)
+        recomputed = quantize(sums.get(account.pk) or Decimal(0))
         if recomputed != account.balance:
             drift.append(Drift(account.pk, str(account), account.balance, recomputed))
     earned = (
@@ -152,7 +153,7 @@ def ledger_drift() -> list[Drift]:
     per_fund: dict[int, dict[str, Decimal]] = {}
     for row in earned:
         slot = per_fund.setdefault(row["account__fund_id"], {"coop": Decimal(0), "rebate": Decimal(0)})
-        slot["rebate" if row["account__bucket"] == Bucket.REBATE else "coop"] += row["total"]
+        slot["rebate" if row["account__bucket"] == Bucket.REBATE else "coop"] += quantize(row["total"])
     for fund in Fund.objects.all():
         slot = per_fund.get(fund.pk, {"coop": Decimal(0), "rebate": Decimal(0)})
         if slot["coop"] != fund.earned:
@@ -163,9 +164,5 @@ def ledger_drift() -> list[Drift]:
 
 
 def unbalanced_transfers() -> list[int]:
-    return list(
-        Entry.objects.values("transfer_id")
-        .annotate(total=Sum("amount"))
-        .exclude(total=0)
-        .values_list("transfer_id", flat=True)
-    )
+    sums = Entry.objects.values("transfer_id").annotate(total=Sum("amount")).values_list("transfer_id", "total")
+    return [transfer_id for transfer_id, total in sums if quantize(total) != 0]

@@ -56,19 +56,47 @@ def _accounts(fund: Fund) -> dict[str, Account]:
     return {a.bucket: a for a in Account.objects.filter(fund=fund)}
 
 
-def accrue_legs(*, fund: Fund, amount: Decimal) -> list[ledger.Leg]:
-    """Earnings split by the program: rebate part to rebate payable, co-op part to the fund. After the
-    earning period closed, late co-op follows the close's outcome (available, or converted below threshold)."""
-    program = fund.program
+def split(program: Program, amount: Decimal) -> tuple[Decimal, Decimal]:
+    """(co-op, rebate) parts of an earning, by the program's split. The rebate part is rounded to the cent."""
     rebate = quantize(amount * program.rebate_percent / 100)
-    coop = amount - rebate
+    return amount - rebate, rebate
+
+
+def fund_accrue(
+    *,
+    fund: Fund,
+    coop: Decimal,
+    rebate: Decimal,
+    key: str,
+    reference: str,
+    effective_on: date,
+    memo: str = "",
+    actor: Any = None,
+) -> Transfer:
+    """Earnings into a fund: the rebate part to rebate payable, the co-op part to the fund. Once the earning
+    period is closed, late co-op follows the close's outcome (available, or converted below the threshold).
+    The one place that posts earnings, so the fund's cached earned figures always move with the ledger."""
+    assert_in_transaction()
+    fund = Fund.objects.select_for_update().get(pk=fund.pk)
     accounts = _accounts(fund)
     if fund.closed_at is None:
         coop_bucket = Bucket.ACCRUED
     else:
         coop_bucket = Bucket.CONVERTED if fund.converted_to_rebate else Bucket.AVAILABLE
-    source = ledger.source_account(program.pk, Bucket.EARNINGS, fund.currency)
-    return [(source, -amount), (accounts[Bucket.REBATE], rebate), (accounts[coop_bucket], coop)]
+    source = ledger.source_account(fund.program_id, Bucket.EARNINGS, fund.currency)
+    before = Transfer.objects.filter(idempotency_key=key).exists()
+    transfer = ledger.post(
+        key=key,
+        kind=TransferKind.ACCRUE,
+        effective_on=effective_on,
+        reference=reference,
+        memo=memo,
+        actor=actor,
+        legs=[(source, -(coop + rebate)), (accounts[Bucket.REBATE], rebate), (accounts[coop_bucket], coop)],
+    )
+    if not before:
+        Fund.objects.filter(pk=fund.pk).update(earned=F("earned") + coop, earned_rebate=F("earned_rebate") + rebate)
+    return transfer
 
 
 def _move(
@@ -300,7 +328,3 @@ def fund_adjust(
         organisation_id=fund.location.organisation_id,
     )
     return transfer
-
-
-def fund_touch_earned(fund_id: int, coop: Decimal, rebate: Decimal) -> None:
-    Fund.objects.filter(pk=fund_id).update(earned=F("earned") + coop, earned_rebate=F("earned_rebate") + rebate)
