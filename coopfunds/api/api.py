@@ -103,11 +103,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def register_routers() -> None:
-    from coopfunds.api import accounts, enrollments, programs
+    from coopfunds.api import accounts, enrollments, funds, programs
 
     api.add_router("", accounts.router)
     api.add_router("", programs.router)
     api.add_router("", enrollments.router)
+    api.add_router("", funds.router)
 
 
 register_routers()

@@ -1,0 +1,3 @@
+"""Web pages for funds (to be built)."""
+
+urlpatterns: list = []
