@@ -1,6 +1,8 @@
 """Earnings in: import a file of earning lines, all or nothing, never counting a line twice."""
 
 import hashlib
+import pickle
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -9,7 +11,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from coopfunds.accounts.models import Location, Role
 from coopfunds.accounts.permissions import holds
@@ -17,7 +19,7 @@ from coopfunds.audit.services import audit_record
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
 from coopfunds.funds.imports import FileProblem, Problem, Row, parse_rows
 from coopfunds.funds.models import EarningImport, EarningLine, Fund
-from coopfunds.funds.services import fund_accrue, fund_for_earning, split
+from coopfunds.funds.services import funds_accrue, funds_for_earnings, split
 from coopfunds.programs.models import Program
 
 CHUNK = 2000
@@ -89,37 +91,47 @@ def _same(line: EarningLine, row: Row, location: Location) -> bool:
 
 @dataclass
 class Checked:
+    """The outcome of the checking pass. Good rows wait in `spool` (a temporary file of pickled chunks), so
+    memory stays bounded however large the file is and the file is parsed only once."""
+
     problems: list[Problem]
     rows: int
-    duplicates_ok: set[tuple[int, str]]  # (program id, external id) already imported with the same content
+    skipped: int  # lines already imported with the same content
+    spool: IO[bytes] | None = None
 
 
-def check_file(stream: IO[bytes], file_name: str, ctx: Context) -> Checked:
-    """First pass: every problem of the file. Keeps only the external IDs in memory, not the rows."""
+Line = tuple[Row, int, int]  # a good row, its program id and location id
+
+
+def check_file(stream: IO[bytes], file_name: str, ctx: Context, spool: IO[bytes]) -> Checked:
+    """Every problem of the file, in one pass; good rows go to `spool`. Keeps only external IDs in memory."""
     problems: list[Problem] = []
     seen: dict[tuple[int, str], int] = {}
-    already: set[tuple[int, str]] = set()
-    pending: list[Row] = []
+    skipped = 0
+    pending: list[Line] = []
     count = 0
 
     def flush() -> None:
-        by_program: dict[int, dict[str, Row]] = defaultdict(dict)
-        for r in pending:
-            by_program[ctx.programs[r.program_code.lower()].pk][r.external_line_id] = r
-        for program_id, rows in by_program.items():
-            for line in EarningLine.objects.filter(program_id=program_id, external_line_id__in=list(rows)):
-                r = rows[line.external_line_id]
-                if _same(line, r, ctx.locations[r.partner_id.upper()]):
-                    already.add((program_id, r.external_line_id))
+        nonlocal skipped
+        by_program: dict[int, dict[str, Line]] = defaultdict(dict)
+        for line in pending:
+            by_program[line[1]][line[0].external_line_id] = line
+        known: set[tuple[int, str]] = set()
+        for program_id, lines in by_program.items():
+            for old in EarningLine.objects.filter(program_id=program_id, external_line_id__in=list(lines)).select_related("batch"):
+                row, _, location_id = lines[old.external_line_id]
+                known.add((program_id, row.external_line_id))
+                if (old.location_id, old.earned_on, old.amount, old.currency) == (location_id, row.earned_on, row.amount, row.currency):
+                    skipped += 1
                 else:
-                    problems.append(
-                        Problem(
-                            r.number,
-                            "external line ID",
-                            f"Line “{r.external_line_id}” was already imported with other values "
-                            f"(on {line.batch.created_at:%Y-%m-%d}); a line is never counted twice.",
-                        )
-                    )
+                    problems.append(Problem(
+                        row.number, "external line ID",
+                        f"Line “{row.external_line_id}” was already imported with other values "
+                        f"(on {old.batch.created_at:%Y-%m-%d}); a line is never counted twice.",
+                    ))
+        fresh = [line for line in pending if (line[1], line[0].external_line_id) not in known]
+        if fresh and not problems:
+            pickle.dump(fresh, spool, protocol=pickle.HIGHEST_PROTOCOL)
         pending.clear()
 
     for item in parse_rows(stream, file_name):
@@ -129,92 +141,89 @@ def check_file(stream: IO[bytes], file_name: str, ctx: Context) -> Checked:
             continue
         row_problems = _check(item, ctx)
         if not row_problems:
-            key = (ctx.programs[item.program_code.lower()].pk, item.external_line_id)
+            program_id = ctx.programs[item.program_code.lower()].pk
+            key = (program_id, item.external_line_id)
             if key in seen:
-                row_problems.append(
-                    Problem(
-                        item.number,
-                        "external line ID",
-                        f"Line “{item.external_line_id}” appears twice in this file (first on row {seen[key]}).",
-                    )
-                )
+                row_problems.append(Problem(
+                    item.number, "external line ID",
+                    f"Line “{item.external_line_id}” appears twice in this file (first on row {seen[key]}).",
+                ))
             else:
                 seen[key] = item.number
-                pending.append(item)
+                pending.append((item, program_id, ctx.locations[item.partner_id.upper()].pk))
         problems.extend(row_problems)
         if len(pending) >= CHUNK:
             flush()
     flush()
     if count == 0:
         raise FileProblem("The file has a header but no earning lines.")
-    return Checked(problems=problems, rows=count, duplicates_ok=already)
+    spool.seek(0)
+    return Checked(problems=problems, rows=count, skipped=skipped, spool=spool)
 
 
-def _apply(stream: IO[bytes], file_name: str, ctx: Context, batch: EarningImport, checked: Checked, actor: Any) -> None:
-    """Second pass: write the lines in chunks, then one balanced transfer per fund."""
-    funds: dict[tuple[int, int, date], Fund] = {}
-    totals: dict[int, dict[str, Decimal]] = defaultdict(lambda: {"coop": Decimal(0), "rebate": Decimal(0)})
-    fund_by_id: dict[int, Fund] = {}
-    buffer: list[EarningLine] = []
-    applied = 0
-    grand_total = Decimal(0)
+def _spooled(spool: IO[bytes]) -> Iterator[list[Line]]:
+    while True:
+        try:
+            yield pickle.load(spool)  # noqa: S301 (our own temporary file, written just before)
+        except EOFError:
+            return
 
-    def rows() -> Iterator[Row]:
-        for item in parse_rows(stream, file_name):
-            assert isinstance(item, Row)
-            yield item
 
-    for row in rows():
-        program = ctx.programs[row.program_code.lower()]
-        if (program.pk, row.external_line_id) in checked.duplicates_ok:
-            continue
-        location = ctx.locations[row.partner_id.upper()]
-        period_key = (location.pk, program.pk, row.earned_on.replace(day=1))
-        fund = funds.get(period_key)
-        if fund is None:
-            fund = fund_for_earning(location=location, program=program, earned_on=row.earned_on)
-            funds[period_key] = fund
-            fund_by_id[fund.pk] = fund
-        coop, rebate = split(program, row.amount)
-        totals[fund.pk]["coop"] += coop
-        totals[fund.pk]["rebate"] += rebate
-        grand_total += row.amount
-        buffer.append(
-            EarningLine(
-                batch=batch,
-                program=program,
-                location=location,
-                fund=fund,
-                external_line_id=row.external_line_id,
-                row_number=row.number,
-                earned_on=row.earned_on,
-                amount=row.amount,
-                currency=row.currency,
-                coop_amount=coop,
-                rebate_amount=rebate,
-                earning_type=row.earning_type,
-                product=row.product,
-                customer_reference=row.customer_reference,
-            )
+LINE_COLUMNS = (
+    "batch_id", "program_id", "location_id", "fund_id", "external_line_id", "row_number", "earned_on", "amount",
+    "currency", "coop_amount", "rebate_amount", "earning_type", "product", "customer_reference",
+)
+
+
+def _insert_lines(lines: list[tuple[Any, ...]]) -> None:
+    """Insert earning lines: PostgreSQL's COPY where available (the database's own bulk path), else bulk_create.
+    The table's constraints (unique external line ID per program) hold either way."""
+    if connection.vendor == "postgresql":
+        table = EarningLine._meta.db_table
+        sql = f"COPY {table} ({', '.join(LINE_COLUMNS)}) FROM STDIN"
+        with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(sql) as copy:
+            for line in lines:
+                copy.write_row(line)
+    else:
+        EarningLine.objects.bulk_create([EarningLine(**dict(zip(LINE_COLUMNS, line, strict=True))) for line in lines])
+
+
+def _apply(checked: Checked, ctx: Context, batch: EarningImport, actor: Any) -> None:
+    """Second step: write the spooled lines chunk by chunk, then one balanced transfer for all their funds."""
+    assert checked.spool is not None
+    programs = {p.pk: p for p in ctx.programs.values()}
+    totals: dict[int, list[Any]] = {}  # fund id -> [fund, co-op, rebate]
+    for chunk in _spooled(checked.spool):
+        earned: dict[int, set[tuple[int, date]]] = defaultdict(set)
+        for row, program_id, location_id in chunk:
+            earned[program_id].add((location_id, row.earned_on))
+        funds = {
+            (program_id, *key): fund
+            for program_id, keys in earned.items()
+            for key, fund in funds_for_earnings(program=programs[program_id], earned=keys).items()
+        }
+        lines = []
+        for row, program_id, location_id in chunk:
+            coop, rebate = split(programs[program_id], row.amount)
+            fund = funds[(program_id, location_id, row.earned_on)]
+            slot = totals.setdefault(fund.pk, [fund, Decimal(0), Decimal(0)])
+            slot[1] += coop
+            slot[2] += rebate
+            batch.applied += 1
+            batch.total += row.amount
+            lines.append((
+                batch.pk, program_id, location_id, fund.pk, row.external_line_id, row.number, row.earned_on,
+                row.amount, row.currency, coop, rebate, row.earning_type, row.product, row.customer_reference,
+            ))
+        _insert_lines(lines)
+    by_currency: dict[tuple[int, str], list[tuple[Fund, Decimal, Decimal]]] = defaultdict(list)
+    for fund, coop, rebate in totals.values():
+        by_currency[(fund.program_id, fund.currency)].append((fund, coop, rebate))
+    for (program_id, currency), items in sorted(by_currency.items()):
+        funds_accrue(
+            items=items, key=f"earnings:{batch.pk}:{program_id}:{currency}", reference=f"earnings-import:{batch.pk}",
+            effective_on=batch.created_at.date(), memo=f"Earnings from {batch.file_name}", actor=actor,
         )
-        applied += 1
-        if len(buffer) >= CHUNK:
-            EarningLine.objects.bulk_create(buffer)
-            buffer.clear()
-    EarningLine.objects.bulk_create(buffer)
-
-    for fund_id in sorted(totals):
-        fund_accrue(
-            fund=fund_by_id[fund_id],
-            coop=totals[fund_id]["coop"],
-            rebate=totals[fund_id]["rebate"],
-            key=f"earnings:{batch.pk}:{fund_id}",
-            reference=f"earnings-import:{batch.pk}",
-            effective_on=fund_by_id[fund_id].earning_end,
-            memo=f"Earnings from {batch.file_name}",
-            actor=actor,
-        )
-    batch.applied, batch.total = applied, grand_total
 
 
 def earnings_import(*, stream: IO[bytes], file_name: str, actor: Any) -> EarningImport:
@@ -227,16 +236,21 @@ def earnings_import(*, stream: IO[bytes], file_name: str, actor: Any) -> Earning
         digest.update(chunk)
     stream.seek(0)
     ctx = Context.load()
-    try:
-        checked = check_file(stream, file_name, ctx)
-    except FileProblem as exc:
-        checked = Checked(problems=[Problem(0, "file", " ".join(exc.messages))], rows=0, duplicates_ok=set())
+    with tempfile.TemporaryFile() as spool:
+        try:
+            checked = check_file(stream, file_name, ctx, spool)
+        except FileProblem as exc:
+            checked = Checked(problems=[Problem(0, "file", " ".join(exc.messages))], rows=0, skipped=0)
+        return _record(checked, ctx, file_name, digest.hexdigest(), actor)
+
+
+def _record(checked: Checked, ctx: Context, file_name: str, sha256: str, actor: Any) -> EarningImport:
     base = {
         "created_by": actor,
         "file_name": file_name[:255],
-        "sha256": digest.hexdigest(),
+        "sha256": sha256,
         "rows": checked.rows,
-        "skipped": len(checked.duplicates_ok),
+        "skipped": checked.skipped,
     }
     if checked.problems:
         with transaction.atomic(durable=True):
@@ -245,11 +259,10 @@ def earnings_import(*, stream: IO[bytes], file_name: str, actor: Any) -> Earning
                 errors=[p.as_dict() for p in sorted(checked.problems, key=lambda p: p.row)],
                 **base,
             )
-    stream.seek(0)
     try:
         with transaction.atomic(durable=True):
             batch = EarningImport.objects.create(status=EarningImport.Status.APPLIED, **base)
-            _apply(stream, file_name, ctx, batch, checked, actor)
+            _apply(checked, ctx, batch, actor)
             batch.save(update_fields=["applied", "total"])
             audit_record(
                 actor=actor,

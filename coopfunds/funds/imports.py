@@ -138,41 +138,27 @@ def parse_rows(stream: IO[bytes], file_name: str) -> Iterator[Row | list[Problem
     except StopIteration:
         raise FileProblem("The file is empty.") from None
     positions = _normalise_header(header)
+    order = list(COLUMNS)  # every row is first reduced to these columns, in this order
+    index = [positions.get(name) for name in order]
+    width = max(i for i in index if i is not None) + 1
+    required = [order.index(name) for name in REQUIRED]
+    at_date, at_amount = order.index("earned_date"), order.index("amount")
     for number, cells in enumerate(rows, start=2):
-        if all(c is None or str(c).strip() == "" for c in cells):
-            continue
-
-        def cell(name: str, cells: list[Any] = cells) -> Any:
-            index = positions.get(name)
-            return cells[index] if index is not None and index < len(cells) else None
-
-        def text(name: str) -> str:
-            value = cell(name)
-            return "" if value is None else str(value).strip()
-
-        problems: list[Problem] = []
-        values: dict[str, Any] = {}
-        for name in REQUIRED:
-            if text(name) == "":
-                problems.append(Problem(number, COLUMNS[name], f"The {COLUMNS[name]} is missing."))
-        for name, parse in (("earned_date", _date), ("amount", _amount)):
-            if text(name):
+        if len(cells) < width:
+            cells = [*cells, *([None] * (width - len(cells)))]
+        raw = [None if i is None else cells[i] for i in index]
+        text = ["" if v is None else str(v).strip() for v in raw]
+        if not any(text) and not any(str(c or "").strip() for c in cells):
+            continue  # a blank row
+        problems = [Problem(number, COLUMNS[order[i]], f"The {COLUMNS[order[i]]} is missing.") for i in required if not text[i]]
+        parsed: dict[int, Any] = {}
+        for i, parse in ((at_date, _date), (at_amount, _amount)):
+            if text[i]:
                 try:
-                    values[name] = parse(cell(name))
+                    parsed[i] = parse(raw[i])
                 except ValidationError as exc:
-                    problems.append(Problem(number, COLUMNS[name], " ".join(exc.messages)))
+                    problems.append(Problem(number, COLUMNS[order[i]], " ".join(exc.messages)))
         if problems:
             yield problems
             continue
-        yield Row(
-            number=number,
-            earned_on=values["earned_date"],
-            partner_id=text("partner_id"),
-            program_code=text("program_code"),
-            amount=values["amount"],
-            currency=text("currency").upper(),
-            earning_type=text("earning_type"),
-            product=text("product"),
-            customer_reference=text("customer_reference"),
-            external_line_id=text("external_line_id"),
-        )
+        yield Row(number, parsed[at_date], text[1], text[2], parsed[at_amount], text[4].upper(), text[5], text[6], text[7], text[8])

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, When
 from django.db.models.functions import Round
 
 from coopfunds.core.db import assert_in_transaction
@@ -92,22 +92,7 @@ def post(
                 reverses=reverses,
                 effective_on=effective_on,
             )
-            # Debits first, in account order: a refused debit fails before anything was credited.
-            for account, amount in sorted(legs, key=lambda leg: (leg[1] > 0, leg[0].pk)):
-                if account.bucket in SOURCE_BUCKETS:
-                    continue  # sources are not cached: their balance is minus everything they gave
-                # ROUND keeps SQLite (which stores decimals as floating point) exact to the cent
-                new_balance = Round(F("balance") + amount, DECIMAL_PLACES)
-                moved = (
-                    Account.objects.filter(pk=account.pk)
-                    .alias(new_balance=new_balance)
-                    .filter(new_balance__gte=0)
-                    .update(balance=new_balance)
-                )
-                if not moved:
-                    raise InsufficientFunds(
-                        f"Not enough money {BUCKET_PHRASE.get(account.bucket, account.bucket)}: {-amount} needed."
-                    )
+            _apply_to_balances(legs)
             Entry.objects.bulk_create(
                 [Entry(transfer=transfer, account=account, amount=amount) for account, amount in legs]
             )
@@ -119,6 +104,42 @@ def post(
         if existing.fingerprint != fingerprint:
             raise IdempotencyConflict(f"The key {key} was already used for a different transfer.") from None
         return existing
+
+
+def _apply_to_balances(legs: Sequence[Leg]) -> None:
+    """Move the cached balances, locking rows in account-id order (so concurrent postings never deadlock) and
+    refusing any that would go below zero. Sources are not cached: their balance is minus all they gave."""
+    deltas: dict[int, Decimal] = {}
+    accounts: dict[int, Account] = {}
+    for account, amount in legs:
+        if account.bucket not in SOURCE_BUCKETS:
+            deltas[account.pk] = deltas.get(account.pk, Decimal(0)) + amount
+            accounts[account.pk] = account
+    ids = sorted(pk for pk, delta in deltas.items() if delta)
+    if len(ids) > 2:  # many accounts (an import): lock them in order, then one UPDATE for all
+        list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+        # ROUND keeps SQLite (which stores decimals as floating point) exact to the cent
+        new = Case(*[When(pk=pk, then=Round(F("balance") + deltas[pk], DECIMAL_PLACES)) for pk in ids])
+        moved = Account.objects.filter(pk__in=ids).alias(new_balance=new).filter(new_balance__gte=0).update(balance=new)
+        if moved == len(ids):
+            return
+        short = Account.objects.filter(pk__in=ids).order_by("pk")
+        pk = next(a.pk for a in short if a.balance + deltas[a.pk] < 0)
+        _refuse(accounts[pk], deltas[pk])
+    for pk in ids:  # one or two accounts: a compare-and-set UPDATE each, in id order
+        new_balance = Round(F("balance") + deltas[pk], DECIMAL_PLACES)
+        moved = (
+            Account.objects.filter(pk=pk)
+            .alias(new_balance=new_balance)
+            .filter(new_balance__gte=0)
+            .update(balance=new_balance)
+        )
+        if not moved:
+            _refuse(accounts[pk], deltas[pk])
+
+
+def _refuse(account: Account, delta: Decimal) -> None:
+    raise InsufficientFunds(f"Not enough money {BUCKET_PHRASE.get(account.bucket, account.bucket)}: {-delta} needed.")
 
 
 BUCKET_PHRASE = {

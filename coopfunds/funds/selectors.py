@@ -3,15 +3,28 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from coopfunds.accounts import permissions
 from coopfunds.accounts.models import PARTNER_ROLES, User
 from coopfunds.core.errors import NotFound
-from coopfunds.core.money import quantize
-from coopfunds.funds.models import SOURCE_BUCKETS, Account, Bucket, EarningImport, Entry, Fund, Transfer
+from coopfunds.core.money import MoneyField, quantize
+from coopfunds.funds.models import (
+    FUND_BUCKETS,
+    SOURCE_BUCKETS,
+    Account,
+    Bucket,
+    EarningImport,
+    Entry,
+    Fund,
+    Transfer,
+    TransferKind,
+)
+from coopfunds.programs.models import Program
 
 EXPIRY_WARNING_DAYS = 45
 
@@ -115,8 +128,198 @@ def transfers_of(fund: Fund) -> QuerySet[Transfer]:
     return Transfer.objects.filter(entries__account__fund=fund).distinct().order_by("-id")
 
 
+def _bucket_sum(*buckets: Bucket) -> Coalesce:
+    return Coalesce(
+        Sum("accounts__balance", filter=Q(accounts__bucket__in=[b.value for b in buckets])),
+        Value(Decimal(0)),
+        output_field=MoneyField(),
+    )
+
+
+def funds_with_balances(qs: QuerySet[Fund]) -> QuerySet[Fund]:
+    """`qs` with each bucket's balance (`bal_<bucket>`) and `remaining` annotated, in one query."""
+    return qs.annotate(
+        remaining=_bucket_sum(Bucket.AVAILABLE, Bucket.ACCRUED),
+        **{f"bal_{b.value}": _bucket_sum(b) for b in FUND_BUCKETS},
+    )
+
+
+def balances_from(fund: Fund) -> Balances:
+    """The Balances of a fund read through `funds_with_balances`."""
+    return Balances(
+        fund_id=fund.pk,
+        currency=fund.currency,
+        expires_on=fund.usage_end,
+        earned=fund.earned,
+        earned_rebate=fund.earned_rebate,
+        **{b.value: quantize(getattr(fund, f"bal_{b.value}")) for b in FUND_BUCKETS},
+    )
+
+
+def funds_filter(
+    qs: QuerySet[Fund],
+    *,
+    location_id: int | None = None,
+    program_id: int | None = None,
+    label: str = "",
+    query: str = "",
+    expiring_within_days: int | None = None,
+    today: date | None = None,
+) -> QuerySet[Fund]:
+    """Narrow a scoped queryset of funds. `query` searches partner IDs, location and partner names;
+    `expiring_within_days` keeps funds with money left whose usage period ends within that many days."""
+    if location_id is not None:
+        qs = qs.filter(location_id=location_id)
+    if program_id is not None:
+        qs = qs.filter(program_id=program_id)
+    if label:
+        qs = qs.filter(label=label)
+    if query.strip():
+        q = query.strip()
+        qs = qs.filter(
+            Q(location__partner_id__icontains=q)
+            | Q(location__name__icontains=q)
+            | Q(location__organisation__name__icontains=q)
+        )
+    if expiring_within_days is not None:
+        today = today or timezone.localdate()
+        remaining = Account.objects.filter(bucket__in=[Bucket.AVAILABLE, Bucket.ACCRUED], balance__gt=0)
+        qs = qs.filter(
+            usage_end__gte=today,
+            usage_end__lte=today + timedelta(days=expiring_within_days),
+            pk__in=remaining.values("fund_id"),
+        )
+    return qs
+
+
+@dataclass(frozen=True)
+class ExpiryTotal:
+    """Money still to be used (available or accruing) that expires on one day, in one currency."""
+
+    expires_on: date
+    currency: str
+    amount: Decimal
+    funds: int
+
+
+def remaining_by_expiry(
+    qs: QuerySet[Fund], *, today: date | None = None, within_days: int | None = None
+) -> list[ExpiryTotal]:
+    """Remaining money of the funds of `qs` not yet expired, summed per expiry date and currency, soonest
+    first. With `within_days`, only what expires by then (the expiry warning)."""
+    today = today or timezone.localdate()
+    funds = qs.filter(usage_end__gte=today)
+    if within_days is not None:
+        funds = funds.filter(usage_end__lte=today + timedelta(days=within_days))
+    rows = (
+        Account.objects.filter(
+            fund__in=funds.values("pk"), bucket__in=[Bucket.AVAILABLE, Bucket.ACCRUED], balance__gt=0
+        )
+        .values("fund__usage_end", "fund__currency")
+        .annotate(amount=Sum("balance"), funds=Count("fund_id", distinct=True))
+        .order_by("fund__usage_end", "fund__currency")
+    )
+    return [
+        ExpiryTotal(r["fund__usage_end"], r["fund__currency"], quantize(r["amount"]), r["funds"])
+        for r in rows
+        if r["amount"] > 0
+    ]
+
+
+def programs_of(qs: QuerySet[Fund]) -> QuerySet[Program]:
+    """The programs the funds of `qs` belong to (for a filter's choices)."""
+    return Program.objects.filter(pk__in=qs.values("program_id")).order_by("name", "id")
+
+
+def fund_labels(qs: QuerySet[Fund]) -> list[str]:
+    """The usage periods (labels) of the funds of `qs`, newest first."""
+    return sorted(set(qs.order_by().values_list("label", flat=True)), reverse=True)
+
+
+def rollover_targets(fund: Fund) -> QuerySet[Fund]:
+    """Other funds of the same location and program: where a rollover may move money."""
+    return Fund.objects.filter(location_id=fund.location_id, program_id=fund.program_id).exclude(pk=fund.pk)
+
+
+def entries_filter(
+    qs: QuerySet[Entry],
+    *,
+    location_id: int | None = None,
+    program_id: int | None = None,
+    fund_id: int | None = None,
+    kind: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    query: str = "",
+) -> QuerySet[Entry]:
+    """Narrow a scoped queryset of entries; dates are the transfers' business dates (`effective_on`)."""
+    if location_id is not None:
+        qs = qs.filter(account__fund__location_id=location_id)
+    if program_id is not None:
+        qs = qs.filter(account__fund__program_id=program_id)
+    if fund_id is not None:
+        qs = qs.filter(account__fund_id=fund_id)
+    if kind:
+        qs = qs.filter(transfer__kind=kind)
+    if date_from is not None:
+        qs = qs.filter(transfer__effective_on__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(transfer__effective_on__lte=date_to)
+    if query.strip():
+        q = query.strip()
+        qs = qs.filter(
+            Q(account__fund__location__partner_id__icontains=q)
+            | Q(account__fund__location__name__icontains=q)
+            | Q(account__fund__location__organisation__name__icontains=q)
+        )
+    return qs
+
+
+def adjustment_by_key(key: str) -> Transfer | None:
+    return Transfer.objects.filter(idempotency_key=key, kind=TransferKind.ADJUST).first()
+
+
+def earning_periods_summary(qs: QuerySet[Fund]) -> QuerySet[Any]:
+    """One row per program and earning period: funds, how many closed and converted, co-op earned."""
+    return (
+        qs.order_by()
+        .values("program_id", "program__name", "program__code", "currency", "earning_start", "earning_end", "label")
+        .annotate(
+            funds=Count("id"),
+            closed=Count("id", filter=Q(closed_at__isnull=False)),
+            converted=Count("id", filter=Q(converted_to_rebate=True)),
+            coop=Sum("earned"),
+        )
+        .order_by("-earning_start", "program__name", "program_id")
+    )
+
+
+def forfeited_totals(program_ids: list[int], earning_starts: list[date]) -> dict[tuple[int, date], Decimal]:
+    """Forfeited money per (program, earning period start), for the rows of a summary page."""
+    rows = (
+        Account.objects.filter(
+            bucket=Bucket.FORFEITED,
+            fund__program_id__in=program_ids,
+            fund__earning_start__in=earning_starts,
+        )
+        .values("fund__program_id", "fund__earning_start")
+        .annotate(total=Sum("balance"))
+    )
+    return {(r["fund__program_id"], r["fund__earning_start"]): quantize(r["total"]) for r in rows}
+
+
+def can_see_imports(user: User) -> bool:
+    """Earnings imports are read by program managers, finance and auditors."""
+    return permissions.holds(user, {permissions.Role.PROGRAM_MANAGER, permissions.Role.FINANCE, permissions.Role.AUDITOR})
+
+
+def can_run_period_jobs(user: User) -> bool:
+    """The period jobs (close, forfeit) run over every program: a program manager of all programs."""
+    return permissions.holds(user, permissions.Role.PROGRAM_MANAGER, program=None)
+
+
 def imports_visible_to(user: User) -> QuerySet[EarningImport]:
-    if permissions.holds(user, {permissions.Role.PROGRAM_MANAGER, permissions.Role.FINANCE, permissions.Role.AUDITOR}):
+    if can_see_imports(user):
         return EarningImport.objects.select_related("created_by")
     return EarningImport.objects.none()
 

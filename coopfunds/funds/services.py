@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, When
 from django.utils import timezone
 
 from coopfunds.accounts.models import Location, Role
@@ -23,33 +23,56 @@ from coopfunds.programs import periods
 from coopfunds.programs.models import Program
 
 
+def funds_for_earnings(*, program: Program, earned: set[tuple[int, date]]) -> dict[tuple[int, date], Fund]:
+    """The funds that co-op earned by (location id, earned date) goes to, keyed like the input; funds not
+    there yet are opened (with their accounts) in two queries, whatever their number."""
+    earning_of: dict[tuple[int, date], periods.Period] = {}
+    by_start: dict[date, tuple[periods.Period, periods.Period]] = {}  # earning start -> (earning, usage)
+    by_day: dict[date, periods.Period] = {}
+    for location_id, day in earned:
+        earning = by_day.get(day) or by_day.setdefault(day, periods.period_containing(program, day))
+        earning_of[(location_id, day)] = earning
+        if earning.start not in by_start:
+            by_start[earning.start] = (earning, periods.next_period(program, earning))
+    wanted = {(loc, earning_of[(loc, day)].start) for loc, day in earned}
+    found = {
+        (f.location_id, f.earning_start): f
+        for f in Fund.objects.filter(
+            program=program,
+            earning_start__in={start for _, start in wanted},
+            location_id__in={loc for loc, _ in wanted},
+        )
+    }
+    missing = []
+    for loc, start in sorted(wanted - set(found)):
+        earning, usage = by_start[start]
+        opens, closes = periods.claim_window(program, usage)
+        missing.append(
+            Fund(
+                location_id=loc,
+                program=program,
+                currency=program.currency,
+                label=usage.label,
+                earning_start=earning.start,
+                earning_end=earning.end,
+                usage_start=usage.start,
+                usage_end=usage.end,
+                claim_opens=opens,
+                claim_closes=closes,
+            )
+        )
+    if missing:
+        Fund.objects.bulk_create(missing)
+        Account.objects.bulk_create(
+            [Account(program=program, fund=f, bucket=b, currency=f.currency) for f in missing for b in FUND_BUCKETS]
+        )
+        found |= {(f.location_id, f.earning_start): f for f in missing}
+    return {key: found[(key[0], earning_of[key].start)] for key in earned}
+
+
 def fund_for_earning(*, location: Location, program: Program, earned_on: date) -> Fund:
     """The fund that co-op earned on `earned_on` goes to, opened with its accounts on first use."""
-    earning = periods.period_containing(program, earned_on)
-    usage = periods.next_period(program, earning)
-    existing = Fund.objects.filter(location=location, program=program, usage_start=usage.start).first()
-    if existing:
-        return existing
-    opens, closes = periods.claim_window(program, usage)
-    fund, created = Fund.objects.get_or_create(
-        location=location,
-        program=program,
-        usage_start=usage.start,
-        defaults={
-            "currency": program.currency,
-            "label": usage.label,
-            "earning_start": earning.start,
-            "earning_end": earning.end,
-            "usage_end": usage.end,
-            "claim_opens": opens,
-            "claim_closes": closes,
-        },
-    )
-    if created:
-        Account.objects.bulk_create(
-            [Account(program=program, fund=fund, bucket=b, currency=fund.currency) for b in FUND_BUCKETS]
-        )
-    return fund
+    return funds_for_earnings(program=program, earned={(location.pk, earned_on)})[(location.pk, earned_on)]
 
 
 def _accounts(fund: Fund) -> dict[str, Account]:
@@ -60,6 +83,62 @@ def split(program: Program, amount: Decimal) -> tuple[Decimal, Decimal]:
     """(co-op, rebate) parts of an earning, by the program's split. The rebate part is rounded to the cent."""
     rebate = quantize(amount * program.rebate_percent / 100)
     return amount - rebate, rebate
+
+
+def funds_accrue(
+    *,
+    items: list[tuple[Fund, Decimal, Decimal]],
+    key: str,
+    reference: str,
+    effective_on: date,
+    memo: str = "",
+    actor: Any = None,
+) -> Transfer:
+    """Earnings into funds, as one transfer: for each (fund, co-op, rebate), the rebate part to rebate payable
+    and the co-op part to the fund. Once a fund's earning period is closed, late co-op follows the close's outcome
+    (available, or converted below the threshold). The one place that posts earnings, so the funds' cached earned
+    figures always move with the ledger."""
+    assert_in_transaction()
+    ids = sorted({f.pk for f, _, _ in items})
+    funds = {f.pk: f for f in Fund.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    accounts: dict[int, dict[str, Account]] = {pk: {} for pk in ids}
+    for account in Account.objects.filter(fund_id__in=ids):
+        accounts[account.fund_id][account.bucket] = account  # type: ignore[index]
+    first = next(iter(funds.values()))
+    source = ledger.source_account(first.program_id, Bucket.EARNINGS, first.currency)
+    legs: list[ledger.Leg] = []
+    for fund_ref, coop, rebate in items:
+        fund = funds[fund_ref.pk]
+        if fund.closed_at is None:
+            coop_bucket = Bucket.ACCRUED
+        else:
+            coop_bucket = Bucket.CONVERTED if fund.converted_to_rebate else Bucket.AVAILABLE
+        legs += [
+            (source, -(coop + rebate)),
+            (accounts[fund.pk][Bucket.REBATE], rebate),
+            (accounts[fund.pk][coop_bucket], coop),
+        ]
+    already = Transfer.objects.filter(idempotency_key=key).exists()
+    transfer = ledger.post(
+        key=key,
+        kind=TransferKind.ACCRUE,
+        effective_on=effective_on,
+        reference=reference,
+        memo=memo,
+        actor=actor,
+        legs=legs,
+    )
+    if not already:
+        coop_of = {pk: Decimal(0) for pk in ids}
+        rebate_of = {pk: Decimal(0) for pk in ids}
+        for fund_ref, coop, rebate in items:
+            coop_of[fund_ref.pk] += coop
+            rebate_of[fund_ref.pk] += rebate
+        Fund.objects.filter(pk__in=ids).update(
+            earned=Case(*[When(pk=pk, then=F("earned") + coop_of[pk]) for pk in ids]),
+            earned_rebate=Case(*[When(pk=pk, then=F("earned_rebate") + rebate_of[pk]) for pk in ids]),
+        )
+    return transfer
 
 
 def fund_accrue(
@@ -73,30 +152,9 @@ def fund_accrue(
     memo: str = "",
     actor: Any = None,
 ) -> Transfer:
-    """Earnings into a fund: the rebate part to rebate payable, the co-op part to the fund. Once the earning
-    period is closed, late co-op follows the close's outcome (available, or converted below the threshold).
-    The one place that posts earnings, so the fund's cached earned figures always move with the ledger."""
-    assert_in_transaction()
-    fund = Fund.objects.select_for_update().get(pk=fund.pk)
-    accounts = _accounts(fund)
-    if fund.closed_at is None:
-        coop_bucket = Bucket.ACCRUED
-    else:
-        coop_bucket = Bucket.CONVERTED if fund.converted_to_rebate else Bucket.AVAILABLE
-    source = ledger.source_account(fund.program_id, Bucket.EARNINGS, fund.currency)
-    before = Transfer.objects.filter(idempotency_key=key).exists()
-    transfer = ledger.post(
-        key=key,
-        kind=TransferKind.ACCRUE,
-        effective_on=effective_on,
-        reference=reference,
-        memo=memo,
-        actor=actor,
-        legs=[(source, -(coop + rebate)), (accounts[Bucket.REBATE], rebate), (accounts[coop_bucket], coop)],
+    return funds_accrue(
+        items=[(fund, coop, rebate)], key=key, reference=reference, effective_on=effective_on, memo=memo, actor=actor
     )
-    if not before:
-        Fund.objects.filter(pk=fund.pk).update(earned=F("earned") + coop, earned_rebate=F("earned_rebate") + rebate)
-    return transfer
 
 
 def _move(
@@ -309,6 +367,7 @@ def fund_adjust(
     else:
         source = ledger.source_account(fund.program_id, Bucket.ADJUSTMENTS, fund.currency)
         legs = [(source, -amount), (accounts[Bucket.AVAILABLE], amount)]
+    replay = Transfer.objects.filter(idempotency_key=key).exists()
     transfer = ledger.post(
         key=key,
         kind=TransferKind.ADJUST,
@@ -319,6 +378,8 @@ def fund_adjust(
         reason_code=reason_code,
         actor=actor,
     )
+    if replay:  # the same request again (a double submit, a client's retry): already posted and audited
+        return transfer
     audit_record(
         actor=actor,
         verb="fund.adjust",
