@@ -1,8 +1,10 @@
+from datetime import date
+
 from django.db import models
 from django.db.models import Q
 from django_countries.fields import CountryField
 
-from coopfunds.core.crypto import EncryptedTextField, mask
+from coopfunds.core.crypto import EncryptedTextField
 from coopfunds.core.models import TimeStamped, status_constraint
 from coopfunds.core.money import CurrencyField
 
@@ -15,6 +17,28 @@ class EnrollmentStatus(models.TextChoices):
     INACTIVE = "inactive", "Inactive"
     INELIGIBLE = "ineligible", "Ineligible"
     NO_LONGER_SUPPORTED = "no_longer_supported", "No longer supported"
+
+
+ENDED = frozenset({EnrollmentStatus.INACTIVE, EnrollmentStatus.INELIGIBLE, EnrollmentStatus.NO_LONGER_SUPPORTED})
+
+# The enrollment workflow: from each status, the statuses a service may move it to. Every transition
+# service checks this table. Ended enrollments come back through review (or to Invited if never accepted).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    EnrollmentStatus.INVITED: frozenset({EnrollmentStatus.ACTION_REQUIRED, EnrollmentStatus.REVIEWING}) | ENDED,
+    EnrollmentStatus.ACTION_REQUIRED: frozenset({EnrollmentStatus.REVIEWING}) | ENDED,
+    EnrollmentStatus.REVIEWING: frozenset({EnrollmentStatus.ENROLLED, EnrollmentStatus.ACTION_REQUIRED}) | ENDED,
+    EnrollmentStatus.ENROLLED: ENDED,
+    **{
+        ended: (
+            frozenset({EnrollmentStatus.INVITED, EnrollmentStatus.ACTION_REQUIRED, EnrollmentStatus.REVIEWING})
+            | (ENDED - {ended})
+        )
+        for ended in ENDED
+    },
+}
+
+# Enrollments that were accepted but are not enrolled yet: a profile change re-evaluates them.
+AWAITING_REQUIREMENTS = frozenset({EnrollmentStatus.ACTION_REQUIRED, EnrollmentStatus.REVIEWING})
 
 
 class Enrollment(TimeStamped):
@@ -48,11 +72,26 @@ class Enrollment(TimeStamped):
     def __str__(self) -> str:
         return f"{self.location} in {self.program}"
 
+    def can_move_to(self, status: str) -> bool:
+        return status in TRANSITIONS[self.status]
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status in ENDED
+
 
 class ProfileStatus(models.TextChoices):
     PENDING = "pending", "Pending validation"
     APPROVED = "approved", "Approved"
     ACTION_REQUIRED = "action_required", "Action required"
+
+
+# The profile workflow. Action required is final for that profile: the partner submits a new one.
+PROFILE_TRANSITIONS: dict[str, frozenset[str]] = {
+    ProfileStatus.PENDING: frozenset({ProfileStatus.APPROVED, ProfileStatus.ACTION_REQUIRED}),
+    ProfileStatus.APPROVED: frozenset({ProfileStatus.ACTION_REQUIRED}),
+    ProfileStatus.ACTION_REQUIRED: frozenset(),
+}
 
 
 class PayoutMethod(models.TextChoices):
@@ -100,9 +139,16 @@ class PayoutProfile(TimeStamped):
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.masked_account} ({self.currency})"
 
+    kind = "payout_profile"
+    label = "Payout profile"
+
     @property
     def masked_account(self) -> str:
-        return mask(self.account_hint)
+        """'•••• 3000': the last four characters only (`account_hint` already holds no more than those)."""
+        return f"•••• {self.account_hint}" if self.account_hint else "••••"
+
+    def can_move_to(self, status: str) -> bool:
+        return status in PROFILE_TRANSITIONS[self.status]
 
 
 class TaxProfile(TimeStamped):
@@ -134,3 +180,12 @@ class TaxProfile(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.country} {self.tax_id}"
+
+    kind = "tax_profile"
+    label = "Tax profile"
+
+    def can_move_to(self, status: str) -> bool:
+        return status in PROFILE_TRANSITIONS[self.status]
+
+    def is_expired(self, today: date) -> bool:
+        return self.expires_on < today

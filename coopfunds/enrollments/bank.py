@@ -1,0 +1,174 @@
+"""Bank details checked the way banks check them, before anything is stored. Pure functions, no database.
+
+IBANs are checked with schwifty (length and structure for the country, check digits, national checksum),
+BICs for their shape and country, and each payout method for the fields it needs.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django_countries import countries
+from schwifty import BIC, IBAN
+from schwifty.exceptions import (
+    InvalidChecksumDigits,
+    InvalidCountryCode,
+    InvalidLength,
+    SchwiftyException,
+)
+
+from coopfunds.core.money import validate_currency
+from coopfunds.enrollments.models import PayoutMethod
+
+BIC_SHAPE = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
+ACCOUNT_SHAPE = re.compile(r"^[A-Z0-9]{4,34}$")
+ROUTING_SHAPE = re.compile(r"^[A-Z0-9]{2,20}$")
+
+
+@dataclass(frozen=True)
+class BankDetails:
+    """Validated, normalised bank details: only the fields the payout method uses are kept."""
+
+    method: str
+    currency: str
+    beneficiary_name: str
+    bank_name: str
+    bank_country: str
+    iban: str = ""
+    bic: str = ""
+    account_number: str = ""
+    routing_code: str = ""
+
+    def __repr__(self) -> str:  # never print the account in logs or tracebacks
+        return f"BankDetails(method={self.method!r}, currency={self.currency!r}, account={self.account_hint!r})"
+
+    @property
+    def account_hint(self) -> str:
+        """The last four characters of the account (IBAN or account number): all anyone else ever sees."""
+        return (self.iban or self.account_number)[-4:]
+
+
+def compact(value: str) -> str:
+    """'de89 3704-0044' -> 'DE8937040044': banks ignore spaces, hyphens and case."""
+    return re.sub(r"[\s\-]", "", value or "").upper()
+
+
+def country_name(code: str) -> str:
+    return f"{countries.name(code) or code} ({code})"
+
+
+def _check_iban(iban: str, bank_country: str, *, sepa: bool) -> str | None:
+    """An error message for this IBAN, or None when it is good."""
+    try:
+        parsed = IBAN(iban)
+    except InvalidCountryCode:
+        return f"An IBAN starts with the code of its country; “{iban[:2]}” is not a country that uses IBANs."
+    except InvalidLength:
+        return "This IBAN has the wrong number of characters for its country: check for a missing or extra digit."
+    except InvalidChecksumDigits:
+        return "This IBAN's check digits do not match the rest of it: check it for typing mistakes."
+    except SchwiftyException:
+        return "This IBAN is not valid: its bank or account part is not formed as that country's banks form it."
+    if bank_country and parsed.country_code != bank_country:
+        return (
+            f"This IBAN is for an account in {country_name(parsed.country_code)}, "
+            f"but the bank country is {country_name(bank_country)}."
+        )
+    if sepa and not parsed.in_sepa_zone:
+        return f"Banks in {country_name(parsed.country_code)} cannot receive SEPA transfers: choose international wire."
+    return None
+
+
+def _check_bic(bic: str, bank_country: str) -> str | None:
+    if not BIC_SHAPE.match(bic):
+        return (
+            "A BIC (SWIFT code) has 8 or 11 letters and digits: 4 for the bank, 2 for the country, 2 for the place "
+            "and optionally 3 for the branch, for example COBADEFFXXX."
+        )
+    try:
+        parsed = BIC(bic)
+    except SchwiftyException:
+        return f"Characters 5 and 6 of a BIC are its country; “{bic[4:6]}” is not a country."
+    if bank_country and parsed.country_code != bank_country:
+        return (
+            f"This BIC belongs to a bank in {country_name(parsed.country_code)}, "
+            f"but the bank country is {country_name(bank_country)}."
+        )
+    return None
+
+
+def clean_bank_details(
+    *,
+    method: str,
+    currency: str,
+    beneficiary_name: str,
+    bank_name: str,
+    bank_country: str,
+    iban: str,
+    bic: str,
+    account_number: str,
+    routing_code: str,
+) -> BankDetails:
+    """Normalise and check bank details; raise ValidationError({field: message}) naming every problem."""
+    errors: dict[str, str] = {}
+    currency = (currency or "").strip().upper()
+    bank_country = (bank_country or "").strip().upper()
+    beneficiary_name = " ".join((beneficiary_name or "").split())
+    bank_name = " ".join((bank_name or "").split())
+    iban, bic = compact(iban), compact(bic)
+    account_number, routing_code = compact(account_number), compact(routing_code)
+
+    if method not in PayoutMethod.values:
+        errors["method"] = "Choose how you want to be paid: SEPA credit transfer, international wire or local transfer."
+    try:
+        validate_currency(currency)
+    except ValidationError as e:
+        errors["currency"] = e.messages[0]
+    else:
+        if method == PayoutMethod.SEPA and currency != "EUR":
+            errors["currency"] = "SEPA transfers are paid in euros: choose EUR, or another payout method."
+    if not beneficiary_name:
+        errors["beneficiary_name"] = "Enter the account holder's name exactly as the bank knows it."
+    elif len(beneficiary_name) > 140:
+        errors["beneficiary_name"] = "Banks accept at most 140 characters for the account holder's name."
+    if len(bank_name) > 140:
+        errors["bank_name"] = "Keep the bank's name under 140 characters."
+    if bank_country not in countries:
+        errors["bank_country"] = f"“{bank_country}” is not a country code (ISO 3166, for example DE, US, IN)."
+        bank_country = ""
+
+    sepa, wire, local = (method == m for m in (PayoutMethod.SEPA, PayoutMethod.WIRE, PayoutMethod.LOCAL))
+    if not local:
+        account_number = account_number if wire else ""
+        routing_code = routing_code if wire else ""
+    if local:
+        iban = ""
+    if sepa and not iban:
+        errors["iban"] = "A SEPA transfer needs the account's IBAN."
+    elif wire and not iban and not account_number:
+        errors["iban"] = "An international wire needs the IBAN (or, where banks use no IBANs, the account number)."
+    elif iban and (message := _check_iban(iban, bank_country, sepa=sepa)):
+        errors["iban"] = message
+    if wire and not bic:
+        errors["bic"] = "An international wire needs the bank's BIC (SWIFT code)."
+    elif bic and (message := _check_bic(bic, bank_country)):
+        errors["bic"] = message
+    if local and not account_number:
+        errors["account_number"] = "A local transfer needs the account number."
+    elif account_number and not ACCOUNT_SHAPE.match(account_number):
+        errors["account_number"] = "An account number has 4 to 34 letters and digits (spaces and hyphens are fine)."
+    if routing_code and not ROUTING_SHAPE.match(routing_code):
+        errors["routing_code"] = "A routing, sort or bank code has 2 to 20 letters and digits."
+    if errors:
+        raise ValidationError(errors)
+    return BankDetails(
+        method=method,
+        currency=currency,
+        beneficiary_name=beneficiary_name,
+        bank_name=bank_name,
+        bank_country=bank_country,
+        iban=iban,
+        bic=bic,
+        account_number=account_number,
+        routing_code=routing_code,
+    )

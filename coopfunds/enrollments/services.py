@@ -1,0 +1,544 @@
+"""Writes for enrollments and payout/tax profiles. One function per use case, each its own durable transaction.
+
+Every transition re-reads its row under lock, checks the actor's permission, then the transition table in
+models.py, then the business rules; writes one audit row; schedules email after commit. A profile change
+re-evaluates the location's accepted, not-yet-enrolled enrollments (Action required <-> Reviewing).
+Locks are taken in one order: location, profile, enrollments.
+"""
+
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_countries import countries
+
+from coopfunds.accounts.models import Location, User
+from coopfunds.audit.services import audit_record
+from coopfunds.core.errors import Conflict
+from coopfunds.core.notify import email_after_commit
+from coopfunds.enrollments import permissions, selectors
+from coopfunds.enrollments.bank import clean_bank_details
+from coopfunds.enrollments.models import (
+    AWAITING_REQUIREMENTS,
+    ENDED,
+    Enrollment,
+    EnrollmentStatus,
+    PayoutProfile,
+    ProfileStatus,
+    TaxProfile,
+)
+from coopfunds.enrollments.requirements import (
+    current_payout_profile,
+    current_tax_profile,
+    earnings_start_for,
+    evaluate,
+    missing_requirements,
+)
+from coopfunds.programs.models import Program
+
+Profile = PayoutProfile | TaxProfile
+
+TAX_DOCUMENT_TYPES = {".pdf", ".png", ".jpg", ".jpeg"}
+TAX_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+# --- building blocks (called inside a service's transaction) ---------------------------------------------
+
+
+def _label(status: str) -> str:
+    return EnrollmentStatus(status).label
+
+
+def _lock_enrollment(enrollment: Enrollment) -> Enrollment:
+    return (
+        Enrollment.objects.select_for_update(of=("self",)).select_related("location", "program").get(pk=enrollment.pk)
+    )
+
+
+def _lock_location(location: Location) -> Location:
+    """Serialises every profile change of one location (and the re-evaluation that follows it)."""
+    return Location.objects.select_for_update().get(pk=location.pk)
+
+
+def _move(enrollment: Enrollment, status: str, *, reason: str) -> dict[str, tuple[Any, Any]]:
+    """Change the status (checked against the transition table), stamp the time, return the audit changes."""
+    if not enrollment.can_move_to(status):
+        raise Conflict(
+            f"An enrollment that is {_label(enrollment.status)} cannot become {_label(status)}.",
+            code="invalid_transition",
+        )
+    changes: dict[str, tuple[Any, Any]] = {"status": (enrollment.status, status)}
+    if reason != enrollment.status_reason:
+        changes["status_reason"] = (enrollment.status_reason, reason)
+    enrollment.status, enrollment.status_reason = status, reason
+    now = timezone.now()
+    if status == EnrollmentStatus.REVIEWING:
+        enrollment.review_started_at = now
+    elif status == EnrollmentStatus.ENROLLED:
+        enrollment.enrolled_at = now
+    if status in ENDED:
+        enrollment.ended_at = now
+    return changes
+
+
+def _link(enrollment: Enrollment) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("enrollment_detail", args=[enrollment.pk])
+
+
+def _email_admins(location: Location, program: Program | None, *, subject: str, body: str) -> None:
+    to = selectors.incentives_admin_emails(location, program)
+    if to:
+        email_after_commit(to=to, subject=subject, body=body)
+
+
+def _reevaluate(location: Location, *, actor: User | None, cause: str) -> list[Enrollment]:
+    """Move the location's accepted, not-yet-enrolled enrollments to where their requirements put them."""
+    evaluation = evaluate(location)
+    changed = []
+    awaiting = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("location", "program")
+        .filter(location=location, status__in=AWAITING_REQUIREMENTS)
+        .order_by("pk")
+    )
+    for enrollment in awaiting:
+        if (enrollment.status, enrollment.status_reason) == (evaluation.status, evaluation.reason):
+            continue
+        if enrollment.status == evaluation.status:
+            changes: dict[str, tuple[Any, Any]] = {"status_reason": (enrollment.status_reason, evaluation.reason)}
+            enrollment.status_reason = evaluation.reason
+        else:
+            changes = _move(enrollment, evaluation.status, reason=evaluation.reason)
+        enrollment.save()
+        audit_record(
+            actor=actor,
+            verb="enrollment.reevaluate",
+            target=enrollment,
+            changes=changes,
+            reason=cause,
+            organisation_id=location.organisation_id,
+        )
+        changed.append(enrollment)
+    return changed
+
+
+# --- enrollments ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def enrollment_invite(*, location: Location, program: Program, actor: User) -> Enrollment:
+    """A program manager invites a location to a program; its incentives admins get an email."""
+    if not permissions.can_invite(actor, program):
+        raise PermissionDenied("Only a program manager of this program can invite locations to it.")
+    if not program.is_active:
+        raise ValidationError({"program": f"{program.name} is closed: it takes no new enrollments."})
+    existing = Enrollment.objects.filter(location=location, program=program).first()
+    duplicate = ValidationError(
+        {
+            "location": f"{location} already has an enrollment in {program.name}"
+            + (f" ({existing.get_status_display()})." if existing else ".")
+        }
+    )
+    if existing is not None:
+        raise duplicate
+    try:
+        with transaction.atomic():
+            enrollment = Enrollment.objects.create(
+                location=location, program=program, status=EnrollmentStatus.INVITED, invited_at=timezone.now()
+            )
+    except IntegrityError:  # a concurrent invite won; the unique constraint is the backstop
+        raise duplicate from None
+    audit_record(
+        actor=actor,
+        verb="enrollment.invite",
+        target=enrollment,
+        changes={"status": (None, EnrollmentStatus.INVITED)},
+        organisation_id=location.organisation_id,
+    )
+    _email_admins(
+        location,
+        program,
+        subject=f"{program.name}: {location.name} is invited to enroll",
+        body=(
+            f"{location} is invited to {program.name}.\n\n"
+            f"Accept the invitation and add your payout and tax profiles here:\n{_link(enrollment)}\n"
+        ),
+    )
+    return enrollment
+
+
+@transaction.atomic(durable=True)
+def enrollment_accept(*, enrollment: Enrollment, actor: User) -> Enrollment:
+    """The location's incentives admin accepts: Reviewing if both profiles are in order, else Action required."""
+    enrollment = _lock_enrollment(enrollment)
+    if not permissions.can_accept_enrollment(actor, enrollment):
+        raise PermissionDenied("Only an incentives admin of this location can accept the invitation.")
+    if enrollment.status != EnrollmentStatus.INVITED:
+        raise Conflict(
+            f"This invitation has already been answered: the enrollment is {enrollment.get_status_display()}.",
+            code="invalid_transition",
+        )
+    evaluation = evaluate(enrollment.location)
+    changes = _move(enrollment, evaluation.status, reason=evaluation.reason)
+    enrollment.accepted_at = timezone.now()
+    enrollment.save()
+    audit_record(
+        actor=actor,
+        verb="enrollment.accept",
+        target=enrollment,
+        changes=changes,
+        organisation_id=enrollment.location.organisation_id,
+    )
+    return enrollment
+
+
+@transaction.atomic(durable=True)
+def enrollment_approve(*, enrollment: Enrollment, actor: User) -> Enrollment:
+    """A reviewer or program manager approves: Enrolled, earning from the first day of this month."""
+    enrollment = _lock_enrollment(enrollment)
+    if not permissions.can_approve_enrollment(actor, enrollment):
+        raise PermissionDenied("Only a reviewer or program manager of this program can approve enrollments.")
+    if enrollment.status != EnrollmentStatus.REVIEWING:
+        raise Conflict(
+            f"Only an enrollment under review can be approved; this one is {enrollment.get_status_display()}.",
+            code="invalid_transition",
+        )
+    location = enrollment.location
+    missing = missing_requirements(
+        current_payout_profile(location),
+        current_tax_profile(location),
+        today=timezone.localdate(),
+        need_approval=True,
+    )
+    if missing:
+        raise Conflict("It cannot be approved yet. " + " ".join(missing), code="requirements_not_met")
+    changes = _move(enrollment, EnrollmentStatus.ENROLLED, reason="")
+    assert enrollment.enrolled_at is not None
+    enrollment.earnings_start = earnings_start_for(enrollment.enrolled_at)
+    changes["earnings_start"] = (None, enrollment.earnings_start.isoformat())
+    enrollment.save()
+    audit_record(
+        actor=actor,
+        verb="enrollment.approve",
+        target=enrollment,
+        changes=changes,
+        organisation_id=location.organisation_id,
+    )
+    _email_admins(
+        location,
+        enrollment.program,
+        subject=f"{enrollment.program.name}: {location.name} is enrolled",
+        body=(
+            f"{location} is enrolled in {enrollment.program.name}. "
+            f"Earnings count from {enrollment.earnings_start:%d %B %Y}.\n\n{_link(enrollment)}\n"
+        ),
+    )
+    return enrollment
+
+
+@transaction.atomic(durable=True)
+def enrollment_set_status(*, enrollment: Enrollment, status: str, reason: str, actor: User) -> Enrollment:
+    """A program manager ends an enrollment: Inactive, Ineligible or No longer supported, with a reason."""
+    enrollment = _lock_enrollment(enrollment)
+    if not permissions.can_set_enrollment_status(actor, enrollment):
+        raise PermissionDenied("Only a program manager of this program can change an enrollment's status.")
+    reason = (reason or "").strip()
+    errors = {}
+    if status not in ENDED:
+        errors["status"] = "Choose Inactive, Ineligible or No longer supported."
+    if not reason:
+        errors["reason"] = "Say why, in words the partner will understand."
+    if errors:
+        raise ValidationError(errors)
+    if enrollment.status == status:
+        raise Conflict(f"The enrollment is already {enrollment.get_status_display()}.", code="invalid_transition")
+    changes = _move(enrollment, status, reason=reason)
+    enrollment.save()
+    audit_record(
+        actor=actor,
+        verb="enrollment.set_status",
+        target=enrollment,
+        changes=changes,
+        reason=reason,
+        organisation_id=enrollment.location.organisation_id,
+    )
+    _email_admins(
+        enrollment.location,
+        enrollment.program,
+        subject=f"{enrollment.program.name}: {enrollment.location.name} is now {_label(status)}",
+        body=f"{enrollment} is now {_label(status)}.\n\nReason: {reason}\n\n{_link(enrollment)}\n",
+    )
+    return enrollment
+
+
+@transaction.atomic(durable=True)
+def enrollment_reactivate(*, enrollment: Enrollment, actor: User) -> Enrollment:
+    """A program manager brings an ended enrollment back: through review again (or to Invited if the
+    invitation was never accepted)."""
+    enrollment = _lock_enrollment(enrollment)
+    if not permissions.can_set_enrollment_status(actor, enrollment):
+        raise PermissionDenied("Only a program manager of this program can reactivate an enrollment.")
+    if enrollment.status not in ENDED:
+        raise Conflict(
+            f"Only an ended enrollment can be reactivated; this one is {enrollment.get_status_display()}.",
+            code="invalid_transition",
+        )
+    if enrollment.accepted_at is None:
+        changes = _move(enrollment, EnrollmentStatus.INVITED, reason="")
+    else:
+        evaluation = evaluate(enrollment.location)
+        changes = _move(enrollment, evaluation.status, reason=evaluation.reason)
+    changes["ended_at"] = (enrollment.ended_at, None)
+    enrollment.ended_at = None
+    enrollment.save()
+    audit_record(
+        actor=actor,
+        verb="enrollment.reactivate",
+        target=enrollment,
+        changes=changes,
+        organisation_id=enrollment.location.organisation_id,
+    )
+    return enrollment
+
+
+# --- payout and tax profiles ---------------------------------------------------------------------------
+
+
+def _replace_current(model: type[PayoutProfile] | type[TaxProfile], location: Location) -> Profile | None:
+    previous = model.objects.select_for_update().filter(location=location, is_current=True).first()
+    if previous is not None:
+        previous.is_current = False
+        previous.save(update_fields=["is_current", "updated_at"])
+    return previous
+
+
+@transaction.atomic(durable=True)
+def payout_profile_submit(
+    *,
+    location: Location,
+    method: str,
+    currency: str,
+    beneficiary_name: str,
+    bank_country: str,
+    bank_name: str = "",
+    iban: str = "",
+    bic: str = "",
+    account_number: str = "",
+    routing_code: str = "",
+    actor: User,
+) -> PayoutProfile:
+    """The location's incentives admin gives the bank account to pay. It replaces the current one (which is
+    kept) and waits for validation."""
+    if not permissions.can_manage_profiles(actor, location):
+        raise PermissionDenied("Only an incentives admin of this location can change its payout profile.")
+    details = clean_bank_details(
+        method=method,
+        currency=currency,
+        beneficiary_name=beneficiary_name,
+        bank_name=bank_name,
+        bank_country=bank_country,
+        iban=iban,
+        bic=bic,
+        account_number=account_number,
+        routing_code=routing_code,
+    )
+    location = _lock_location(location)
+    previous = _replace_current(PayoutProfile, location)
+    profile = PayoutProfile.objects.create(
+        location=location,
+        is_current=True,
+        status=ProfileStatus.PENDING,
+        method=details.method,
+        currency=details.currency,
+        beneficiary_name=details.beneficiary_name,
+        bank_name=details.bank_name,
+        bank_country=details.bank_country,
+        iban=details.iban,
+        bic=details.bic,
+        account_number=details.account_number,
+        routing_code=details.routing_code,
+        account_hint=details.account_hint,
+        submitted_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        verb="payout_profile.submit",
+        target=profile,
+        changes={
+            "method": (None, details.method),
+            "currency": (None, details.currency),
+            "beneficiary_name": (None, details.beneficiary_name),
+            "bank_country": (None, details.bank_country),
+            "account": (None, profile.masked_account),
+        },
+        reason=f"Replaces payout profile #{previous.pk}." if previous else "",
+        organisation_id=location.organisation_id,
+    )
+    _reevaluate(location, actor=actor, cause="A new payout profile was submitted.")
+    return profile
+
+
+def _clean_tax_profile(
+    country: str, tax_id: str, legal_name: str, expires_on: date | None, document: UploadedFile | None
+) -> tuple[str, str, str]:
+    errors: dict[str, str] = {}
+    country = (country or "").strip().upper()
+    tax_id = "".join((tax_id or "").split()).upper()
+    legal_name = " ".join((legal_name or "").split())
+    if country not in countries:
+        errors["country"] = f"“{country}” is not a country code (ISO 3166, for example DE, US, IN)."
+    if not tax_id:
+        errors["tax_id"] = "Enter the tax ID as it appears on the registration certificate."
+    elif len(tax_id) > 40 or not all(c.isalnum() or c in "-./" for c in tax_id):
+        errors["tax_id"] = "A tax ID has at most 40 letters and digits (hyphens, dots and slashes are fine)."
+    if not legal_name:
+        errors["legal_name"] = "Enter the legal name the tax registration is in."
+    elif len(legal_name) > 200:
+        errors["legal_name"] = "Keep the legal name under 200 characters."
+    if expires_on is None:
+        errors["expires_on"] = "Enter the date the tax registration expires."
+    elif expires_on <= timezone.localdate():
+        errors["expires_on"] = "The expiry date must be in the future: an expired registration cannot be used."
+    if document is not None:
+        suffix = "." + document.name.rsplit(".", 1)[-1].lower() if document.name and "." in document.name else ""
+        if suffix not in TAX_DOCUMENT_TYPES:
+            errors["document"] = "Upload the certificate as a PDF, PNG or JPEG file."
+        elif (document.size or 0) > TAX_DOCUMENT_MAX_BYTES:
+            errors["document"] = "The certificate file is larger than 10 MB; upload a smaller scan."
+    if errors:
+        raise ValidationError(errors)
+    return country, tax_id, legal_name
+
+
+@transaction.atomic(durable=True)
+def tax_profile_submit(
+    *,
+    location: Location,
+    country: str,
+    tax_id: str,
+    legal_name: str,
+    expires_on: date | None,
+    document: UploadedFile | None = None,
+    actor: User,
+) -> TaxProfile:
+    """The location's incentives admin gives its tax registration. It replaces the current one (which is
+    kept) and waits for validation."""
+    if not permissions.can_manage_profiles(actor, location):
+        raise PermissionDenied("Only an incentives admin of this location can change its tax profile.")
+    country, tax_id, legal_name = _clean_tax_profile(country, tax_id, legal_name, expires_on, document)
+    assert expires_on is not None
+    location = _lock_location(location)
+    previous = _replace_current(TaxProfile, location)
+    profile = TaxProfile(
+        location=location,
+        is_current=True,
+        status=ProfileStatus.PENDING,
+        country=country,
+        tax_id=tax_id,
+        legal_name=legal_name,
+        expires_on=expires_on,
+        submitted_by=actor,
+    )
+    if document is not None:
+        profile.document.save(document.name or "certificate", document, save=False)
+    profile.save()
+    audit_record(
+        actor=actor,
+        verb="tax_profile.submit",
+        target=profile,
+        changes={
+            "country": (None, country),
+            "tax_id": (None, tax_id),
+            "legal_name": (None, legal_name),
+            "expires_on": (None, expires_on.isoformat()),
+            "document": (None, bool(profile.document)),
+        },
+        reason=f"Replaces tax profile #{previous.pk}." if previous else "",
+        organisation_id=location.organisation_id,
+    )
+    _reevaluate(location, actor=actor, cause="A new tax profile was submitted.")
+    return profile
+
+
+def _lock_profile(profile: Profile) -> Profile:
+    _lock_location(profile.location)
+    return type(profile).objects.select_for_update(of=("self",)).select_related("location").get(pk=profile.pk)
+
+
+def _validate(profile: Profile, status: str, actor: User) -> Profile:
+    """Shared checks of approve and request-action; returns the locked row."""
+    if not permissions.can_validate_profiles(actor):
+        raise PermissionDenied("Only a reviewer or program manager validates payout and tax profiles.")
+    profile = _lock_profile(profile)
+    if not profile.is_current:
+        raise Conflict(
+            f"This {profile.label.lower()} was replaced by a newer one; validate that one.", code="not_current"
+        )
+    if not profile.can_move_to(status):
+        raise Conflict(
+            f"A {profile.label.lower()} that is {profile.get_status_display()} cannot become "
+            f"{ProfileStatus(status).label}; the partner must submit a new one.",
+            code="invalid_transition",
+        )
+    return profile
+
+
+@transaction.atomic(durable=True)
+def profile_approve(*, profile: Profile, actor: User) -> Profile:
+    """A reviewer or program manager validates a payout or tax profile."""
+    profile = _validate(profile, ProfileStatus.APPROVED, actor)
+    if isinstance(profile, TaxProfile) and profile.is_expired(timezone.localdate()):
+        raise Conflict(
+            "This tax profile has expired; request action so the partner submits a current one.", code="expired"
+        )
+    old = profile.status
+    profile.status, profile.status_reason = ProfileStatus.APPROVED, ""
+    profile.validated_by, profile.validated_at = actor, timezone.now()
+    profile.save()
+    audit_record(
+        actor=actor,
+        verb=f"{profile.kind}.approve",
+        target=profile,
+        changes={"status": (old, ProfileStatus.APPROVED)},
+        organisation_id=profile.location.organisation_id,
+    )
+    _reevaluate(profile.location, actor=actor, cause=f"The {profile.label.lower()} was approved.")
+    return profile
+
+
+@transaction.atomic(durable=True)
+def profile_request_action(*, profile: Profile, reason: str, actor: User) -> Profile:
+    """A reviewer or program manager sends a profile back with what to fix; waiting enrollments follow."""
+    reason = (reason or "").strip()
+    profile = _validate(profile, ProfileStatus.ACTION_REQUIRED, actor)
+    if not reason:
+        raise ValidationError({"reason": "Say what the partner must fix, in words they will understand."})
+    old = profile.status
+    profile.status, profile.status_reason = ProfileStatus.ACTION_REQUIRED, reason
+    profile.validated_by, profile.validated_at = actor, timezone.now()
+    profile.save()
+    audit_record(
+        actor=actor,
+        verb=f"{profile.kind}.request_action",
+        target=profile,
+        changes={"status": (old, ProfileStatus.ACTION_REQUIRED)},
+        reason=reason,
+        organisation_id=profile.location.organisation_id,
+    )
+    _reevaluate(profile.location, actor=actor, cause=f"The {profile.label.lower()} needs action: {reason}")
+    location = profile.location
+    _email_admins(
+        location,
+        None,
+        subject=f"{location.name}: your {profile.label.lower()} needs action",
+        body=(
+            f"A reviewer looked at the {profile.label.lower()} of {location} and asks you to fix this:\n\n"
+            f"{reason}\n\nSubmit a corrected profile in Coopfunds.\n"
+        ),
+    )
+    return profile
