@@ -1,3 +1,398 @@
-from ninja import Router
+"""API for programs: their rules and periods, holiday calendar and activity catalogue."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+from ninja.responses import Status
+from pydantic import ConfigDict
+
+from coopfunds.accounts.models import User
+from coopfunds.api.common import ERRORS, Keyset
+from coopfunds.core.errors import ValidationError
+from coopfunds.programs import periods, selectors, services
+from coopfunds.programs.catalogue import FISCAL_YEARS, CapSpec, DocumentSpec
+from coopfunds.programs.models import ActivityType, Cap, DocumentRequirement, Program
+from coopfunds.programs.wording import Rule, rules_in_words
 
 router = Router(tags=["programs"])
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]  # authenticated by the API
+
+
+# ---------------------------------------------------------------------------------------------- schemas
+
+
+class Strict(Schema):
+    """Input schemas refuse fields they do not know (a PATCH of `code` is an error, not silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProgramOut(Schema):
+    id: int
+    code: str
+    name: str
+    vendor: str
+    currency: str
+    is_active: bool
+    fiscal_year_start_month: int
+    period_months: int
+    claim_opens_month: int
+    claim_opens_day: int
+    claim_closes_days_after_usage: int
+    rebate_percent: Decimal
+    coop_percent: Decimal
+    coop_threshold: Decimal
+    review_sla_business_days: int
+    dispute_sla_business_days: int
+    payment_sla_business_days: int
+    payment_day: int
+    holiday_country: str
+
+    @staticmethod
+    def resolve_vendor(obj: Program) -> str:
+        return obj.vendor.name
+
+
+class RuleOut(Schema):
+    topic: str
+    text: str
+
+
+class PeriodOut(Schema):
+    fiscal_year: int
+    index: int
+    label: str
+    start: date
+    end: date
+    usage_start: date
+    usage_end: date
+    claim_opens: date
+    claim_closes: date
+    forfeit_on: date
+
+
+class ProgramDetailOut(ProgramOut):
+    current_period: PeriodOut
+    rules: list[RuleOut]
+
+    @staticmethod
+    def resolve_current_period(obj: Program) -> periods.Period:
+        return periods.period_containing(obj, timezone.localdate())
+
+    @staticmethod
+    def resolve_rules(obj: Program) -> list[Rule]:
+        return rules_in_words(obj, timezone.localdate(), selectors.holidays_of(obj).count())
+
+
+class FiscalYearOut(Schema):
+    fiscal_year: int
+    label: str
+    start: date
+    end: date
+    periods: list[PeriodOut]
+
+
+class ProgramRulesIn(Strict):
+    fiscal_year_start_month: int | None = None
+    period_months: int | None = None
+    claim_opens_month: int | None = None
+    claim_opens_day: int | None = None
+    claim_closes_days_after_usage: int | None = None
+    rebate_percent: Decimal | None = None
+    coop_threshold: Decimal | None = None
+    review_sla_business_days: int | None = None
+    dispute_sla_business_days: int | None = None
+    payment_sla_business_days: int | None = None
+    payment_day: int | None = None
+    holiday_country: str | None = None
+    is_active: bool | None = None
+
+    def given(self) -> dict[str, Any]:
+        """The fields the client sent; absent or null: unchanged (for a new program: the preset's value)."""
+        return self.model_dump(exclude_unset=True, exclude_none=True)
+
+
+class ProgramIn(ProgramRulesIn):
+    code: str
+    name: str
+    currency: str
+
+
+class ProgramPatchIn(ProgramRulesIn):
+    name: str | None = None
+
+
+class HolidayIn(Strict):
+    date: date
+    name: str
+
+
+class HolidayOut(Schema):
+    id: int
+    program_id: int
+    date: date
+    name: str
+
+
+class DocumentIO(Strict):
+    kind: str
+    required: bool = True
+    note: str = ""
+
+
+class CapIn(Strict):
+    kind: str
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+    count: int | None = None
+    expense: str = ""
+    exempt: bool = False
+
+
+class CapOut(Schema):
+    id: int
+    kind: str
+    amount: Decimal | None
+    percent: Decimal | None
+    count: int | None
+    expense: str
+    exempt: bool
+    description: str
+
+    @staticmethod
+    def resolve_description(obj: Cap) -> str:
+        return f"At most {obj}" + (" (waived by the program)" if obj.exempt else "")
+
+
+class DocumentOut(Schema):
+    kind: str
+    label: str
+    required: bool
+    note: str
+
+    @staticmethod
+    def resolve_label(obj: DocumentRequirement) -> str:
+        return obj.get_kind_display()
+
+
+class ActivityTypeOut(Schema):
+    id: int
+    program_id: int
+    fiscal_year: int
+    code: str
+    name: str
+    category: str
+    core_requirements: str
+    metrics: list[str]
+    eligible_expenses: str
+    ineligible_expenses: str
+    is_active: bool
+    documents: list[DocumentOut]
+    caps: list[CapOut]
+
+    @staticmethod
+    def resolve_documents(obj: ActivityType) -> list[DocumentRequirement]:
+        return list(obj.document_requirements.all())
+
+    @staticmethod
+    def resolve_caps(obj: ActivityType) -> list[Cap]:
+        return list(obj.caps.all())
+
+
+class ActivityTypeIn(Strict):
+    fiscal_year: int
+    code: str
+    name: str
+    category: str
+    core_requirements: str = ""
+    metrics: list[str] = []
+    eligible_expenses: str = ""
+    ineligible_expenses: str = ""
+    documents: list[DocumentIO] = []
+    caps: list[CapIn] = []
+
+
+class ActivityTypePatchIn(Strict):
+    name: str | None = None
+    category: str | None = None
+    core_requirements: str | None = None
+    metrics: list[str] | None = None
+    eligible_expenses: str | None = None
+    ineligible_expenses: str | None = None
+    is_active: bool | None = None
+    documents: list[DocumentIO] | None = Field(None, description="Replaces every document requirement.")
+    caps: list[CapIn] | None = Field(None, description="Replaces every cap.")
+
+
+class FiscalYearQuery(Schema):
+    fiscal_year: int | None = Field(None, description="Named by the year it ends in (2027 = FY27); default: now.")
+
+
+class CopyIn(Strict):
+    fiscal_year: int = Field(..., description="The year to copy from; entries go to the next one.")
+
+
+class CapExemptIn(Strict):
+    reason: str = ""
+
+
+def _documents(items: list[DocumentIO]) -> list[DocumentSpec]:
+    return [DocumentSpec(kind=d.kind, required=d.required, note=d.note) for d in items]
+
+
+def _caps(items: list[CapIn]) -> list[CapSpec]:
+    return [CapSpec(**c.model_dump()) for c in items]
+
+
+def _fiscal_year(program: Program, requested: int | None) -> int:
+    if requested is None:
+        return periods.fiscal_year_of(program, timezone.localdate())
+    if requested not in FISCAL_YEARS:
+        raise ValidationError({"fiscal_year": f"Give a fiscal year between 2000 and 2100, not {requested}."})
+    return requested
+
+
+# ---------------------------------------------------------------------------------------------- programs
+
+
+@router.get("/programs", response={200: list[ProgramOut], **ERRORS})
+@paginate(Keyset)
+def program_list(request: HttpRequest) -> Any:
+    """Programs you can see: all of them for vendor staff, those your locations are enrolled in for partners."""
+    return selectors.programs_visible_to(_user(request))
+
+
+@router.post("/programs", response={201: ProgramOut, **ERRORS})
+def program_create(request: HttpRequest, payload: ProgramIn) -> Any:
+    """Create a program (program managers for every program). Rules left out take the preset's values."""
+    values = payload.given()
+    program = services.program_create(
+        code=values.pop("code"),
+        name=values.pop("name"),
+        currency=values.pop("currency"),
+        actor=_user(request),
+        **values,
+    )
+    return Status(201, program)
+
+
+@router.get("/programs/{program_id}", response={200: ProgramDetailOut, **ERRORS})
+def program_detail(request: HttpRequest, program_id: int) -> Any:
+    """A program with its current period and its rules in words."""
+    return selectors.program_for(_user(request), program_id)
+
+
+@router.patch("/programs/{program_id}", response={200: ProgramOut, **ERRORS})
+def program_update(request: HttpRequest, program_id: int, payload: ProgramPatchIn) -> Any:
+    """Change the program's name and rules. Its code and currency never change."""
+    user = _user(request)
+    program = selectors.program_for(user, program_id)
+    return services.program_update(program=program, actor=user, **payload.given())
+
+
+@router.get("/programs/{program_id}/periods", response={200: FiscalYearOut, **ERRORS})
+def program_periods(request: HttpRequest, program_id: int, query: Query[FiscalYearQuery]) -> Any:
+    """A fiscal year's earning periods, each with its usage period, claiming window and forfeit date."""
+    program = selectors.program_for(_user(request), program_id)
+    fiscal_year = _fiscal_year(program, query.fiscal_year)
+    start, end = periods.fiscal_year_bounds(program, fiscal_year)
+    return {
+        "fiscal_year": fiscal_year,
+        "label": periods.fiscal_year_label(fiscal_year),
+        "start": start,
+        "end": end,
+        "periods": periods.periods_of_fiscal_year(program, fiscal_year),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- holidays
+
+
+@router.post("/programs/{program_id}/holidays", response={201: HolidayOut, **ERRORS})
+def holiday_add(request: HttpRequest, program_id: int, payload: HolidayIn) -> Any:
+    user = _user(request)
+    program = selectors.program_for(user, program_id)
+    return Status(201, services.holiday_add(program=program, day=payload.date, name=payload.name, actor=user))
+
+
+@router.delete("/holidays/{holiday_id}", response={204: None, **ERRORS})
+def holiday_remove(request: HttpRequest, holiday_id: int) -> Any:
+    user = _user(request)
+    services.holiday_remove(holiday=selectors.holiday_for(user, holiday_id), actor=user)
+    return Status(204, None)
+
+
+# ---------------------------------------------------------------------------------------------- catalogue
+
+
+@router.get("/programs/{program_id}/activity-types", response={200: list[ActivityTypeOut], **ERRORS})
+@paginate(Keyset)
+def activity_type_list(request: HttpRequest, program_id: int, query: Query[FiscalYearQuery]) -> Any:
+    """The program's catalogue for a fiscal year (default: the current one)."""
+    program = selectors.program_for(_user(request), program_id)
+    return selectors.activity_types_for(program, _fiscal_year(program, query.fiscal_year))
+
+
+@router.post("/programs/{program_id}/activity-types", response={201: ActivityTypeOut, **ERRORS})
+def activity_type_create(request: HttpRequest, program_id: int, payload: ActivityTypeIn) -> Any:
+    user = _user(request)
+    program = selectors.program_for(user, program_id)
+    values = payload.model_dump(exclude={"documents", "caps"})
+    created = services.activity_type_create(
+        program=program, documents=_documents(payload.documents), caps=_caps(payload.caps), actor=user, **values
+    )
+    return Status(201, selectors.activity_type_for(user, created.pk))
+
+
+@router.post("/programs/{program_id}/activity-types/copy", response={200: list[ActivityTypeOut], **ERRORS})
+def catalogue_copy(request: HttpRequest, program_id: int, payload: CopyIn) -> Any:
+    """Copy a fiscal year's active catalogue to the next year; entries already there are left alone."""
+    user = _user(request)
+    program = selectors.program_for(user, program_id)
+    created = services.catalogue_copy_to_fiscal_year(program=program, fiscal_year=payload.fiscal_year, actor=user)
+    return list(selectors.activity_types_for(program, payload.fiscal_year + 1).filter(pk__in=[t.pk for t in created]))
+
+
+@router.get("/activity-types/{activity_type_id}", response={200: ActivityTypeOut, **ERRORS})
+def activity_type_detail(request: HttpRequest, activity_type_id: int) -> Any:
+    return selectors.activity_type_for(_user(request), activity_type_id)
+
+
+@router.patch("/activity-types/{activity_type_id}", response={200: ActivityTypeOut, **ERRORS})
+def activity_type_update(request: HttpRequest, activity_type_id: int, payload: ActivityTypePatchIn) -> Any:
+    user = _user(request)
+    activity_type = selectors.activity_type_for(user, activity_type_id)
+    """Change a catalogue entry; absent or null fields stay as they are."""
+    changes: dict[str, Any] = payload.model_dump(exclude_unset=True, exclude_none=True, exclude={"documents", "caps"})
+    if payload.documents is not None:
+        changes["documents"] = _documents(payload.documents)
+    if payload.caps is not None:
+        changes["caps"] = _caps(payload.caps)
+    services.activity_type_update(activity_type=activity_type, actor=user, **changes)
+    return selectors.activity_type_for(user, activity_type_id)
+
+
+def _set_exempt(request: HttpRequest, cap_id: int, exempt: bool, reason: str) -> Cap:
+    user = _user(request)
+    cap = services.cap_set_exempt(cap=selectors.cap_for(user, cap_id), exempt=exempt, actor=user, reason=reason)
+    return cap
+
+
+@router.post("/caps/{cap_id}/exempt", response={200: CapOut, **ERRORS})
+def cap_exempt(request: HttpRequest, cap_id: int, payload: CapExemptIn) -> Any:
+    """The program waives this cap."""
+    return _set_exempt(request, cap_id, True, payload.reason)
+
+
+@router.post("/caps/{cap_id}/apply", response={200: CapOut, **ERRORS})
+def cap_apply(request: HttpRequest, cap_id: int, payload: CapExemptIn) -> Any:
+    """The program applies this cap again."""
+    return _set_exempt(request, cap_id, False, payload.reason)

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from coopfunds.core.models import TimeStamped, status_constraint
 from coopfunds.core.money import CurrencyField, MoneyField
@@ -66,6 +66,9 @@ class Program(TimeStamped):
                 condition=Q(period_months__in=[1, 2, 3, 4, 6, 12]), name="program_period_months_divides_year"
             ),
             models.CheckConstraint(condition=Q(claim_opens_month__gte=1), name="program_claim_month_positive"),
+            models.CheckConstraint(
+                condition=Q(claim_opens_month__lte=F("period_months")), name="program_claim_month_in_usage_period"
+            ),
             models.CheckConstraint(
                 condition=Q(claim_opens_day__gte=1, claim_opens_day__lte=28), name="program_claim_day_valid"
             ),
@@ -141,6 +144,9 @@ class ActivityType(TimeStamped):
         ordering = ["program", "fiscal_year", "category", "name"]
         constraints = [
             models.UniqueConstraint(fields=["program", "fiscal_year", "code"], name="activitytype_unique_code"),
+            models.CheckConstraint(
+                condition=Q(fiscal_year__gte=2000, fiscal_year__lte=2100), name="activitytype_fiscal_year_valid"
+            ),
             status_constraint("category", ActivityCategory, "activitytype_category_valid"),
         ]
 
@@ -208,16 +214,18 @@ class Cap(models.Model):
         ]
 
     def __str__(self) -> str:
+        amount = f"{self.amount:,}" if self.amount is not None else ""
+        percent = f"{self.percent.normalize():f}%" if self.percent is not None else ""
         match self.kind:
             case self.Kind.PERIOD_PERCENT if self.amount:
-                return f"the greater of {self.percent}% of earned co-op and {self.amount} per period"
+                return f"the greater of {percent} of earned co-op and {amount} per period"
             case self.Kind.PERIOD_PERCENT:
-                return f"{self.percent}% of earned co-op per period"
+                return f"{percent} of earned co-op per period"
             case self.Kind.PER_EVENT_ATTENDEES:
-                return f"at most {self.count} attendees per event"
+                return f"{self.count} attendees per event"
             case self.Kind.PER_PERSON:
-                return f"{self.amount} per person per event" + (f" ({self.expense})" if self.expense else "")
+                return f"{amount} per person per event" + (f" ({self.expense})" if self.expense else "")
             case self.Kind.PER_EVENT:
-                return f"{self.amount} per event"
+                return f"{amount} per event" + (f" ({self.expense})" if self.expense else "")
             case _:
-                return f"{self.amount} per period"
+                return f"{amount} per period" + (f" ({self.expense})" if self.expense else "")
