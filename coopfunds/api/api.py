@@ -67,7 +67,15 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 def on_schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "form", "payload")]
+        if "loc" not in err and "msg" not in err:  # e.g. the paginator's {"cursor": "Invalid Cursor"}
+            for name, message in err.items():
+                fields.setdefault(str(name), []).append(str(message))
+            continue
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] in ("body", "form", "file") and len(loc) > 1:
+            loc = loc[2:]  # ("body", <parameter name>, field, ...): the field is what the client sent
+        elif loc and loc[0] in ("query", "path", "header", "cookie"):
+            loc = loc[1:]
         fields.setdefault(".".join(loc) or "__all__", []).append(err.get("msg", "Invalid value."))
     return error(request, 400, "invalid", "The request is not valid: " + ", ".join(sorted(fields)) + ".", fields)
 
@@ -99,6 +107,8 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400 and str(exc) == "Cannot parse request body":  # ninja's word for malformed JSON
+        return error(request, 400, "invalid", "The request body is not valid JSON.", {"body": ["Not valid JSON."]})
     return error(request, exc.status_code, "error", str(exc))
 
 
