@@ -63,6 +63,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
+    # First, so that its registration/* pages (sign-in, password reset) win over django.contrib.admin's.
+    "coopfunds.web",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -79,7 +81,8 @@ INSTALLED_APPS = [
     "coopfunds.accounts",
     "coopfunds.programs",
     "coopfunds.enrollments",
-    "coopfunds.web",
+    "coopfunds.funds",
+    "coopfunds.demo",
     "coopfunds.api",
 ]
 
@@ -233,20 +236,21 @@ TASKS = {
     }
 }
 
-# Email: printed to the console by default; EMAIL_HOST switches to SMTP.
+# Email: printed to the console by default; EMAIL_HOST switches to SMTP. Production always sends through
+# SMTP (EMAIL_HOST, default the machine's own mail server on localhost), never to the console.
 MAILERS = {
     "default": (
         {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
-                "host": env("EMAIL_HOST"),
+                "host": env("EMAIL_HOST", "localhost"),
                 "port": int(env("EMAIL_PORT", "587")),
                 "username": env("EMAIL_HOST_USER"),
                 "password": env("EMAIL_HOST_PASSWORD"),
                 "use_tls": env_bool("EMAIL_USE_TLS", True),
             },
         }
-        if env("EMAIL_HOST")
+        if env("EMAIL_HOST") or PRODUCTION
         else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
     )
 }
@@ -270,7 +274,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {"axes": {"level": "WARNING"}, "django.tasks": {"level": "WARNING"}},
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
