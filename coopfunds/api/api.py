@@ -72,9 +72,9 @@ def on_schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpRes
                 fields.setdefault(str(name), []).append(str(message))
             continue
         loc = [str(p) for p in err.get("loc", ())]
-        if loc and loc[0] in ("body", "form", "file") and len(loc) > 1:
+        if loc and loc[0] == "body" and len(loc) > 2:
             loc = loc[2:]  # ("body", <parameter name>, field, ...): the field is what the client sent
-        elif loc and loc[0] in ("query", "path", "header", "cookie"):
+        elif loc and loc[0] in ("body", "form", "file", "query", "path", "header", "cookie"):
             loc = loc[1:]
         fields.setdefault(".".join(loc) or "__all__", []).append(err.get("msg", "Invalid value."))
     return error(request, 400, "invalid", "The request is not valid: " + ", ".join(sorted(fields)) + ".", fields)
