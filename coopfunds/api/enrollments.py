@@ -44,7 +44,7 @@ class EnrollmentOut(Schema):
     earnings_start: date | None = Field(..., description="Earnings count from this day (set when enrolled).")
 
 
-class InviteIn(Schema):
+class EnrollmentInviteIn(Schema):
     location_id: int
     program_id: int
 
@@ -198,7 +198,7 @@ def enrollment_get(request: HttpRequest, enrollment_id: int) -> Enrollment:
 
 
 @router.post("/enrollments", response={201: EnrollmentOut, **ERRORS})
-def enrollment_invite(request: HttpRequest, data: InviteIn) -> Status[Enrollment]:
+def enrollment_invite(request: HttpRequest, data: EnrollmentInviteIn) -> Status[Enrollment]:
     """Invite a location to a program (program managers). Its incentives admins get an email."""
     location = _location(request, data.location_id, field="location_id")
     program = _program(data.program_id)
