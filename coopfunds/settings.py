@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "coopfunds.core",
     "coopfunds.audit",
     "coopfunds.accounts",
+    "coopfunds.documents",
     "coopfunds.programs",
     "coopfunds.enrollments",
     "coopfunds.funds",

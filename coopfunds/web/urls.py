@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from coopfunds.web.views import accounts, enrollments, funds, home, programs
+from coopfunds.web.views import accounts, documents, enrollments, funds, home, programs
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include(programs.urlpatterns)),
     path("", include(enrollments.urlpatterns)),
     path("", include(funds.urlpatterns)),
+    path("", include(documents.urlpatterns)),
 ]

@@ -1,0 +1,3 @@
+"""Document download and preview (to be built)."""
+
+urlpatterns: list = []
