@@ -233,7 +233,7 @@ def programs_of(qs: QuerySet[Fund]) -> QuerySet[Program]:
 
 def fund_labels(qs: QuerySet[Fund]) -> list[str]:
     """The usage periods (labels) of the funds of `qs`, newest first."""
-    return sorted(set(qs.order_by().values_list("label", flat=True)), reverse=True)
+    return list(qs.order_by("-label").values_list("label", flat=True).distinct())
 
 
 def rollover_targets(fund: Fund) -> QuerySet[Fund]:
@@ -310,7 +310,9 @@ def forfeited_totals(program_ids: list[int], earning_starts: list[date]) -> dict
 
 def can_see_imports(user: User) -> bool:
     """Earnings imports are read by program managers, finance and auditors."""
-    return permissions.holds(user, {permissions.Role.PROGRAM_MANAGER, permissions.Role.FINANCE, permissions.Role.AUDITOR})
+    return permissions.holds(
+        user, {permissions.Role.PROGRAM_MANAGER, permissions.Role.FINANCE, permissions.Role.AUDITOR}
+    )
 
 
 def can_run_period_jobs(user: User) -> bool:
