@@ -42,7 +42,7 @@ def _actor(request: HttpRequest) -> User:
 # --- schemas -------------------------------------------------------------------------------------------
 
 
-class BalancesOut(Schema):
+class FundBalancesOut(Schema):
     earned: Decimal = Field(..., description="Co-op part of the earnings.")
     earned_rebate: Decimal = Field(..., description="Rebate part of the earnings.")
     accrued: Decimal = Field(..., description="Co-op accruing while the earning period is open.")
@@ -59,7 +59,7 @@ class BalancesOut(Schema):
 
 
 def _balances_out(b: selectors.Balances) -> dict[str, Decimal]:
-    names = [name for name in BalancesOut.model_fields if name not in ("claimed", "remaining")]
+    names = [name for name in FundBalancesOut.model_fields if name not in ("claimed", "remaining")]
     return {**{name: getattr(b, name) for name in names}, "claimed": b.claimed, "remaining": b.remaining}
 
 
@@ -84,7 +84,7 @@ class FundOut(Schema):
     threshold_applied: Decimal | None
     converted_to_rebate: bool
     forfeited_at: datetime | None
-    balances: BalancesOut
+    balances: FundBalancesOut
 
     @staticmethod
     def resolve_expires_on(obj: Fund) -> date:
@@ -112,7 +112,7 @@ class FundQuery(Schema):
     )
 
 
-class TransactionOut(Schema):
+class FundTransactionOut(Schema):
     """One ledger entry on a fund: a transfer moves money between buckets, each leg is one entry."""
 
     id: int
@@ -206,7 +206,7 @@ def _fund_of(entry: Entry) -> Fund:
     return fund
 
 
-class TransactionQuery(Schema):
+class FundTransactionQuery(Schema):
     location_id: int | None = None
     program_id: int | None = None
     fund_id: int | None = None
@@ -215,13 +215,13 @@ class TransactionQuery(Schema):
     date_to: date | None = Field(None, description="Last business date, inclusive.")
 
 
-class ProblemOut(Schema):
+class EarningImportProblemOut(Schema):
     row: int = Field(..., description="As a spreadsheet shows it: the header is row 1; 0 for the whole file.")
     column: str
     message: str
 
 
-class ImportOut(Schema):
+class EarningImportOut(Schema):
     id: int
     created_at: datetime
     created_by: str | None
@@ -247,11 +247,11 @@ class ImportOut(Schema):
         return len(obj.errors)
 
 
-class ImportDetailOut(ImportOut):
-    errors: list[ProblemOut]
+class EarningImportDetailOut(EarningImportOut):
+    errors: list[EarningImportProblemOut]
 
 
-class AdjustmentIn(Schema):
+class FundAdjustmentIn(Schema):
     amount: str = Field(..., description="Signed, with a dot: 500.00 credits, -200.00 debits the available balance.")
     reason_code: str = Field(..., description="policy_exception, previous_period, operations_adjustment or rollover")
     memo: str = Field(..., description="Why, in a sentence the partner will read.")
@@ -260,7 +260,7 @@ class AdjustmentIn(Schema):
     )
 
 
-class EntryOut(Schema):
+class FundAdjustmentEntryOut(Schema):
     fund_id: int
     bucket: str
     amount: Decimal
@@ -274,7 +274,7 @@ class EntryOut(Schema):
         return obj.account.bucket
 
 
-class AdjustmentOut(Schema):
+class FundAdjustmentOut(Schema):
     id: int
     kind: str
     reason_code: str
@@ -282,7 +282,7 @@ class AdjustmentOut(Schema):
     reference: str
     date: dt.date
     created_at: datetime
-    entries: list[EntryOut] = Field(..., description="The fund-side legs of the adjustment.")
+    entries: list[FundAdjustmentEntryOut] = Field(..., description="The fund-side legs of the adjustment.")
 
     @staticmethod
     def resolve_date(obj: Transfer) -> dt.date:
@@ -293,7 +293,7 @@ class AdjustmentOut(Schema):
         return list(obj.entries.filter(account__fund__isnull=False).select_related("account").order_by("id"))
 
 
-class PeriodJobsOut(Schema):
+class FundPeriodJobsOut(Schema):
     closed: int = Field(..., description="Funds whose ended earning period was closed now.")
     forfeited: int = Field(..., description="Expired funds whose available money was forfeited now.")
 
@@ -319,7 +319,7 @@ def fund_get(request: HttpRequest, fund_id: int) -> Fund:
     return selectors.fund_for(_actor(request), fund_id)
 
 
-@router.get("/funds/{fund_id}/transactions", response={200: list[TransactionOut], **ERRORS})
+@router.get("/funds/{fund_id}/transactions", response={200: list[FundTransactionOut], **ERRORS})
 @paginate(Keyset)
 def fund_transactions(request: HttpRequest, fund_id: int) -> Any:
     """The fund's ledger entries, oldest first."""
@@ -328,9 +328,9 @@ def fund_transactions(request: HttpRequest, fund_id: int) -> Any:
     return selectors.entries_filter(selectors.entries_visible_to(user), fund_id=fund.pk)
 
 
-@router.get("/transactions", response={200: list[TransactionOut], **ERRORS})
+@router.get("/transactions", response={200: list[FundTransactionOut], **ERRORS})
 @paginate(Keyset)
-def transaction_list(request: HttpRequest, filters: Query[TransactionQuery]) -> Any:
+def transaction_list(request: HttpRequest, filters: Query[FundTransactionQuery]) -> Any:
     """The ledger entries of every fund the caller may see, oldest first; new entries appear at the end, so
     following `next` later picks up what was added."""
     if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
@@ -346,11 +346,11 @@ def transaction_list(request: HttpRequest, filters: Query[TransactionQuery]) -> 
     )
 
 
-@router.post("/funds/{fund_id}/adjustments", response={201: AdjustmentOut, 200: AdjustmentOut, **ERRORS})
+@router.post("/funds/{fund_id}/adjustments", response={201: FundAdjustmentOut, 200: FundAdjustmentOut, **ERRORS})
 def fund_adjust(
     request: HttpRequest,
     fund_id: int,
-    data: AdjustmentIn,
+    data: FundAdjustmentIn,
     idempotency_key: HeaderEx[
         str | None,
         P(alias="Idempotency-Key", max_length=100, description="Required: a unique key per adjustment (a UUID)."),
@@ -387,7 +387,7 @@ def fund_adjust(
     return Status(200 if replay else 201, transfer)
 
 
-@router.post("/period-jobs", response={200: PeriodJobsOut, **ERRORS})
+@router.post("/period-jobs", response={200: FundPeriodJobsOut, **ERRORS})
 def period_jobs(request: HttpRequest) -> dict[str, int]:
     """Close every ended earning period and forfeit expired funds now (program managers of all programs).
     Safe to repeat: what was done is not done again."""
@@ -399,7 +399,7 @@ def period_jobs(request: HttpRequest) -> dict[str, int]:
 # --- earnings imports ----------------------------------------------------------------------------------
 
 
-@router.get("/earnings-imports", response={200: list[ImportOut], **ERRORS})
+@router.get("/earnings-imports", response={200: list[EarningImportOut], **ERRORS})
 @paginate(Keyset, ordering=("-id",))
 def import_list(request: HttpRequest) -> Any:
     """Past imports, newest first (program managers, finance, auditors)."""
@@ -409,7 +409,9 @@ def import_list(request: HttpRequest) -> Any:
     return selectors.imports_visible_to(user)
 
 
-@router.get("/earnings-imports/{import_id}", response={200: ImportDetailOut, **ERRORS}, url_name="earnings_import_get")
+@router.get(
+    "/earnings-imports/{import_id}", response={200: EarningImportDetailOut, **ERRORS}, url_name="earnings_import_get"
+)
 def import_get(request: HttpRequest, import_id: int) -> EarningImport:
     return selectors.import_for(_actor(request), import_id)
 
@@ -418,7 +420,7 @@ def _problem_text(problem: dict[str, Any]) -> str:
     return f"row {problem['row']}, {problem['column']}: {problem['message']}"
 
 
-@router.post("/earnings-imports", response={201: ImportDetailOut, **ERRORS})
+@router.post("/earnings-imports", response={201: EarningImportDetailOut, **ERRORS})
 def import_create(request: HttpRequest, response: HttpResponse, file: File[UploadedFile | None] = None) -> Status[Any]:
     """Upload a CSV (UTF-8) or .xlsx file of earning lines as multipart form data (`file`). Applied: 201 with
     the import. Rejected: 400 `import_rejected`, every problem in `fields.rows` (and `fields.file` for the
