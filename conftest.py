@@ -53,18 +53,18 @@ PERSONAS = [
 
 @pytest.fixture
 def world(db) -> World:  # type: ignore[no-untyped-def]
-    vendor = VendorFactory(name="Contoso")
-    program = ProgramFactory(vendor=vendor, code="coop", name="Cloud Co-op", coop_threshold=Decimal("10000.00"))
-    partner = OrganisationFactory(name="Fabrikam")
-    location = LocationFactory(organisation=partner, partner_id="FAB-001", name="Fabrikam Berlin", country="DE")
-    second = LocationFactory(organisation=partner, partner_id="FAB-002", name="Fabrikam Paris", country="FR")
-    other = OrganisationFactory(name="Northwind")
-    other_location = LocationFactory(organisation=other, partner_id="NW-001", name="Northwind Oslo", country="NO")
+    vendor = VendorFactory.create(name="Contoso")
+    program = ProgramFactory.create(vendor=vendor, code="coop", name="Cloud Co-op", coop_threshold=Decimal("10000.00"))
+    partner = OrganisationFactory.create(name="Fabrikam")
+    location = LocationFactory.create(organisation=partner, partner_id="FAB-001", name="Fabrikam Berlin", country="DE")
+    second = LocationFactory.create(organisation=partner, partner_id="FAB-002", name="Fabrikam Paris", country="FR")
+    other = OrganisationFactory.create(name="Northwind")
+    other_location = LocationFactory.create(organisation=other, partner_id="NW-001", name="Northwind Oslo", country="NO")
 
     def person(email: str, org: Organisation, *grants: tuple[Role, Location | None]) -> User:
-        user = UserFactory(email=email, full_name=email.split("@")[0].replace(".", " ").title(), organisation=org)
+        user = UserFactory.create(email=email, full_name=email.split("@")[0].replace(".", " ").title(), organisation=org)
         for role, loc in grants:
-            RoleFactory(user=user, role=role, location=loc)
+            RoleFactory.create(user=user, role=role, location=loc)
         return user
 
     return World(

@@ -8,6 +8,7 @@ data directory. Production sets `COOPFUNDS_ENV=production` plus the variables li
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from cryptography.fernet import Fernet
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "coopfunds.programs",
     "coopfunds.enrollments",
     "coopfunds.funds",
+    "coopfunds.notifications",
     "coopfunds.demo",
     "coopfunds.api",
 ]
@@ -129,7 +131,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "coopfunds.sqlite3",
+            "NAME": str(DATA_DIR / "coopfunds.sqlite3"),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
@@ -202,7 +204,7 @@ if PRODUCTION:
 MEDIA_ROOT = DATA_DIR / "media"
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }

@@ -78,7 +78,7 @@ def _normalise_header(cells: list[Any]) -> dict[str, int]:
 
 
 def _csv_rows(stream: IO[bytes]) -> Iterator[list[Any]]:
-    text = codecs.getreader("utf-8-sig")(stream, errors="strict")
+    text = codecs.getreader("utf-8-sig")(stream, "strict")
     try:
         yield from csv.reader(text)
     except UnicodeDecodeError:

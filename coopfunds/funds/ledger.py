@@ -142,7 +142,7 @@ def _refuse(account: Account, delta: Decimal) -> None:
     raise InsufficientFunds(f"Not enough money {BUCKET_PHRASE.get(account.bucket, account.bucket)}: {-delta} needed.")
 
 
-BUCKET_PHRASE = {
+BUCKET_PHRASE: dict[str, str] = {
     Bucket.AVAILABLE: "available in the fund",
     Bucket.RESERVED: "reserved for this",
     Bucket.PAYABLE: "approved and payable",

@@ -8,6 +8,10 @@ from coopfunds.core.models import TimeStamped, status_constraint
 from coopfunds.core.money import CurrencyField, MoneyField
 
 
+def default_upload_types() -> list[str]:
+    return ["pdf", "png", "jpeg", "gif", "webp", "tiff", "docx", "xlsx", "pptx", "csv", "txt"]
+
+
 class Program(TimeStamped):
     """A co-op program and every rule of it that DOMAIN.md calls configuration. Periods derive from these."""
 
@@ -54,6 +58,21 @@ class Program(TimeStamped):
     holiday_country = models.CharField(
         max_length=2, blank=True, help_text="ISO country whose public holidays are business-day holidays."
     )
+
+    # Claims.
+    dispute_window_days = models.PositiveSmallIntegerField(
+        default=30, help_text="A rejected claim can be disputed for this many days after the rejection."
+    )
+    draft_expiry_days = models.PositiveSmallIntegerField(
+        default=90, help_text="A claim left in Editing this many days after its last change expires."
+    )
+    draft_warning_days = models.PositiveSmallIntegerField(default=7, help_text="Warn this many days before a draft expires.")
+    partial_approval = models.BooleanField(default=False, help_text="Reviewers may approve less than was claimed.")
+    upload_types = models.JSONField(
+        default=default_upload_types, blank=True, help_text="File types accepted as proof (pdf, png, jpeg, docx, xlsx, ...)."
+    )
+    max_upload_mb = models.PositiveSmallIntegerField(default=25, help_text="Largest file, in MB.")
+    max_claim_upload_mb = models.PositiveSmallIntegerField(default=100, help_text="All files of one claim, in MB.")
 
     class Meta:
         ordering = ["name", "id"]

@@ -17,7 +17,7 @@ def _password_hash() -> str:
     return make_password(PASSWORD)
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class OrganisationFactory(factory.django.DjangoModelFactory[Organisation]):
     class Meta:
         model = Organisation
 
@@ -30,7 +30,7 @@ class VendorFactory(OrganisationFactory):
     name = factory.Sequence(lambda n: f"Vendor {n}")
 
 
-class LocationFactory(factory.django.DjangoModelFactory):
+class LocationFactory(factory.django.DjangoModelFactory[Location]):
     class Meta:
         model = Location
 
@@ -40,7 +40,7 @@ class LocationFactory(factory.django.DjangoModelFactory):
     country = "DE"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
 
@@ -51,7 +51,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.LazyFunction(lambda: _password_hash())
 
 
-class RoleFactory(factory.django.DjangoModelFactory):
+class RoleFactory(factory.django.DjangoModelFactory[RoleAssignment]):
     class Meta:
         model = RoleAssignment
 
@@ -61,7 +61,7 @@ class RoleFactory(factory.django.DjangoModelFactory):
     program = None
 
 
-class ProgramFactory(factory.django.DjangoModelFactory):
+class ProgramFactory(factory.django.DjangoModelFactory[Program]):
     class Meta:
         model = Program
 

@@ -85,10 +85,12 @@ class Command(BaseCommand):
         (seattle,), nw_admin = partner("Northwind Traders", [("NW-US-001", "Northwind Seattle", "US")], "admin@northwind.example")
         (mumbai,), _ = partner("Tailspin Toys", [("TS-IN-001", "Tailspin Mumbai", "IN")], "admin@tailspin.example")
 
-        def enroll(location: Location, admin: User, bank: dict[str, str], tax: dict[str, str]) -> Enrollment:
+        def enroll(location: Location, admin: User, bank: dict[str, str], tax: tuple[str, str, str]) -> Enrollment:
             e = enrollment.enrollment_invite(location=location, program=program, actor=pm)
             enrollment.payout_profile_submit(location=location, actor=admin, **bank)
-            enrollment.tax_profile_submit(location=location, expires_on=today + timedelta(days=700), actor=admin, **tax)
+            country, tax_id, legal_name = tax
+            enrollment.tax_profile_submit(location=location, country=country, tax_id=tax_id, legal_name=legal_name,
+                                          expires_on=today + timedelta(days=700), actor=admin)
             e = enrollment.enrollment_accept(enrollment=e, actor=admin)
             for profile in (location.payout_profiles.get(is_current=True), location.tax_profiles.get(is_current=True)):
                 enrollment.profile_approve(profile=profile, actor=reviewer)
@@ -96,10 +98,10 @@ class Command(BaseCommand):
 
         sepa = {"method": "sepa", "currency": "EUR", "beneficiary_name": "Fabrikam GmbH", "bank_country": "DE",
                 "bank_name": "Commerzbank", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX"}
-        enroll(berlin, fab_admin, sepa, {"country": "DE", "tax_id": "DE123456789", "legal_name": "Fabrikam GmbH"})
+        enroll(berlin, fab_admin, sepa, ("DE", "DE123456789", "Fabrikam GmbH"))
         wire = {"method": "wire", "currency": "USD", "beneficiary_name": "Northwind Traders Inc", "bank_country": "US",
                 "bank_name": "Example Bank", "account_number": "000123456789", "routing_code": "026009593", "bic": "CHASUS33XXX"}
-        enroll(seattle, nw_admin, wire, {"country": "US", "tax_id": "12-3456789", "legal_name": "Northwind Traders Inc"})
+        enroll(seattle, nw_admin, wire, ("US", "12-3456789", "Northwind Traders Inc"))
         paris_enrollment = enrollment.enrollment_invite(location=paris, program=program, actor=pm)
         enrollment.enrollment_accept(enrollment=paris_enrollment, actor=fab_admin)  # no profiles yet: action required
         enrollment.enrollment_invite(location=mumbai, program=program, actor=pm)
