@@ -1,8 +1,9 @@
 from functools import cached_property
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django_countries.fields import CountryField
 
@@ -43,6 +44,8 @@ class Location(TimeStamped):
 
     class Meta:
         ordering = ["organisation__name", "name", "id"]
+        # "fab-001" and "FAB-001" are the same partner ID; services say so in words, this is the backstop.
+        constraints = [models.UniqueConstraint(Upper("partner_id"), name="location_partner_id_ci_unique")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.partner_id})"
@@ -93,7 +96,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["email"]
@@ -132,9 +135,10 @@ class RoleAssignment(TimeStamped):
         constraints = [
             status_constraint("role", Role, "roleassignment_role_valid"),
             models.CheckConstraint(
+                # sorted: a set's order changes between runs and would make the migration look stale
                 condition=(
-                    models.Q(role__in=[r.value for r in PARTNER_ROLES], location__isnull=False)
-                    | models.Q(role__in=[r.value for r in VENDOR_ROLES], location__isnull=True)
+                    models.Q(role__in=sorted(r.value for r in PARTNER_ROLES), location__isnull=False)
+                    | models.Q(role__in=sorted(r.value for r in VENDOR_ROLES), location__isnull=True)
                 ),
                 name="roleassignment_location_matches_role",
             ),

@@ -67,6 +67,8 @@ def can_manage_partners(user: User) -> bool:
 
 
 def can_manage_users_of(user: User, organisation: Organisation) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
     if organisation.kind == Organisation.Kind.PARTNER:
         return (user.organisation_id == organisation.pk and holds_anywhere(user, Role.INCENTIVES_ADMIN)) or holds(
             user, Role.PROGRAM_MANAGER
@@ -114,3 +116,34 @@ def can_revoke(actor: User, assignment: RoleAssignment) -> bool:
 def can_see_bank_details(user: User, location: Location) -> bool:
     """Only incentives admins of the location's own organisation ever see bank details unmasked."""
     return user.organisation_id == location.organisation_id and holds(user, Role.INCENTIVES_ADMIN, location=location)
+
+
+def grantable_roles(actor: User) -> list[Role]:
+    """The roles `actor` may give to someone (somewhere in their scope), in the order of the Role enum."""
+    if not actor.is_authenticated or not actor.is_active:
+        return []
+    held = {r for g in actor.grants for r in GRANTABLE.get(g.role, frozenset())}
+    return [r for r in Role if r in held]
+
+
+def can_invite_to(actor: User, organisation: Organisation) -> bool:
+    """May `actor` invite people into `organisation` (each with a first role that `can_grant` allows)?"""
+    return can_manage_users_of(actor, organisation) and bool(grantable_roles(actor))
+
+
+def _administers_all_locations_of(actor: User, target: User) -> bool:
+    administered = {g.location_id for g in actor.grants if g.role == Role.INCENTIVES_ADMIN and g.program_id is None}
+    return all(g.location_id in administered for g in target.grants if g.role in PARTNER_ROLES)
+
+
+def can_set_active(actor: User, target: User) -> bool:
+    """Deactivate or reactivate `target`. Never oneself. A program manager may for anyone of the vendor or a
+    partner; an incentives admin only for people of their own organisation whose every role is on a location
+    the admin administers for all programs (nobody switches off a colleague with a wider scope)."""
+    if actor.pk == target.pk or not can_manage_users_of(actor, target.organisation):
+        return False
+    if holds(actor, Role.PROGRAM_MANAGER, program=None):
+        return True
+    if target.organisation.kind == Organisation.Kind.VENDOR:
+        return False
+    return actor.organisation_id == target.organisation_id and _administers_all_locations_of(actor, target)

@@ -12,10 +12,12 @@ from coopfunds.core.errors import NotFound
 
 def locations_visible_to(user: User) -> QuerySet[Location]:
     qs = Location.objects.select_related("organisation")
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
     if permissions.is_vendor_staff(user):
         return qs
     ids = {g.location_id for g in user.grants if g.role in PARTNER_ROLES and g.location_id}
-    return qs.filter(pk__in=ids, organisation_id=user.organisation_id) if user.is_authenticated else qs.none()
+    return qs.filter(pk__in=ids, organisation_id=user.organisation_id)
 
 
 def location_for(user: User, pk: int) -> Location:
@@ -33,6 +35,17 @@ def organisations_visible_to(user: User) -> QuerySet[Organisation]:
     return Organisation.objects.filter(pk=user.organisation_id)
 
 
+def partners_visible_to(user: User, query: str = "") -> QuerySet[Organisation]:
+    """Partner organisations: all of them for vendor staff, one's own for a partner. `query` searches the
+    name and the locations' partner IDs and names."""
+    qs = organisations_visible_to(user).filter(kind=Organisation.Kind.PARTNER)
+    query = query.strip()
+    if query:
+        matching = Location.objects.filter(Q(partner_id__icontains=query) | Q(name__icontains=query))
+        qs = qs.filter(Q(name__icontains=query) | Q(pk__in=matching.values("organisation_id")))
+    return qs
+
+
 def organisation_for(user: User, pk: int) -> Organisation:
     try:
         return organisations_visible_to(user).get(pk=pk)
@@ -41,15 +54,25 @@ def organisation_for(user: User, pk: int) -> Organisation:
 
 
 def users_visible_to(user: User) -> QuerySet[User]:
-    """Vendor program managers see everyone; anyone else sees the people of their own organisation."""
-    qs = User.objects.select_related("organisation")
+    """Vendor staff see everyone; an incentives admin sees the people of their own organisation; anyone
+    else sees only themselves. The people another partner has are never visible."""
+    qs = User.objects.select_related("organisation").prefetch_related(
+        "role_assignments__location", "role_assignments__program"
+    )
     if not user.is_authenticated:
         return qs.none()
-    if permissions.holds(user, permissions.Role.PROGRAM_MANAGER):
+    if permissions.is_vendor_staff(user):
         return qs
-    if permissions.is_vendor_staff(user) or permissions.is_partner_user(user):
+    if permissions.is_partner_user(user) and permissions.holds_anywhere(user, permissions.Role.INCENTIVES_ADMIN):
         return qs.filter(organisation_id=user.organisation_id)
     return qs.filter(pk=user.pk)
+
+
+def users_search(qs: QuerySet[User], query: str) -> QuerySet[User]:
+    query = query.strip()
+    if not query:
+        return qs
+    return qs.filter(Q(email__icontains=query) | Q(full_name__icontains=query) | Q(organisation__name__icontains=query))
 
 
 def user_for(viewer: User, pk: int) -> User:
@@ -91,8 +114,33 @@ def user_for_api_token(token: str) -> User | None:
 
 
 def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    if not user.is_authenticated:
+        return ApiToken.objects.none()
     return ApiToken.objects.filter(user=user)
 
 
-def partner_locations_filter(query: str) -> Q:
-    return Q(name__icontains=query) | Q(partner_id__icontains=query) | Q(organisation__name__icontains=query)
+def locations_search(qs: QuerySet[Location], query: str) -> QuerySet[Location]:
+    query = query.strip()
+    if not query:
+        return qs
+    return qs.filter(Q(name__icontains=query) | Q(partner_id__icontains=query) | Q(organisation__name__icontains=query))
+
+
+def locations_administered_by(user: User, organisation: Organisation) -> QuerySet[Location]:
+    """The locations of `organisation` where `user` may give partner roles: every one for a program manager,
+    the ones they are incentives admin of for a partner's admin."""
+    qs = Location.objects.filter(organisation=organisation).select_related("organisation")
+    if permissions.holds(user, permissions.Role.PROGRAM_MANAGER):
+        return qs
+    if user.organisation_id != organisation.pk:
+        return qs.none()
+    ids = {g.location_id for g in user.grants if g.role == permissions.Role.INCENTIVES_ADMIN and g.location_id}
+    return qs.filter(pk__in=ids)
+
+
+def api_token_for(user: User, pk: int) -> ApiToken:
+    """One of the user's own tokens; everybody else's are NotFound."""
+    try:
+        return ApiToken.objects.get(pk=pk, user_id=user.pk)
+    except (ApiToken.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such API token.") from None

@@ -1,5 +1,6 @@
 """Writes for organisations, locations, people, roles and API tokens. One function per use case."""
 
+import re
 import secrets
 from typing import Any
 
@@ -15,7 +16,16 @@ from django.utils.http import urlsafe_base64_encode
 from django_countries import countries
 
 from coopfunds.accounts import permissions
-from coopfunds.accounts.models import ApiToken, Location, Organisation, Role, RoleAssignment, User
+from coopfunds.accounts.models import (
+    PARTNER_ROLES,
+    VENDOR_ROLES,
+    ApiToken,
+    Location,
+    Organisation,
+    Role,
+    RoleAssignment,
+    User,
+)
 from coopfunds.accounts.selectors import token_digest
 from coopfunds.audit.services import audit_record
 from coopfunds.core.errors import Conflict
@@ -34,6 +44,8 @@ def organisation_create(*, name: str, actor: User) -> Organisation:
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the organisation a name."})
+    if len(name) > NAME_MAX:
+        raise ValidationError({"name": f"Keep the name to {NAME_MAX} characters or fewer."})
     org = Organisation.objects.create(kind=Organisation.Kind.PARTNER, name=name)
     audit_record(
         actor=actor, verb="organisation.create", target=org, changes={"name": (None, name)}, organisation_id=org.pk
@@ -41,16 +53,27 @@ def organisation_create(*, name: str, actor: User) -> Organisation:
     return org
 
 
+NAME_MAX = 200
+PARTNER_ID_MAX = 32
+PARTNER_ID_SHAPE = re.compile(r"[A-Za-z0-9]+(-[A-Za-z0-9]+)*")
+
+
 def _clean_location(partner_id: str, name: str, country: str) -> tuple[str, str, str]:
     partner_id, name, country = partner_id.strip(), name.strip(), country.strip().upper()
     errors: dict[str, str] = {}
     if not partner_id:
         errors["partner_id"] = "Enter the location's partner ID."
-    elif not partner_id.replace("-", "").isalnum():
-        errors["partner_id"] = "A partner ID has only letters, digits and hyphens."
+    elif len(partner_id) > PARTNER_ID_MAX:
+        errors["partner_id"] = f"A partner ID has at most {PARTNER_ID_MAX} characters."
+    elif not PARTNER_ID_SHAPE.fullmatch(partner_id):
+        errors["partner_id"] = "A partner ID has only letters A–Z, digits and single hyphens between them."
     if not name:
         errors["name"] = "Give the location a name."
-    if country not in countries:
+    elif len(name) > NAME_MAX:
+        errors["name"] = f"Keep the name to {NAME_MAX} characters or fewer."
+    if not country:
+        errors["country"] = "Choose the location's country."
+    elif country not in countries:
         errors["country"] = f"“{country}” is not a country code (ISO 3166, for example DE, US, IN)."
     if errors:
         raise ValidationError(errors)
@@ -99,11 +122,18 @@ def _send_invitation(user: User, invited_by: User) -> None:
 
 def _clean_email(email: str) -> str:
     email = email.strip().lower()
+    if not email:
+        raise ValidationError({"email": "Enter the person's email address."})
     try:
         validate_email(email)
     except ValidationError:
         raise ValidationError({"email": f"“{email}” is not a valid email address."}) from None
+    if len(email) > EMAIL_MAX:
+        raise ValidationError({"email": f"An email address has at most {EMAIL_MAX} characters."})
     return email
+
+
+EMAIL_MAX = 254
 
 
 @transaction.atomic(durable=True)
@@ -118,16 +148,16 @@ def user_invite(
     actor: User,
 ) -> User:
     """Create an account with one first role and email a link to choose a password."""
+    if not permissions.can_invite_to(actor, organisation):
+        raise PermissionDenied("You cannot invite people to this organisation.")
     email = _clean_email(email)
-    if not permissions.can_manage_users_of(actor, organisation):
-        raise PermissionDenied("You cannot manage the users of this organisation.")
+    full_name = full_name.strip()
+    if len(full_name) > NAME_MAX:
+        raise ValidationError({"full_name": f"Keep the name to {NAME_MAX} characters or fewer."})
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": f"{email} already has an account."})
-    user = User(email=email, full_name=full_name.strip(), organisation=organisation)
-    if not permissions.can_grant(actor, target=user, role=role, location=location, program=program):
-        raise ValidationError(
-            {"role": "You can only give roles you hold yourself, within your own locations and programs."}
-        )
+    user = User(email=email, full_name=full_name, organisation=organisation)
+    _check_grant(actor=actor, target=user, role=role, location=location, program=program)
     user.set_unusable_password()
     try:
         with transaction.atomic():
@@ -144,6 +174,22 @@ def user_invite(
     _grant(actor=actor, user=user, role=role, location=location, program=program)
     _send_invitation(user, actor)
     return user
+
+
+def _check_grant(*, actor: User, target: User, role: Role, location: Location | None, program: Any) -> None:
+    """Say in words why a grant is refused; `permissions.can_grant` is the rule itself."""
+    if role in PARTNER_ROLES and location is None:
+        raise ValidationError({"location": "Choose the location this role is for."})
+    if role in VENDOR_ROLES and location is not None:
+        raise ValidationError({"location": "Vendor roles are not tied to a location; leave the location empty."})
+    if role in VENDOR_ROLES and target.organisation.kind != Organisation.Kind.VENDOR:
+        raise ValidationError({"role": "Vendor roles are only for the vendor's own staff."})
+    if location is not None and location.organisation_id != target.organisation_id:
+        raise ValidationError({"location": "Choose a location of the person's own organisation."})
+    if not permissions.can_grant(actor, target=target, role=role, location=location, program=program):
+        raise ValidationError(
+            {"role": "You can only give roles you hold yourself, within your own locations and programs."}
+        )
 
 
 def _grant(*, actor: User, user: User, role: Role, location: Location | None, program: Any) -> RoleAssignment:
@@ -171,17 +217,14 @@ def role_grant(
 ) -> RoleAssignment:
     if not permissions.can_manage_users_of(actor, user.organisation):
         raise PermissionDenied("You cannot manage the users of this organisation.")
-    if not permissions.can_grant(actor, target=user, role=role, location=location, program=program):
-        raise ValidationError(
-            {"role": "You can only give roles you hold yourself, within your own locations and programs."}
-        )
+    _check_grant(actor=actor, target=user, role=role, location=location, program=program)
     return _grant(actor=actor, user=user, role=role, location=location, program=program)
 
 
 @transaction.atomic(durable=True)
 def role_revoke(*, assignment: RoleAssignment, actor: User) -> User:
     assignment = (
-        RoleAssignment.objects.select_for_update()
+        RoleAssignment.objects.select_for_update(of=("self",))  # lock the grant, not the rows it names
         .select_related("user__organisation", "location", "program")
         .get(pk=assignment.pk)
     )
@@ -200,12 +243,27 @@ def role_revoke(*, assignment: RoleAssignment, actor: User) -> User:
 
 
 @transaction.atomic(durable=True)
+def user_resend_invitation(*, user: User, actor: User) -> User:
+    """Send a new set-password link to someone invited who has not chosen a password yet."""
+    if actor.pk == user.pk or not permissions.can_manage_users_of(actor, user.organisation):
+        raise PermissionDenied("You cannot manage the users of this organisation.")
+    user = User.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=user.pk)
+    if user.has_usable_password():
+        raise Conflict(f"{user.email} has already chosen a password.", code="already_accepted")
+    if not user.is_active:
+        raise Conflict(f"{user.email} is deactivated; reactivate the account first.", code="inactive")
+    audit_record(actor=actor, verb="user.reinvite", target=user, organisation_id=_partner_org_id(user.organisation))
+    _send_invitation(user, actor)
+    return user
+
+
+@transaction.atomic(durable=True)
 def user_set_active(*, user: User, active: bool, actor: User) -> User:
     if actor.pk == user.pk:
-        raise ValidationError({"is_active": "You cannot deactivate yourself."})
-    if not permissions.can_manage_users_of(actor, user.organisation):
-        raise PermissionDenied("You cannot manage the users of this organisation.")
-    user = User.objects.select_for_update().get(pk=user.pk)
+        raise ValidationError({"is_active": "You cannot deactivate or reactivate yourself."})
+    if not permissions.can_set_active(actor, user):
+        raise PermissionDenied("You cannot switch this person's account on or off.")
+    user = User.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=user.pk)
     if user.is_active != active:
         audit_record(
             actor=actor,
@@ -220,16 +278,19 @@ def user_set_active(*, user: User, active: bool, actor: User) -> User:
 
 
 TOKEN_PREFIX = "cf_"  # noqa: S105 (a prefix, not a secret)
+TOKEN_NAME_MAX = 100
 
 
 @transaction.atomic(durable=True)
 def api_token_create(*, name: str, actor: User) -> tuple[ApiToken, str]:
     """Returns the token row and the token itself, which is never stored and never shown again."""
+    if not actor.is_authenticated or not actor.is_active:
+        raise PermissionDenied("Sign in to create an API token.")
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Name the token after what will use it, e.g. “ERP import”."})
-    if len(name) > 100:
-        raise ValidationError({"name": "Keep the name under 100 characters."})
+    if len(name) > TOKEN_NAME_MAX:
+        raise ValidationError({"name": f"Keep the name to {TOKEN_NAME_MAX} characters or fewer."})
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=actor, name=name, prefix=plain[:10], digest=token_digest(plain))
     audit_record(

@@ -8,7 +8,11 @@ import coopfunds.api.api  # noqa: F401 (loads every router and its schemas)
 
 
 def _all_schemas(cls: type) -> list[type]:
-    return [sub for direct in cls.__subclasses__() for sub in [direct, *_all_schemas(direct)]]
+    found: list[type] = []
+    subclasses: list[type] = cls.__subclasses__()
+    for direct in subclasses:
+        found += [direct, *_all_schemas(direct)]
+    return found
 
 
 def test_every_api_schema_has_its_own_name():
