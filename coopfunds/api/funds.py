@@ -29,7 +29,7 @@ from coopfunds.core.money import parse_amount, quantize
 from coopfunds.funds import exports, selectors, services
 from coopfunds.funds.earnings import earnings_import
 from coopfunds.funds.models import Bucket, EarningImport, Entry, Fund, Transfer, TransferKind
-from coopfunds.funds.tasks import run_fund_jobs
+from coopfunds.funds.services import period_jobs_run
 
 router = Router(tags=["funds"])
 
@@ -393,7 +393,7 @@ def period_jobs(request: HttpRequest) -> dict[str, int]:
     Safe to repeat: what was done is not done again."""
     if not selectors.can_run_period_jobs(_actor(request)):
         raise PermissionDenied("Only a program manager of every program can run the period jobs.")
-    return run_fund_jobs()
+    return period_jobs_run(actor=_actor(request))
 
 
 # --- earnings imports ----------------------------------------------------------------------------------

@@ -13,20 +13,16 @@ from typing import IO, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from coopfunds.accounts.models import Location, Role
-from coopfunds.accounts.permissions import holds
+from coopfunds.accounts.models import Location
 from coopfunds.audit.services import audit_record
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
 from coopfunds.funds.imports import FileProblem, Problem, Row, parse_rows
 from coopfunds.funds.models import EarningImport, EarningLine, Fund
+from coopfunds.funds.permissions import can_import_earnings
 from coopfunds.funds.services import funds_accrue, funds_for_earnings, split
 from coopfunds.programs.models import Program
 
 CHUNK = 2000
-
-
-def can_import_earnings(user: Any) -> bool:
-    return holds(user, {Role.PROGRAM_MANAGER, Role.FINANCE})
 
 
 @dataclass
@@ -251,6 +247,7 @@ def _record(checked: Checked, ctx: Context, file_name: str, sha256: str, actor: 
         "sha256": sha256,
         "rows": checked.rows,
         "skipped": checked.skipped,
+        "total": Decimal(0),
     }
     if checked.problems:
         with transaction.atomic(durable=True):

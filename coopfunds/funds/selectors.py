@@ -24,6 +24,7 @@ from coopfunds.funds.models import (
     Transfer,
     TransferKind,
 )
+from coopfunds.funds.permissions import can_run_period_jobs, can_see_imports  # noqa: F401 (re-exported)
 from coopfunds.programs.models import Program
 
 EXPIRY_WARNING_DAYS = 45
@@ -306,18 +307,6 @@ def forfeited_totals(program_ids: list[int], earning_starts: list[date]) -> dict
         .annotate(total=Sum("balance"))
     )
     return {(r["fund__program_id"], r["fund__earning_start"]): quantize(r["total"]) for r in rows}
-
-
-def can_see_imports(user: User) -> bool:
-    """Earnings imports are read by program managers, finance and auditors."""
-    return permissions.holds(
-        user, {permissions.Role.PROGRAM_MANAGER, permissions.Role.FINANCE, permissions.Role.AUDITOR}
-    )
-
-
-def can_run_period_jobs(user: User) -> bool:
-    """The period jobs (close, forfeit) run over every program: a program manager of all programs."""
-    return permissions.holds(user, permissions.Role.PROGRAM_MANAGER, program=None)
 
 
 def imports_visible_to(user: User) -> QuerySet[EarningImport]:

@@ -12,12 +12,11 @@ from django.db import transaction
 from django.db.models import Case, F, When
 from django.utils import timezone
 
-from coopfunds.accounts.models import Location, Role
-from coopfunds.accounts.permissions import holds
+from coopfunds.accounts.models import Location
 from coopfunds.audit.services import audit_record
 from coopfunds.core.db import assert_in_transaction
 from coopfunds.core.money import quantize
-from coopfunds.funds import ledger
+from coopfunds.funds import ledger, permissions
 from coopfunds.funds.models import FUND_BUCKETS, Account, Bucket, Fund, Transfer, TransferKind
 from coopfunds.programs import periods
 from coopfunds.programs.models import Program
@@ -342,7 +341,7 @@ def fund_adjust(
 ) -> Transfer:
     """A program manager's manual credit (amount > 0) or debit (amount < 0) of a fund's available balance,
     or a rollover of available money to another fund of the same location and program."""
-    if not holds(actor, Role.PROGRAM_MANAGER, program=fund.program_id):
+    if not permissions.can_adjust(actor, fund.program_id):
         raise PermissionDenied("Only a program manager of this program can adjust funds.")
     errors = {}
     if reason_code not in dict(AdjustmentReason.CHOICES):
@@ -389,3 +388,23 @@ def fund_adjust(
         organisation_id=fund.location.organisation_id,
     )
     return transfer
+
+
+def run_fund_jobs(today: date | None = None, actor: Any = None) -> dict[str, int]:
+    """Close ended earning periods and forfeit expired funds, for every active program."""
+    closed = forfeited = 0
+    for program in Program.objects.filter(is_active=True):
+        closed += len(period_close(program=program, today=today, actor=actor))
+        forfeited += len(fund_forfeit_expired(program=program, today=today, actor=actor))
+    return {"closed": closed, "forfeited": forfeited}
+
+
+def period_jobs_run(*, actor: Any) -> dict[str, int]:
+    """A program manager runs the period jobs now instead of waiting for the schedule; recorded as theirs."""
+    if not permissions.can_run_period_jobs(actor):
+        raise PermissionDenied("Only a program manager of every program can run the period jobs.")
+    counts = run_fund_jobs(actor=actor)
+    with transaction.atomic(durable=True):
+        audit_record(actor=actor, verb="funds.period_jobs", target=actor,
+                     changes={"closed": (None, counts["closed"]), "forfeited": (None, counts["forfeited"])})
+    return counts

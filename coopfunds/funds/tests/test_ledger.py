@@ -21,8 +21,8 @@ from coopfunds.funds.services import (
     fund_release,
     fund_reserve,
     period_close,
+    run_fund_jobs,
 )
-from coopfunds.funds.tasks import run_fund_jobs
 from coopfunds.funds.tests.conftest import csv_file
 
 pytestmark = pytest.mark.django_db

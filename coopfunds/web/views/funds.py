@@ -29,11 +29,11 @@ from coopfunds.core.errors import Conflict
 from coopfunds.core.money import parse_amount
 from coopfunds.funds import exports, selectors, services
 from coopfunds.funds.charts import expiry_charts
-from coopfunds.funds.earnings import can_import_earnings, earnings_import, import_rejected_message
+from coopfunds.funds.earnings import earnings_import, import_rejected_message
 from coopfunds.funds.imports import COLUMNS
 from coopfunds.funds.ledger import IdempotencyConflict
 from coopfunds.funds.models import EarningImport, Entry, Fund
-from coopfunds.funds.tasks import run_fund_jobs
+from coopfunds.funds.permissions import can_import_earnings
 from coopfunds.web.views.common import add_errors, not_found_as_404
 
 PAGE_SIZE = 25
@@ -487,7 +487,7 @@ def period_jobs_run(request: HttpRequest) -> HttpResponse:
         raise Http404("Not found")
     if not selectors.can_run_period_jobs(user):
         raise PermissionDenied("Only a program manager of every program can run the period jobs.")
-    counts = run_fund_jobs()
+    counts = services.period_jobs_run(actor=user)
     messages.success(
         request,
         f"Period jobs done: {counts['closed']} fund(s) closed, {counts['forfeited']} fund(s) with money forfeited.",

@@ -17,7 +17,7 @@ from coopfunds.accounts.services import location_create, organisation_create
 from coopfunds.enrollments import services as enrollment
 from coopfunds.enrollments.models import Enrollment
 from coopfunds.funds.earnings import earnings_import
-from coopfunds.funds.tasks import run_fund_jobs
+from coopfunds.funds.services import run_fund_jobs
 from coopfunds.programs import periods
 from coopfunds.programs.preset import preset_load
 

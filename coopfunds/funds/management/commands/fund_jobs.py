@@ -3,7 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from coopfunds.funds.tasks import fund_jobs, run_fund_jobs
+from coopfunds.funds.services import run_fund_jobs
+from coopfunds.funds.tasks import fund_jobs
 
 
 class Command(BaseCommand):
