@@ -1,12 +1,14 @@
 """Personas shared by every app's tests: one fixture per kind of person DOMAIN.md names."""
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from django.test import Client
 
 from coopfunds.accounts.models import Location, Organisation, Role, User
+from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
 from coopfunds.programs.models import Program
 from coopfunds.testing.factories import (
     LocationFactory,
@@ -59,10 +61,14 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
     location = LocationFactory.create(organisation=partner, partner_id="FAB-001", name="Fabrikam Berlin", country="DE")
     second = LocationFactory.create(organisation=partner, partner_id="FAB-002", name="Fabrikam Paris", country="FR")
     other = OrganisationFactory.create(name="Northwind")
-    other_location = LocationFactory.create(organisation=other, partner_id="NW-001", name="Northwind Oslo", country="NO")
+    other_location = LocationFactory.create(
+        organisation=other, partner_id="NW-001", name="Northwind Oslo", country="NO"
+    )
 
     def person(email: str, org: Organisation, *grants: tuple[Role, Location | None]) -> User:
-        user = UserFactory.create(email=email, full_name=email.split("@")[0].replace(".", " ").title(), organisation=org)
+        user = UserFactory.create(
+            email=email, full_name=email.split("@")[0].replace(".", " ").title(), organisation=org
+        )
         for role, loc in grants:
             RoleFactory.create(user=user, role=role, location=loc)
         return user
@@ -99,3 +105,17 @@ def as_persona(world: World):  # type: ignore[no-untyped-def]
         return client
 
     return make
+
+
+@pytest.fixture
+def enrolled(world: World) -> World:
+    """Both Fabrikam locations and the Northwind location enrolled in the program from 1 Jan 2026."""
+    for location in (world.location, world.second_location, world.other_location):
+        Enrollment.objects.create(
+            location=location,
+            program=world.program,
+            status=EnrollmentStatus.ENROLLED,
+            enrolled_at=datetime(2026, 1, 10, tzinfo=UTC),
+            earnings_start=date(2026, 1, 1),
+        )
+    return world

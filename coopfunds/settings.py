@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "coopfunds.programs",
     "coopfunds.enrollments",
     "coopfunds.funds",
+    "coopfunds.claims",
     "coopfunds.notifications",
     "coopfunds.demo",
     "coopfunds.api",

@@ -84,8 +84,8 @@ class Account(models.Model):
         constraints = [
             status_constraint("bucket", Bucket, "account_bucket_valid"),
             models.CheckConstraint(
-                condition=Q(bucket__in=[b.value for b in SOURCE_BUCKETS], fund__isnull=True)
-                | (~Q(bucket__in=[b.value for b in SOURCE_BUCKETS]) & Q(fund__isnull=False, balance__gte=0)),
+                condition=Q(bucket__in=sorted(b.value for b in SOURCE_BUCKETS), fund__isnull=True)
+                | (~Q(bucket__in=sorted(b.value for b in SOURCE_BUCKETS)) & Q(fund__isnull=False, balance__gte=0)),
                 name="account_fund_balance_never_negative",
             ),
             models.UniqueConstraint(

@@ -6,16 +6,17 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 
 from coopfunds.core.errors import NotFound
 
 
-def not_found_as_404(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def not_found_as_404[R: HttpResponseBase](view: Callable[..., R]) -> Callable[..., R]:
     """Selectors raise NotFound for rows the user may not see; the page answers 404 like for a missing row."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> R:
         try:
             return view(request, *args, **kwargs)
         except NotFound:

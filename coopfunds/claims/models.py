@@ -1,0 +1,239 @@
+"""Claims against earned co-op funds (DOMAIN.md, Flow B)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from coopfunds.core.models import TimeStamped, status_constraint
+from coopfunds.core.money import CurrencyField, MoneyField
+
+
+class ClaimStatus(models.TextChoices):
+    EDITING = "editing", "Editing"
+    SUBMITTED = "submitted", "Submitted"
+    UNDER_REVIEW = "under_review", "Under review"
+    ACTION_REQUIRED = "action_required", "Action required"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    DISPUTED = "disputed", "Disputed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    EXPIRED = "expired", "Expired"
+
+
+S = ClaimStatus
+# Which status may follow which; one service per arrow checks it.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.EDITING: frozenset({S.SUBMITTED, S.WITHDRAWN, S.EXPIRED}),
+    S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN}),
+    S.UNDER_REVIEW: frozenset({S.APPROVED, S.ACTION_REQUIRED, S.REJECTED}),
+    S.ACTION_REQUIRED: frozenset({S.SUBMITTED, S.WITHDRAWN}),
+    S.REJECTED: frozenset({S.DISPUTED}),
+    S.DISPUTED: frozenset({S.APPROVED, S.REJECTED, S.ACTION_REQUIRED}),
+    S.APPROVED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+EDITABLE = frozenset({S.EDITING, S.ACTION_REQUIRED})
+# Claims whose money is held or spent: they count against caps, and their invoice cannot be claimed again.
+ACTIVE = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.ACTION_REQUIRED, S.APPROVED, S.DISPUTED})
+AWAITING_REVIEW = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.DISPUTED})
+
+
+class Claim(TimeStamped):
+    location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="claims")
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="claims")
+    fund = models.ForeignKey("funds.Fund", on_delete=models.PROTECT, related_name="claims")
+    activity_type = models.ForeignKey("programs.ActivityType", on_delete=models.PROTECT, related_name="claims")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    execution_start = models.DateField(null=True, blank=True)
+    execution_end = models.DateField(null=True, blank=True)
+    amount = MoneyField(null=True, blank=True, help_text="Claimed, in the fund's currency.")
+    currency = CurrencyField()
+    approved_amount = MoneyField(null=True, blank=True)
+    # The third-party invoice (or, for in-house work, the certification report's total).
+    invoice_vendor = models.CharField(max_length=200, blank=True)
+    invoice_vendor_tax_id = models.CharField(max_length=64, blank=True)
+    invoice_number = models.CharField(max_length=64, blank=True)
+    invoice_date = models.DateField(null=True, blank=True)
+    invoice_amount = MoneyField(null=True, blank=True)
+    invoice_currency = models.CharField(max_length=3, blank=True)
+    # Normalised vendor + number: the same invoice is never claimed twice while a claim on it is active.
+    invoice_key = models.CharField(max_length=300, blank=True, db_index=True)
+    attendees = models.PositiveIntegerField(
+        null=True, blank=True, help_text="People, for per-person and per-event caps."
+    )
+    metrics = models.JSONField(default=dict, blank=True)
+    comments = models.TextField(blank=True)
+
+    status = models.CharField(max_length=32, choices=ClaimStatus.choices, default=ClaimStatus.EDITING)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    first_approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Above the reviewer's approval limit, a second reviewer must approve after this one.",
+    )
+    submissions = models.PositiveSmallIntegerField(default=0)
+    reserved = MoneyField(default=0, help_text="Held in the fund for this claim right now.")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    review_started_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    disputed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True, help_text="Review due (business days from submission or dispute).")
+    expires_on = models.DateField(null=True, blank=True, help_text="A draft expires on this day.")
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the overdue review was escalated.")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            status_constraint("status", ClaimStatus, "claim_status_valid"),
+            models.CheckConstraint(condition=Q(amount__isnull=True) | Q(amount__gt=0), name="claim_amount_positive"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="claim_reserved_non_negative"),
+            models.CheckConstraint(
+                condition=Q(approved_amount__isnull=True)
+                | Q(approved_amount__gt=0, approved_amount__lte=models.F("amount")),
+                name="claim_approved_within_claimed",
+            ),
+            models.CheckConstraint(
+                condition=Q(execution_start__isnull=True)
+                | Q(execution_end__isnull=True)
+                | Q(execution_start__lte=models.F("execution_end")),
+                name="claim_execution_dates_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["invoice_key"],
+                condition=Q(status__in=sorted(s.value for s in ACTIVE)) & ~Q(invoice_key=""),
+                name="claim_invoice_claimed_once",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_on", "id"], name="claim_queue_idx"),
+            models.Index(fields=["location", "status"], name="claim_location_idx"),
+            models.Index(fields=["fund", "activity_type", "status"], name="claim_caps_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Claim {self.pk}: {self.name}"
+
+    @property
+    def reference(self) -> str:
+        return f"claim:{self.pk}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE
+
+
+class ClaimDocument(models.Model):
+    """A document attached to a claim. After submission documents are locked; a new version is a new row."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="attachments")
+    document = models.ForeignKey("documents.Document", on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="Taken off the claim (drafts only).")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["claim", "document"], name="claimdocument_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}:{self.document_id}"
+
+
+class ReasonCode(models.Model):
+    """A reviewer's structured reason (configurable per program; program empty: every program)."""
+
+    program = models.ForeignKey("programs.Program", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    code = models.SlugField(max_length=64)
+    label = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "code"], condition=Q(program__isnull=False), name="reason_unique_per_program"
+            ),
+            models.UniqueConstraint(fields=["code"], condition=Q(program__isnull=True), name="reason_unique_global"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ClaimEvent(models.Model):
+    """The claim's history, shown as a timeline. Internal notes are seen by vendor staff only."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Changed"
+        DOCUMENT = "document", "Document"
+        STATUS = "status", "Status"
+        COMMENT = "comment", "Comment"
+        FEEDBACK = "feedback", "Reviewer feedback"
+        NOTE = "note", "Internal note"
+        REQUEST = "request", "Documents requested"
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    message = models.TextField(blank=True)
+    internal = models.BooleanField(default=False)
+    old_status = models.CharField(max_length=32, blank=True)
+    new_status = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["claim", "id"], name="claimevent_claim_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id} {self.kind}"
+
+
+class ClaimReason(models.Model):
+    """A structured reason given with a decision, optionally pointing at one document or field."""
+
+    event = models.ForeignKey(ClaimEvent, on_delete=models.PROTECT, related_name="reasons")
+    code = models.ForeignKey(ReasonCode, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    document = models.ForeignKey(
+        "documents.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    field = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.code.label
+
+
+class ApprovalLimit(models.Model):
+    """Above this amount a reviewer's approval needs a second reviewer's."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="approval_limits")
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="+")
+    amount = MoneyField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "program"], name="approvallimit_unique"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="approvallimit_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ≤ {self.amount}"

@@ -1,0 +1,101 @@
+"""Reads of claims, scoped to what the user may see, and the reviewers' queue."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from coopfunds.accounts import permissions as account_permissions
+from coopfunds.accounts.models import PARTNER_ROLES, User
+from coopfunds.claims import permissions
+from coopfunds.claims.models import AWAITING_REVIEW, Claim, ClaimDocument, ClaimEvent, ReasonCode
+from coopfunds.core.errors import NotFound
+from coopfunds.programs import periods
+
+
+def _partner_scope(user: User) -> Q:
+    q = Q(pk__in=[])
+    for g in user.grants:
+        if g.role in PARTNER_ROLES and g.location_id:
+            q |= (
+                Q(location_id=g.location_id)
+                if g.program_id is None
+                else Q(location_id=g.location_id, program_id=g.program_id)
+            )
+    return q & Q(location__organisation_id=user.organisation_id)
+
+
+def claims_visible_to(user: User) -> QuerySet[Claim]:
+    qs = Claim.objects.select_related("location__organisation", "program", "fund", "activity_type")
+    if not user.is_authenticated:
+        return qs.none()
+    if account_permissions.is_vendor_staff(user):
+        return qs
+    return qs.filter(_partner_scope(user))
+
+
+def claim_for(user: User, pk: int) -> Claim:
+    try:
+        return claims_visible_to(user).get(pk=pk)
+    except (Claim.DoesNotExist, ValueError, TypeError):
+        raise NotFound("No such claim.") from None
+
+
+def review_queue(
+    user: User, *, mine: bool = False, program_id: int | None = None, overdue: bool = False
+) -> QuerySet[Claim]:
+    """Claims waiting for a decision, oldest due first. Keyset-friendly: ordered by (due_on, id)."""
+    qs = claims_visible_to(user).filter(status__in=AWAITING_REVIEW)
+    if mine:
+        qs = qs.filter(reviewer=user)
+    if program_id:
+        qs = qs.filter(program_id=program_id)
+    if overdue:
+        qs = qs.filter(due_on__lt=timezone.localdate())
+    return qs.order_by("due_on", "id")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A claim's review clock in business days on its program's calendar."""
+
+    age: int
+    due_on: date | None
+    days_left: int | None
+    breached: bool
+
+
+def clock(claim: Claim, today: date | None = None) -> Clock:
+    today = today or timezone.localdate()
+    started = (
+        timezone.localdate(claim.disputed_at or claim.submitted_at)
+        if (claim.disputed_at or claim.submitted_at)
+        else today
+    )
+    age = periods.business_days_between(claim.program, started, today) if started < today else 0
+    if claim.due_on is None or claim.status not in AWAITING_REVIEW:
+        return Clock(age, claim.due_on, None, False)
+    if today <= claim.due_on:
+        return Clock(age, claim.due_on, periods.business_days_between(claim.program, today, claim.due_on), False)
+    return Clock(age, claim.due_on, -periods.business_days_between(claim.program, claim.due_on, today), True)
+
+
+def timeline(user: User, claim: Claim) -> QuerySet[ClaimEvent]:
+    """The claim's history; internal notes only for vendor staff."""
+    qs = (
+        ClaimEvent.objects.filter(claim=claim)
+        .select_related("actor")
+        .prefetch_related("reasons__code", "reasons__document")
+    )
+    return qs if permissions.can_see_internal_notes(user) else qs.filter(internal=False)
+
+
+def attachments(claim: Claim) -> QuerySet[ClaimDocument]:
+    return ClaimDocument.objects.filter(claim=claim, removed_at__isnull=True).select_related("document").order_by("id")
+
+
+def reason_codes(claim: Claim) -> QuerySet[ReasonCode]:
+    return ReasonCode.objects.filter(Q(program=claim.program) | Q(program__isnull=True), is_active=True).order_by(
+        "label"
+    )

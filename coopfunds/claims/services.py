@@ -1,0 +1,731 @@
+"""Claims: filing, checks, review, dispute, and the money each step moves (one service per transition).
+
+Every transition re-reads the claim under lock, checks the transition table, the actor's right and the
+business rules, stamps its time, writes the history event and the audit row, posts to the fund ledger and
+schedules notifications, all in one durable transaction."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from coopfunds.accounts.models import Location, Role, RoleAssignment, User
+from coopfunds.accounts.permissions import holds
+from coopfunds.audit.services import audit_record
+from coopfunds.claims import checks, permissions
+from coopfunds.claims.models import (
+    AWAITING_REVIEW,
+    EDITABLE,
+    TRANSITIONS,
+    ApprovalLimit,
+    Claim,
+    ClaimDocument,
+    ClaimEvent,
+    ClaimReason,
+    ClaimStatus,
+    ReasonCode,
+)
+from coopfunds.core.errors import Conflict
+from coopfunds.documents.models import Document
+from coopfunds.documents.services import UploadPolicy, document_lock, document_store
+from coopfunds.funds import ledger
+from coopfunds.funds.models import Fund
+from coopfunds.funds.services import fund_approve, fund_release, fund_reserve
+from coopfunds.notifications.services import notify
+from coopfunds.programs import periods
+from coopfunds.programs.models import ActivityType, Program
+
+S = ClaimStatus
+EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "execution_start",
+    "execution_end",
+    "amount",
+    "invoice_vendor",
+    "invoice_vendor_tax_id",
+    "invoice_number",
+    "invoice_date",
+    "invoice_amount",
+    "invoice_currency",
+    "attendees",
+    "metrics",
+    "comments",
+)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A reviewer's structured reason: a code from the program's catalogue, a note, optionally where."""
+
+    code: str
+    note: str = ""
+    document_id: int | None = None
+    field: str = ""
+
+
+def invoice_key(vendor: str, number: str) -> str:
+    """Vendor + invoice number, normalised so that spacing, case and punctuation do not make a new invoice."""
+    if not vendor.strip() or not number.strip():
+        return ""
+    squash = lambda text: re.sub(r"[^0-9a-z]", "", text.casefold())  # noqa: E731
+    return f"{squash(vendor)}|{squash(number)}"
+
+
+def _lock(claim: Claim) -> Claim:
+    return (
+        Claim.objects.select_for_update()
+        .select_related("location__organisation", "program", "fund", "activity_type")
+        .get(pk=claim.pk)
+    )
+
+
+def _event(
+    claim: Claim,
+    actor: User | None,
+    kind: str,
+    message: str = "",
+    *,
+    internal: bool = False,
+    old: str = "",
+    new: str = "",
+) -> ClaimEvent:
+    return ClaimEvent.objects.create(
+        claim=claim, actor=actor, kind=kind, message=message, internal=internal, old_status=old, new_status=new
+    )
+
+
+def _move(claim: Claim, to: str, actor: User | None, message: str = "") -> ClaimEvent:
+    """Check the transition table, change the status, write the timeline event and the audit row."""
+    if to not in TRANSITIONS[claim.status]:
+        raise Conflict(
+            f"A claim that is {S(claim.status).label.lower()} cannot become {S(to).label.lower()}.",
+            code="invalid_transition",
+        )
+    old, claim.status = claim.status, to
+    event = _event(claim, actor, ClaimEvent.Kind.STATUS, message, old=old, new=to)
+    audit_record(
+        actor=actor,
+        verb=f"claim.{to}",
+        target=claim,
+        changes={"status": (old, to)},
+        reason=message,
+        organisation_id=claim.location.organisation_id,
+    )
+    return event
+
+
+def _reasons(claim: Claim, event: ClaimEvent, reasons: list[Reason]) -> None:
+    if not reasons:
+        raise ValidationError({"reasons": "Give at least one reason, so the partner knows what to change."})
+    codes = {
+        r.code: r for r in ReasonCode.objects.filter(Q(program=claim.program) | Q(program__isnull=True), is_active=True)
+    }
+    documents = set(ClaimDocument.objects.filter(claim=claim).values_list("document_id", flat=True))
+    rows = []
+    for r in reasons:
+        if r.code not in codes:
+            raise ValidationError({"reasons": f"“{r.code}” is not a reason of this program's catalogue."})
+        if r.document_id is not None and r.document_id not in documents:
+            raise ValidationError({"reasons": "A reason can only point at a document of this claim."})
+        rows.append(
+            ClaimReason(event=event, code=codes[r.code], note=r.note.strip(), document_id=r.document_id, field=r.field)
+        )
+    ClaimReason.objects.bulk_create(rows)
+
+
+def _partners_of(claim: Claim) -> list[User]:
+    """The people who filed it and the location's incentives admins."""
+    ids = {claim.created_by_id, claim.submitted_by_id} | set(
+        RoleAssignment.objects.filter(role=Role.INCENTIVES_ADMIN, location=claim.location_id)
+        .filter(Q(program__isnull=True) | Q(program=claim.program_id))
+        .values_list("user_id", flat=True)
+    )
+    return list(User.objects.filter(pk__in=[i for i in ids if i], is_active=True))
+
+
+def reviewers_of(program: Program) -> list[User]:
+    ids = (
+        RoleAssignment.objects.filter(role=Role.REVIEWER)
+        .filter(Q(program__isnull=True) | Q(program=program))
+        .values_list("user_id", flat=True)
+    )
+    return list(User.objects.filter(pk__in=ids, is_active=True))
+
+
+def _link(claim: Claim) -> str:
+    return f"/claims/{claim.pk}/"
+
+
+def _clean_fields(claim: Claim, values: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+    errors: dict[str, str] = {}
+    if "name" in values:
+        values["name"] = (values["name"] or "").strip()
+        if not values["name"]:
+            errors["name"] = "Give the claim a name."
+    for name in ("amount", "invoice_amount"):
+        if values.get(name) is not None:
+            value = Decimal(values[name])
+            if value <= 0 or value != value.quantize(Decimal("0.01")):
+                errors[name] = "Enter an amount above zero with at most two decimals."
+            values[name] = value
+    if values.get("invoice_currency"):
+        values["invoice_currency"] = values["invoice_currency"].strip().upper()
+        from coopfunds.core.money import validate_currency
+
+        try:
+            validate_currency(values["invoice_currency"])
+        except ValidationError as exc:
+            errors["invoice_currency"] = exc.messages[0]
+    start = values.get("execution_start", claim.execution_start)
+    end = values.get("execution_end", claim.execution_end)
+    if start and end and start > end:
+        errors["execution_end"] = "The end date is before the start date."
+    if "metrics" in values:
+        metrics = values["metrics"] or {}
+        if not isinstance(metrics, dict):
+            errors["metrics"] = "Metrics are name: value pairs."
+        else:
+            known = set(claim.activity_type.metrics)
+            extra = set(metrics) - known
+            if extra:
+                errors["metrics"] = (
+                    f"{claim.activity_type.name} reports {', '.join(sorted(known)) or 'no metrics'}; not {', '.join(sorted(extra))}."
+                )
+            values["metrics"] = {k: str(v).strip() for k, v in metrics.items()}
+    if errors:
+        raise ValidationError(errors)
+    for name in ("description", "invoice_vendor", "invoice_vendor_tax_id", "invoice_number", "comments"):
+        if name in values:
+            values[name] = (values[name] or "").strip()
+    return values
+
+
+@transaction.atomic(durable=True)
+def claim_create(*, fund: Fund, activity_type: ActivityType, name: str, actor: User, **fields: Any) -> Claim:
+    """Start a claim (Editing) against one fund for one activity type."""
+    fund = Fund.objects.select_related("location__organisation", "program").get(pk=fund.pk)
+    claim = Claim(
+        location=fund.location,
+        program=fund.program,
+        fund=fund,
+        activity_type=activity_type,
+        name=name,
+        currency=fund.currency,
+        created_by=actor,
+    )
+    if not permissions.can_file(actor, claim):
+        raise PermissionDenied("Only the location's incentives admins and users can file its claims.")
+    fiscal_year = periods.fiscal_year_of(fund.program, fund.usage_start)
+    if (
+        activity_type.program_id != fund.program_id
+        or activity_type.fiscal_year != fiscal_year
+        or not activity_type.is_active
+    ):
+        raise ValidationError(
+            {"activity_type": f"Choose an activity of {fund.program.name}'s FY{fiscal_year % 100:02d} catalogue."}
+        )
+    values = _clean_fields(claim, {"name": name, **fields})
+    for key, value in values.items():
+        setattr(claim, key, value)
+    claim.invoice_key = invoice_key(claim.invoice_vendor, claim.invoice_number)
+    claim.expires_on = timezone.localdate() + timedelta(days=fund.program.draft_expiry_days)
+    claim.save()
+    _event(claim, actor, ClaimEvent.Kind.CREATED, f"Claim started for {activity_type.name}, {fund.label}.")
+    audit_record(
+        actor=actor,
+        verb="claim.create",
+        target=claim,
+        changes={"amount": (None, str(claim.amount))},
+        organisation_id=claim.location.organisation_id,
+    )
+    return claim
+
+
+@transaction.atomic(durable=True)
+def claim_update(*, claim: Claim, actor: User, **fields: Any) -> Claim:
+    claim = _lock(claim)
+    if not permissions.can_file(actor, claim):
+        raise PermissionDenied("Only the location's incentives admins and users can change its claims.")
+    if claim.status not in EDITABLE:
+        raise Conflict(f"A claim that is {claim.get_status_display().lower()} cannot be changed.", code="not_editable")
+    values = _clean_fields(claim, fields)
+    changes = {k: (getattr(claim, k), v) for k, v in values.items() if getattr(claim, k) != v}
+    if not changes:
+        return claim
+    for key, value in values.items():
+        setattr(claim, key, value)
+    claim.invoice_key = invoice_key(claim.invoice_vendor, claim.invoice_number)
+    if claim.status == S.EDITING:
+        claim.expires_on = timezone.localdate() + timedelta(days=claim.program.draft_expiry_days)
+        claim.expiry_warned_at = None
+    claim.save()
+    labels = ", ".join(k.replace("_", " ") for k in changes)
+    _event(claim, actor, ClaimEvent.Kind.UPDATED, f"Changed {labels}.")
+    audit_record(
+        actor=actor,
+        verb="claim.update",
+        target=claim,
+        changes={k: (str(a), str(b)) for k, (a, b) in changes.items()},
+        organisation_id=claim.location.organisation_id,
+    )
+    return claim
+
+
+def upload_policy(claim: Claim) -> UploadPolicy:
+    held = Document.objects.filter(
+        pk__in=ClaimDocument.objects.filter(claim=claim, removed_at__isnull=True).values("document_id")
+    )
+    return UploadPolicy(
+        allowed=frozenset(claim.program.upload_types),
+        max_file_bytes=claim.program.max_upload_mb * 1024 * 1024,
+        max_total_bytes=claim.program.max_claim_upload_mb * 1024 * 1024,
+        already_bytes=held.aggregate(total=Sum("size"))["total"] or 0,
+    )
+
+
+@transaction.atomic(durable=True)
+def claim_add_documents(
+    *, claim: Claim, uploads: list[UploadedFile], kind: str, note: str, actor: User
+) -> list[Document]:
+    """Attach files (all or none). Proof documents need an explanatory note."""
+    claim = _lock(claim)
+    if not permissions.can_file(actor, claim):
+        raise PermissionDenied("Only the location's incentives admins and users can add documents to its claims.")
+    if claim.status not in EDITABLE:
+        raise Conflict(
+            "Documents can be added while the claim is being edited or action is required.", code="not_editable"
+        )
+    if not uploads:
+        raise ValidationError({"files": "Choose at least one file."})
+    stored = []
+    for upload in uploads:
+        document = document_store(
+            upload=upload,
+            kind=kind,
+            note=note,
+            location=claim.location,
+            policy=upload_policy(claim),
+            actor=actor,
+            retain_from=claim.execution_end or timezone.localdate(),
+        )
+        ClaimDocument.objects.create(claim=claim, document=document)
+        stored.append(document)
+    _event(claim, actor, ClaimEvent.Kind.DOCUMENT, "Added " + ", ".join(f"“{d.original_name}”" for d in stored) + ".")
+    return stored
+
+
+@transaction.atomic(durable=True)
+def claim_remove_document(*, claim: Claim, document: Document, actor: User) -> Claim:
+    claim = _lock(claim)
+    if not permissions.can_file(actor, claim):
+        raise PermissionDenied("Only the location's incentives admins and users can remove documents from its claims.")
+    if claim.status not in EDITABLE:
+        raise Conflict(
+            "Documents can be removed while the claim is being edited or action is required.", code="not_editable"
+        )
+    updated = ClaimDocument.objects.filter(claim=claim, document=document, removed_at__isnull=True).update(
+        removed_at=timezone.now()
+    )
+    if not updated:
+        raise ValidationError({"document": "That document is not on this claim."})
+    _event(claim, actor, ClaimEvent.Kind.DOCUMENT, f"Removed “{document.original_name}” (kept in the history).")
+    return claim
+
+
+def _hold(claim: Claim, amount: Decimal, actor: User, key: str) -> None:
+    """Make the claim's reservation in its fund exactly `amount`."""
+    if amount > claim.reserved:
+        fund_reserve(
+            fund=claim.fund,
+            amount=amount - claim.reserved,
+            key=f"{key}:reserve",
+            reference=claim.reference,
+            actor=actor,
+        )
+    elif amount < claim.reserved:
+        fund_release(
+            fund=claim.fund,
+            amount=claim.reserved - amount,
+            key=f"{key}:release",
+            reference=claim.reference,
+            actor=actor,
+        )
+    claim.reserved = amount
+
+
+@transaction.atomic(durable=True)
+def claim_submit(*, claim: Claim, actor: User) -> Claim:
+    claim = _lock(claim)
+    if not permissions.can_file(actor, claim):
+        raise PermissionDenied("Only the location's incentives admins and users can submit its claims.")
+    if claim.status not in EDITABLE:
+        raise Conflict(
+            f"A claim that is {claim.get_status_display().lower()} cannot be submitted.", code="invalid_transition"
+        )
+    found = checks.blocking(checks.findings(claim))
+    if found:
+        errors: dict[str, list[str]] = {}
+        for f in found:
+            errors.setdefault(f.field or "__all__", []).append(f.message)
+        raise ValidationError(errors)
+    event = _move(
+        claim, S.SUBMITTED, actor, "Submitted for review." if claim.submissions == 0 else "Resubmitted for review."
+    )
+    assert claim.amount is not None
+    try:
+        _hold(claim, claim.amount, actor, f"claim:{claim.pk}:event:{event.pk}")
+    except ledger.InsufficientFunds:
+        raise ValidationError({"amount": "The fund no longer holds enough for this claim."}) from None
+    document_lock(
+        documents=[
+            a.document
+            for a in ClaimDocument.objects.filter(claim=claim, removed_at__isnull=True).select_related("document")
+        ]
+    )
+    today = timezone.localdate()
+    claim.submissions += 1
+    claim.submitted_by, claim.submitted_at = actor, timezone.now()
+    claim.due_on = periods.add_business_days(claim.program, today, claim.program.review_sla_business_days)
+    claim.expires_on = None
+    claim.first_approver = None
+    try:
+        with transaction.atomic():
+            claim.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"invoice_number": "This invoice (vendor and number) has already been claimed."}
+        ) from None
+    notify(
+        users=reviewers_of(claim.program),
+        subject=f"Claim {claim.pk} to review: {claim.name}",
+        body=f"{claim.location} claims {checks.money(claim.amount, claim.currency)} for {claim.activity_type.name}. "
+        f"Review due {claim.due_on:%d %b %Y}.",
+        link=_link(claim),
+    )
+    return claim
+
+
+@transaction.atomic(durable=True)
+def claim_assign(*, claim: Claim, reviewer: User, actor: User) -> Claim:
+    """Assign a reviewer (“assign to me”, or reassign); a submitted claim goes under review."""
+    claim = _lock(claim)
+    if not permissions.can_review(actor, claim) or not permissions.can_review(reviewer, claim):
+        raise PermissionDenied("Only reviewers of this program who did not file the claim can take it.")
+    if claim.status not in AWAITING_REVIEW:
+        raise Conflict("Only claims waiting for review can be assigned.", code="invalid_transition")
+    old = claim.reviewer_id
+    claim.reviewer = reviewer
+    if claim.status == S.SUBMITTED:
+        _move(claim, S.UNDER_REVIEW, actor, f"Review started by {reviewer.get_full_name()}.")
+        claim.review_started_at = timezone.now()
+    else:
+        _event(claim, actor, ClaimEvent.Kind.NOTE, f"Assigned to {reviewer.get_full_name()}.", internal=True)
+        audit_record(
+            actor=actor,
+            verb="claim.assign",
+            target=claim,
+            changes={"reviewer": (old, reviewer.pk)},
+            organisation_id=claim.location.organisation_id,
+        )
+    claim.save()
+    return claim
+
+
+def _reviewable(claim: Claim, actor: User) -> None:
+    if not permissions.can_review(actor, claim):
+        raise PermissionDenied("Only reviewers of this program who did not file the claim can decide it.")
+    if claim.status not in AWAITING_REVIEW:
+        raise Conflict(
+            f"A claim that is {claim.get_status_display().lower()} is not waiting for a decision.",
+            code="invalid_transition",
+        )
+    if claim.status == S.SUBMITTED:  # deciding straight from the queue starts the review
+        _move(claim, S.UNDER_REVIEW, actor, f"Review started by {actor.get_full_name()}.")
+        claim.reviewer, claim.review_started_at = actor, timezone.now()
+
+
+def approval_limit(user: User, program: Program) -> Decimal | None:
+    return ApprovalLimit.objects.filter(user=user, program=program).values_list("amount", flat=True).first()
+
+
+@transaction.atomic(durable=True)
+def claim_approve(
+    *, claim: Claim, actor: User, amount: Decimal | None = None, note: str = "", reasons: list[Reason] | None = None
+) -> Claim:
+    claim = _lock(claim)
+    _reviewable(claim, actor)
+    assert claim.amount is not None
+    amount = claim.amount if amount is None else Decimal(amount)
+    if amount != claim.amount:
+        if not claim.program.partial_approval:
+            raise ValidationError({"amount": f"{claim.program.name} approves claims in full or not at all."})
+        if not 0 < amount < claim.amount:
+            raise ValidationError(
+                {
+                    "amount": f"A partial approval is more than zero and less than {checks.money(claim.amount, claim.currency)}."
+                }
+            )
+        if not (note.strip() or reasons):
+            raise ValidationError({"reasons": "Say why only part of the claim is approved."})
+    limit = approval_limit(actor, claim.program)
+    if claim.first_approver_id == actor.pk:
+        raise Conflict(
+            "A second reviewer must approve this claim; you gave the first approval.", code="second_approval_needed"
+        )
+    if limit is not None and amount > limit and claim.first_approver_id is None:
+        claim.first_approver = actor
+        claim.save()
+        _event(
+            claim,
+            actor,
+            ClaimEvent.Kind.NOTE,
+            f"First approval of {checks.money(amount, claim.currency)}, above "
+            f"{actor.get_full_name()}'s limit of {checks.money(limit, claim.currency)}: a second reviewer must approve.",
+            internal=True,
+        )
+        audit_record(
+            actor=actor,
+            verb="claim.first_approval",
+            target=claim,
+            changes={"first_approver": (None, actor.pk)},
+            organisation_id=claim.location.organisation_id,
+        )
+        others = [u for u in reviewers_of(claim.program) if u.pk != actor.pk]
+        notify(users=others, subject=f"Claim {claim.pk} needs a second approval", body=claim.name, link=_link(claim))
+        return claim
+    message = note.strip() or ("Approved." if amount == claim.amount else "Partly approved.")
+    event = _move(claim, S.APPROVED, actor, message)
+    if reasons:
+        _reasons(claim, event, reasons)
+    key = f"claim:{claim.pk}:event:{event.pk}"
+    if claim.reserved != claim.amount:
+        raise Conflict("The claim's reservation does not match its amount.", code="reservation_mismatch")
+    fund_approve(fund=claim.fund, amount=amount, key=f"{key}:approve", reference=claim.reference, actor=actor)
+    if amount < claim.reserved:
+        fund_release(
+            fund=claim.fund,
+            amount=claim.reserved - amount,
+            key=f"{key}:release",
+            reference=claim.reference,
+            actor=actor,
+        )
+    claim.reserved, claim.approved_amount = Decimal(0), amount
+    claim.decided_at = claim.closed_at = timezone.now()
+    claim.save()
+    notify(
+        users=_partners_of(claim),
+        subject=f"Claim {claim.pk} approved: {claim.name}",
+        body=f"{checks.money(amount, claim.currency)} approved. {message}",
+        link=_link(claim),
+    )
+    return claim
+
+
+@transaction.atomic(durable=True)
+def claim_request_action(*, claim: Claim, actor: User, reasons: list[Reason], message: str = "") -> Claim:
+    """Send the claim back to the partner to fix; the money stays reserved."""
+    claim = _lock(claim)
+    _reviewable(claim, actor)
+    event = _move(claim, S.ACTION_REQUIRED, actor, message.strip())
+    event.kind = ClaimEvent.Kind.FEEDBACK
+    event.save(update_fields=["kind"])
+    _reasons(claim, event, reasons)
+    claim.first_approver = None
+    claim.decided_at = timezone.now()
+    claim.save()
+    notify(
+        users=_partners_of(claim),
+        subject=f"Claim {claim.pk} needs your action: {claim.name}",
+        body=message.strip() or "The reviewer asks for changes.",
+        link=_link(claim),
+    )
+    return claim
+
+
+@transaction.atomic(durable=True)
+def claim_reject(*, claim: Claim, actor: User, reasons: list[Reason], message: str = "") -> Claim:
+    """Reject; the reservation goes back to the fund (or is forfeited if the usage period has ended)."""
+    claim = _lock(claim)
+    _reviewable(claim, actor)
+    event = _move(claim, S.REJECTED, actor, message.strip())
+    event.kind = ClaimEvent.Kind.FEEDBACK
+    event.save(update_fields=["kind"])
+    _reasons(claim, event, reasons)
+    _hold(claim, Decimal(0), actor, f"claim:{claim.pk}:event:{event.pk}")
+    claim.decided_at = timezone.now()
+    claim.first_approver = None
+    claim.save()
+    deadline = timezone.localdate() + timedelta(days=claim.program.dispute_window_days)
+    notify(
+        users=_partners_of(claim),
+        subject=f"Claim {claim.pk} rejected: {claim.name}",
+        body=f"{message.strip()} You can dispute the decision until {deadline:%d %b %Y}.".strip(),
+        link=_link(claim),
+    )
+    return claim
+
+
+def dispute_deadline(claim: Claim) -> date | None:
+    if claim.status != S.REJECTED or claim.decided_at is None:
+        return None
+    return timezone.localdate(claim.decided_at) + timedelta(days=claim.program.dispute_window_days)
+
+
+@transaction.atomic(durable=True)
+def claim_dispute(*, claim: Claim, actor: User, reason: str) -> Claim:
+    claim = _lock(claim)
+    if not permissions.can_dispute(actor, claim):
+        raise PermissionDenied("Only the location's incentives admins can dispute a rejection.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the rejection is wrong."})
+    deadline = dispute_deadline(claim)
+    if deadline is not None and timezone.localdate() > deadline:
+        raise Conflict(f"The rejection could be disputed until {deadline:%d %b %Y}.", code="dispute_window_closed")
+    event = _move(claim, S.DISPUTED, actor, reason.strip())
+    assert claim.amount is not None
+    try:
+        _hold(claim, claim.amount, actor, f"claim:{claim.pk}:event:{event.pk}")
+    except ledger.InsufficientFunds:
+        raise ValidationError({"reason": "The fund no longer holds enough to reopen this claim."}) from None
+    claim.disputed_at = timezone.now()
+    claim.due_on = periods.add_business_days(
+        claim.program, timezone.localdate(), claim.program.dispute_sla_business_days
+    )
+    claim.save()
+    notify(
+        users=reviewers_of(claim.program),
+        subject=f"Claim {claim.pk} disputed: {claim.name}",
+        body=reason.strip(),
+        link=_link(claim),
+    )
+    return claim
+
+
+@transaction.atomic(durable=True)
+def claim_withdraw(*, claim: Claim, actor: User, reason: str = "") -> Claim:
+    claim = _lock(claim)
+    if not permissions.can_file(actor, claim):
+        raise PermissionDenied("Only the location's incentives admins and users can withdraw its claims.")
+    event = _move(claim, S.WITHDRAWN, actor, reason.strip() or "Withdrawn.")
+    _hold(claim, Decimal(0), actor, f"claim:{claim.pk}:event:{event.pk}")
+    claim.closed_at = timezone.now()
+    claim.save()
+    return claim
+
+
+@transaction.atomic(durable=True)
+def claim_comment(*, claim: Claim, actor: User, message: str, internal: bool = False) -> ClaimEvent:
+    claim = _lock(claim)
+    allowed = permissions.can_see_internal_notes(actor) if internal else permissions.can_comment(actor, claim)
+    if not allowed:
+        raise PermissionDenied(
+            "Only vendor staff write internal notes." if internal else "You cannot comment on this claim."
+        )
+    if not message.strip():
+        raise ValidationError({"message": "Write a comment."})
+    return _event(
+        claim, actor, ClaimEvent.Kind.NOTE if internal else ClaimEvent.Kind.COMMENT, message.strip(), internal=internal
+    )
+
+
+@transaction.atomic(durable=True)
+def claim_request_documents(*, claim: Claim, colleague: User, message: str, actor: User) -> ClaimEvent:
+    """Ask a colleague of the same organisation to add documents to the claim."""
+    claim = _lock(claim)
+    if not permissions.can_file(actor, claim):
+        raise PermissionDenied("Only the location's incentives admins and users can ask for documents.")
+    if colleague.pk == actor.pk or not permissions.can_file(colleague, claim):
+        raise ValidationError({"colleague": "Choose a colleague who can work on this location's claims."})
+    event = _event(
+        claim, actor, ClaimEvent.Kind.REQUEST, f"Asked {colleague.get_full_name()} to add documents: {message.strip()}"
+    )
+    notify(
+        users=[colleague],
+        subject=f"Please add documents to claim {claim.pk}: {claim.name}",
+        body=f"{actor.get_full_name()} asks: {message.strip()}",
+        link=_link(claim),
+    )
+    return event
+
+
+def drafts_expire(*, today: date | None = None) -> dict[str, int]:
+    """Warn about drafts that expire soon; expire drafts past their date. Idempotent."""
+    today = today or timezone.localdate()
+    warned = expired = 0
+    soon = Claim.objects.filter(status=S.EDITING, expiry_warned_at__isnull=True, expires_on__isnull=False)
+    for claim_id in soon.values_list("pk", flat=True):
+        with transaction.atomic(durable=True):
+            claim = _lock(Claim(pk=claim_id))
+            assert claim.expires_on is not None
+            if claim.status != S.EDITING or claim.expires_on - timedelta(days=claim.program.draft_warning_days) > today:
+                continue
+            if claim.expires_on >= today:
+                claim.expiry_warned_at = timezone.now()
+                claim.save(update_fields=["expiry_warned_at"])
+                notify(
+                    users=_partners_of(claim),
+                    subject=f"Draft claim {claim.pk} expires on {claim.expires_on:%d %b %Y}",
+                    body=f"Submit “{claim.name}” before then or it expires.",
+                    link=_link(claim),
+                )
+                warned += 1
+    for claim_id in Claim.objects.filter(status=S.EDITING, expires_on__lt=today).values_list("pk", flat=True):
+        with transaction.atomic(durable=True):
+            claim = _lock(Claim(pk=claim_id))
+            if claim.status == S.EDITING and claim.expires_on and claim.expires_on < today:
+                _move(claim, S.EXPIRED, None, f"Not submitted by {claim.expires_on:%d %b %Y}: expired.")
+                claim.closed_at = timezone.now()
+                claim.save()
+                expired += 1
+    return {"warned": warned, "expired": expired}
+
+
+def reviews_escalate(*, today: date | None = None) -> int:
+    """Tell program managers about reviews past their service level (once per claim)."""
+    today = today or timezone.localdate()
+    count = 0
+    overdue = Claim.objects.filter(status__in=AWAITING_REVIEW, due_on__lt=today, escalated_at__isnull=True)
+    for claim_id in overdue.values_list("pk", flat=True):
+        with transaction.atomic(durable=True):
+            claim = _lock(Claim(pk=claim_id))
+            if claim.escalated_at is not None or claim.status not in AWAITING_REVIEW:
+                continue
+            claim.escalated_at = timezone.now()
+            claim.save(update_fields=["escalated_at"])
+            _event(
+                claim,
+                None,
+                ClaimEvent.Kind.NOTE,
+                f"Review overdue since {claim.due_on:%d %b %Y}: escalated.",
+                internal=True,
+            )
+            managers = (
+                RoleAssignment.objects.filter(role=Role.PROGRAM_MANAGER)
+                .filter(Q(program__isnull=True) | Q(program=claim.program_id))
+                .values_list("user_id", flat=True)
+            )
+            notify(
+                users=User.objects.filter(pk__in=managers, is_active=True),
+                subject=f"Review of claim {claim.pk} is overdue",
+                body=f"Due {claim.due_on:%d %b %Y}.",
+                link=_link(claim),
+            )
+            count += 1
+    return count
+
+
+def can_start_claim(user: User, location: Location, program: Program) -> bool:
+    return user.organisation_id == location.organisation_id and holds(
+        user, {Role.INCENTIVES_ADMIN, Role.INCENTIVES_USER}, location=location, program=program
+    )
