@@ -2,7 +2,7 @@
 
 import hashlib
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from coopfunds.accounts import permissions
@@ -100,17 +100,32 @@ def token_digest(token: str) -> str:
 
 
 def user_for_api_token(token: str) -> User | None:
-    """The active owner of an active token, or None. Marks the token used (at most once a minute)."""
-    try:
-        found = ApiToken.objects.select_related("user", "user__organisation").get(
-            digest=token_digest(token), revoked_at__isnull=True, user__is_active=True
-        )
-    except ApiToken.DoesNotExist:
-        return None
+    """The active owner of an active token, or None, with the owner's grants loaded by the same query (an API
+    request needs both; one round trip instead of two). Marks the token used (at most once a minute)."""
+    digest = token_digest(token)
+    live = {"user__api_tokens__digest": digest, "user__api_tokens__revoked_at__isnull": True, "user__is_active": True}
+    grants = list(
+        RoleAssignment.objects.filter(**live)
+        .select_related("user__organisation")
+        .annotate(token_id=F("user__api_tokens__id"), token_used_at=F("user__api_tokens__last_used_at"))
+        .order_by("id")
+    )
+    if grants:
+        user, token_id, used_at = grants[0].user, grants[0].token_id, grants[0].token_used_at  # type: ignore[attr-defined]
+        for grant in grants:
+            grant.user = user
+        user.__dict__["grants"] = tuple(grants)  # the cached_property's value
+    else:  # a token of someone with no role at all
+        found = ApiToken.objects.select_related("user__organisation").filter(
+            digest=digest, revoked_at__isnull=True, user__is_active=True
+        ).first()
+        if found is None:
+            return None
+        user, token_id, used_at = found.user, found.pk, found.last_used_at
     now = timezone.now()
-    if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
-    return found.user
+    if used_at is None or (now - used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return user
 
 
 def api_tokens_of(user: User) -> QuerySet[ApiToken]:

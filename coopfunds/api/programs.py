@@ -172,7 +172,7 @@ class CapOut(Schema):
         return f"At most {obj}" + (" (waived by the program)" if obj.exempt else "")
 
 
-class DocumentOut(Schema):
+class DocumentRequirementOut(Schema):
     kind: str
     label: str
     required: bool
@@ -195,7 +195,7 @@ class ActivityTypeOut(Schema):
     eligible_expenses: str
     ineligible_expenses: str
     is_active: bool
-    documents: list[DocumentOut]
+    documents: list[DocumentRequirementOut]
     caps: list[CapOut]
 
     @staticmethod
