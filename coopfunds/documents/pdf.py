@@ -1,0 +1,167 @@
+"""PDF checks, streaming: refuse PDFs that carry JavaScript, launch actions, embedded files or media, XFA
+forms, or encryption (which would hide all of these from us).
+
+Names are matched after undoing `#xx` escapes (`/J#53` is `/JS`). Object streams (`/Type /ObjStm`, where
+PDF 1.5+ writers put dictionaries) are inflated, with a limit, and scanned too; one we cannot inflate is
+refused. `/JS` counts only followed by a string or a reference, so binary image data does not trip it."""
+
+import re
+import zlib
+
+from django.core.exceptions import ValidationError
+
+MAX_INFLATED = 100 * 1024 * 1024  # all object streams of one file together
+CARRY = 4096  # bytes kept between chunks: a name split by a chunk boundary, a stream's dictionary
+
+_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_BAD = re.compile(
+    rb"/(?P<name>JavaScript|Launch|EmbeddedFiles?|RichMedia|XFA|Encrypt)(?=[\s/<>\[\]()%{}]|$)"
+    rb"|/(?P<js>JS)\s*(?:[(<]|\d+\s+\d+\s+R)"
+)
+_STREAM = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
+_OBJ = re.compile(rb"\bobj\b")
+_FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/\w+)")
+WHAT = {
+    b"JS": "JavaScript",
+    b"JavaScript": "JavaScript",
+    b"Launch": "an action that starts a program",
+    b"EmbeddedFile": "embedded files",
+    b"EmbeddedFiles": "embedded files",
+    b"RichMedia": "embedded media",
+    b"XFA": "an XFA form, which can run scripts",
+}
+
+
+def _unescape(data: bytes) -> bytes:
+    return _ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
+
+
+class _Names:
+    """Finds the forbidden names in a byte stream fed in pieces."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.carry = b""
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        buf = _unescape(self.carry + data)
+        for match in _BAD.finditer(buf):
+            if match.end() == len(buf) and not final:
+                continue  # what follows decides; the carry brings it back next time
+            found = match.group("name") or match.group("js")
+            if found == b"Encrypt":
+                raise ValidationError(
+                    f"“{self.filename}” is encrypted or password-protected; save it without a password and "
+                    "upload it again.",
+                    code="encrypted",
+                )
+            raise ValidationError(
+                f"“{self.filename}” contains {WHAT[found]}, which is not accepted in a PDF; print it to a new "
+                "PDF and upload that.",
+                code="pdf_active",
+            )
+        self.carry = (self.carry + data)[-CARRY:]
+
+
+class PdfScanner:
+    """Feed the file's bytes in order; raises ValidationError at the first thing it refuses."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.raw = _Names(filename)
+        self.lookback = b""  # recent raw bytes, to read the dictionary before a `stream` keyword
+        self.inflater: zlib._Decompress | None = None
+        self.inflated_names: _Names | None = None
+        self.pending = b""  # object-stream bytes held back while looking for `endstream`
+        self.inflated = 0
+
+    def feed(self, data: bytes) -> None:
+        self.raw.feed(data)
+        self._walk(data)
+
+    def close(self) -> None:
+        self.raw.feed(b"", final=True)
+        if self.inflater is not None:
+            self._end_stream(self.pending)
+
+    def _walk(self, data: bytes) -> None:
+        while data:
+            if self.inflater is not None:
+                buf = self.pending + data
+                end = buf.find(b"endstream")
+                if end < 0:
+                    self._inflate(buf[:-9])
+                    self.pending = buf[-9:]
+                    return
+                self._end_stream(buf[:end])
+                data = buf[end:]
+                continue
+            buf = self.lookback + data
+            rest = self._next_object_stream(buf, offset=len(self.lookback))
+            if rest is None:
+                self.lookback = buf[-CARRY:]
+                return
+            self.lookback = b""
+            data = rest
+
+    def _next_object_stream(self, buf: bytes, offset: int) -> bytes | None:
+        """Starts inflating at the first object stream that begins in buf after `offset`; returns the bytes
+        after its `stream` keyword (None: none begins here)."""
+        for match in _STREAM.finditer(buf):
+            if match.end() <= offset:
+                continue  # seen with the previous chunk
+            if match.end() == len(buf) and buf.endswith(b"\r"):
+                return None  # "stream\r" may go on with "\n" in the next chunk: decide then
+            if self._starts_object_stream(buf[: match.start()]):
+                return buf[match.end() :]
+        return None
+
+    def _starts_object_stream(self, before: bytes) -> bool:
+        window = _unescape(before[-CARRY:])
+        objs = list(_OBJ.finditer(window))
+        dictionary = window[objs[-1].end() :] if objs else window
+        if not re.search(rb"/Type\s*/ObjStm\b", dictionary):
+            return False
+        found = _FILTER.search(dictionary)
+        filters = re.findall(rb"/(\w+)", found.group(1)) if found else []
+        if filters not in ([], [b"FlateDecode"]):
+            raise ValidationError(
+                f"“{self.filename}” uses a compression we can't check; print it to a new PDF and upload that.",
+                code="pdf_unchecked",
+            )
+        if not filters:
+            return False  # an uncompressed object stream: its bytes are scanned raw already
+        self.inflater = zlib.decompressobj()
+        self.inflated_names = _Names(self.filename)
+        self.pending = b""
+        return True
+
+    def _inflate(self, data: bytes) -> None:
+        assert self.inflater is not None
+        assert self.inflated_names is not None
+        try:
+            while data:
+                out = self.inflater.decompress(data, MAX_INFLATED - self.inflated + 1)
+                self.inflated += len(out)
+                if self.inflated > MAX_INFLATED:
+                    raise ValidationError(
+                        f"“{self.filename}” contains a compressed part that unpacks to more than "
+                        f"{MAX_INFLATED // (1024 * 1024)} MB; it looks like a compression bomb and is not accepted.",
+                        code="bomb",
+                    )
+                self.inflated_names.feed(out)
+                data = self.inflater.unconsumed_tail
+                if self.inflater.eof:
+                    return
+        except zlib.error:
+            raise ValidationError(
+                f"“{self.filename}” is damaged: part of it can't be read, so we can't check it.", code="damaged"
+            ) from None
+
+    def _end_stream(self, data: bytes) -> None:
+        self._inflate(data)
+        assert self.inflated_names is not None
+        self.inflated_names.feed(b"", final=True)
+        self.inflater = None
+        self.inflated_names = None
+        self.pending = b""
