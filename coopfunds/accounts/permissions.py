@@ -147,3 +147,14 @@ def can_set_active(actor: User, target: User) -> bool:
     if target.organisation.kind == Organisation.Kind.VENDOR:
         return False
     return actor.organisation_id == target.organisation_id and _administers_all_locations_of(actor, target)
+
+
+def can_view_location(user: User, location: Location) -> bool:
+    """Vendor staff see every location; partner users the locations of their organisation their grants name."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_vendor_staff(user):
+        return True
+    return user.organisation_id == location.organisation_id and any(
+        g.role in PARTNER_ROLES and g.location_id == location.pk for g in user.grants
+    )

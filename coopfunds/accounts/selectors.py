@@ -1,8 +1,11 @@
 """Reads, scoped to what a user may see. Outsiders get NotFound (404), never a hint that a row exists."""
 
 import hashlib
+from functools import cache
+from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db import connection, models
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from coopfunds.accounts import permissions
@@ -21,10 +24,15 @@ def locations_visible_to(user: User) -> QuerySet[Location]:
 
 
 def location_for(user: User, pk: int) -> Location:
+    """One location the user may see. Fetched by key, then checked against the user's grants in memory (the
+    same rule as `locations_visible_to`, without compiling a scoped query on this hot path)."""
     try:
-        return locations_visible_to(user).get(pk=pk)
+        location = Location.objects.select_related("organisation").get(pk=pk)
     except (Location.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such location.") from None
+    if not permissions.can_view_location(user, location):
+        raise NotFound("No such location.")
+    return location
 
 
 def organisations_visible_to(user: User) -> QuerySet[Organisation]:
@@ -99,29 +107,72 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def user_for_api_token(token: str) -> User | None:
-    """The active owner of an active token, or None, with the owner's grants loaded by the same query (an API
-    request needs both; one round trip instead of two). Marks the token used (at most once a minute)."""
-    digest = token_digest(token)
-    live = {"user__api_tokens__digest": digest, "user__api_tokens__revoked_at__isnull": True, "user__is_active": True}
-    grants = list(
-        RoleAssignment.objects.filter(**live)
-        .select_related("user__organisation")
-        .annotate(token_id=F("user__api_tokens__id"), token_used_at=F("user__api_tokens__last_used_at"))
-        .order_by("id")
+@cache
+def _token_sql() -> str:
+    """One statement for every API request: the token, its active owner, the organisation and the grants
+    (a LEFT JOIN, so an owner without roles still comes back). Written out because the ORM's query compilation
+    cost more than the query itself on this hot path (see bench/api_read.py)."""
+    user_cols = [f.column for f in User._meta.concrete_fields]
+    org_cols = [f.column for f in Organisation._meta.concrete_fields]
+    grant_cols = [f.column for f in RoleAssignment._meta.concrete_fields]
+    select = ", ".join(
+        ["t.id", "t.last_used_at"]
+        + [f"u.{c}" for c in user_cols]
+        + [f"o.{c}" for c in org_cols]
+        + [f"g.{c}" for c in grant_cols]
     )
-    if grants:
-        user, token_id, used_at = grants[0].user, grants[0].token_id, grants[0].token_used_at  # type: ignore[attr-defined]
-        for grant in grants:
+    return (
+        f"SELECT {select} FROM {ApiToken._meta.db_table} t"  # noqa: S608 (names from the models; the digest is bound)
+        f" JOIN {User._meta.db_table} u ON u.id = t.user_id"
+        f" JOIN {Organisation._meta.db_table} o ON o.id = u.organisation_id"
+        f" LEFT JOIN {RoleAssignment._meta.db_table} g ON g.user_id = u.id"
+        f" WHERE t.digest = %s AND t.revoked_at IS NULL AND u.is_active ORDER BY g.id"
+    )
+
+
+def _converters(model: type[models.Model], fields: list[Any]) -> list[tuple[Any, list[Any]]]:
+    """For each field, its column and the converters the ORM would apply to a raw database value."""
+    out = []
+    for field in fields:
+        col = field.get_col(model._meta.db_table)
+        out.append((col, connection.ops.get_db_converters(col) + field.get_db_converters(connection)))
+    return out
+
+
+def _convert(converters: list[tuple[Any, list[Any]]], values: tuple[Any, ...]) -> list[Any]:
+    out = []
+    for (col, funcs), value in zip(converters, values, strict=True):
+        for func in funcs:
+            value = func(value, col, connection)
+        out.append(value)
+    return out
+
+
+def user_for_api_token(token: str) -> User | None:
+    """The active owner of an active token, or None, with the owner's organisation and grants loaded by the
+    same single query. Marks the token used (at most once a minute)."""
+    user_f, org_f, grant_f = (list(m._meta.concrete_fields) for m in (User, Organisation, RoleAssignment))
+    used_f = ApiToken._meta.get_field("last_used_at")
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(), [token_digest(token)])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    a, b = 2 + len(user_f), 2 + len(user_f) + len(org_f)
+    first = rows[0]
+    token_id, [used_at] = first[0], _convert(_converters(ApiToken, [used_f]), (first[1],))
+    user = User.from_db("default", [f.attname for f in user_f], _convert(_converters(User, user_f), first[2:a]))
+    user.organisation = Organisation.from_db(
+        "default", [f.attname for f in org_f], _convert(_converters(Organisation, org_f), first[a:b])
+    )
+    grant_conv, grant_names = _converters(RoleAssignment, grant_f), [f.attname for f in grant_f]
+    grants = []
+    for row in rows:
+        if row[b] is not None:
+            grant = RoleAssignment.from_db("default", grant_names, _convert(grant_conv, row[b:]))
             grant.user = user
-        user.__dict__["grants"] = tuple(grants)  # the cached_property's value
-    else:  # a token of someone with no role at all
-        found = ApiToken.objects.select_related("user__organisation").filter(
-            digest=digest, revoked_at__isnull=True, user__is_active=True
-        ).first()
-        if found is None:
-            return None
-        user, token_id, used_at = found.user, found.pk, found.last_used_at
+            grants.append(grant)
+    user.__dict__["grants"] = tuple(grants)  # the cached_property's value
     now = timezone.now()
     if used_at is None or (now - used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
