@@ -1,0 +1,3 @@
+"""Web pages for associations (to be built)."""
+
+urlpatterns: list = []

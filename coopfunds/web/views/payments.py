@@ -1,0 +1,3 @@
+"""Web pages for payments (to be built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Web pages for plans (to be built)."""
+
+urlpatterns: list = []
