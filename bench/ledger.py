@@ -71,13 +71,23 @@ def make_world() -> None:
     program = Program.objects.create(vendor=vendor, code="coop", name="Bench Co-op", currency="USD")
     partner = Organisation.objects.create(kind="partner", name="Bench Partner")
     locations = Location.objects.bulk_create(
-        [Location(organisation=partner, partner_id=f"B{i:05d}", name=f"Bench {i}", country="DE") for i in range(LOCATIONS)]
+        [
+            Location(organisation=partner, partner_id=f"B{i:05d}", name=f"Bench {i}", country="DE")
+            for i in range(LOCATIONS)
+        ]
     )
-    Enrollment.objects.bulk_create([
-        Enrollment(location=loc, program=program, status=EnrollmentStatus.ENROLLED,
-                   enrolled_at=datetime(2025, 1, 1, tzinfo=UTC), earnings_start=date(2025, 1, 1))
-        for loc in locations
-    ])
+    Enrollment.objects.bulk_create(
+        [
+            Enrollment(
+                location=loc,
+                program=program,
+                status=EnrollmentStatus.ENROLLED,
+                enrolled_at=datetime(2025, 1, 1, tzinfo=UTC),
+                earnings_start=date(2025, 1, 1),
+            )
+            for loc in locations
+        ]
+    )
     finance = User.objects.create_user("finance@bench.example", organisation=vendor)
     RoleAssignment.objects.create(user=finance, role=Role.FINANCE)
     manager = User.objects.create_user("pm@bench.example", organisation=vendor)
@@ -86,12 +96,16 @@ def make_world() -> None:
 
 def write_csv(path: Path, lines: int) -> None:
     with open(path, "w", encoding="utf-8") as f:
-        f.write("earned date,partner ID,program code,amount,currency,earning type,product,customer reference,external line ID\n")
+        f.write(
+            "earned date,partner ID,program code,amount,currency,earning type,product,customer reference,external line ID\n"
+        )
         for i in range(lines):
             day = 1 + i % 28
             month = 1 + (i // 28) % 6
-            f.write(f"2026-{month:02d}-{day:02d},B{i % LOCATIONS:05d},coop,{100 + i % 900}.{i % 100:02d},USD,revenue,"
-                    f"Product {i % 17},CUST-{i % 5000},L-{i:07d}\n")
+            f.write(
+                f"2026-{month:02d}-{day:02d},B{i % LOCATIONS:05d},coop,{100 + i % 900}.{i % 100:02d},USD,revenue,"
+                f"Product {i % 17},CUST-{i % 5000},L-{i:07d}\n"
+            )
 
 
 def child_import(url: str, path: str) -> None:
@@ -106,7 +120,15 @@ def child_import(url: str, path: str) -> None:
         batch = earnings_import(stream=stream, file_name="bench.csv", actor=actor)
     elapsed = time.perf_counter() - began
     assert batch.status == "applied", batch.errors[:5]
-    print(json.dumps({"seconds": elapsed, "applied": batch.applied, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "applied": batch.applied,
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 def copy_baseline(url: str, path: Path) -> float:
@@ -114,15 +136,19 @@ def copy_baseline(url: str, path: Path) -> float:
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("drop table if exists bench_copy")
-        conn.execute("create table bench_copy (earned date, partner_id text, program text, amount numeric(18,2), currency text,"
-                     " kind text, product text, customer text, external_id text unique)")
+        conn.execute(
+            "create table bench_copy (earned date, partner_id text, program text, amount numeric(18,2), currency text,"
+            " kind text, product text, customer text, external_id text unique)"
+        )
     began = time.perf_counter()
     if shutil.which("psql"):
-        subprocess.run(["psql", url, "-q", "-c", f"\\copy bench_copy from '{path}' with (format csv, header true)"], check=True)
+        subprocess.run(
+            ["psql", url, "-q", "-c", f"\\copy bench_copy from '{path}' with (format csv, header true)"], check=True
+        )
     else:
-        with psycopg.connect(url) as conn, conn.cursor() as cur, open(path, "rb") as f:
-            with cur.copy("copy bench_copy from stdin with (format csv, header true)") as copy:
-                copy.write(f.read())
+        sql = "copy bench_copy from stdin with (format csv, header true)"
+        with psycopg.connect(url) as conn, conn.cursor() as cur, open(path, "rb") as f, cur.copy(sql) as copy:
+            copy.write(f.read())
     return time.perf_counter() - began
 
 
@@ -131,13 +157,20 @@ def bench_import(url: str, lines: int) -> None:
         path = Path(tmp) / "earnings.csv"
         write_csv(path, lines)
         baseline = copy_baseline(url, path)
-        out = subprocess.run([sys.executable, __file__, "--child-import", str(path)], check=True, capture_output=True,
-                             text=True, env=dict(os.environ, BENCH_DATABASE_URL=url)).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--child-import", str(path)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, BENCH_DATABASE_URL=url),
+        ).stdout
         result = json.loads(out.strip().splitlines()[-1])
     print(f"1. import of {lines:,} earning lines")
     print(f"   psql \\copy into a plain table (baseline): {baseline:6.2f} s")
-    print(f"   Coopfunds import (check + apply + ledger): {result['seconds']:6.2f} s, peak memory {result['peak_mb']:.0f} MB"
-          f"  ({result['seconds'] / baseline:.1f}x the copy; targets <= 5 s, <= 300 MB)")
+    print(
+        f"   Coopfunds import (check + apply + ledger): {result['seconds']:6.2f} s, peak memory {result['peak_mb']:.0f} MB"
+        f"  ({result['seconds'] / baseline:.1f}x the copy; targets <= 5 s, <= 300 MB)"
+    )
 
 
 def bench_reservations(url: str, clients: int, seconds: float) -> None:
@@ -154,8 +187,14 @@ def bench_reservations(url: str, clients: int, seconds: float) -> None:
     for loc in Location.objects.order_by("id")[:100]:
         with transaction.atomic():
             fund = fund_for_earning(location=loc, program=program, earned_on=date(2025, 3, 1))
-            fund_accrue(fund=fund, coop=Decimal("1000000.00"), rebate=Decimal(0), key=f"bench-seed:{fund.pk}",
-                        reference="bench", effective_on=date(2025, 3, 1))
+            fund_accrue(
+                fund=fund,
+                coop=Decimal("1000000.00"),
+                rebate=Decimal(0),
+                key=f"bench-seed:{fund.pk}",
+                reference="bench",
+                effective_on=date(2025, 3, 1),
+            )
         funds.append(fund)
     period_close(program=program, today=date(2025, 7, 1))
     actor = User.objects.get(email="pm@bench.example")
@@ -197,7 +236,8 @@ def bench_reservations(url: str, clients: int, seconds: float) -> None:
         a = accounts[fund.pk]
         with local.conn.transaction():
             cur = local.conn.execute(
-                "update funds_account set balance = balance - 0.01 where id = %s and balance >= 0.01", [a[Bucket.AVAILABLE]]
+                "update funds_account set balance = balance - 0.01 where id = %s and balance >= 0.01",
+                [a[Bucket.AVAILABLE]],
             )
             assert cur.rowcount == 1
             local.conn.execute("update funds_account set balance = balance + 0.01 where id = %s", [a[Bucket.RESERVED]])
@@ -206,23 +246,27 @@ def bench_reservations(url: str, clients: int, seconds: float) -> None:
         from coopfunds.funds.services import fund_reserve
 
         with transaction.atomic(durable=True):
-            fund_reserve(fund=fund, amount=Decimal("0.01"), key=f"bench:{n}:{i}", reference=f"claim:{n}-{i}", actor=actor)
+            fund_reserve(
+                fund=fund, amount=Decimal("0.01"), key=f"bench:{n}:{i}", reference=f"claim:{n}-{i}", actor=actor
+            )
 
     raw_rate = run(raw)
     ledger_rate = run(ledger_reserve)
     print(f"2. reservations per second, {clients} concurrent clients over {len(funds)} funds")
     print(f"   raw-SQL conditional updates (baseline):   {raw_rate:8.0f} /s")
-    print(f"   ledger fund_reserve (transfer + entries): {ledger_rate:8.0f} /s  ({ledger_rate / raw_rate:.0%} of raw; target >= 30%)")
+    print(
+        f"   ledger fund_reserve (transfer + entries): {ledger_rate:8.0f} /s  ({ledger_rate / raw_rate:.0%} of raw; target >= 30%)"
+    )
 
 
 def bench_balance_read(url: str) -> None:
     import psycopg
+    from django.db import transaction
 
     from coopfunds.accounts.models import Location
     from coopfunds.funds.selectors import balances
     from coopfunds.funds.services import fund_for_earning
     from coopfunds.programs.models import Program
-    from django.db import transaction
 
     program = Program.objects.get(code="coop")
     big_loc, small_loc = Location.objects.order_by("-id")[:2]
@@ -236,11 +280,13 @@ def bench_balance_read(url: str) -> None:
             conn.execute(
                 "insert into funds_transfer (idempotency_key, fingerprint, kind, reference, reason_code, memo, effective_on, created_at)"
                 " select 'bulk:' || %s || ':' || g, '', 'reserve', 'bench', '', '', now()::date, now() from generate_series(1, %s) g",
-                [fund.pk, n])
+                [fund.pk, n],
+            )
             conn.execute(
                 "insert into funds_entry (transfer_id, account_id, amount) select t.id, a.account, a.amount from funds_transfer t,"
                 " (values (%s::bigint, -1.00), (%s::bigint, 1.00)) a(account, amount) where t.idempotency_key like %s",
-                [ids["available"], ids["reserved"], f"bulk:{fund.pk}:%"])
+                [ids["available"], ids["reserved"], f"bulk:{fund.pk}:%"],
+            )
             conn.execute("update funds_account set balance = %s where id = %s", [n, ids["reserved"]])
             conn.execute("update funds_account set balance = balance - %s + %s where id = %s", [n, n, ids["available"]])
         conn.execute("analyze")

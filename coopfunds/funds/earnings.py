@@ -114,17 +114,27 @@ def check_file(stream: IO[bytes], file_name: str, ctx: Context, spool: IO[bytes]
             by_program[line[1]][line[0].external_line_id] = line
         known: set[tuple[int, str]] = set()
         for program_id, lines in by_program.items():
-            for old in EarningLine.objects.filter(program_id=program_id, external_line_id__in=list(lines)).select_related("batch"):
+            for old in EarningLine.objects.filter(
+                program_id=program_id, external_line_id__in=list(lines)
+            ).select_related("batch"):
                 row, _, location_id = lines[old.external_line_id]
                 known.add((program_id, row.external_line_id))
-                if (old.location_id, old.earned_on, old.amount, old.currency) == (location_id, row.earned_on, row.amount, row.currency):
+                if (old.location_id, old.earned_on, old.amount, old.currency) == (
+                    location_id,
+                    row.earned_on,
+                    row.amount,
+                    row.currency,
+                ):
                     skipped += 1
                 else:
-                    problems.append(Problem(
-                        row.number, "external line ID",
-                        f"Line “{row.external_line_id}” was already imported with other values "
-                        f"(on {old.batch.created_at:%Y-%m-%d}); a line is never counted twice.",
-                    ))
+                    problems.append(
+                        Problem(
+                            row.number,
+                            "external line ID",
+                            f"Line “{row.external_line_id}” was already imported with other values "
+                            f"(on {old.batch.created_at:%Y-%m-%d}); a line is never counted twice.",
+                        )
+                    )
         fresh = [line for line in pending if (line[1], line[0].external_line_id) not in known]
         if fresh and not problems:
             pickle.dump(fresh, spool, protocol=pickle.HIGHEST_PROTOCOL)
@@ -140,10 +150,13 @@ def check_file(stream: IO[bytes], file_name: str, ctx: Context, spool: IO[bytes]
             program_id = ctx.programs[item.program_code.lower()].pk
             key = (program_id, item.external_line_id)
             if key in seen:
-                row_problems.append(Problem(
-                    item.number, "external line ID",
-                    f"Line “{item.external_line_id}” appears twice in this file (first on row {seen[key]}).",
-                ))
+                row_problems.append(
+                    Problem(
+                        item.number,
+                        "external line ID",
+                        f"Line “{item.external_line_id}” appears twice in this file (first on row {seen[key]}).",
+                    )
+                )
             else:
                 seen[key] = item.number
                 pending.append((item, program_id, ctx.locations[item.partner_id.upper()].pk))
@@ -166,8 +179,20 @@ def _spooled(spool: IO[bytes]) -> Iterator[list[Line]]:
 
 
 LINE_COLUMNS = (
-    "batch_id", "program_id", "location_id", "fund_id", "external_line_id", "row_number", "earned_on", "amount",
-    "currency", "coop_amount", "rebate_amount", "earning_type", "product", "customer_reference",
+    "batch_id",
+    "program_id",
+    "location_id",
+    "fund_id",
+    "external_line_id",
+    "row_number",
+    "earned_on",
+    "amount",
+    "currency",
+    "coop_amount",
+    "rebate_amount",
+    "earning_type",
+    "product",
+    "customer_reference",
 )
 
 
@@ -207,18 +232,36 @@ def _apply(checked: Checked, ctx: Context, batch: EarningImport, actor: Any) -> 
             slot[2] += rebate
             batch.applied += 1
             batch.total += row.amount
-            lines.append((
-                batch.pk, program_id, location_id, fund.pk, row.external_line_id, row.number, row.earned_on,
-                row.amount, row.currency, coop, rebate, row.earning_type, row.product, row.customer_reference,
-            ))
+            lines.append(
+                (
+                    batch.pk,
+                    program_id,
+                    location_id,
+                    fund.pk,
+                    row.external_line_id,
+                    row.number,
+                    row.earned_on,
+                    row.amount,
+                    row.currency,
+                    coop,
+                    rebate,
+                    row.earning_type,
+                    row.product,
+                    row.customer_reference,
+                )
+            )
         _insert_lines(lines)
     by_currency: dict[tuple[int, str], list[tuple[Fund, Decimal, Decimal]]] = defaultdict(list)
     for fund, coop, rebate in totals.values():
         by_currency[(fund.program_id, fund.currency)].append((fund, coop, rebate))
     for (program_id, currency), items in sorted(by_currency.items()):
         funds_accrue(
-            items=items, key=f"earnings:{batch.pk}:{program_id}:{currency}", reference=f"earnings-import:{batch.pk}",
-            effective_on=batch.created_at.date(), memo=f"Earnings from {batch.file_name}", actor=actor,
+            items=items,
+            key=f"earnings:{batch.pk}:{program_id}:{currency}",
+            reference=f"earnings-import:{batch.pk}",
+            effective_on=batch.created_at.date(),
+            memo=f"Earnings from {batch.file_name}",
+            actor=actor,
         )
 
 

@@ -150,7 +150,9 @@ def parse_rows(stream: IO[bytes], file_name: str) -> Iterator[Row | list[Problem
         text = ["" if v is None else str(v).strip() for v in raw]
         if not any(text) and not any(str(c or "").strip() for c in cells):
             continue  # a blank row
-        problems = [Problem(number, COLUMNS[order[i]], f"The {COLUMNS[order[i]]} is missing.") for i in required if not text[i]]
+        problems = [
+            Problem(number, COLUMNS[order[i]], f"The {COLUMNS[order[i]]} is missing.") for i in required if not text[i]
+        ]
         parsed: dict[int, Any] = {}
         for i, parse in ((at_date, _date), (at_amount, _amount)):
             if text[i]:
@@ -161,4 +163,15 @@ def parse_rows(stream: IO[bytes], file_name: str) -> Iterator[Row | list[Problem
         if problems:
             yield problems
             continue
-        yield Row(number, parsed[at_date], text[1], text[2], parsed[at_amount], text[4].upper(), text[5], text[6], text[7], text[8])
+        yield Row(
+            number,
+            parsed[at_date],
+            text[1],
+            text[2],
+            parsed[at_amount],
+            text[4].upper(),
+            text[5],
+            text[6],
+            text[7],
+            text[8],
+        )

@@ -62,14 +62,20 @@ class Command(BaseCommand):
                 staff[role] = person(email, name, vendor)
                 RoleAssignment.objects.create(user=staff[role], role=role)
         pm, reviewer, finance = staff[Role.PROGRAM_MANAGER], staff[Role.REVIEWER], staff[Role.FINANCE]
-        program = preset_load(vendor=vendor, code="coop", name="Cloud Co-op", currency="USD", fiscal_year=today.year, big=True, actor=pm)
+        program = preset_load(
+            vendor=vendor, code="coop", name="Cloud Co-op", currency="USD", fiscal_year=today.year, big=True, actor=pm
+        )
         fy = periods.fiscal_year_of(program, today)
         for year in (fy - 1, fy, fy + 1):
-            preset_load(vendor=vendor, code="coop", name="Cloud Co-op", currency="USD", fiscal_year=year, big=True, actor=pm)
+            preset_load(
+                vendor=vendor, code="coop", name="Cloud Co-op", currency="USD", fiscal_year=year, big=True, actor=pm
+            )
 
         def partner(name: str, sites: list[tuple[str, str, str]], admin: str) -> tuple[list[Location], User]:
             org = organisation_create(name=name, actor=pm)
-            locations = [location_create(organisation=org, partner_id=pid, name=n, country=c, actor=pm) for pid, n, c in sites]
+            locations = [
+                location_create(organisation=org, partner_id=pid, name=n, country=c, actor=pm) for pid, n, c in sites
+            ]
             with transaction.atomic():
                 user = person(admin, f"{name} Admin", org)
                 for loc in locations:
@@ -77,30 +83,57 @@ class Command(BaseCommand):
             return locations, user
 
         (berlin, paris), fab_admin = partner(
-            "Fabrikam", [("FAB-DE-001", "Fabrikam Berlin", "DE"), ("FAB-FR-001", "Fabrikam Paris", "FR")], "admin@fabrikam.example"
+            "Fabrikam",
+            [("FAB-DE-001", "Fabrikam Berlin", "DE"), ("FAB-FR-001", "Fabrikam Paris", "FR")],
+            "admin@fabrikam.example",
         )
         with transaction.atomic():
             fab_user = person("user@fabrikam.example", "Uma User", berlin.organisation)
-            RoleAssignment.objects.create(user=fab_user, role=Role.INCENTIVES_USER, location=berlin, granted_by=fab_admin)
-        (seattle,), nw_admin = partner("Northwind Traders", [("NW-US-001", "Northwind Seattle", "US")], "admin@northwind.example")
+            RoleAssignment.objects.create(
+                user=fab_user, role=Role.INCENTIVES_USER, location=berlin, granted_by=fab_admin
+            )
+        (seattle,), nw_admin = partner(
+            "Northwind Traders", [("NW-US-001", "Northwind Seattle", "US")], "admin@northwind.example"
+        )
         (mumbai,), _ = partner("Tailspin Toys", [("TS-IN-001", "Tailspin Mumbai", "IN")], "admin@tailspin.example")
 
         def enroll(location: Location, admin: User, bank: dict[str, str], tax: tuple[str, str, str]) -> Enrollment:
             e = enrollment.enrollment_invite(location=location, program=program, actor=pm)
             enrollment.payout_profile_submit(location=location, actor=admin, **bank)
             country, tax_id, legal_name = tax
-            enrollment.tax_profile_submit(location=location, country=country, tax_id=tax_id, legal_name=legal_name,
-                                          expires_on=today + timedelta(days=700), actor=admin)
+            enrollment.tax_profile_submit(
+                location=location,
+                country=country,
+                tax_id=tax_id,
+                legal_name=legal_name,
+                expires_on=today + timedelta(days=700),
+                actor=admin,
+            )
             e = enrollment.enrollment_accept(enrollment=e, actor=admin)
             for profile in (location.payout_profiles.get(is_current=True), location.tax_profiles.get(is_current=True)):
                 enrollment.profile_approve(profile=profile, actor=reviewer)
             return enrollment.enrollment_approve(enrollment=Enrollment.objects.get(pk=e.pk), actor=reviewer)
 
-        sepa = {"method": "sepa", "currency": "EUR", "beneficiary_name": "Fabrikam GmbH", "bank_country": "DE",
-                "bank_name": "Commerzbank", "iban": "DE89370400440532013000", "bic": "COBADEFFXXX"}
+        sepa = {
+            "method": "sepa",
+            "currency": "EUR",
+            "beneficiary_name": "Fabrikam GmbH",
+            "bank_country": "DE",
+            "bank_name": "Commerzbank",
+            "iban": "DE89370400440532013000",
+            "bic": "COBADEFFXXX",
+        }
         enroll(berlin, fab_admin, sepa, ("DE", "DE123456789", "Fabrikam GmbH"))
-        wire = {"method": "wire", "currency": "USD", "beneficiary_name": "Northwind Traders Inc", "bank_country": "US",
-                "bank_name": "Example Bank", "account_number": "000123456789", "routing_code": "026009593", "bic": "CHASUS33XXX"}
+        wire = {
+            "method": "wire",
+            "currency": "USD",
+            "beneficiary_name": "Northwind Traders Inc",
+            "bank_country": "US",
+            "bank_name": "Example Bank",
+            "account_number": "000123456789",
+            "routing_code": "026009593",
+            "bic": "CHASUS33XXX",
+        }
         enroll(seattle, nw_admin, wire, ("US", "12-3456789", "Northwind Traders Inc"))
         paris_enrollment = enrollment.enrollment_invite(location=paris, program=program, actor=pm)
         enrollment.enrollment_accept(enrollment=paris_enrollment, actor=fab_admin)  # no profiles yet: action required
@@ -110,15 +143,21 @@ class Command(BaseCommand):
         current = periods.period_containing(program, today)
         previous = periods.previous_period(program, current)
         Enrollment.objects.filter(location__in=[berlin, seattle], program=program).update(earnings_start=previous.start)
-        rows = ["earned date,partner ID,program code,amount,currency,earning type,product,customer reference,external line ID"]
+        rows = [
+            "earned date,partner ID,program code,amount,currency,earning type,product,customer reference,external line ID"
+        ]
         n = 0
         for start, end, scale in ((previous.start, previous.end, 1), (current.start, today, 1)):
             day = start
             while day <= end:
                 for pid, base in (("FAB-DE-001", Decimal("9000.00")), ("NW-US-001", Decimal("450.00"))):
                     n += 1
-                    rows.append(f"{day},{pid},coop,{base * scale + n},USD,revenue,Cloud subscriptions,CUST-{n % 7},DEMO-{n:05d}")
+                    rows.append(
+                        f"{day},{pid},coop,{base * scale + n},USD,revenue,Cloud subscriptions,CUST-{n % 7},DEMO-{n:05d}"
+                    )
                 day += timedelta(days=14)
-        batch = earnings_import(stream=io.BytesIO("\n".join(rows).encode()), file_name="demo-earnings.csv", actor=finance)
+        batch = earnings_import(
+            stream=io.BytesIO("\n".join(rows).encode()), file_name="demo-earnings.csv", actor=finance
+        )
         assert batch.status == "applied", batch.errors[:3]
         run_fund_jobs(today)
