@@ -118,7 +118,13 @@ class Claim(TimeStamped):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "due_on", "id"], name="claim_queue_idx"),
+            # The reviewers' queue: claims waiting for a decision, oldest due first (a partial index stays small
+            # however many decided claims accumulate).
+            models.Index(
+                fields=["due_on", "id"],
+                condition=Q(status__in=sorted(s.value for s in AWAITING_REVIEW)),
+                name="claim_review_queue_idx",
+            ),
             models.Index(fields=["location", "status"], name="claim_location_idx"),
             models.Index(fields=["fund", "activity_type", "status"], name="claim_caps_idx"),
         ]
