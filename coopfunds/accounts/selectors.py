@@ -210,3 +210,18 @@ def api_token_for(user: User, pk: int) -> ApiToken:
         return ApiToken.objects.get(pk=pk, user_id=user.pk)
     except (ApiToken.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such API token.") from None
+
+
+def partner_scope(user: User) -> Q:
+    """The rows of a (location, program) table a partner user may see: their own organisation's locations that
+    their grants name, for every program or the one program a grant names. Filter any model with `location` and
+    `program` foreign keys with it; vendor staff need no filter."""
+    q = Q(pk__in=[])
+    for g in user.grants:
+        if g.role in PARTNER_ROLES and g.location_id:
+            q |= (
+                Q(location_id=g.location_id)
+                if g.program_id is None
+                else Q(location_id=g.location_id, program_id=g.program_id)
+            )
+    return q & Q(location__organisation_id=user.organisation_id)

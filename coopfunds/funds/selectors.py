@@ -10,7 +10,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from coopfunds.accounts import permissions
-from coopfunds.accounts.models import PARTNER_ROLES, User
+from coopfunds.accounts.models import User
+from coopfunds.accounts.selectors import partner_scope
 from coopfunds.core.errors import NotFound
 from coopfunds.core.money import MoneyField, quantize
 from coopfunds.funds.models import (
@@ -30,26 +31,13 @@ from coopfunds.programs.models import Program
 EXPIRY_WARNING_DAYS = 45
 
 
-def _partner_scope(user: User) -> Q:
-    """Locations (and programs) a partner user's grants cover."""
-    q = Q(pk__in=[])
-    for g in user.grants:
-        if g.role in PARTNER_ROLES and g.location_id:
-            q |= (
-                Q(location_id=g.location_id)
-                if g.program_id is None
-                else Q(location_id=g.location_id, program_id=g.program_id)
-            )
-    return q & Q(location__organisation_id=user.organisation_id)
-
-
 def funds_visible_to(user: User) -> QuerySet[Fund]:
     qs = Fund.objects.select_related("location", "program")
     if not user.is_authenticated:
         return qs.none()
     if permissions.is_vendor_staff(user):
         return qs
-    return qs.filter(_partner_scope(user))
+    return qs.filter(partner_scope(user))
 
 
 def fund_for(user: User, pk: int) -> Fund:
