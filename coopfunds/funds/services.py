@@ -232,6 +232,52 @@ def fund_pay(*, fund: Fund, bucket: Bucket, amount: Decimal, key: str, reference
     return _move(fund, TransferKind.PAY, bucket, paid, amount, key=key, reference=reference, actor=actor)
 
 
+PAYABLE_BUCKETS = (Bucket.PAYABLE, Bucket.REBATE, Bucket.CONVERTED)
+
+
+def paid_bucket(bucket: str) -> Bucket:
+    """Where paying a payable bucket moves its money: approved co-op to paid, rebate and converted co-op to
+    rebate paid."""
+    if bucket not in PAYABLE_BUCKETS:
+        raise ValueError(f"{bucket} is not payable")
+    return Bucket.PAID if bucket == Bucket.PAYABLE else Bucket.REBATE_PAID
+
+
+def funds_pay(
+    *,
+    items: list[tuple[int, str, Decimal]],
+    key: str,
+    reference: str,
+    effective_on: date,
+    actor: Any,
+    memo: str = "",
+    back: bool = False,
+) -> Transfer:
+    """Pay many payable buckets as one transfer (a payment run): each (fund id, bucket, amount) moves from
+    the bucket to paid (co-op) or rebate paid. With `back`, the mirror image (kind `reverse`): the bank gave
+    the money back, so it is payable again. The funds' accounts are read in one query; idempotent by key."""
+    assert_in_transaction()
+    accounts = {(a.fund_id, a.bucket): a for a in Account.objects.filter(fund_id__in={f for f, _, _ in items})}
+    legs: list[ledger.Leg] = []
+    for fund_id, bucket, amount in items:
+        if amount <= 0:
+            raise ValueError("A payment moves a positive amount.")
+        sign = -1 if back else 1
+        legs += [
+            (accounts[(fund_id, bucket)], -amount * sign),
+            (accounts[(fund_id, paid_bucket(bucket))], amount * sign),
+        ]
+    return ledger.post(
+        key=key,
+        kind=TransferKind.REVERSE if back else TransferKind.PAY,
+        legs=legs,
+        effective_on=effective_on,
+        reference=reference,
+        memo=memo,
+        actor=actor,
+    )
+
+
 @dataclass(frozen=True)
 class CloseOutcome:
     fund: Fund
