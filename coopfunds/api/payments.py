@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -370,11 +370,11 @@ def payment_tax_invoice_reject(request: HttpRequest, payment_id: int, data: Reas
 @router.post("/payments/{payment_id}/disputes", response={201: DisputeOut, **ERRORS})
 def payment_dispute(
     request: HttpRequest, payment_id: int, reason: Form[str], file: File[UploadedFile | None] = None
-) -> tuple[int, PaymentDispute]:
+) -> Status[PaymentDispute]:
     """An incentives admin disputes a payment (multipart: reason, optional evidence file)."""
     user = _actor(request)
     payment = selectors.payment_for(user, payment_id)
-    return 201, services.payment_dispute_open(payment=payment, reason=reason, upload=file, actor=user)
+    return Status(201, services.payment_dispute_open(payment=payment, reason=reason, upload=file, actor=user))
 
 
 @router.get("/payment-disputes", response={200: list[DisputeOut], **ERRORS})
@@ -402,7 +402,7 @@ def run_list(request: HttpRequest) -> Any:
 
 
 @router.post("/payment-runs", response={201: RunDetailOut, **ERRORS})
-def run_prepare(request: HttpRequest, data: RunIn) -> tuple[int, PaymentRun]:
+def run_prepare(request: HttpRequest, data: RunIn) -> Status[PaymentRun]:
     """Prepare a run for a paying entity and date (finance); another finance user approves it."""
     user = _actor(request)
     _vendor_only(user)
@@ -410,7 +410,7 @@ def run_prepare(request: HttpRequest, data: RunIn) -> tuple[int, PaymentRun]:
         entity = selectors.entity_by_id(data.entity_id)
     except NotFound:
         raise ValidationError({"entity_id": "No paying entity with this id."}) from None
-    return 201, runs.payment_run_prepare(entity=entity, run_date=data.run_date, actor=user)
+    return Status(201, runs.payment_run_prepare(entity=entity, run_date=data.run_date, actor=user))
 
 
 @router.get("/payment-runs/{run_id}", response={200: RunDetailOut, **ERRORS})
@@ -507,10 +507,10 @@ def entity_list(request: HttpRequest) -> Any:
 
 
 @router.post("/paying-entities", response={201: EntityOut, **ERRORS})
-def entity_create(request: HttpRequest, data: EntityIn) -> tuple[int, PayingEntity]:
+def entity_create(request: HttpRequest, data: EntityIn) -> Status[PayingEntity]:
     user = _actor(request)
     _vendor_only(user)
-    return 201, services.paying_entity_create(vendor=user.organisation, actor=user, **data.dict())
+    return Status(201, services.paying_entity_create(vendor=user.organisation, actor=user, **data.dict()))
 
 
 @router.post("/paying-entities/{entity_id}/programs", response={200: EntityOut, **ERRORS})
