@@ -106,7 +106,11 @@ class PaymentQuery(Schema):
 
 
 class NoteIn(Schema):
-    note: str = Field("", max_length=2000, description="What the bank reported (required for failed, reversed, rejected, incorrect, recouped).")
+    note: str = Field(
+        "",
+        max_length=2000,
+        description="What the bank reported (required for failed, reversed, rejected, incorrect, recouped).",
+    )
 
 
 class SentIn(NoteIn):
@@ -249,7 +253,9 @@ class StatementRowOut(Schema):
 class StatementOut(Schema):
     location_id: int
     rows: list[StatementRowOut]
-    balances: dict[int, dict[str, Decimal]] = Field(..., description="Ledger balances by fund and bucket: each bucket's rows sum to them.")
+    balances: dict[int, dict[str, Decimal]] = Field(
+        ..., description="Ledger balances by fund and bucket: each bucket's rows sum to them."
+    )
 
 
 class StatementQuery(Schema):
@@ -288,12 +294,18 @@ def payment_get(request: HttpRequest, payment_id: int) -> Payment:
     return selectors.payment_for(_actor(request), payment_id)
 
 
-@router.get("/payments/{payment_id}/remittance", response={200: None, **ERRORS}, openapi_extra={
-    "responses": {"200": {"description": "The remittance advice (PDF)", "content": {"application/pdf": {}}}}
-})
+@router.get(
+    "/payments/{payment_id}/remittance",
+    response={200: None, **ERRORS},
+    openapi_extra={
+        "responses": {"200": {"description": "The remittance advice (PDF)", "content": {"application/pdf": {}}}}
+    },
+)
 def payment_remittance(request: HttpRequest, payment_id: int) -> HttpResponse:
     payment = selectors.payment_for(_actor(request), payment_id)
-    response = HttpResponse(remittance.remittance_pdf(payment, list(selectors.lines_of(payment))), content_type="application/pdf")
+    response = HttpResponse(
+        remittance.remittance_pdf(payment, list(selectors.lines_of(payment))), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'attachment; filename="remittance-{payment.end_to_end_id}.pdf"'
     return response
 
@@ -354,7 +366,9 @@ def payment_tax_invoice(
     file: File[UploadedFile | None] = None,
 ) -> Payment:
     """The partner's tax invoice (multipart: number, invoice_date, file), for finance to review."""
-    return _bank(request, payment_id, services.payment_tax_invoice_submit, number=number, invoice_date=invoice_date, upload=file)
+    return _bank(
+        request, payment_id, services.payment_tax_invoice_submit, number=number, invoice_date=invoice_date, upload=file
+    )
 
 
 @router.post("/payments/{payment_id}/tax-invoice/approve", response={200: PaymentDetailOut, **ERRORS})
@@ -447,9 +461,18 @@ def run_files(request: HttpRequest, run_id: int) -> list[BankFile]:
     return list(selectors.bank_files_of(run))
 
 
-@router.get("/payment-runs/{run_id}/files/{file_id}", response={200: None, **ERRORS}, openapi_extra={
-    "responses": {"200": {"description": "The bank file (pain.001 XML or CSV)", "content": {"application/xml": {}, "text/csv": {}}}}
-})
+@router.get(
+    "/payment-runs/{run_id}/files/{file_id}",
+    response={200: None, **ERRORS},
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The bank file (pain.001 XML or CSV)",
+                "content": {"application/xml": {}, "text/csv": {}},
+            }
+        }
+    },
+)
 def run_file(request: HttpRequest, run_id: int, file_id: int) -> HttpResponse:
     user = _actor(request)
     run = selectors.run_for(user, run_id)
@@ -478,7 +501,8 @@ def rates_set(request: HttpRequest, data: RatesIn) -> list[ExchangeRate]:
     """Add or change monthly rates, all or nothing (finance)."""
     user = _actor(request)
     _vendor_only(user)
-    rows, fields = [], {}
+    rows: list[rates.RateRow] = []
+    fields: dict[str, list[str]] = {}
     for n, item in enumerate(data.rates):
         try:
             rows.append(rates.clean_rate(month=item.month, source=item.source, target=item.target, rate=item.rate))

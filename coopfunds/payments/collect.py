@@ -86,9 +86,7 @@ class RateBook:
         )
 
 
-def lines_converted(
-    lines: list[PaymentLine], target: str, book: RateBook
-) -> tuple[list[PaymentLine], list[str]]:
+def lines_converted(lines: list[PaymentLine], target: str, book: RateBook) -> tuple[list[PaymentLine], list[str]]:
     """Set each line's rate, rate month and amount in `target`; the reasons for missing rates, if any."""
     missing: dict[tuple[str, str], str] = {}
     for line in lines:

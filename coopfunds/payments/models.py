@@ -191,7 +191,11 @@ class Payment(TimeStamped):
     location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="payments")
     entity = models.ForeignKey(PayingEntity, on_delete=models.PROTECT, related_name="payments")
     run = models.ForeignKey(
-        PaymentRun, null=True, blank=True, on_delete=models.PROTECT, related_name="payments",
+        PaymentRun,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payments",
         help_text="The run that sends it (or last looked at it).",
     )
     status = models.CharField(max_length=32, choices=PaymentStatus.choices, default=PaymentStatus.UNPROCESSED)
@@ -261,7 +265,9 @@ class PaymentLine(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["payment", "fund", "bucket"], name="paymentline_unique_bucket"),
-            models.CheckConstraint(condition=Q(source_amount__gt=0, amount__gte=0, rate__gt=0), name="paymentline_positive"),
+            models.CheckConstraint(
+                condition=Q(source_amount__gt=0, amount__gte=0, rate__gt=0), name="paymentline_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(bucket__in=["converted", "payable", "rebate"]), name="paymentline_bucket_payable"
             ),
@@ -316,7 +322,9 @@ class PaymentDispute(TimeStamped):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
     status = models.CharField(max_length=16, choices=DisputeStatus.choices, default=DisputeStatus.OPEN)
     reason = models.TextField()
-    evidence = models.ForeignKey("documents.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    evidence = models.ForeignKey(
+        "documents.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     resolution = models.TextField(blank=True)
     resolved_by = models.ForeignKey(

@@ -27,10 +27,18 @@ def can_see_runs(user: User) -> bool:
 def can_see_location_payments(user: User, location: Location) -> bool:
     if is_vendor_staff(user):
         return True
-    return user.is_authenticated and user.organisation_id == location.organisation_id and holds(user, PARTNER_ROLES, location=location)
+    return (
+        user.is_authenticated
+        and user.organisation_id == location.organisation_id
+        and holds(user, PARTNER_ROLES, location=location)
+    )
 
 
 def can_act_for_partner(user: User, payment: Payment) -> bool:
     """Submit the tax invoice, dispute the payment: an incentives admin of the paid location."""
     location = payment.location
-    return user.is_authenticated and user.organisation_id == location.organisation_id and holds(user, Role.INCENTIVES_ADMIN, location=location)
+    return (
+        user.is_authenticated
+        and user.organisation_id == location.organisation_id
+        and holds(user, Role.INCENTIVES_ADMIN, location=location)
+    )

@@ -95,7 +95,9 @@ def parse_csv(stream: IO[bytes]) -> list[RateRow]:
     header = [h.strip().lower() for h in next(reader, [])]
     if tuple(header) != HEADER:
         raise ValidationError({"file": f"The first row must name the columns: {','.join(HEADER)}."})
-    rows, problems, seen = [], [], set()
+    rows: list[RateRow] = []
+    problems: list[str] = []
+    seen: set[tuple[date, str, str]] = set()
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue

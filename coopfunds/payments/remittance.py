@@ -39,7 +39,10 @@ def remittance_pdf(payment: Payment, lines: list[PaymentLine]) -> bytes:
         ("Status", payment.get_status_display()),
         ("Partner", f"{payment.location.organisation.name} - {payment.location.name} ({payment.location.partner_id})"),
         ("Execution date", f"{payment.run.run_date:%d %b %Y}" if payment.run else "not scheduled yet"),
-        ("Paid to", f"{profile.beneficiary_name}, account {profile.masked_account}" if profile else "no payout profile"),
+        (
+            "Paid to",
+            f"{profile.beneficiary_name}, account {profile.masked_account}" if profile else "no payout profile",
+        ),
         ("Bank reference", payment.bank_reference or "-"),
         ("Amount", _money(payment.amount, payment.currency)),
     ]
@@ -52,7 +55,9 @@ def remittance_pdf(payment: Payment, lines: list[PaymentLine]) -> bytes:
     pdf.set_font("helvetica", "B", 12)
     pdf.cell(0, 8, "What this payment covers", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("helvetica", "", 9)
-    with pdf.table(col_widths=(38, 22, 50, 28, 24, 28), text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT")) as table:
+    with pdf.table(
+        col_widths=(38, 22, 50, 28, 24, 28), text_align=("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT")
+    ) as table:
         table.row(["Program", "Period", "What", "Amount", "Rate (month)", "Paid"])
         for line in lines:
             table.row(

@@ -79,7 +79,8 @@ def _lock_run(run: PaymentRun) -> PaymentRun:
 def _move_run(run: PaymentRun, to: str) -> str:
     if to not in RUN_TRANSITIONS[run.status]:
         raise Conflict(
-            f"A payment run that is {RunStatus(run.status).label.lower()} cannot be {to} now.", code="invalid_transition"
+            f"A payment run that is {RunStatus(run.status).label.lower()} cannot be {to} now.",
+            code="invalid_transition",
         )
     old, run.status = run.status, to
     return old
@@ -194,8 +195,13 @@ def payment_run_prepare(*, entity: PayingEntity, run_date: date, actor: User) ->
                 line.source_amount += amount
                 continue
             line = PaymentLine(
-                fund_id=fund_id, bucket=bucket, source_amount=amount, source_currency=currency,
-                rate=Decimal(1), rate_month=book.month, amount=Decimal(0),
+                fund_id=fund_id,
+                bucket=bucket,
+                source_amount=amount,
+                source_currency=currency,
+                rate=Decimal(1),
+                rate_month=book.month,
+                amount=Decimal(0),
             )
             if target.pk:
                 line.payment = target
@@ -208,8 +214,12 @@ def payment_run_prepare(*, entity: PayingEntity, run_date: date, actor: User) ->
         lines = lines_by_payment.get(payment.pk, []) if payment.pk else new_lines[payment.location_id]
         payout, tax = payouts.get(payment.location_id), taxes.get(payment.location_id)
         _assign(
-            payment, lines, entity=entity, payout=payout,
-            holds=collect.profile_holds(payout, tax, run_date), book=book,
+            payment,
+            lines,
+            entity=entity,
+            payout=payout,
+            holds=collect.profile_holds(payout, tax, run_date),
+            book=book,
         )
         payment.run = run
         payment.status_changed_at = timezone.now()
@@ -221,7 +231,9 @@ def payment_run_prepare(*, entity: PayingEntity, run_date: date, actor: User) ->
     for payment in new_payments:
         for line in new_lines[payment.location_id]:
             line.payment = payment
-    PaymentLine.objects.bulk_create([ln for p in new_payments for ln in new_lines[p.location_id]] + added_lines, batch_size=1000)
+    PaymentLine.objects.bulk_create(
+        [ln for p in new_payments for ln in new_lines[p.location_id]] + added_lines, batch_size=1000
+    )
     PaymentLine.objects.bulk_update(changed_lines, ["source_amount", "rate", "rate_month", "amount"], batch_size=1000)
     Payment.objects.bulk_update(
         open_payments,
@@ -343,5 +355,7 @@ def payment_run_cancel(*, run: PaymentRun, actor: User, reason: str = "") -> Pay
     Payment.objects.filter(run=run, status__in=[*OPEN, P.REPROCESSING]).update(run=None)
     run.cancelled_at = timezone.now()
     run.save()
-    audit_record(actor=actor, verb="payment_run.cancel", target=run, changes={"status": (old, run.status)}, reason=reason)
+    audit_record(
+        actor=actor, verb="payment_run.cancel", target=run, changes={"status": (old, run.status)}, reason=reason
+    )
     return run

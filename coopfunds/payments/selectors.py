@@ -87,12 +87,13 @@ def run_for(user: User, pk: Any) -> PaymentRun:
 
 def run_totals(run: PaymentRun) -> list[dict[str, Any]]:
     """Per status and currency: how many payments of the run and their total."""
-    return list(
+    rows = (
         run.payments.order_by()
         .values("status", "currency")
         .annotate(count=Count("id"), total=Sum("amount"))
         .order_by("status", "currency")
     )
+    return [dict(row) for row in rows]
 
 
 def lines_of(payment: Payment) -> QuerySet[PaymentLine]:

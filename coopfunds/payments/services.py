@@ -138,7 +138,9 @@ def payment_mark_sent(*, payment: Payment, actor: User, bank_reference: str = ""
     _move(payment, P.SENT, actor, note.strip(), bank_reference=(payment.bank_reference, bank_reference))
     payment.sent_at, payment.bank_reference, payment.status_note = timezone.now(), bank_reference, note.strip()
     payment.save()
-    _tell_partner(payment, f"Payment {payment.end_to_end_id} sent", f"{payment.amount} {payment.currency} is on its way.")
+    _tell_partner(
+        payment, f"Payment {payment.end_to_end_id} sent", f"{payment.amount} {payment.currency} is on its way."
+    )
     return payment
 
 
@@ -236,13 +238,17 @@ def clean_tax_invoice(entity: PayingEntity, number: str, invoice_date: date | No
     elif not number.isdigit() or not number.isascii():
         errors["number"] = "A tax invoice number has digits only (0-9)."
     elif len(number) > entity.tax_invoice_max_digits:
-        errors["number"] = f"A tax invoice number has at most {entity.tax_invoice_max_digits} digits; this has {len(number)}."
+        errors["number"] = (
+            f"A tax invoice number has at most {entity.tax_invoice_max_digits} digits; this has {len(number)}."
+        )
     if invoice_date is None:
         errors["invoice_date"] = "Enter the date of the tax invoice."
     elif invoice_date > today:
         errors["invoice_date"] = "The tax invoice's date is in the future."
     elif invoice_date < today - timedelta(days=entity.tax_invoice_max_age_days):
-        errors["invoice_date"] = f"The tax invoice must be dated within the last {entity.tax_invoice_max_age_days} days."
+        errors["invoice_date"] = (
+            f"The tax invoice must be dated within the last {entity.tax_invoice_max_age_days} days."
+        )
     return errors
 
 
@@ -260,10 +266,16 @@ def payment_tax_invoice_submit(
         errors["file"] = "Attach the tax invoice (PDF or image)."
     if errors:
         raise ValidationError(errors)
-    assert upload is not None and invoice_date is not None
+    assert upload is not None
+    assert invoice_date is not None
     document = document_store(
-        upload=upload, kind="tax_invoice", note=f"Tax invoice {number.strip()}", location=payment.location,
-        policy=EVIDENCE_POLICY, actor=actor, retain_from=invoice_date,
+        upload=upload,
+        kind="tax_invoice",
+        note=f"Tax invoice {number.strip()}",
+        location=payment.location,
+        policy=EVIDENCE_POLICY,
+        actor=actor,
+        retain_from=invoice_date,
     )
     document_lock(documents=[document], actor=actor)
     _move(payment, P.TAX_INVOICE_REVIEW, actor, "", tax_invoice_number=(payment.tax_invoice_number, number.strip()))
@@ -271,8 +283,12 @@ def payment_tax_invoice_submit(
     payment.tax_invoice_document, payment.tax_invoice_note = document, ""
     payment.tax_invoice_submitted_at = timezone.now()
     payment.save()
-    notify(users=finance_users(), subject=f"Tax invoice to review: payment {payment.end_to_end_id}",
-           body=f"{payment.location} sent tax invoice {payment.tax_invoice_number}.", link=_link(payment))
+    notify(
+        users=finance_users(),
+        subject=f"Tax invoice to review: payment {payment.end_to_end_id}",
+        body=f"{payment.location} sent tax invoice {payment.tax_invoice_number}.",
+        link=_link(payment),
+    )
     return payment
 
 
@@ -311,17 +327,27 @@ def payment_dispute_open(*, payment: Payment, reason: str, upload: File | None, 
     evidence = None
     if upload is not None:
         evidence = document_store(
-            upload=upload, kind="payment_evidence", note=reason[:200], location=payment.location,
-            policy=EVIDENCE_POLICY, actor=actor,
+            upload=upload,
+            kind="payment_evidence",
+            note=reason[:200],
+            location=payment.location,
+            policy=EVIDENCE_POLICY,
+            actor=actor,
         )
         document_lock(documents=[evidence], actor=actor)
     try:
         with transaction.atomic():
             dispute = PaymentDispute.objects.create(payment=payment, reason=reason, evidence=evidence, raised_by=actor)
     except IntegrityError:
-        raise Conflict("This payment already has an open dispute: finance answers it first.", code="dispute_open") from None
+        raise Conflict(
+            "This payment already has an open dispute: finance answers it first.", code="dispute_open"
+        ) from None
     audit_record(
-        actor=actor, verb="payment.dispute", target=payment, changes={"dispute": (None, dispute.pk)}, reason=reason,
+        actor=actor,
+        verb="payment.dispute",
+        target=payment,
+        changes={"dispute": (None, dispute.pk)},
+        reason=reason,
         organisation_id=payment.location.organisation_id,
     )
     notify(users=finance_users(), subject=f"Payment {payment.end_to_end_id} disputed", body=reason, link=_link(payment))
@@ -341,8 +367,12 @@ def payment_dispute_resolve(*, dispute: PaymentDispute, resolution: str, actor: 
     dispute.save()
     payment = dispute.payment
     audit_record(
-        actor=actor, verb="payment.dispute_resolve", target=payment, changes={"dispute": (dispute.pk, "resolved")},
-        reason=resolution, organisation_id=payment.location.organisation_id,
+        actor=actor,
+        verb="payment.dispute_resolve",
+        target=payment,
+        changes={"dispute": (dispute.pk, "resolved")},
+        reason=resolution,
+        organisation_id=payment.location.organisation_id,
     )
     _tell_partner(payment, f"Your dispute of payment {payment.end_to_end_id} is resolved", resolution)
     return dispute
@@ -373,7 +403,7 @@ def exchange_rates_set(*, rows: list[rates.RateRow], actor: User, source: str = 
             current = ExchangeRate.objects.create(
                 month=row.month, source=row.source, target=row.target, rate=row.rate, created_by=actor
             )
-            changes = {"rate": (None, str(row.rate))}
+            changes: dict[str, tuple[str | None, str]] = {"rate": (None, str(row.rate))}
         elif current.rate != row.rate:
             changes = {"rate": (str(current.rate), str(row.rate))}
             current.rate, current.created_by = row.rate, actor
@@ -445,7 +475,13 @@ def paying_entity_create(
     if errors:
         raise ValidationError(errors)
     entity = PayingEntity.objects.create(
-        vendor=vendor, code=code, name=name, country=country, iban=iban, bic=bic, run_day=run_day,
+        vendor=vendor,
+        code=code,
+        name=name,
+        country=country,
+        iban=iban,
+        bic=bic,
+        run_day=run_day,
         tax_invoice_countries=countries if tax_invoice_countries is not None else PayingEntity().tax_invoice_countries,
     )
     audit_record(actor=actor, verb="paying_entity.create", target=entity, changes={"name": (None, name)})
@@ -461,11 +497,13 @@ def paying_entity_assign(*, entity: PayingEntity, program: Program, actor: User)
     if payer is not None and payer.entity_id == entity.pk:
         return payer
     if payer is not None:
-        waiting = PaymentLine.objects.filter(
-            fund__program=program, payment__entity_id=payer.entity_id
-        ).filter(~Q(payment__status__in=[P.SENT, P.REVERSED, P.REJECTED, P.RECOUPED]))
+        waiting = PaymentLine.objects.filter(fund__program=program, payment__entity_id=payer.entity_id).filter(
+            ~Q(payment__status__in=[P.SENT, P.REVERSED, P.REJECTED, P.RECOUPED])
+        )
         if waiting.exists():
-            raise Conflict("Payments of this program are still in progress with its current entity.", code="payments_open")
+            raise Conflict(
+                "Payments of this program are still in progress with its current entity.", code="payments_open"
+            )
         old = payer.entity_id
         payer.entity = entity
         payer.save()
@@ -483,4 +521,3 @@ def run_due_date(entity: PayingEntity, today: date | None = None) -> date:
     if due < today:
         due = (due.replace(day=1) + timedelta(days=32)).replace(day=entity.run_day)
     return due
-

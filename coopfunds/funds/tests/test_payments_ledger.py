@@ -21,8 +21,14 @@ def fund(enrolled):
     the 10,000.00 threshold)."""
     with transaction.atomic():
         fund = fund_for_earning(location=enrolled.location, program=enrolled.program, earned_on=date(2026, 3, 1))
-        fund_accrue(fund=fund, coop=Decimal("8000.00"), rebate=Decimal("12000.00"), key="seed", reference="test",
-                    effective_on=date(2026, 3, 1))
+        fund_accrue(
+            fund=fund,
+            coop=Decimal("8000.00"),
+            rebate=Decimal("12000.00"),
+            key="seed",
+            reference="test",
+            effective_on=date(2026, 3, 1),
+        )
     period_close(program=enrolled.program, today=date(2026, 7, 1))
     return fund
 
@@ -35,13 +41,23 @@ def pay(fund, *, key="run:1:pay:USD:1", back=False, rebate="12000.00", converted
     with transaction.atomic():
         return funds_pay(
             items=[(fund.pk, Bucket.REBATE, Decimal(rebate)), (fund.pk, Bucket.CONVERTED, Decimal(converted))],
-            key=key, reference="run:1", effective_on=DAY, actor=None, memo="Payment run 1", back=back,
+            key=key,
+            reference="run:1",
+            effective_on=DAY,
+            actor=None,
+            memo="Payment run 1",
+            back=back,
         )
 
 
 def test_pay_moves_payable_buckets_to_paid_in_one_transfer(fund):
     transfer = pay(fund)
-    assert (transfer.kind, transfer.reference, transfer.effective_on, transfer.entries.count()) == ("pay", "run:1", DAY, 4)
+    assert (transfer.kind, transfer.reference, transfer.effective_on, transfer.entries.count()) == (
+        "pay",
+        "run:1",
+        DAY,
+        4,
+    )
     assert balances(fund) == {"rebate_paid": Decimal("20000.00")}
     assert (ledger_drift(), unbalanced_transfers()) == ([], [])
 
@@ -76,7 +92,9 @@ def test_back_refuses_more_than_was_paid(fund):
 
 def test_only_payable_buckets_are_paid(fund):
     assert [paid_bucket(b) for b in (Bucket.PAYABLE, Bucket.REBATE, Bucket.CONVERTED)] == [
-        Bucket.PAID, Bucket.REBATE_PAID, Bucket.REBATE_PAID,
+        Bucket.PAID,
+        Bucket.REBATE_PAID,
+        Bucket.REBATE_PAID,
     ]
     with pytest.raises(ValueError, match="available is not payable"):
         paid_bucket(Bucket.AVAILABLE)

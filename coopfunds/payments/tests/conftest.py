@@ -11,15 +11,39 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
-from coopfunds.accounts.models import Role
+from coopfunds.accounts.models import ApiToken, Role
+from coopfunds.accounts.selectors import token_digest
 from coopfunds.claims import services as claim_services
-from coopfunds.claims.tests.conftest import claims_world, ready_claim  # noqa: F401 (fixture)
+from coopfunds.claims.tests import conftest as claims_conftest
+from coopfunds.claims.tests.conftest import ready_claim
 from coopfunds.enrollments import services as enrollment_services
 from coopfunds.enrollments.tests.helpers import submit_payout, submit_tax
 from coopfunds.payments import rates, runs, services
 from coopfunds.payments.models import PayingEntity
 from coopfunds.testing.factories import RoleFactory, UserFactory
+
+# The funded claims world of the claims tests, shared here.
+claims_world = claims_conftest.claims_world
+
+
+@pytest.fixture
+def api_as(world):  # type: ignore[no-untyped-def]
+    """api_as("finance") -> a Client whose requests carry that persona's own API token (anonymous: none)."""
+
+    def make(name: str) -> Client:
+        user = world.persona(name)
+        if user is None:
+            return Client()
+        plain = f"cf_payments-token-of-{name}"
+        ApiToken.objects.get_or_create(
+            digest=token_digest(plain), defaults={"user": user, "name": "tests", "prefix": plain[:10]}
+        )
+        return Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
+
+    return make
+
 
 RUN_DATE = date(2026, 11, 30)
 ENTITY_IBAN = "DE02120300000000202051"
@@ -32,7 +56,9 @@ def _fast(settings):  # type: ignore[no-untyped-def]
 
 
 def approved_claim(world, amount: str = "1000.00", invoice: str = "INV-1"):  # type: ignore[no-untyped-def]
-    claim = claim_services.claim_submit(claim=ready_claim(world, amount=amount, invoice=invoice), actor=world.partner_admin)
+    claim = claim_services.claim_submit(
+        claim=ready_claim(world, amount=amount, invoice=invoice), actor=world.partner_admin
+    )
     return claim_services.claim_approve(claim=claim, actor=world.reviewer)
 
 
@@ -41,11 +67,16 @@ def approve_profiles(world, location=None, **payout):  # type: ignore[no-untyped
     if location is not None and location == world.other_location:
         admin = world.other_admin
         payout_profile = enrollment_services.payout_profile_submit(
-            location=location, actor=admin, **{"method": "sepa", "currency": "EUR", "beneficiary_name": "Northwind AS",
-                                               "bank_country": "NO", **payout}
+            location=location,
+            actor=admin,
+            **{"method": "sepa", "currency": "EUR", "beneficiary_name": "Northwind AS", "bank_country": "NO", **payout},
         )
         tax = enrollment_services.tax_profile_submit(
-            location=location, actor=admin, country="NO", tax_id="NO123456789", legal_name="Northwind AS",
+            location=location,
+            actor=admin,
+            country="NO",
+            tax_id="NO123456789",
+            legal_name="Northwind AS",
             expires_on=date(2027, 12, 31),
         )
     else:
@@ -57,13 +88,20 @@ def approve_profiles(world, location=None, **payout):  # type: ignore[no-untyped
 @pytest.fixture
 def pay_world(claims_world):  # type: ignore[no-untyped-def]
     w = claims_world
-    w.finance2 = UserFactory.create(email="fiona.finance@contoso.example", full_name="Fiona Finance", organisation=w.vendor)
+    w.finance2 = UserFactory.create(
+        email="fiona.finance@contoso.example", full_name="Fiona Finance", organisation=w.vendor
+    )
     RoleFactory.create(user=w.finance2, role=Role.FINANCE)
     w.claim = approved_claim(w)
     approve_profiles(w)
     w.entity = services.paying_entity_create(
-        vendor=w.vendor, code="contoso-ltd", name="Contoso Ltd", country="DE", iban=ENTITY_IBAN,
-        bic="BYLADEM1001", actor=w.finance,
+        vendor=w.vendor,
+        code="contoso-ltd",
+        name="Contoso Ltd",
+        country="DE",
+        iban=ENTITY_IBAN,
+        bic="BYLADEM1001",
+        actor=w.finance,
     )
     services.paying_entity_assign(entity=w.entity, program=w.program, actor=w.finance)
     services.exchange_rates_set(

@@ -5,7 +5,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from conftest import PERSONAS
-from coopfunds.api.tests.conftest import api_as  # noqa: F401 (fixture)
 from coopfunds.claims.tests.conftest import pdf
 from coopfunds.payments import runs, services
 from coopfunds.payments.models import Payment
@@ -53,7 +52,8 @@ def test_reads_matrix_and_no_bank_details(done, api_as, persona):
     for url, visible in reads:
         response = client.get(API + url)
         assert response.status_code == expect(persona, visible=visible, allowed=visible, ok=200), url
-        assert PARTNER_IBAN.encode() not in response.content and ENTITY_IBAN.encode() not in response.content, url
+        assert PARTNER_IBAN.encode() not in response.content, url
+        assert ENTITY_IBAN.encode() not in response.content, url
     for url in (f"/payment-runs/{run.pk}/files", f"/payment-runs/{run.pk}/files/{file_id}"):
         assert client.get(API + url).status_code == expect(persona, visible=VENDOR, allowed={"finance"}, ok=200)
 
@@ -61,7 +61,11 @@ def test_reads_matrix_and_no_bank_details(done, api_as, persona):
 def test_payment_shape(done, api_as):
     body = api_as("partner_user").get(f"{API}/payments/{done.payment.pk}").json()
     assert (body["status"], body["currency"], body["amount"], body["account"], body["run_id"]) == (
-        "in_progress", "EUR", "17100.00", "•••• 3000", done.run.pk,
+        "in_progress",
+        "EUR",
+        "17100.00",
+        "•••• 3000",
+        done.run.pk,
     )
     assert [(ln["bucket"], ln["source_amount"], ln["rate"], ln["amount"]) for ln in body["lines"]] == [
         ("payable", "1000.00", "0.90000000", "900.00"),
@@ -78,10 +82,20 @@ def verbs(w):
         (f"/payments/{p.pk}/sent", {"bank_reference": "B1"}, BERLIN, {"finance"}, 200),
         (f"/payments/{p.pk}/failed", {"note": "Cut-off"}, BERLIN, {"finance"}, 200),
         (f"/payment-disputes/{w.dispute.pk}/resolve", {"resolution": "Paid right."}, BERLIN, {"finance"}, 200),
-        ("/exchange-rates", {"rates": [{"month": "2026-12", "source": "USD", "target": "EUR", "rate": "0.91"}]},
-         VENDOR, {"finance"}, 200),
-        ("/paying-entities", {"code": "contoso-us", "name": "Contoso Inc", "country": "DE",
-                              "iban": "DE75512108001245126199"}, VENDOR, {"finance"}, 201),
+        (
+            "/exchange-rates",
+            {"rates": [{"month": "2026-12", "source": "USD", "target": "EUR", "rate": "0.91"}]},
+            VENDOR,
+            {"finance"},
+            200,
+        ),
+        (
+            "/paying-entities",
+            {"code": "contoso-us", "name": "Contoso Inc", "country": "DE", "iban": "DE75512108001245126199"},
+            VENDOR,
+            {"finance"},
+            201,
+        ),
         (f"/paying-entities/{w.entity.pk}/programs", {"program_id": w.program.pk}, VENDOR, {"finance"}, 200),
         ("/payment-runs", {"entity_id": w.entity.pk, "run_date": "2026-11-30"}, VENDOR, {"finance"}, 201),
     ]
@@ -118,8 +132,11 @@ def test_approve_and_dispute_matrix(done, api_as, persona):
 
 def test_bad_input_is_field_errors(done, api_as):
     finance = api_as("finance")
-    response = finance.post(f"{API}/exchange-rates", {"rates": [{"month": "2026-13", "source": "USD", "target": "XXY",
-                                                                  "rate": "-5"}]}, content_type="application/json")
+    response = finance.post(
+        f"{API}/exchange-rates",
+        {"rates": [{"month": "2026-13", "source": "USD", "target": "XXY", "rate": "-5"}]},
+        content_type="application/json",
+    )
     assert response.status_code == 400
     assert response.json()["fields"] == {
         "rates.0.month": ["“2026-13” is not a month; write it as YYYY-MM, e.g. 2026-11."],
@@ -128,10 +145,15 @@ def test_bad_input_is_field_errors(done, api_as):
     }
     response = finance.post(f"{API}/payments/{done.payment.pk}/failed", {"note": ""}, content_type="application/json")
     assert (response.status_code, response.json()["fields"]) == (400, {"note": ["Say what the bank reported."]})
-    response = finance.post(f"{API}/payment-runs", {"entity_id": 999, "run_date": "2026-11-30"}, content_type="application/json")
+    response = finance.post(
+        f"{API}/payment-runs", {"entity_id": 999, "run_date": "2026-11-30"}, content_type="application/json"
+    )
     assert (response.status_code, response.json()["fields"]) == (400, {"entity_id": ["No paying entity with this id."]})
-    response = finance.post(f"{API}/paying-entities", {"code": "x", "name": "X", "country": "DE", "iban": "DE00"},
-                            content_type="application/json")
+    response = finance.post(
+        f"{API}/paying-entities",
+        {"code": "x", "name": "X", "country": "DE", "iban": "DE00"},
+        content_type="application/json",
+    )
     assert response.json()["fields"] == {"iban": ["This is not a valid IBAN: check it for typing mistakes."]}
     response = finance.post(f"{API}/exchange-rates/import", {"file": SimpleUploadedFile("r.csv", b"a,b\n")})
     assert response.json()["fields"] == {"file": ["The first row must name the columns: month,source,target,rate."]}

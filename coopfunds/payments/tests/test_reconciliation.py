@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from coopfunds.api.tests.conftest import api_as  # noqa: F401 (fixture)
 from coopfunds.claims import services as claim_services
 from coopfunds.claims.tests.helpers import MISSING
 from coopfunds.funds.earnings import earnings_import
@@ -24,8 +23,14 @@ from coopfunds.payments.tests.conftest import RUN_DATE, approved_claim, ready_cl
 def generated(w):
     """More history on top of pay_world: earnings lines of many days (the FY26 H2 fund stays below the
     threshold and converts), claims in every outcome, an adjustment, two runs and a reversal."""
-    lines = [f"2026-{1 + i % 6:02d}-{1 + (7 * i) % 28:02d},FAB-001,coop,{100 + 37 * i}.{i % 100:02d},USD,,,,G-{i}" for i in range(40)]
-    lines += [f"2026-{7 + i % 4:02d}-{1 + (5 * i) % 28:02d},FAB-001,coop,{300 + 13 * i}.{(3 * i) % 100:02d},USD,,,,H-{i}" for i in range(25)]
+    lines = [
+        f"2026-{1 + i % 6:02d}-{1 + (7 * i) % 28:02d},FAB-001,coop,{100 + 37 * i}.{i % 100:02d},USD,,,,G-{i}"
+        for i in range(40)
+    ]
+    lines += [
+        f"2026-{7 + i % 4:02d}-{1 + (5 * i) % 28:02d},FAB-001,coop,{300 + 13 * i}.{(3 * i) % 100:02d},USD,,,,H-{i}"
+        for i in range(25)
+    ]
     earnings_import(stream=csv_file(*lines), file_name="more.csv", actor=w.finance)
     period_close(program=w.program, today=date(2026, 11, 20))
     for n in range(3):
@@ -33,8 +38,14 @@ def generated(w):
     claim = claim_services.claim_submit(claim=ready_claim(w, amount="333.33", invoice="REJ"), actor=w.partner_admin)
     claim_services.claim_reject(claim=claim, actor=w.reviewer, reasons=MISSING, message="No.")
     claim_services.claim_submit(claim=ready_claim(w, amount="77.70", invoice="PEND"), actor=w.partner_admin)
-    fund_adjust(fund=w.fund, amount=Decimal("-123.45"), reason_code="operations_adjustment", memo="Correction",
-                key="adj-1", actor=w.program_manager)
+    fund_adjust(
+        fund=w.fund,
+        amount=Decimal("-123.45"),
+        reason_code="operations_adjustment",
+        memo="Correction",
+        key="adj-1",
+        actor=w.program_manager,
+    )
     run = runs.payment_run_prepare(entity=w.entity, run_date=RUN_DATE, actor=w.finance)
     runs.payment_run_approve(run=run, actor=w.finance2)
     runs.payment_run_export(run=run, actor=w.finance)
@@ -42,8 +53,9 @@ def generated(w):
     services.payment_mark_sent(payment=berlin, actor=w.finance)
     services.payment_mark_reversed(payment=berlin, actor=w.finance, note="Account closed")
     approved_claim(w, amount="42.42", invoice="LATE")
-    services.exchange_rates_set(rows=[rates.clean_rate(month="2026-12", source="USD", target="EUR", rate="0.9123")],
-                                actor=w.finance)
+    services.exchange_rates_set(
+        rows=[rates.clean_rate(month="2026-12", source="USD", target="EUR", rate="0.9123")], actor=w.finance
+    )
     run2 = runs.payment_run_prepare(entity=w.entity, run_date=date(2026, 12, 15), actor=w.finance)
     runs.payment_run_approve(run=run2, actor=w.finance2)
     period_close(program=w.program, today=date(2027, 1, 2))  # FY27 H2's co-op is below the threshold: converted
@@ -73,8 +85,18 @@ def test_statement_sums_exactly_to_ledger_balances(pay_world, as_persona):
     }
     assert {k: v for k, v in totals.items() if v} == {k: v for k, v in ledger.items() if v}
     movements = {row[4] for row in body}
-    assert movements >= {"Earned", "Made available", "Converted to rebate", "Claimed", "Released", "Approved", "Paid",
-                         "Payment returned", "Adjusted", "Forfeited"}
+    assert movements >= {
+        "Earned",
+        "Made available",
+        "Converted to rebate",
+        "Claimed",
+        "Released",
+        "Approved",
+        "Paid",
+        "Payment returned",
+        "Adjusted",
+        "Forfeited",
+    }
     # Every movement of the location's funds is one row per fund: none dropped, none twice.
     assert len(body) == len(list(statement.rows(statement.entries_of(w.location))))
 
@@ -88,5 +110,6 @@ def test_statement_api_balances_match(pay_world, api_as):
             sums[(str(row["fund_id"]), bucket)] = sums.get((str(row["fund_id"]), bucket), Decimal(0)) + Decimal(amount)
     balances = {(f, b): Decimal(v) for f, buckets in body["balances"].items() for b, v in buckets.items()}
     assert {k: v for k, v in sums.items() if v} == {k: v for k, v in balances.items() if v}
-    assert api_as("other_admin").get(f"/api/v1/payments/statement?location_id={pay_world.location.pk}").status_code == 404
-
+    assert (
+        api_as("other_admin").get(f"/api/v1/payments/statement?location_id={pay_world.location.pk}").status_code == 404
+    )

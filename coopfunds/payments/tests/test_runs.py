@@ -43,7 +43,11 @@ def test_prepare_groups_per_location_converts_and_holds(pay_world):
     berlin = Payment.objects.get(location=w.location)
     oslo = Payment.objects.get(location=w.other_location)
     assert (berlin.status, berlin.currency, berlin.amount, berlin.hold_reason, berlin.run) == (
-        "upcoming", "EUR", Decimal("17100.00"), "", run,
+        "upcoming",
+        "EUR",
+        Decimal("17100.00"),
+        "",
+        run,
     )
     assert rows(berlin) == [
         ("payable", Decimal("1000.00"), Decimal("0.9"), date(2026, 11, 1), Decimal("900.00")),
@@ -97,10 +101,18 @@ def test_approve_pays_in_the_ledger(pay_world):
     # The held location's money stays payable.
     assert balance(w, w.other_location, Bucket.REBATE) == Decimal("18000.00")
     pay = Transfer.objects.get(kind="pay")
-    assert (pay.idempotency_key, pay.reference, pay.effective_on) == (f"run:{run.pk}:pay:USD:1", f"run:{run.pk}", RUN_DATE)
+    assert (pay.idempotency_key, pay.reference, pay.effective_on) == (
+        f"run:{run.pk}:pay:USD:1",
+        f"run:{run.pk}",
+        RUN_DATE,
+    )
     assert sorted(pay.entries.values_list("account__bucket", "amount")) == sorted(
-        [("payable", Decimal("-1000.00")), ("paid", Decimal("1000.00")),
-         ("rebate", Decimal("-18000.00")), ("rebate_paid", Decimal("18000.00"))]
+        [
+            ("payable", Decimal("-1000.00")),
+            ("paid", Decimal("1000.00")),
+            ("rebate", Decimal("-18000.00")),
+            ("rebate_paid", Decimal("18000.00")),
+        ]
     )
 
 
@@ -117,8 +129,9 @@ def test_run_date_in_the_past_and_nothing_payable(pay_world):
         runs.payment_run_prepare(entity=w.entity, run_date=date(2026, 11, 1), actor=w.finance)
     assert error.value.message_dict == {"run_date": ["A run pays on 20 Nov 2026 or later."]}
     exported(w)
-    approve_profiles(w, w.other_location, currency="EUR", iban="NO9386011117947", method="wire", bic="DNBANOKKXXX",
-                     bank_country="NO")
+    approve_profiles(
+        w, w.other_location, currency="EUR", iban="NO9386011117947", method="wire", bic="DNBANOKKXXX", bank_country="NO"
+    )
     # Oslo's held payment is looked at again by the next run: its profiles are approved now.
     run2 = runs.payment_run_prepare(entity=w.entity, run_date=date(2026, 11, 30), actor=w.finance)
     oslo = Payment.objects.get(location=w.other_location)
@@ -145,7 +158,8 @@ def test_profile_changed_after_prepare_is_not_paid(pay_world):
     runs.payment_run_approve(run=run, actor=w.finance2)
     berlin = Payment.objects.get(location=w.location)
     assert (berlin.status, berlin.hold_reason) == (
-        "unprocessed", "The payout profile changed after the run was prepared: the next run pays it.",
+        "unprocessed",
+        "The payout profile changed after the run was prepared: the next run pays it.",
     )
     assert Transfer.objects.filter(kind="pay").count() == 0
 
@@ -173,7 +187,11 @@ def test_export_writes_valid_pain001_and_csv(pay_world):
     xmlschema.XMLSchema(str(XSD)).validate(xml)  # raises if the file does not follow pain.001.001.03
     document = xmlschema.XMLSchema(str(XSD)).to_dict(xml)
     header = document["CstmrCdtTrfInitn"]["GrpHdr"]
-    assert (header["MsgId"], header["NbOfTxs"], header["CtrlSum"]) == (f"{run.message_id}-EUR", "1", Decimal("17100.00"))
+    assert (header["MsgId"], header["NbOfTxs"], header["CtrlSum"]) == (
+        f"{run.message_id}-EUR",
+        "1",
+        Decimal("17100.00"),
+    )
     info = document["CstmrCdtTrfInitn"]["PmtInf"][0]
     assert info["DbtrAcct"]["Id"]["IBAN"] == ENTITY_IBAN
     tx = info["CdtTrfTxInf"][0]
@@ -183,7 +201,8 @@ def test_export_writes_valid_pain001_and_csv(pay_world):
     assert tx["CdtrAcct"]["Id"]["IBAN"] == PARTNER_IBAN
     table = list(csv.reader(io.StringIO(str(files[1].content))))
     assert table[1][:3] == [berlin.end_to_end_id, "2026-11-30", "FAB-001"]
-    assert table[1][7] == PARTNER_IBAN and table[1][11:13] == ["17100.00", "EUR"]
+    assert table[1][7] == PARTNER_IBAN
+    assert table[1][11:13] == ["17100.00", "EUR"]
     # Stored encrypted: the plain IBAN is nowhere in the database row.
     from django.db import connection
 
@@ -209,10 +228,19 @@ def test_export_only_after_approval_and_once(pay_world):
 
 def test_other_currency_and_wire_without_sepa_service_level(pay_world):
     w = pay_world
-    services.exchange_rates_set(rows=[rates.clean_rate(month="2026-11", source="USD", target="NOK", rate="10.5")],
-                                actor=w.finance)
-    approve_profiles(w, w.other_location, method="wire", currency="NOK", iban="NO9386011117947", bic="DNBANOKKXXX",
-                     bank_country="NO", beneficiary_name="Northwind AS")
+    services.exchange_rates_set(
+        rows=[rates.clean_rate(month="2026-11", source="USD", target="NOK", rate="10.5")], actor=w.finance
+    )
+    approve_profiles(
+        w,
+        w.other_location,
+        method="wire",
+        currency="NOK",
+        iban="NO9386011117947",
+        bic="DNBANOKKXXX",
+        bank_country="NO",
+        beneficiary_name="Northwind AS",
+    )
     run = exported(w)
     nok = BankFile.objects.get(run=run, currency="NOK")
     xmlschema.XMLSchema(str(XSD)).validate(str(nok.content))

@@ -14,8 +14,18 @@ from coopfunds.payments import runs, services
 from coopfunds.payments.models import Payment, PaymentDispute
 from coopfunds.payments.tests.conftest import approved, exported
 
-PAID = {"payable": Decimal("0.00"), "paid": Decimal("1000.00"), "rebate": Decimal("0.00"), "rebate_paid": Decimal("18000.00")}
-RETURNED = {"payable": Decimal("1000.00"), "paid": Decimal("0.00"), "rebate": Decimal("18000.00"), "rebate_paid": Decimal("0.00")}
+PAID = {
+    "payable": Decimal("0.00"),
+    "paid": Decimal("1000.00"),
+    "rebate": Decimal("0.00"),
+    "rebate_paid": Decimal("18000.00"),
+}
+RETURNED = {
+    "payable": Decimal("1000.00"),
+    "paid": Decimal("0.00"),
+    "rebate": Decimal("18000.00"),
+    "rebate_paid": Decimal("0.00"),
+}
 
 
 def money(world):
@@ -155,15 +165,25 @@ def waiting(pay_world):
 def test_tax_invoice_flow(pay_world, waiting):
     w = pay_world
     payment = services.payment_tax_invoice_submit(
-        payment=waiting, number="2026000012", invoice_date=date(2026, 11, 2), upload=pdf("tax.pdf"), actor=w.partner_admin
+        payment=waiting,
+        number="2026000012",
+        invoice_date=date(2026, 11, 2),
+        upload=pdf("tax.pdf"),
+        actor=w.partner_admin,
     )
     assert (payment.status, payment.tax_invoice_number, payment.tax_invoice_document.kind) == (
-        "tax_invoice_review", "2026000012", "tax_invoice",
+        "tax_invoice_review",
+        "2026000012",
+        "tax_invoice",
     )
     payment = services.payment_tax_invoice_reject(payment=payment, actor=w.finance, reason="Wrong legal name.")
     assert (payment.status, payment.tax_invoice_note) == ("tax_invoice_rejected", "Wrong legal name.")
     payment = services.payment_tax_invoice_submit(
-        payment=payment, number="2026000013", invoice_date=date(2026, 11, 3), upload=pdf("tax2.pdf"), actor=w.partner_admin
+        payment=payment,
+        number="2026000013",
+        invoice_date=date(2026, 11, 3),
+        upload=pdf("tax2.pdf"),
+        actor=w.partner_admin,
     )
     payment = services.payment_tax_invoice_approve(payment=payment, actor=w.finance)
     assert payment.status == "upcoming"
@@ -178,9 +198,17 @@ def test_tax_invoice_flow(pay_world, waiting):
     [
         ("", date(2026, 11, 2), {"number": ["Enter the tax invoice number."]}),
         ("INV-12", date(2026, 11, 2), {"number": ["A tax invoice number has digits only (0-9)."]}),
-        ("12345678901234567", date(2026, 11, 2), {"number": ["A tax invoice number has at most 16 digits; this has 17."]}),
+        (
+            "12345678901234567",
+            date(2026, 11, 2),
+            {"number": ["A tax invoice number has at most 16 digits; this has 17."]},
+        ),
         ("1", date(2026, 11, 21), {"invoice_date": ["The tax invoice's date is in the future."]}),
-        ("1", date(2026, 11, 20) - timedelta(days=181), {"invoice_date": ["The tax invoice must be dated within the last 180 days."]}),
+        (
+            "1",
+            date(2026, 11, 20) - timedelta(days=181),
+            {"invoice_date": ["The tax invoice must be dated within the last 180 days."]},
+        ),
         ("1", None, {"invoice_date": ["Enter the date of the tax invoice."]}),
     ],
 )
@@ -219,10 +247,17 @@ def test_dispute_and_resolution(pay_world):
         services.payment_dispute_open(payment=berlin(), reason="Again", upload=None, actor=w.partner_admin)
     with pytest.raises(PermissionDenied):
         services.payment_dispute_resolve(dispute=dispute, resolution="No.", actor=w.reviewer)
-    dispute = services.payment_dispute_resolve(dispute=dispute, resolution="Rate of 0.90 applied; see remittance.", actor=w.finance)
+    dispute = services.payment_dispute_resolve(
+        dispute=dispute, resolution="Rate of 0.90 applied; see remittance.", actor=w.finance
+    )
     assert (dispute.status, dispute.resolved_by) == ("resolved", w.finance)
-    assert list(AuditEvent.objects.filter(target_id=str(berlin().pk), verb__startswith="payment.dispute").order_by("id").values_list("verb", flat=True)) == [
-        "payment.dispute", "payment.dispute_resolve",
+    assert list(
+        AuditEvent.objects.filter(target_id=str(berlin().pk), verb__startswith="payment.dispute")
+        .order_by("id")
+        .values_list("verb", flat=True)
+    ) == [
+        "payment.dispute",
+        "payment.dispute_resolve",
     ]
 
 

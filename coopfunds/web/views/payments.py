@@ -68,8 +68,10 @@ class PaymentFilterForm(forms.Form):
 
 
 class StatementForm(forms.Form):
-    location = forms.ModelChoiceField(label="Location", queryset=None)  # type: ignore[arg-type]
-    program = forms.ModelChoiceField(label="Program", queryset=None, required=False, empty_label="Every program")  # type: ignore[arg-type]
+    location: forms.ModelChoiceField = forms.ModelChoiceField(label="Location", queryset=None)  # type: ignore[arg-type]
+    program: forms.ModelChoiceField = forms.ModelChoiceField(  # type: ignore[arg-type]
+        label="Program", queryset=None, required=False, empty_label="Every program"
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -104,7 +106,7 @@ class ResolveForm(forms.Form):
 
 
 class PrepareForm(forms.Form):
-    entity = forms.ModelChoiceField(label="Paying entity", queryset=None)  # type: ignore[arg-type]
+    entity: forms.ModelChoiceField = forms.ModelChoiceField(label="Paying entity", queryset=None)  # type: ignore[arg-type]
     run_date = forms.DateField(label="Run date", widget=DATE_INPUT, help_text="The transfers' execution date.")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -113,7 +115,9 @@ class PrepareForm(forms.Form):
 
 
 class RatesUploadForm(forms.Form):
-    file = forms.FileField(label="Rates file (CSV)", help_text="Columns month,source,target,rate, e.g. 2026-11,USD,EUR,0.9215.")
+    file = forms.FileField(
+        label="Rates file (CSV)", help_text="Columns month,source,target,rate, e.g. 2026-11,USD,EUR,0.9215."
+    )
 
 
 class EntityForm(forms.Form):
@@ -124,7 +128,9 @@ class EntityForm(forms.Form):
     bic = forms.CharField(label="BIC", max_length=11, required=False)
     run_day = forms.IntegerField(label="Run day of the month", min_value=1, max_value=28, initial=15)
     tax_invoice_countries = forms.CharField(
-        label="Countries that send tax invoices", required=False, initial="CN, IN, IT, KR, MX, TW",
+        label="Countries that send tax invoices",
+        required=False,
+        initial="CN, IN, IT, KR, MX, TW",
         help_text="Two-letter codes separated by commas.",
     )
 
@@ -236,8 +242,11 @@ def payment_tax_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.payment_tax_invoice_submit(
-                payment=payment, number=form.cleaned_data["number"], invoice_date=form.cleaned_data["invoice_date"],
-                upload=form.cleaned_data["file"], actor=user,
+                payment=payment,
+                number=form.cleaned_data["number"],
+                invoice_date=form.cleaned_data["invoice_date"],
+                upload=form.cleaned_data["file"],
+                actor=user,
             )
         except ValidationError as error:
             add_errors(form, error)
@@ -385,9 +394,14 @@ def run_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except Conflict as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, {"approve": "Run approved: the money is paid in the ledger.",
-                                   "export": "Bank files written: download them below.",
-                                   "cancel": "Run cancelled: its payments wait for the next run."}[action])
+        messages.success(
+            request,
+            {
+                "approve": "Run approved: the money is paid in the ledger.",
+                "export": "Bank files written: download them below.",
+                "cancel": "Run cancelled: its payments wait for the next run.",
+            }[action],
+        )
     return redirect("payment_run_detail", run.pk)
 
 
@@ -457,8 +471,13 @@ def entity_list(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             entity = services.paying_entity_create(
-                vendor=user.organisation, code=data["code"], name=data["name"], country=data["country"],
-                iban=data["iban"], bic=data["bic"], run_day=data["run_day"],
+                vendor=user.organisation,
+                code=data["code"],
+                name=data["name"],
+                country=data["country"],
+                iban=data["iban"],
+                bic=data["bic"],
+                run_day=data["run_day"],
                 tax_invoice_countries=[c for c in data["tax_invoice_countries"].replace(" ", "").split(",") if c],
                 actor=user,
             )
