@@ -113,13 +113,15 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def register_routers() -> None:
-    from coopfunds.api import accounts, documents, enrollments, funds, programs
+    from coopfunds.api import accounts, claims, documents, enrollments, funds, notifications, programs
 
     api.add_router("", accounts.router)
     api.add_router("", programs.router)
     api.add_router("", enrollments.router)
     api.add_router("", funds.router)
     api.add_router("", documents.router)
+    api.add_router("", claims.router)
+    api.add_router("", notifications.router)
 
 
 register_routers()

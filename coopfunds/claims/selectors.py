@@ -1,5 +1,6 @@
 """Reads of claims, scoped to what the user may see, and the reviewers' queue."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,6 +13,7 @@ from coopfunds.claims import permissions
 from coopfunds.claims.models import AWAITING_REVIEW, Claim, ClaimDocument, ClaimEvent, ReasonCode
 from coopfunds.core.errors import NotFound
 from coopfunds.programs import periods
+from coopfunds.programs.models import Program
 
 
 def _partner_scope(user: User) -> Q:
@@ -66,19 +68,31 @@ class Clock:
     breached: bool
 
 
-def clock(claim: Claim, today: date | None = None) -> Clock:
+def clock(claim: Claim, today: date | None = None, calendar: periods.BusinessCalendar | None = None) -> Clock:
     today = today or timezone.localdate()
+    calendar = calendar or periods.calendar_for(claim.program)
     started = (
         timezone.localdate(claim.disputed_at or claim.submitted_at)
         if (claim.disputed_at or claim.submitted_at)
         else today
     )
-    age = periods.business_days_between(claim.program, started, today) if started < today else 0
+    age = calendar.between(started, today) if started < today else 0
     if claim.due_on is None or claim.status not in AWAITING_REVIEW:
         return Clock(age, claim.due_on, None, False)
     if today <= claim.due_on:
-        return Clock(age, claim.due_on, periods.business_days_between(claim.program, today, claim.due_on), False)
-    return Clock(age, claim.due_on, -periods.business_days_between(claim.program, claim.due_on, today), True)
+        return Clock(age, claim.due_on, calendar.between(today, claim.due_on), False)
+    return Clock(age, claim.due_on, -calendar.between(claim.due_on, today), True)
+
+
+def clocks(claims: Iterable[Claim], today: date | None = None) -> dict[int, Clock]:
+    """The clocks of many claims (a queue page): one calendar query per program, not per claim."""
+    calendars: dict[int, periods.BusinessCalendar] = {}
+    out = {}
+    for claim in claims:
+        if claim.program_id not in calendars:
+            calendars[claim.program_id] = periods.calendar_for(claim.program)
+        out[claim.pk] = clock(claim, today, calendars[claim.program_id])
+    return out
 
 
 def timeline(user: User, claim: Claim) -> QuerySet[ClaimEvent]:
@@ -96,6 +110,20 @@ def attachments(claim: Claim) -> QuerySet[ClaimDocument]:
 
 
 def reason_codes(claim: Claim) -> QuerySet[ReasonCode]:
-    return ReasonCode.objects.filter(Q(program=claim.program) | Q(program__isnull=True), is_active=True).order_by(
-        "label"
+    return reason_codes_of(claim.program)
+
+
+def reason_codes_of(program: Program | None) -> QuerySet[ReasonCode]:
+    """The active reasons of every program, plus the program's own (None: only those of every program)."""
+    own = Q(program=program) if program is not None else Q(pk__in=[])
+    return ReasonCode.objects.filter(own | Q(program__isnull=True), is_active=True).order_by("label")
+
+
+def colleagues_of(user: User, claim: Claim) -> QuerySet[User]:
+    """The people `user` may ask to add documents to `claim`: others of the organisation who can file it."""
+    people = (
+        User.objects.filter(organisation_id=claim.location.organisation_id, is_active=True)
+        .exclude(pk=user.pk)
+        .prefetch_related("role_assignments")
     )
+    return User.objects.filter(pk__in=[p.pk for p in people if permissions.can_file(p, claim)]).order_by("full_name")

@@ -33,6 +33,7 @@ from coopfunds.claims.models import (
     ReasonCode,
 )
 from coopfunds.core.errors import Conflict
+from coopfunds.documents.inspection import inspect_uploads
 from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_lock, document_store
 from coopfunds.funds import ledger
@@ -308,6 +309,7 @@ def claim_add_documents(
         )
     if not uploads:
         raise ValidationError({"files": "Choose at least one file."})
+    inspect_uploads(uploads, upload_policy(claim))  # every refused file named at once, before any is written
     stored = []
     for upload in uploads:
         document = document_store(

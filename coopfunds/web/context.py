@@ -3,6 +3,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from coopfunds.accounts import permissions
+from coopfunds.notifications.selectors import unread_count
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -18,4 +19,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             user, {permissions.Role.INCENTIVES_ADMIN, permissions.Role.PROGRAM_MANAGER}
         ),
         "nav_manage_partners": permissions.can_manage_partners(user),
+        "nav_unread": unread_count(user),  # type: ignore[arg-type]
     }

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from coopfunds.web.views import accounts, documents, enrollments, funds, home, programs
+from coopfunds.web.views import accounts, claims, documents, enrollments, funds, home, notifications, programs, review
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -20,4 +20,7 @@ urlpatterns = [
     path("", include(enrollments.urlpatterns)),
     path("", include(funds.urlpatterns)),
     path("", include(documents.urlpatterns)),
+    path("", include(claims.urlpatterns)),
+    path("", include(review.urlpatterns)),
+    path("", include(notifications.urlpatterns)),
 ]

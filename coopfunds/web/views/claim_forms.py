@@ -1,0 +1,424 @@
+"""The forms of the claim pages and the review console. They parse what people type; services decide."""
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+
+from coopfunds.accounts.models import Location, User
+from coopfunds.claims.models import AWAITING_REVIEW, Claim, ClaimStatus, ReasonCode
+from coopfunds.claims.services import Reason
+from coopfunds.core.money import currency_choices, parse_amount
+from coopfunds.documents.models import Document
+from coopfunds.funds.models import Fund
+from coopfunds.programs.models import ActivityType, CapKind, DocumentKind, Program
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+REASON_ROWS = 3
+CERTIFICATION_ROWS = 5
+# Where a reviewer's reason may point, besides a document.
+CLAIM_FIELDS = [
+    ("name", "Name"),
+    ("description", "Description"),
+    ("execution_start", "Execution dates"),
+    ("amount", "Amount"),
+    ("invoice_vendor", "Invoice vendor"),
+    ("invoice_number", "Invoice number"),
+    ("invoice_date", "Invoice date"),
+    ("invoice_amount", "Invoice amount"),
+    ("attendees", "Attendees"),
+    ("metrics", "Metrics"),
+    ("documents", "Documents"),
+]
+FIELD_LABELS = dict(CLAIM_FIELDS)
+ATTENDEE_CAPS = {CapKind.PER_PERSON, CapKind.PER_EVENT_ATTENDEES, CapKind.PER_EVENT}
+
+
+class IdsForm(forms.Form):
+    """A form whose HTML ids start with its own word, so that several forms on one page never share an id."""
+
+    ids = "id"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.ids}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class AmountField(forms.CharField):
+    """An amount typed by a person, e.g. 1500 or 1500.50; a comma decimal is refused rather than guessed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "maxlength": "24"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return parse_amount(text)
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None
+
+
+# --- partner: list, new claim, the claim form ------------------------------------------------------------
+
+
+class ClaimFilterForm(forms.Form):
+    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *ClaimStatus.choices])
+    location = forms.ModelChoiceField(label="Location", queryset=Location.objects.none(), required=False)
+    program = forms.ModelChoiceField(label="Program", queryset=Program.objects.none(), required=False)
+    period = forms.ChoiceField(label="Usage period", required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        locations: QuerySet[Location],
+        programs: QuerySet[Program],
+        periods: list[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = locations  # type: ignore[attr-defined]
+        self.fields["location"].empty_label = "All locations"  # type: ignore[attr-defined]
+        self.fields["program"].queryset = programs  # type: ignore[attr-defined]
+        self.fields["program"].empty_label = "Any program"  # type: ignore[attr-defined]
+        self.fields["period"].choices = [("", "Any period"), *((p, p) for p in periods)]  # type: ignore[attr-defined]
+
+    def params(self) -> dict[str, Any]:
+        return {name: self.data.get(name, "") for name in self.fields}
+
+
+class FundChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        fund: Fund = obj
+        available = getattr(fund, "bal_available", None)  # funds_with_balances
+        money = f"{available:,.2f} {fund.currency} available" if available is not None else fund.currency
+        return (
+            f"{fund.location.name} ({fund.location.partner_id}) · {fund.program.name} · {fund.label}: {money}, "
+            f"claims {fund.claim_opens:%d %b %Y} – {fund.claim_closes:%d %b %Y}"
+        )
+
+
+class ActivityChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.get_category_display()})"
+
+
+class NewClaimForm(forms.Form):
+    fund = FundChoiceField(
+        label="Fund (usage period)",
+        queryset=Fund.objects.none(),
+        empty_label="Choose a fund",
+        help_text="The co-op of one location and program you spend, with what is left and when claims are accepted.",
+    )
+    activity_type = ActivityChoiceField(
+        label="Activity", queryset=ActivityType.objects.none(), required=False, empty_label="Choose an activity"
+    )
+    name = forms.CharField(label="Claim name", max_length=200, required=False, help_text="E.g. Autumn webinar series.")
+
+    def __init__(self, *args: Any, funds: QuerySet[Fund], activities: QuerySet[ActivityType], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["fund"].queryset = funds  # type: ignore[attr-defined]
+        self.fields["activity_type"].queryset = activities  # type: ignore[attr-defined]
+
+
+def needs_attendees(activity: ActivityType) -> bool:
+    return any(cap.kind in ATTENDEE_CAPS and not cap.exempt for cap in activity.caps.all())
+
+
+class ClaimForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=200)
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="What was done."
+    )
+    execution_start = forms.DateField(label="Executed from", required=False, widget=DATE_INPUT)
+    execution_end = forms.DateField(label="Executed until", required=False, widget=DATE_INPUT)
+    amount = AmountField(label="Amount claimed", required=False, help_text="E.g. 1250.00")
+    invoice_vendor = forms.CharField(label="Invoice vendor", max_length=200, required=False)
+    invoice_vendor_tax_id = forms.CharField(label="Invoice vendor's tax ID", max_length=64, required=False)
+    invoice_number = forms.CharField(label="Invoice number", max_length=64, required=False)
+    invoice_date = forms.DateField(label="Invoice date", required=False, widget=DATE_INPUT)
+    invoice_amount = AmountField(label="Invoice amount", required=False)
+    invoice_currency = forms.ChoiceField(label="Invoice currency", required=False)
+    attendees = forms.IntegerField(
+        label="Attendees", required=False, min_value=1, max_value=100000, help_text="People who took part."
+    )
+    comments = forms.CharField(
+        label="Comments for the reviewer", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, claim: Claim, **kwargs: Any) -> None:
+        metrics = dict(claim.metrics or {})
+        kwargs.setdefault(
+            "initial",
+            {
+                **{name: getattr(claim, name) for name in self.base_fields if hasattr(claim, name)},
+                "invoice_currency": claim.invoice_currency or claim.currency,
+                **{f"metric_{i}": metrics.get(m, "") for i, m in enumerate(claim.activity_type.metrics)},
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.claim = claim
+        self.fields["invoice_currency"].choices = [("", "—"), *currency_choices()]  # type: ignore[attr-defined]
+        if not needs_attendees(claim.activity_type):
+            del self.fields["attendees"]
+        self.metric_names = list(claim.activity_type.metrics)
+        for i, metric in enumerate(self.metric_names):
+            self.fields[f"metric_{i}"] = forms.CharField(label=metric, max_length=200, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("execution_start"), data.get("execution_end")
+        if start and end and end < start:
+            self.add_error("execution_end", "The end date is before the start date.")
+        return data
+
+    def values(self) -> dict[str, Any]:
+        """What to give claim_update: the fields that parsed (all of them once the form is valid)."""
+        data = self.cleaned_data
+        out = {n: data[n] for n in self.fields if not n.startswith("metric_") and n in data}
+        if self.metric_names:
+            out["metrics"] = {
+                m: data[f"metric_{i}"].strip()
+                for i, m in enumerate(self.metric_names)
+                if data.get(f"metric_{i}", "").strip()
+            }
+        return out
+
+    def metric_fields(self) -> list[forms.BoundField]:
+        return [self[f"metric_{i}"] for i in range(len(self.metric_names))]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+def document_kinds(activity: ActivityType) -> list[tuple[str, str]]:
+    """The activity's document kinds first, then invoice, certification report, proof and other."""
+    labels = dict(DocumentKind.choices)
+    kinds = [(r.kind, labels.get(r.kind, r.kind)) for r in activity.document_requirements.all()]
+    for kind, label in [
+        (DocumentKind.INVOICE.value, labels[DocumentKind.INVOICE]),
+        (DocumentKind.CERTIFICATION_REPORT.value, labels[DocumentKind.CERTIFICATION_REPORT]),
+        ("proof", "Proof document (say in the note what it proves)"),
+        (DocumentKind.OTHER.value, "Other"),
+    ]:
+        if kind not in {k for k, _ in kinds}:
+            kinds.append((kind, label))
+    return kinds
+
+
+class UploadForm(IdsForm):
+    ids = "upload"
+
+    # Named like the API's multipart part; Django moves fields off the class, so `form.files` stays the uploads.
+    files = MultipleFileField(  # type: ignore[assignment]
+        label="Files", help_text="Choose several files at once, or drop them here. PDF, images, Office files."
+    )
+    kind = forms.ChoiceField(label="What are they?")
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required for proof documents: what they show.",
+    )
+
+    def __init__(self, *args: Any, activity: ActivityType, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = document_kinds(activity)  # type: ignore[attr-defined]
+
+
+class CertificationForm(IdsForm):
+    ids = "cert"
+
+    description = forms.CharField(
+        label="Work done in-house",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="What your people did for this activity.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for i in range(1, CERTIFICATION_ROWS + 1):
+            self.fields[f"person_{i}"] = forms.CharField(label=f"Person {i}", required=False, max_length=100)
+            self.fields[f"hours_{i}"] = forms.CharField(label=f"Hours of person {i}", required=False, max_length=12)
+            self.fields[f"rate_{i}"] = forms.CharField(
+                label=f"Hourly rate of person {i}", required=False, max_length=24
+            )
+
+    def rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [(self[f"person_{i}"], self[f"hours_{i}"], self[f"rate_{i}"]) for i in range(1, CERTIFICATION_ROWS + 1)]
+
+    def lines(self) -> list[tuple[str, object, object]]:
+        data = self.cleaned_data
+        return [
+            (data.get(f"person_{i}", ""), data.get(f"hours_{i}", ""), data.get(f"rate_{i}", ""))
+            for i in range(1, CERTIFICATION_ROWS + 1)
+        ]
+
+
+class ColleagueChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.get_full_name()} ({obj.email})"
+
+
+class RequestDocumentsForm(IdsForm):
+    ids = "ask"
+
+    colleague = ColleagueChoiceField(label="Colleague", queryset=User.objects.none(), empty_label="Choose a colleague")
+    message = forms.CharField(label="What should they add?", max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, colleagues: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["colleague"].queryset = colleagues  # type: ignore[attr-defined]
+
+
+class CommentForm(IdsForm):
+    ids = "comment"
+
+    message = forms.CharField(label="Comment", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NoteForm(IdsForm):
+    ids = "note"
+
+    message = forms.CharField(
+        label="Internal note", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}), help_text="Vendor staff only."
+    )
+
+
+class WithdrawForm(IdsForm):
+    ids = "withdraw"
+
+    reason = forms.CharField(label="Why withdraw? (optional)", required=False, max_length=1000)
+
+
+class DisputeForm(IdsForm):
+    ids = "dispute"
+
+    reason = forms.CharField(
+        label="Why is the rejection wrong?", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+# --- review console ---------------------------------------------------------------------------------------
+
+
+class QueueFilterForm(forms.Form):
+    program = forms.ModelChoiceField(
+        label="Program", queryset=Program.objects.none(), required=False, empty_label="Any program"
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[("", "Waiting for review"), *((s.value, s.label) for s in ClaimStatus if s in AWAITING_REVIEW)],
+    )
+    mine = forms.BooleanField(label="Assigned to me", required=False)
+    overdue = forms.BooleanField(label="Overdue only", required=False)
+
+    def __init__(self, *args: Any, programs: QuerySet[Program], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = programs  # type: ignore[attr-defined]
+
+    def params(self) -> dict[str, Any]:
+        return {name: self.data.get(name, "") for name in self.fields}
+
+
+class ReviewerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name()
+
+
+class AssignForm(IdsForm):
+    ids = "assign"
+
+    reviewer = ReviewerChoiceField(label="Reviewer", queryset=User.objects.none(), required=False, empty_label="Me")
+
+    def __init__(self, *args: Any, reviewers: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].queryset = User.objects.filter(pk__in=[u.pk for u in reviewers])  # type: ignore[attr-defined]
+
+
+class DocumentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.original_name
+
+
+DECISIONS = [("approve", "Approve"), ("request_action", "Request action"), ("reject", "Reject")]
+
+
+class DecisionForm(IdsForm):
+    ids = "decision"
+
+    decision = forms.ChoiceField(label="Decision", choices=DECISIONS, widget=forms.HiddenInput)
+    amount = AmountField(label="Approve only", required=False, help_text="Leave empty to approve the full amount.")
+    message = forms.CharField(
+        label="Message to the partner", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(
+        self, *args: Any, codes: QuerySet[ReasonCode], documents: list[Document], partial: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if not partial:
+            del self.fields["amount"]
+        for i in range(1, REASON_ROWS + 1):
+            self.fields[f"reason_{i}"] = forms.ModelChoiceField(
+                label=f"Reason {i}",
+                queryset=codes,
+                to_field_name="code",
+                required=False,
+                empty_label="No reason" if i > 1 else "Choose a reason",
+            )
+            self.fields[f"reason_{i}_document"] = DocumentChoiceField(
+                label=f"Document (reason {i})",
+                queryset=Document.objects.filter(pk__in=[d.pk for d in documents]),
+                required=False,
+                empty_label="No document",
+            )
+            self.fields[f"reason_{i}_field"] = forms.ChoiceField(
+                label=f"Field (reason {i})", required=False, choices=[("", "No field"), *CLAIM_FIELDS]
+            )
+            self.fields[f"reason_{i}_note"] = forms.CharField(
+                label=f"Note (reason {i})", required=False, max_length=1000
+            )
+
+    def reason_rows(self) -> list[tuple[forms.BoundField, ...]]:
+        return [
+            (self[f"reason_{i}"], self[f"reason_{i}_document"], self[f"reason_{i}_field"], self[f"reason_{i}_note"])
+            for i in range(1, REASON_ROWS + 1)
+        ]
+
+    def reasons(self) -> list[Reason]:
+        data, out = self.cleaned_data, []
+        for i in range(1, REASON_ROWS + 1):
+            code = data.get(f"reason_{i}")
+            if code is None:
+                continue
+            document = data.get(f"reason_{i}_document")
+            out.append(
+                Reason(
+                    code=code.code,
+                    note=data.get(f"reason_{i}_note", ""),
+                    document_id=document.pk if document else None,
+                    field=data.get(f"reason_{i}_field", ""),
+                )
+            )
+        return out
