@@ -5,7 +5,7 @@
   entity: held ones whose reasons are gone become Upcoming (or Pending tax invoice), and failed payments that
   finance marked Reprocessing join the run. Nothing moves in the ledger.
 - Approve moves the money of every Upcoming payment from payable to paid (one ledger transfer per currency
-  and 2,000 lines) and makes it In progress, with the Reprocessing ones (already paid in the ledger).
+  and 250 lines) and makes it In progress, with the Reprocessing ones (already paid in the ledger).
 - Export writes the bank files (pain.001 per currency for IBAN accounts, one CSV with every payment) and keeps
   them encrypted; bank details are decrypted for that and nowhere else.
 Bulk steps write their per-payment audit rows in one statement; each run action writes its own audit row.
@@ -43,7 +43,7 @@ from coopfunds.payments.models import (
 )
 
 P = PaymentStatus
-PAY_CHUNK = 2000  # lines per ledger transfer (keeps each statement's parameters well under the databases' limits)
+PAY_CHUNK = 250  # lines per ledger transfer: the ledger's many-account update grows with the square of its accounts
 
 
 def new_reference() -> str:
@@ -295,7 +295,10 @@ def payment_run_approve(*, run: PaymentRun, actor: User) -> PaymentRun:
         changes[p.pk] = {"status": [p.status, P.IN_PROGRESS]}
         p.status, p.status_changed_at = P.IN_PROGRESS, now
     _pay(run, to_pay, actor)
-    Payment.objects.bulk_update(payments, ["status", "hold_reason", "status_changed_at"], batch_size=1000)
+    going = [p.pk for p in payments if p.status == P.IN_PROGRESS]
+    Payment.objects.filter(pk__in=going).update(status=P.IN_PROGRESS, status_changed_at=now)
+    held = [p for p in payments if p.status != P.IN_PROGRESS]
+    Payment.objects.bulk_update(held, ["status", "hold_reason", "status_changed_at"], batch_size=1000)
     _audit_many(actor, "payment.approve", payments, changes)
     run.approved_by, run.approved_at = actor, now
     run.save()
