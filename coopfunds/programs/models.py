@@ -66,13 +66,24 @@ class Program(TimeStamped):
     draft_expiry_days = models.PositiveSmallIntegerField(
         default=90, help_text="A claim left in Editing this many days after its last change expires."
     )
-    draft_warning_days = models.PositiveSmallIntegerField(default=7, help_text="Warn this many days before a draft expires.")
+    draft_warning_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Warn this many days before a draft expires."
+    )
     partial_approval = models.BooleanField(default=False, help_text="Reviewers may approve less than was claimed.")
     upload_types = models.JSONField(
-        default=default_upload_types, blank=True, help_text="File types accepted as proof (pdf, png, jpeg, docx, xlsx, ...)."
+        default=default_upload_types,
+        blank=True,
+        help_text="File types accepted as proof (pdf, png, jpeg, docx, xlsx, ...).",
     )
     max_upload_mb = models.PositiveSmallIntegerField(default=25, help_text="Largest file, in MB.")
     max_claim_upload_mb = models.PositiveSmallIntegerField(default=100, help_text="All files of one claim, in MB.")
+
+    # Customer associations (coopfunds.associations).
+    earnings_require_association = models.BooleanField(
+        default=False,
+        help_text="An earning line that names a customer counts only if the location's association with that "
+        "customer is in force.",
+    )
 
     class Meta:
         ordering = ["name", "id"]
