@@ -117,7 +117,7 @@ class SentIn(NoteIn):
     bank_reference: str = Field("", max_length=100)
 
 
-class ReasonIn(Schema):
+class PaymentReasonIn(Schema):
     reason: str = Field(..., max_length=2000)
 
 
@@ -377,7 +377,7 @@ def payment_tax_invoice_approve(request: HttpRequest, payment_id: int) -> Paymen
 
 
 @router.post("/payments/{payment_id}/tax-invoice/reject", response={200: PaymentDetailOut, **ERRORS})
-def payment_tax_invoice_reject(request: HttpRequest, payment_id: int, data: ReasonIn) -> Payment:
+def payment_tax_invoice_reject(request: HttpRequest, payment_id: int, data: PaymentReasonIn) -> Payment:
     return _bank(request, payment_id, services.payment_tax_invoice_reject, reason=data.reason)
 
 

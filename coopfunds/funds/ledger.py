@@ -172,6 +172,27 @@ def _cas_update(account_id: int, delta: Decimal) -> bool:
         return cursor.rowcount == 1
 
 
+def _bulk_update(ids: list[int], deltas: dict[int, Decimal]) -> int:
+    """Move many balances in one statement, each only if it stays at or above zero; returns how many moved."""
+    if connection.vendor == "postgresql":
+        ops = connection.ops
+        values = ", ".join(["(%s::bigint, %s::numeric)"] * len(ids))
+        params: list[Any] = []
+        for pk in ids:
+            params += [pk, ops.adapt_decimalfield_value(deltas[pk], MAX_DIGITS, DECIMAL_PLACES)]
+        table = Account._meta.db_table
+        sql = (
+            f"UPDATE {table} AS a SET balance = ROUND(a.balance + v.delta, {DECIMAL_PLACES}) "  # noqa: S608
+            f"FROM (VALUES {values}) AS v(id, delta) WHERE a.id = v.id AND ROUND(a.balance + v.delta, {DECIMAL_PLACES}) >= 0"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount
+    # ROUND keeps SQLite (which stores decimals as floating point) exact to the cent
+    new = Case(*[When(pk=pk, then=Round(F("balance") + deltas[pk], DECIMAL_PLACES)) for pk in ids])
+    return Account.objects.filter(pk__in=ids).alias(new_balance=new).filter(new_balance__gte=0).update(balance=new)
+
+
 def _apply_to_balances(legs: Sequence[Leg]) -> None:
     """Move the cached balances, locking rows in account-id order (so concurrent postings never deadlock) and
     refusing any that would go below zero. Sources are not cached: their balance is minus all they gave."""
@@ -182,12 +203,9 @@ def _apply_to_balances(legs: Sequence[Leg]) -> None:
             deltas[account.pk] = deltas.get(account.pk, Decimal(0)) + amount
             accounts[account.pk] = account
     ids = sorted(pk for pk, delta in deltas.items() if delta)
-    if len(ids) > 2:  # many accounts (an import): lock them in order, then one UPDATE for all
+    if len(ids) > 2:  # many accounts (an import, a payment run): lock them in order, then one UPDATE for all
         list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
-        # ROUND keeps SQLite (which stores decimals as floating point) exact to the cent
-        new = Case(*[When(pk=pk, then=Round(F("balance") + deltas[pk], DECIMAL_PLACES)) for pk in ids])
-        moved = Account.objects.filter(pk__in=ids).alias(new_balance=new).filter(new_balance__gte=0).update(balance=new)
-        if moved == len(ids):
+        if _bulk_update(ids, deltas) == len(ids):
             return
         short = Account.objects.filter(pk__in=ids).order_by("pk")
         pk = next(a.pk for a in short if a.balance + deltas[a.pk] < 0)

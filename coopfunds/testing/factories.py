@@ -8,8 +8,7 @@ from django.contrib.auth.hashers import make_password
 
 from coopfunds.accounts.models import Location, Organisation, OrganisationKind, Role, RoleAssignment, User
 from coopfunds.programs.models import Program
-
-PASSWORD = "correct horse battery staple"  # noqa: S105 (test data)
+from coopfunds.testing import PASSWORD
 
 
 @cache

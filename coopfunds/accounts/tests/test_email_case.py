@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from coopfunds.testing.factories import PASSWORD
+from coopfunds.testing import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
