@@ -113,13 +113,27 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 def register_routers() -> None:
-    from coopfunds.api import accounts, claims, documents, enrollments, funds, notifications, programs
+    from coopfunds.api import (
+        accounts,
+        associations,
+        claims,
+        documents,
+        enrollments,
+        funds,
+        notifications,
+        payments,
+        plans,
+        programs,
+    )
 
     api.add_router("", accounts.router)
     api.add_router("", programs.router)
     api.add_router("", enrollments.router)
     api.add_router("", funds.router)
     api.add_router("", documents.router)
+    api.add_router("", associations.router)
+    api.add_router("", plans.router)
+    api.add_router("", payments.router)
     api.add_router("", claims.router)
     api.add_router("", notifications.router)
 

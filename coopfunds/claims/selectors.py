@@ -8,24 +8,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from coopfunds.accounts import permissions as account_permissions
-from coopfunds.accounts.models import PARTNER_ROLES, User
+from coopfunds.accounts.models import User
+from coopfunds.accounts.selectors import partner_scope
 from coopfunds.claims import permissions
 from coopfunds.claims.models import AWAITING_REVIEW, Claim, ClaimDocument, ClaimEvent, ReasonCode
 from coopfunds.core.errors import NotFound
 from coopfunds.programs import periods
 from coopfunds.programs.models import Program
-
-
-def _partner_scope(user: User) -> Q:
-    q = Q(pk__in=[])
-    for g in user.grants:
-        if g.role in PARTNER_ROLES and g.location_id:
-            q |= (
-                Q(location_id=g.location_id)
-                if g.program_id is None
-                else Q(location_id=g.location_id, program_id=g.program_id)
-            )
-    return q & Q(location__organisation_id=user.organisation_id)
 
 
 def claims_visible_to(user: User) -> QuerySet[Claim]:
@@ -34,7 +23,7 @@ def claims_visible_to(user: User) -> QuerySet[Claim]:
         return qs.none()
     if account_permissions.is_vendor_staff(user):
         return qs
-    return qs.filter(_partner_scope(user))
+    return qs.filter(partner_scope(user))
 
 
 def claim_for(user: User, pk: int) -> Claim:

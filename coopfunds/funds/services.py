@@ -451,6 +451,10 @@ def period_jobs_run(*, actor: Any) -> dict[str, int]:
         raise PermissionDenied("Only a program manager of every program can run the period jobs.")
     counts = run_fund_jobs(actor=actor)
     with transaction.atomic(durable=True):
-        audit_record(actor=actor, verb="funds.period_jobs", target=actor,
-                     changes={"closed": (None, counts["closed"]), "forfeited": (None, counts["forfeited"])})
+        audit_record(
+            actor=actor,
+            verb="funds.period_jobs",
+            target=actor,
+            changes={"closed": (None, counts["closed"]), "forfeited": (None, counts["forfeited"])},
+        )
     return counts

@@ -1,7 +1,20 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from coopfunds.web.views import accounts, claims, documents, enrollments, funds, home, notifications, programs, review
+from coopfunds.web.views import (
+    accounts,
+    associations,
+    claims,
+    documents,
+    enrollments,
+    funds,
+    home,
+    notifications,
+    payments,
+    plans,
+    programs,
+    review,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -20,6 +33,9 @@ urlpatterns = [
     path("", include(enrollments.urlpatterns)),
     path("", include(funds.urlpatterns)),
     path("", include(documents.urlpatterns)),
+    path("", include(associations.urlpatterns)),
+    path("", include(plans.urlpatterns)),
+    path("", include(payments.urlpatterns)),
     path("", include(claims.urlpatterns)),
     path("", include(review.urlpatterns)),
     path("", include(notifications.urlpatterns)),
