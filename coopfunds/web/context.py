@@ -19,5 +19,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             user, {permissions.Role.INCENTIVES_ADMIN, permissions.Role.PROGRAM_MANAGER}
         ),
         "nav_manage_partners": permissions.can_manage_partners(user),
+        "nav_finance": permissions.holds_anywhere(user, {permissions.Role.FINANCE, permissions.Role.AUDITOR}),
         "nav_unread": unread_count(user),  # type: ignore[arg-type]
     }
