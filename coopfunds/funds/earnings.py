@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from coopfunds.accounts.models import Location
+from coopfunds.associations.customers import customer_reference_key
+from coopfunds.associations.selectors import customer_windows
 from coopfunds.audit.services import audit_record
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
 from coopfunds.funds.imports import FileProblem, Problem, Row, parse_rows
@@ -32,6 +34,8 @@ class Context:
     locations: dict[str, Location] = field(default_factory=dict)
     programs: dict[str, Program] = field(default_factory=dict)
     earnings_start: dict[tuple[int, int], date | None] = field(default_factory=dict)
+    # Programs that count earnings only for customers a location is associated with: their windows.
+    associations: dict[int, dict[tuple[int, str], list[tuple[date, date | None]]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> "Context":
@@ -44,7 +48,14 @@ class Context:
             "location_id", "program_id", "earnings_start"
         ):
             ctx.earnings_start[(e["location_id"], e["program_id"])] = e["earnings_start"]
+        for program in ctx.programs.values():
+            if program.earnings_require_association:
+                ctx.associations[program.pk] = customer_windows(program.pk)
         return ctx
+
+    def associated(self, program_id: int, location_id: int, reference: str, day: date) -> bool:
+        windows = self.associations[program_id].get((location_id, customer_reference_key(reference)), [])
+        return any(start <= day and (until is None or day < until) for start, until in windows)
 
 
 def _check(row: Row, ctx: Context) -> list[Problem]:
@@ -73,16 +84,24 @@ def _check(row: Row, ctx: Context) -> list[Problem]:
                     row.number, "earned date", f"{row.earned_on} is before {row.partner_id}'s earnings start ({start})."
                 )
             )
+    if location is not None and program is not None and program.pk in ctx.associations and not problems:
+        if not row.customer_reference:
+            problems.append(
+                Problem(
+                    row.number,
+                    "customer reference",
+                    f"{program.name} counts earnings only for associated customers: give the customer's tenant ID or domain.",
+                )
+            )
+        elif not ctx.associated(program.pk, location.pk, row.customer_reference, row.earned_on):
+            problems.append(
+                Problem(
+                    row.number,
+                    "customer reference",
+                    f"{row.partner_id} has no customer association in force for “{row.customer_reference}” on {row.earned_on}.",
+                )
+            )
     return problems
-
-
-def _same(line: EarningLine, row: Row, location: Location) -> bool:
-    return (line.location_id, line.earned_on, line.amount, line.currency) == (
-        location.pk,
-        row.earned_on,
-        row.amount,
-        row.currency,
-    )
 
 
 @dataclass
