@@ -1,11 +1,12 @@
 """Helpers shared by the web views: turning domain errors into form errors and 404s."""
 
 from collections.abc import Callable
-from functools import wraps
+from functools import cached_property, wraps
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 
@@ -34,3 +35,18 @@ def add_errors(form: forms.Form, error: ValidationError) -> None:
                 form.add_error(target, e.messages)
     else:
         form.add_error(None, error.messages)
+
+
+class CappedPaginator(Paginator):
+    """For lists that grow into the millions (the review queue): counts at most `cap` rows, which a LIMITed
+    count answers from the index, so the page count stops there and the pager says “1,000+”."""
+
+    cap = 1000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap

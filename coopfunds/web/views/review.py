@@ -30,7 +30,7 @@ from coopfunds.funds.selectors import balances
 from coopfunds.programs.selectors import programs_visible_to
 from coopfunds.web.views.claim_forms import FIELD_LABELS, AssignForm, DecisionForm, NoteForm, QueueFilterForm
 from coopfunds.web.views.claims import timeline_events
-from coopfunds.web.views.common import add_errors, not_found_as_404
+from coopfunds.web.views.common import CappedPaginator, add_errors, not_found_as_404
 
 PAGE_SIZE = 30
 TIMELINE_PAGE_SIZE = 50
@@ -82,7 +82,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     if data.get("status"):
         queue = queue.filter(status=data["status"])
     queue = queue.select_related("reviewer")
-    page = Paginator(queue if valid else Claim.objects.none(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queue if valid else Claim.objects.none(), PAGE_SIZE).get_page(request.GET.get("page"))
     claims = list(page.object_list)
     clocks = selectors.clocks(claims, today)
     context = {
