@@ -4,21 +4,29 @@ Everything goes through the services a person would use, as the person who would
 demo vendor's program manager exists, nothing is created and the logins are printed again."""
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
+from PIL import Image
 
 from coopfunds.accounts.models import Location, Organisation, Role, RoleAssignment, User
 from coopfunds.accounts.services import location_create, organisation_create
+from coopfunds.associations import services as association_services
+from coopfunds.associations.configuration import association_defaults_load
+from coopfunds.claims import services as claim_services
 from coopfunds.enrollments import services as enrollment
 from coopfunds.enrollments.models import Enrollment
 from coopfunds.funds.earnings import earnings_import
+from coopfunds.funds.models import Fund
 from coopfunds.funds.services import run_fund_jobs
 from coopfunds.programs import periods
+from coopfunds.programs.models import ActivityType, Program
 from coopfunds.programs.preset import preset_load
 
 PASSWORD = "coopfunds-demo"  # noqa: S105 (the demo's documented password)
@@ -36,6 +44,18 @@ PARTNER_LOGINS = [
 ]
 
 
+def demo_png(name: str, n: int) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 200), (30 * n % 256, 90, 160)).save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def demo_pdf(name: str, n: int) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (420, 594), (255, 255 - n, 255)).save(buffer, "PDF")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="application/pdf")
+
+
 def person(email: str, name: str, org: Organisation) -> User:
     return User.objects.create_user(email, PASSWORD, full_name=name, organisation=org)
 
@@ -45,7 +65,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not User.objects.filter(email=VENDOR_STAFF[0][0]).exists():
-            self.load()
+            # The demo's invitations and notifications go nowhere: its people are invented.
+            with override_settings(MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}):
+                self.load()
         self.stdout.write(self.style.SUCCESS("\nCoopfunds demo is ready at http://127.0.0.1:8000/"))
         self.stdout.write(f"Every demo login has the password: {PASSWORD}\n")
         for email, _, role in VENDOR_STAFF:
@@ -161,3 +183,80 @@ class Command(BaseCommand):
         )
         assert batch.status == "applied", batch.errors[:3]
         run_fund_jobs(today)
+        association_defaults_load(program=program)
+        self.claims(program, berlin, fab_admin, fab_user, reviewer, today)
+        self.association(program, berlin, fab_admin)
+
+    def claims(self, program: Program, berlin: Location, admin: User, user: User, reviewer: User, today: date) -> None:
+        """Berlin's claims against its available fund: one approved, one waiting for review, one draft."""
+        fund = (
+            Fund.objects.filter(location=berlin, program=program, closed_at__isnull=False)
+            .order_by("-usage_start")
+            .first()
+        )
+        if fund is None or not (fund.claim_opens <= today <= fund.claim_closes):
+            return
+        fiscal_year = periods.fiscal_year_of(program, fund.usage_start)
+        activity = ActivityType.objects.get(program=program, fiscal_year=fiscal_year, code="syndicated-content")
+        start = fund.usage_start
+        for n, (name, amount, decide) in enumerate(
+            [
+                ("Partner newsletter, September", "2400.00", "approve"),
+                ("Industry portal articles", "3150.00", "submit"),
+                ("Year-end web series", "1800.00", "draft"),
+            ],
+            start=1,
+        ):
+            claim = claim_services.claim_create(
+                fund=fund,
+                activity_type=activity,
+                name=name,
+                actor=user if decide == "draft" else admin,
+                execution_start=start + timedelta(days=30 * n),
+                execution_end=start + timedelta(days=30 * n + 14),
+                amount=Decimal(amount),
+                invoice_vendor="Contoso Media",
+                invoice_number=f"CM-2026-{n:03d}",
+                invoice_date=start + timedelta(days=30 * n + 20),
+                invoice_amount=Decimal(amount),
+                invoice_currency="USD",
+                metrics={m: f"{1200 * n} views" for m in activity.metrics},
+            )
+            if decide == "draft":
+                continue
+            claim_services.claim_add_documents(
+                claim=claim, uploads=[demo_pdf(f"invoice-CM-2026-{n:03d}.pdf", n)], kind="invoice", note="", actor=admin
+            )
+            claim_services.claim_add_documents(
+                claim=claim, uploads=[demo_png(f"article-{n}.png", n)], kind="screenshot", note="", actor=admin
+            )
+            claim = claim_services.claim_submit(claim=claim, actor=admin)
+            if decide == "approve":
+                claim_services.claim_approve(claim=claim, actor=reviewer)
+
+    def association(self, program: Program, berlin: Location, admin: User) -> None:
+        """A customer association of Berlin's waiting for review."""
+        from coopfunds.associations.models import AssociationOption
+
+        options = {
+            kind: code for kind, code in AssociationOption.objects.filter(program=program).values_list("kind", "code")
+        }
+        association = association_services.association_create(
+            location=berlin,
+            program=program,
+            actor=admin,
+            customer_name="Woodgrove Bank",
+            customer_tenant_id="3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+            customer_domain="woodgrove.example",
+            solution_area=options.get("solution_area", ""),
+            partner_role=options.get("partner_role", ""),
+            workloads=[options["workload"]] if "workload" in options else [],
+            subscription_ids=[],
+            customer_contact_name="Wendy Woodgrove",
+            customer_contact_email="wendy@woodgrove.example",
+            partner_contact_name="Fabrikam Admin",
+            partner_contact_email="admin@fabrikam.example",
+            proof=demo_pdf("statement-of-work.pdf", 9),
+            proof_note="Statement of work signed by the customer.",
+        )
+        association_services.association_submit(association=association, actor=admin)

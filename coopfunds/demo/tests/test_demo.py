@@ -1,0 +1,22 @@
+from datetime import UTC, datetime
+
+import pytest
+from django.core.management import call_command
+
+from coopfunds.accounts.models import User
+from coopfunds.claims.models import Claim
+from coopfunds.funds.selectors import ledger_drift
+
+
+@pytest.mark.django_db
+def test_demo_data_loads_once_and_prints_the_logins(settings, tmp_path, time_machine, capsys):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    time_machine.move_to(datetime(2026, 11, 26, 12, tzinfo=UTC), tick=False)
+    call_command("demo_data")
+    first = capsys.readouterr().out
+    call_command("demo_data")
+    assert capsys.readouterr().out == first
+    assert "Every demo login has the password: coopfunds-demo" in first
+    assert User.objects.count() == 11
+    assert sorted(Claim.objects.values_list("status", flat=True)) == ["approved", "editing", "submitted"]
+    assert ledger_drift() == []
