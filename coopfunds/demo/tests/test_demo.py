@@ -17,6 +17,6 @@ def test_demo_data_loads_once_and_prints_the_logins(settings, tmp_path, time_mac
     call_command("demo_data")
     assert capsys.readouterr().out == first
     assert "Every demo login has the password: coopfunds-demo" in first
-    assert User.objects.count() == 11
+    assert User.objects.count() == 8  # four vendor staff, four partner people
     assert sorted(Claim.objects.values_list("status", flat=True)) == ["approved", "editing", "submitted"]
     assert ledger_drift() == []
