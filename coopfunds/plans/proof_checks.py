@@ -1,0 +1,280 @@
+"""The checker for proof of execution, the claims checker's way: every finding in plain words, blocking ones
+prevent submission. Caps and duplicates count claims and proofs alike (both spend the same funds)."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from coopfunds.claims.checks import Finding, money
+from coopfunds.claims.models import ACTIVE, Claim, ClaimDocument
+from coopfunds.funds.models import Fund
+from coopfunds.funds.selectors import balances
+from coopfunds.plans import deadlines
+from coopfunds.plans.checks import period_limit
+from coopfunds.plans.models import ExcessPolicy, PlanSettings, Proof, ProofDocument
+from coopfunds.plans.selectors import limit_left, plan_settings_of
+from coopfunds.programs.models import CapKind, DocumentKind
+
+INVOICE, CERTIFICATION = DocumentKind.INVOICE.value, DocumentKind.CERTIFICATION_REPORT.value
+
+
+def fund_for_proof(proof: Proof) -> Fund | None:
+    """The location's fund whose usage period holds the execution date."""
+    if proof.execution_date is None:
+        return None
+    return Fund.objects.filter(
+        location_id=proof.location_id,
+        program_id=proof.program_id,
+        usage_start__lte=proof.execution_date,
+        usage_end__gte=proof.execution_date,
+    ).first()
+
+
+def _attached(proof: Proof) -> list[ProofDocument]:
+    if proof.pk is None:
+        return []
+    return list(ProofDocument.objects.filter(proof=proof, removed_at__isnull=True).select_related("document"))
+
+
+def _document_findings(proof: Proof, attached: list[ProofDocument]) -> list[Finding]:
+    kinds = {a.document.kind for a in attached}
+    out = []
+    if INVOICE in kinds and CERTIFICATION in kinds:
+        out.append(
+            Finding(
+                "invoice_or_certification",
+                "Attach either the third-party invoice or a certification report, not both.",
+                "documents",
+            )
+        )
+    elif not kinds & {INVOICE, CERTIFICATION}:
+        out.append(
+            Finding(
+                "missing_invoice",
+                "Add the third-party invoice, or a certification report for in-house work.",
+                "documents",
+            )
+        )
+    labels = dict(DocumentKind.choices)
+    kind = proof.activity.activity_type
+    for req in kind.document_requirements.all():
+        if req.required and req.kind not in kinds and req.kind not in (INVOICE, CERTIFICATION):
+            note = f": {req.note}" if req.note else "."
+            out.append(
+                Finding(
+                    "missing_document", f"{kind.name} requires “{labels.get(req.kind, req.kind)}”{note}", "documents"
+                )
+            )
+    for a in attached:
+        if a.document.kind not in (INVOICE, CERTIFICATION) and not a.document.note.strip():
+            out.append(
+                Finding(
+                    "document_note",
+                    f"Explain what “{a.document.original_name}” proves (a note is required).",
+                    "documents",
+                )
+            )
+    if INVOICE in kinds and not (
+        proof.invoice_vendor
+        and proof.invoice_number
+        and proof.invoice_date
+        and proof.invoice_amount
+        and proof.invoice_currency
+    ):
+        out.append(
+            Finding(
+                "invoice_details", "Enter the invoice's vendor, number, date, amount and currency.", "invoice_vendor"
+            )
+        )
+    return out
+
+
+def _date_findings(proof: Proof, settings: PlanSettings, today: date) -> list[Finding]:
+    out = []
+    campaign = proof.activity.campaign
+    if proof.execution_date is None:
+        out.append(Finding("execution_date", "Enter the date the activity was executed.", "execution_date"))
+    elif not campaign.start <= proof.execution_date <= campaign.end:
+        out.append(
+            Finding(
+                "execution_date",
+                f"The activity must be executed during “{campaign.name}” "
+                f"({campaign.start:%d %b %Y} – {campaign.end:%d %b %Y}).",
+                "execution_date",
+            )
+        )
+    due = deadlines.proof_due(settings, campaign.start)
+    if proof.submissions == 0 and today > due:
+        out.append(
+            Finding(
+                "proof_due",
+                f"Proof of execution for “{campaign.name}” was due by {due:%d %b %Y} "
+                f"({settings.proof_due_days} days after the campaign started).",
+            )
+        )
+    return out
+
+
+def _used_by_others(proof: Proof, fund: Fund) -> Decimal:
+    kind = proof.activity.activity_type_id
+    claims = Claim.objects.filter(fund=fund, activity_type_id=kind, status__in=ACTIVE).aggregate(t=Sum("amount"))["t"]
+    proofs = (
+        Proof.objects.filter(fund=fund, activity__activity_type_id=kind, status__in=ACTIVE)
+        .exclude(pk=proof.pk)
+        .aggregate(t=Sum("amount"))["t"]
+    )
+    return (claims or Decimal(0)) + (proofs or Decimal(0))
+
+
+def _money_findings(proof: Proof, fund: Fund | None, settings: PlanSettings) -> list[Finding]:
+    out: list[Finding] = []
+    amount, currency = proof.amount, proof.currency
+    if amount is None:
+        return [Finding("amount", "Enter the amount this proof asks for.", "amount")]
+    if proof.invoice_amount is not None and proof.invoice_amount < amount:
+        out.append(
+            Finding(
+                "invoice_amount",
+                f"The proof ({money(amount, currency)}) asks for more than the invoice "
+                f"({money(proof.invoice_amount, proof.invoice_currency or currency)}).",
+                "invoice_amount",
+            )
+        )
+    if fund is None or fund.converted_to_rebate:
+        if proof.execution_date is not None:
+            out.append(
+                Finding(
+                    "no_fund",
+                    f"No co-op is available for the period of {proof.execution_date:%d %b %Y}: there is nothing to pay "
+                    "this proof from.",
+                    "execution_date",
+                )
+            )
+        return out
+    b = balances(fund)
+    can_use = b.available + proof.reserved
+    if amount > can_use:
+        out.append(
+            Finding(
+                "over_balance",
+                f"Only {money(can_use, currency)} of {fund.label} co-op is left; this proof asks for "
+                f"{money(amount, currency)}.",
+                "amount",
+            )
+        )
+    kind = proof.activity.activity_type
+    used = None
+    for cap in kind.caps.all():
+        limit = period_limit(cap, fund.earned)
+        if limit is not None:
+            used = _used_by_others(proof, fund) if used is None else used
+            if used + amount > limit:
+                out.append(
+                    Finding(
+                        "over_cap",
+                        f"{kind.name} is capped at {money(limit, currency)} for {fund.label} ({cap}); "
+                        f"{money(used, currency)} is already claimed, so at most "
+                        f"{money(max(limit - used, Decimal(0)), currency)} more.",
+                        "amount",
+                    )
+                )
+        elif cap.kind == CapKind.PER_EVENT and not cap.exempt and cap.amount is not None and amount > cap.amount:
+            out.append(Finding("over_cap", f"At most {money(cap.amount, currency)} per event.", "amount"))
+    left = limit_left(proof.plan)
+    if amount > left:
+        rest = amount - left
+        then = (
+            "would be carried and paid in a later month if the plan's limit has room again"
+            if settings.excess == ExcessPolicy.CARRY
+            else "would not be paid"
+        )
+        out.append(
+            Finding(
+                "over_limit",
+                f"Only {money(left, currency)} is left of the plan's limit; if approved, the rest of this proof "
+                f"({money(rest, currency)}) {then}.",
+                "amount",
+                blocking=False,
+            )
+        )
+    return out
+
+
+def _duplicate_findings(proof: Proof, attached: list[ProofDocument]) -> list[Finding]:
+    out = []
+    if proof.invoice_key:
+        claim = (
+            Claim.objects.filter(invoice_key=proof.invoice_key, status__in=ACTIVE).select_related("location").first()
+        )
+        other = (
+            Proof.objects.filter(invoice_key=proof.invoice_key, status__in=ACTIVE)
+            .exclude(pk=proof.pk)
+            .select_related("location")
+            .first()
+        )
+        if claim or other:
+            where = f"claim {claim.pk} of {claim.location}" if claim else f"proof {other.pk} of {other.location}"  # type: ignore[union-attr]
+            out.append(
+                Finding(
+                    "duplicate_invoice",
+                    "This invoice (vendor and number) has already been claimed.",
+                    "invoice_number",
+                    reviewer_message=f"Invoice already used on {where}.",
+                )
+            )
+    hashes = {a.document.sha256: a.document for a in attached}
+    if hashes:
+        in_claims = ClaimDocument.objects.filter(
+            document__sha256__in=list(hashes), removed_at__isnull=True, claim__status__in=ACTIVE
+        ).select_related("document", "claim__location")
+        in_proofs = (
+            ProofDocument.objects.filter(
+                document__sha256__in=list(hashes), removed_at__isnull=True, proof__status__in=ACTIVE
+            )
+            .exclude(proof=proof)
+            .select_related("document", "proof__location")
+        )
+        clash_claim, clash_proof = in_claims.first(), in_proofs.first()
+        if clash_claim or clash_proof:
+            sha = (clash_claim or clash_proof).document.sha256  # type: ignore[union-attr]
+            where = (
+                f"claim {clash_claim.claim_id} of {clash_claim.claim.location}"
+                if clash_claim
+                else f"proof {clash_proof.proof_id} of {clash_proof.proof.location}"  # type: ignore[union-attr]
+            )
+            name = hashes[sha].original_name
+            out.append(
+                Finding(
+                    "duplicate_file",
+                    f"“{name}” has already been claimed.",
+                    "documents",
+                    reviewer_message=f"“{name}” is the same file as one on {where}.",
+                )
+            )
+    return out
+
+
+def proof_findings(proof: Proof, today: date | None = None, settings: PlanSettings | None = None) -> list[Finding]:
+    today = today or timezone.localdate()
+    settings = settings or plan_settings_of(proof.plan.program)
+    out: list[Finding] = []
+    if not proof.name.strip():
+        out.append(Finding("name", "Give the proof a name.", "name"))
+    if proof.activity.version_id != proof.plan.in_force_id:
+        out.append(Finding("not_in_force", "This activity is not part of the plan in force any more."))
+    out += _date_findings(proof, settings, today)
+    if proof.estimated_impressions is None:
+        out.append(
+            Finding("estimated_impressions", "Enter the estimated impressions (the reach).", "estimated_impressions")
+        )
+    attached = _attached(proof)
+    out += _document_findings(proof, attached)
+    out += _money_findings(proof, fund_for_proof(proof), settings)
+    out += _duplicate_findings(proof, attached)
+    return out
+
+
+def blocking(found: list[Finding]) -> list[Finding]:
+    return [f for f in found if f.blocking]

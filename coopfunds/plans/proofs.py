@@ -1,0 +1,729 @@
+"""Proof of execution (PoE) per activity of the plan in force: filed and reviewed like a claim (the same states,
+reasons, documents and checks), and moving money through the fund ledger like a claim, within the plan's limit
+(docs/adr/0006-plan-limits.md):
+
+- submit: the amount is reserved in the fund of the execution date's usage period (available -> reserved);
+- approve: min(approved, what is left of the plan's limit) becomes payable (reserved -> payable); the excess is
+  dropped (released to the fund) or carried (kept reserved, paid by `proofs_settle` when the limit has room);
+- request action keeps the reservation; reject and withdraw release it; a dispute reserves again.
+
+Locks: the plan row first, then the proof row, always in that order (approvals of one plan's proofs queue on
+the plan, so two of them never spend the same room of its limit)."""
+
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from coopfunds.accounts.models import User
+from coopfunds.audit.services import audit_record
+from coopfunds.claims import certification
+from coopfunds.claims.checks import money
+from coopfunds.claims.models import ACTIVE, AWAITING_REVIEW, EDITABLE, TRANSITIONS
+from coopfunds.claims.services import invoice_key, reviewers_of
+from coopfunds.core.errors import Conflict
+from coopfunds.core.money import validate_currency
+from coopfunds.documents.inspection import inspect_uploads
+from coopfunds.documents.models import Document
+from coopfunds.documents.services import UploadPolicy, document_lock, document_store
+from coopfunds.funds import ledger
+from coopfunds.funds.models import Fund
+from coopfunds.funds.services import fund_approve, fund_release, fund_reserve
+from coopfunds.notifications.services import notify
+from coopfunds.plans import deadlines, permissions, proof_checks, selectors
+from coopfunds.plans.models import Campaign, ExcessPolicy, PlanActivity, PlanEvent, Proof, ProofDocument, ProofStatus
+from coopfunds.plans.services import Reason, event, lock_plan, partners_of, reasons_record
+from coopfunds.programs import periods
+from coopfunds.programs.models import DocumentKind
+
+S = ProofStatus
+FIELDS = (
+    "name",
+    "execution_date",
+    "amount",
+    "estimated_impressions",
+    "pre_approval_id",
+    "invoice_vendor",
+    "invoice_number",
+    "invoice_date",
+    "invoice_amount",
+    "invoice_currency",
+)
+NO_NOTE_NEEDED = frozenset({DocumentKind.INVOICE.value, DocumentKind.CERTIFICATION_REPORT.value})
+KINDS = frozenset(DocumentKind.values) | {"proof"}
+MAX_AMOUNT = Decimal("10000000000000000")
+FILERS_ONLY = "Only the location's incentives admins and users can do this with its proofs of execution."
+
+
+def link(proof: Proof) -> str:
+    return f"/plans/proofs/{proof.pk}/"
+
+
+def review_link(proof: Proof) -> str:
+    return f"/plans/proofs/{proof.pk}/review/"
+
+
+def _lock(proof: Proof) -> Proof:
+    """The proof's plan, then the proof, under lock (always in this order)."""
+    plan_id = Proof.objects.values_list("plan_id", flat=True).get(pk=proof.pk)
+    plan = lock_plan(plan_id)
+    locked = (
+        Proof.objects.select_for_update(of=("self",))
+        .select_related("activity__campaign", "activity__activity_type", "fund", "location")
+        .get(pk=proof.pk)
+    )
+    locked.plan = plan
+    return locked
+
+
+def _audit(proof: Proof, actor: User | None, verb: str, changes: dict[str, Any], reason: str = "") -> None:
+    audit_record(
+        actor=actor,
+        verb=verb,
+        target=proof,
+        changes=changes,
+        reason=reason,
+        organisation_id=proof.plan.location.organisation_id,
+    )
+
+
+def _move(
+    proof: Proof, to: str, actor: User | None, message: str = "", changes: dict[str, Any] | None = None
+) -> PlanEvent:
+    if to not in TRANSITIONS[proof.status]:
+        raise Conflict(
+            f"A proof of execution that is {S(proof.status).label.lower()} cannot become {S(to).label.lower()}.",
+            code="invalid_transition",
+        )
+    old, proof.status = proof.status, to
+    done = event(proof.plan, actor, PlanEvent.Kind.STATUS, message, proof=proof, old=old, new=to)
+    _audit(proof, actor, f"proof.{to}", {"status": (old, to), **(changes or {})}, message)
+    return done
+
+
+def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """A proof's fields as typed -> cleaned values, or a ValidationError naming each field."""
+    unknown = set(values) - set(FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+    errors: dict[str, str] = {}
+    if "name" in values:
+        values["name"] = (values["name"] or "").strip()
+        if not values["name"]:
+            errors["name"] = "Give the proof a name."
+        elif len(values["name"]) > 200:
+            errors["name"] = "Keep the name to 200 characters or fewer."
+    for name in ("amount", "invoice_amount"):
+        if name in values and str(values[name] or "").strip() == "":
+            values[name] = None
+        if values.get(name) is not None:
+            try:
+                value = Decimal(str(values[name]).strip())
+            except InvalidOperation:
+                errors[name] = "Enter an amount above zero with at most two decimals."
+                continue
+            if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")) or value >= MAX_AMOUNT:
+                errors[name] = "Enter an amount above zero with at most two decimals."
+            values[name] = value
+    impressions = values.get("estimated_impressions")
+    if impressions is not None and (
+        isinstance(impressions, bool) or not isinstance(impressions, int) or impressions < 0
+    ):
+        errors["estimated_impressions"] = "Give the estimated impressions as a whole number."
+    if "invoice_currency" in values:
+        values["invoice_currency"] = (values["invoice_currency"] or "").strip().upper()
+    if values.get("invoice_currency"):
+        try:
+            validate_currency(values["invoice_currency"])
+        except ValidationError as exc:
+            errors["invoice_currency"] = exc.messages[0]
+    for name, limit in (("pre_approval_id", 64), ("invoice_vendor", 200), ("invoice_number", 64)):
+        if name in values:
+            values[name] = (values[name] or "").strip()
+            if len(values[name]) > limit:
+                errors[name] = f"Keep it to {limit} characters or fewer."
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _filer(proof: Proof, actor: User) -> None:
+    if not permissions.can_file_proof(actor, proof):
+        raise PermissionDenied(FILERS_ONLY)
+
+
+def _editable(proof: Proof) -> None:
+    if not proof.is_editable:
+        raise Conflict(
+            f"A proof of execution that is {proof.get_status_display().lower()} cannot be changed.", code="not_editable"
+        )
+
+
+# --- filing ------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def proof_create(*, activity: PlanActivity, actor: User, name: str, **fields: Any) -> Proof:
+    """Start proof of execution (Editing) for an activity of the plan in force, before its due date."""
+    plan = lock_plan(activity.version.plan_id)
+    if not permissions.can_file_proofs(actor, plan):
+        raise PermissionDenied(FILERS_ONLY)
+    activity = PlanActivity.objects.select_related("campaign", "activity_type").get(pk=activity.pk)
+    if plan.in_force_id is None or activity.version_id != plan.in_force_id:
+        raise ValidationError({"activity": "Proof of execution is filed for activities of the approved plan in force."})
+    rules = selectors.plan_settings_of(plan.program)
+    due = deadlines.proof_due(rules, activity.campaign.start)
+    if timezone.localdate() > due:
+        raise Conflict(
+            f"Proof of execution for “{activity.campaign.name}” was due by {due:%d %b %Y}.", code="proof_overdue"
+        )
+    proof = Proof(
+        plan=plan,
+        activity=activity,
+        location_id=plan.location_id,
+        program_id=plan.program_id,
+        currency=plan.currency,
+        name=name,
+        created_by=actor,
+    )
+    values = clean_fields({"name": name, **fields})
+    for key, value in values.items():
+        setattr(proof, key, value)
+    proof.invoice_key = invoice_key(proof.invoice_vendor, proof.invoice_number)
+    proof.save()
+    event(
+        plan,
+        actor,
+        PlanEvent.Kind.CREATED,
+        f"Proof of execution started for “{activity.activity_type.name}” in “{activity.campaign.name}”; due by "
+        f"{due:%d %b %Y}.",
+        proof=proof,
+    )
+    _audit(proof, actor, "proof.create", {"activity": (None, activity.pk)})
+    return proof
+
+
+@transaction.atomic(durable=True)
+def proof_update(*, proof: Proof, actor: User, **fields: Any) -> Proof:
+    proof = _lock(proof)
+    _filer(proof, actor)
+    _editable(proof)
+    values = clean_fields(fields)
+    changes = {k: (getattr(proof, k), v) for k, v in values.items() if getattr(proof, k) != v}
+    if not changes:
+        return proof
+    for key, value in values.items():
+        setattr(proof, key, value)
+    proof.invoice_key = invoice_key(proof.invoice_vendor, proof.invoice_number)
+    proof.save()
+    event(
+        proof.plan,
+        actor,
+        PlanEvent.Kind.UPDATED,
+        "Changed " + ", ".join(k.replace("_", " ") for k in changes) + ".",
+        proof=proof,
+    )
+    _audit(proof, actor, "proof.update", {k: (str(a), str(b)) for k, (a, b) in changes.items()})
+    return proof
+
+
+def upload_policy(proof: Proof) -> UploadPolicy:
+    held = Document.objects.filter(
+        pk__in=ProofDocument.objects.filter(proof=proof, removed_at__isnull=True).values("document_id")
+    )
+    program = proof.plan.program
+    return UploadPolicy(
+        allowed=frozenset(program.upload_types),
+        max_file_bytes=program.max_upload_mb * 1024 * 1024,
+        max_total_bytes=program.max_claim_upload_mb * 1024 * 1024,
+        already_bytes=held.aggregate(total=Sum("size"))["total"] or 0,
+    )
+
+
+def _store(proof: Proof, uploads: list[UploadedFile], kind: str, note: str, actor: User) -> list[Document]:
+    if kind not in KINDS:
+        raise ValidationError({"kind": "Choose what the document is: the invoice, a certification report or proof."})
+    if kind not in NO_NOTE_NEEDED and not note.strip():
+        raise ValidationError({"note": "Add a note that explains what this document shows."})
+    if not uploads:
+        raise ValidationError({"files": "Choose at least one file."})
+    inspect_uploads(uploads, upload_policy(proof))  # every refused file named at once, before any is written
+    stored = []
+    for upload in uploads:
+        document = document_store(
+            upload=upload,
+            kind=kind,
+            note=note,
+            location=proof.location,
+            policy=upload_policy(proof),
+            actor=actor,
+            retain_from=proof.execution_date or timezone.localdate(),
+        )
+        ProofDocument.objects.create(proof=proof, document=document)
+        stored.append(document)
+    names = ", ".join(f"“{d.original_name}”" for d in stored)
+    event(proof.plan, actor, PlanEvent.Kind.DOCUMENT, f"Added {names}.", proof=proof)
+    return stored
+
+
+@transaction.atomic(durable=True)
+def proof_add_documents(
+    *, proof: Proof, uploads: list[UploadedFile], kind: str, note: str, actor: User
+) -> list[Document]:
+    """Attach files (all or none): the invoice or a certification report, and proof documents, each with a note."""
+    proof = _lock(proof)
+    _filer(proof, actor)
+    _editable(proof)
+    return _store(proof, uploads, kind.strip(), note.strip(), actor)
+
+
+@transaction.atomic(durable=True)
+def proof_add_certification(
+    *, proof: Proof, actor: User, description: str, lines: list[tuple[str, object, object]]
+) -> Document:
+    """The certification report for in-house work, written as a PDF (the claims' form) and attached."""
+    proof = _lock(proof)
+    _filer(proof, actor)
+    _editable(proof)
+    report = certification.report_clean(description=description, lines=lines, currency=proof.currency)
+    activity = proof.activity
+    pdf = certification.report_pdf(
+        report,
+        claim_label=f"Proof of execution {proof.pk}: {proof.name} ({activity.activity_type.name}, "
+        f"“{activity.campaign.name}”, plan {proof.plan_id})",
+        location=f"{proof.location.name} ({proof.location.partner_id})",
+        certified_by=actor.get_full_name(),
+        on=timezone.localdate(),
+    )
+    upload = SimpleUploadedFile(f"certification-report-proof-{proof.pk}.pdf", pdf, "application/pdf")
+    return _store(proof, [upload], DocumentKind.CERTIFICATION_REPORT.value, report.summary(), actor)[0]
+
+
+@transaction.atomic(durable=True)
+def proof_remove_document(*, proof: Proof, document: Document, actor: User) -> Proof:
+    proof = _lock(proof)
+    _filer(proof, actor)
+    _editable(proof)
+    removed = ProofDocument.objects.filter(proof=proof, document=document, removed_at__isnull=True).update(
+        removed_at=timezone.now()
+    )
+    if not removed:
+        raise ValidationError({"document": "That document is not on this proof."})
+    event(
+        proof.plan,
+        actor,
+        PlanEvent.Kind.DOCUMENT,
+        f"Removed “{document.original_name}” (kept in the history).",
+        proof=proof,
+    )
+    return proof
+
+
+# --- money -------------------------------------------------------------------------------------------------
+
+
+def _hold(proof: Proof, fund: Fund, amount: Decimal, actor: User | None, key: str) -> None:
+    """Make the proof's reservation exactly `amount` in `fund` (moving it there from another fund first)."""
+    if proof.fund_id is not None and proof.fund_id != fund.pk and proof.reserved:
+        assert proof.fund is not None
+        fund_release(fund=proof.fund, amount=proof.reserved, key=f"{key}:move", reference=proof.reference, actor=actor)
+        proof.reserved = Decimal(0)
+    proof.fund = fund
+    if amount > proof.reserved:
+        fund_reserve(
+            fund=fund, amount=amount - proof.reserved, key=f"{key}:reserve", reference=proof.reference, actor=actor
+        )
+    elif amount < proof.reserved:
+        fund_release(
+            fund=fund, amount=proof.reserved - amount, key=f"{key}:release", reference=proof.reference, actor=actor
+        )
+    proof.reserved = amount
+
+
+# --- submission and review ---------------------------------------------------------------------------------
+
+
+def _errors_of(found: list[proof_checks.Finding]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for f in found:
+        errors.setdefault(f.field or "__all__", []).append(f.message)
+    return errors
+
+
+@transaction.atomic(durable=True)
+def proof_submit(*, proof: Proof, actor: User) -> Proof:
+    proof = _lock(proof)
+    _filer(proof, actor)
+    if proof.status not in EDITABLE:
+        raise Conflict(
+            f"A proof of execution that is {proof.get_status_display().lower()} cannot be submitted.",
+            code="invalid_transition",
+        )
+    today = timezone.localdate()
+    rules = selectors.plan_settings_of(proof.plan.program)
+    due = deadlines.proof_due(rules, proof.activity.campaign.start)
+    if proof.submissions == 0 and today > due:
+        raise Conflict(
+            f"Proof of execution for “{proof.activity.campaign.name}” was due by {due:%d %b %Y}.", code="proof_overdue"
+        )
+    found = proof_checks.blocking(proof_checks.proof_findings(proof, today, rules))
+    if found:
+        raise ValidationError(_errors_of(found))
+    fund = proof_checks.fund_for_proof(proof)
+    assert fund is not None
+    assert proof.amount is not None
+    done = _move(
+        proof,
+        S.SUBMITTED,
+        actor,
+        "Submitted for review." if proof.submissions == 0 else "Resubmitted for review.",
+        {"amount": (None, str(proof.amount))},
+    )
+    try:
+        _hold(proof, fund, proof.amount, actor, f"proof:{proof.pk}:event:{done.pk}")
+    except ledger.InsufficientFunds:
+        raise ValidationError({"amount": "The fund no longer holds enough for this proof."}) from None
+    attached = ProofDocument.objects.filter(proof=proof, removed_at__isnull=True).select_related("document")
+    document_lock(documents=[a.document for a in attached], actor=actor, retain_from=proof.execution_date)
+    proof.submissions += 1
+    proof.submitted_by, proof.submitted_at = actor, timezone.now()
+    proof.due_on = deadlines.proof_review_due(today)
+    proof.reviewer = proof.reviewer or proof.plan.reviewer
+    try:
+        with transaction.atomic():
+            proof.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"invoice_number": "This invoice (vendor and number) has already been claimed."}
+        ) from None
+    notify(
+        users=[proof.reviewer] if proof.reviewer else reviewers_of(proof.plan.program),
+        subject=f"Proof of execution {proof.pk} to review: {proof.name}",
+        body=f"{proof.location} asks {money(proof.amount, proof.currency)} for {proof.activity.activity_type.name} "
+        f"(plan {proof.plan_id}). Review due {proof.due_on:%d %b %Y}.",
+        link=review_link(proof),
+    )
+    return proof
+
+
+@transaction.atomic(durable=True)
+def proof_assign(*, proof: Proof, reviewer: User, actor: User) -> Proof:
+    proof = _lock(proof)
+    if not permissions.can_review_proof(actor, proof) or not permissions.can_review_proof(reviewer, proof):
+        raise PermissionDenied("Only reviewers of this program who did not file the proof can take it.")
+    if proof.status not in AWAITING_REVIEW:
+        raise Conflict("Only proofs waiting for review can be assigned.", code="invalid_transition")
+    old = proof.reviewer_id
+    proof.reviewer = reviewer
+    if proof.status == S.SUBMITTED:
+        _move(
+            proof,
+            S.UNDER_REVIEW,
+            actor,
+            f"Review started by {reviewer.get_full_name()}.",
+            {"reviewer": (old, reviewer.pk)},
+        )
+        proof.review_started_at = timezone.now()
+    else:
+        event(
+            proof.plan,
+            actor,
+            PlanEvent.Kind.NOTE,
+            f"Assigned to {reviewer.get_full_name()}.",
+            proof=proof,
+            internal=True,
+        )
+        _audit(proof, actor, "proof.assign", {"reviewer": (old, reviewer.pk)})
+    proof.save()
+    return proof
+
+
+def _reviewable(proof: Proof, actor: User) -> None:
+    if not permissions.can_review_proof(actor, proof):
+        raise PermissionDenied("Only reviewers of this program who did not file the proof can decide it.")
+    if proof.status not in AWAITING_REVIEW:
+        raise Conflict(
+            f"A proof of execution that is {proof.get_status_display().lower()} is not waiting for a decision.",
+            code="invalid_transition",
+        )
+    if proof.status == S.SUBMITTED:
+        _move(proof, S.UNDER_REVIEW, actor, f"Review started by {actor.get_full_name()}.")
+        proof.reviewer, proof.review_started_at = actor, timezone.now()
+
+
+def _feedback(proof: Proof, to: str, actor: User, reasons: list[Reason], message: str) -> PlanEvent:
+    if not reasons:
+        raise ValidationError({"reasons": "Give at least one reason, so the partner knows what to change."})
+    done = _move(proof, to, actor, message.strip())
+    done.kind = PlanEvent.Kind.FEEDBACK
+    done.save(update_fields=["kind"])
+    reasons_record(proof.plan, done, reasons, proof=proof)
+    return done
+
+
+@transaction.atomic(durable=True)
+def proof_approve(
+    *, proof: Proof, actor: User, amount: Decimal | None = None, note: str = "", reasons: list[Reason] | None = None
+) -> Proof:
+    """Approve: min(approved, what is left of the plan's limit) becomes payable; the rest is carried or given
+    back to the fund, as the program's plan rules say."""
+    proof = _lock(proof)
+    _reviewable(proof, actor)
+    assert proof.amount is not None
+    assert proof.fund is not None
+    program = proof.plan.program
+    amount = proof.amount if amount is None else Decimal(amount)
+    if amount != proof.amount:
+        if not program.partial_approval:
+            raise ValidationError({"amount": f"{program.name} approves proofs in full or not at all."})
+        if not 0 < amount < proof.amount:
+            raise ValidationError(
+                {"amount": f"A partial approval is more than zero and less than {money(proof.amount, proof.currency)}."}
+            )
+        if not (note.strip() or reasons):
+            raise ValidationError({"reasons": "Say why only part of the proof is approved."})
+    if proof.reserved != proof.amount:
+        raise Conflict("The proof's reservation does not match its amount.", code="reservation_mismatch")
+    rules = selectors.plan_settings_of(program)
+    room = selectors.limit_left(proof.plan)
+    pay = min(amount, room)
+    carry = amount - pay if rules.excess == ExcessPolicy.CARRY else Decimal(0)
+    release = proof.reserved - pay - carry
+    message = note.strip() or ("Approved." if amount == proof.amount else "Partly approved.")
+    done = _move(
+        proof,
+        S.APPROVED,
+        actor,
+        message,
+        {"approved_amount": (None, str(amount)), "payable": (None, str(pay)), "carried": (None, str(carry))},
+    )
+    if reasons:
+        reasons_record(proof.plan, done, reasons, proof=proof)
+    key = f"proof:{proof.pk}:event:{done.pk}"
+    if pay:
+        fund_approve(fund=proof.fund, amount=pay, key=f"{key}:approve", reference=proof.reference, actor=actor)
+    if release:
+        fund_release(fund=proof.fund, amount=release, key=f"{key}:release", reference=proof.reference, actor=actor)
+    proof.approved_amount, proof.payable, proof.carried, proof.reserved = amount, pay, carry, carry
+    proof.decided_at = timezone.now()
+    proof.closed_at = proof.decided_at if not carry else None
+    proof.save()
+    said = f"{money(pay, proof.currency)} payable."
+    if amount > pay:
+        excess = money(amount - pay, proof.currency)
+        said += (
+            f" {excess} is above what is left of the plan's limit: carried until the limit has room again."
+            if carry
+            else f" {excess} is above what is left of the plan's limit and is not paid."
+        )
+        event(proof.plan, actor, PlanEvent.Kind.MONEY, said, proof=proof)
+    notify(
+        users=partners_of(proof.plan),
+        subject=f"Proof of execution {proof.pk} approved: {proof.name}",
+        body=f"{money(amount, proof.currency)} approved. {said} {message}",
+        link=link(proof),
+    )
+    return proof
+
+
+@transaction.atomic(durable=True)
+def proof_request_action(*, proof: Proof, actor: User, reasons: list[Reason], message: str = "") -> Proof:
+    """Back to the partner to fix; the money stays reserved."""
+    proof = _lock(proof)
+    _reviewable(proof, actor)
+    _feedback(proof, S.ACTION_REQUIRED, actor, reasons, message)
+    proof.decided_at = timezone.now()
+    proof.save()
+    notify(
+        users=partners_of(proof.plan),
+        subject=f"Proof of execution {proof.pk} needs your action: {proof.name}",
+        body=message.strip() or "The reviewer asks for changes.",
+        link=link(proof),
+    )
+    return proof
+
+
+@transaction.atomic(durable=True)
+def proof_reject(*, proof: Proof, actor: User, reasons: list[Reason], message: str = "") -> Proof:
+    """Reject; the reservation goes back to the fund (forfeited if its usage period has ended)."""
+    proof = _lock(proof)
+    _reviewable(proof, actor)
+    done = _feedback(proof, S.REJECTED, actor, reasons, message)
+    if proof.reserved and proof.fund is not None:
+        fund_release(
+            fund=proof.fund,
+            amount=proof.reserved,
+            key=f"proof:{proof.pk}:event:{done.pk}:release",
+            reference=proof.reference,
+            actor=actor,
+        )
+    proof.reserved = Decimal(0)
+    proof.decided_at = timezone.now()
+    proof.save()
+    deadline = timezone.localdate() + timedelta(days=proof.plan.program.dispute_window_days)
+    notify(
+        users=partners_of(proof.plan),
+        subject=f"Proof of execution {proof.pk} rejected: {proof.name}",
+        body=f"{message.strip()} You can dispute the decision until {deadline:%d %b %Y}.".strip(),
+        link=link(proof),
+    )
+    return proof
+
+
+def dispute_deadline(proof: Proof) -> date | None:
+    if proof.status != S.REJECTED or proof.decided_at is None:
+        return None
+    return timezone.localdate(proof.decided_at) + timedelta(days=proof.plan.program.dispute_window_days)
+
+
+@transaction.atomic(durable=True)
+def proof_dispute(*, proof: Proof, actor: User, reason: str) -> Proof:
+    proof = _lock(proof)
+    if not permissions.can_dispute_proof(actor, proof):
+        raise PermissionDenied("Only the location's incentives admins can dispute a rejection.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the rejection is wrong."})
+    deadline = dispute_deadline(proof)
+    if deadline is not None and timezone.localdate() > deadline:
+        raise Conflict(f"The rejection could be disputed until {deadline:%d %b %Y}.", code="dispute_window_closed")
+    done = _move(proof, S.DISPUTED, actor, reason.strip())
+    assert proof.amount is not None
+    assert proof.fund is not None
+    try:
+        _hold(proof, proof.fund, proof.amount, actor, f"proof:{proof.pk}:event:{done.pk}")
+    except ledger.InsufficientFunds:
+        raise ValidationError({"reason": "The fund no longer holds enough to reopen this proof."}) from None
+    proof.disputed_at = timezone.now()
+    program = proof.plan.program
+    proof.due_on = periods.add_business_days(program, timezone.localdate(), program.dispute_sla_business_days)
+    proof.save()
+    notify(
+        users=[proof.reviewer] if proof.reviewer else reviewers_of(program),
+        subject=f"Proof of execution {proof.pk} disputed: {proof.name}",
+        body=reason.strip(),
+        link=review_link(proof),
+    )
+    return proof
+
+
+@transaction.atomic(durable=True)
+def proof_withdraw(*, proof: Proof, actor: User, reason: str = "") -> Proof:
+    proof = _lock(proof)
+    _filer(proof, actor)
+    done = _move(proof, S.WITHDRAWN, actor, reason.strip() or "Withdrawn.")
+    if proof.reserved and proof.fund is not None:
+        fund_release(
+            fund=proof.fund,
+            amount=proof.reserved,
+            key=f"proof:{proof.pk}:event:{done.pk}:release",
+            reference=proof.reference,
+            actor=actor,
+        )
+    proof.reserved = Decimal(0)
+    proof.closed_at = timezone.now()
+    proof.save()
+    return proof
+
+
+# --- scheduled work ----------------------------------------------------------------------------------------
+
+
+def proofs_settle(*, today: date | None = None) -> dict[str, int]:
+    """Each month: approved proof carried above the plan's limit becomes payable as far as the limit has room
+    again (an amendment raised it); once the plan can no longer be amended, what is still carried goes back to
+    the fund. Idempotent: the keys name how much was payable before."""
+    today = today or timezone.localdate()
+    paid = released = 0
+    for proof_id in Proof.objects.filter(carried__gt=0).order_by("id").values_list("pk", flat=True):
+        with transaction.atomic(durable=True):
+            proof = _lock(Proof(pk=proof_id))
+            if proof.carried <= 0 or proof.fund is None:
+                continue
+            plan = proof.plan
+            window = deadlines.plan_window(plan.program, selectors.plan_settings_of(plan.program), plan.fiscal_year)
+            if today > window.resubmit_by:
+                amount = proof.carried
+                fund_release(
+                    fund=proof.fund,
+                    amount=amount,
+                    key=f"proof:{proof.pk}:carried:release",
+                    reference=proof.reference,
+                    actor=None,
+                )
+                proof.carried = proof.reserved = Decimal(0)
+                proof.closed_at = timezone.now()
+                proof.save()
+                message = (
+                    f"{money(amount, proof.currency)} carried above the plan's limit was given back to the fund: the plan "
+                    f"could be amended until {window.resubmit_by:%d %b %Y}."
+                )
+                event(plan, None, PlanEvent.Kind.MONEY, message, proof=proof)
+                _audit(proof, None, "proof.carried_release", {"carried": (str(amount), "0.00")})
+                released += 1
+                continue
+            pay = min(proof.carried, selectors.limit_left(plan))
+            if pay <= 0:
+                continue
+            fund_approve(
+                fund=proof.fund,
+                amount=pay,
+                key=f"proof:{proof.pk}:settle:{proof.payable}",
+                reference=proof.reference,
+                actor=None,
+            )
+            before = proof.payable
+            proof.payable += pay
+            proof.carried -= pay
+            proof.reserved -= pay
+            proof.closed_at = timezone.now() if not proof.carried else None
+            proof.save()
+            message = f"{money(pay, proof.currency)} carried above the plan's limit is now payable."
+            event(plan, None, PlanEvent.Kind.MONEY, message, proof=proof)
+            _audit(proof, None, "proof.settle", {"payable": (str(before), str(proof.payable))})
+            notify(
+                users=partners_of(plan),
+                subject=f"Proof of execution {proof.pk}: {money(pay, proof.currency)} payable",
+                body=message,
+                link=link(proof),
+            )
+            paid += 1
+    return {"settled": paid, "released": released}
+
+
+def proofs_warn_due(*, today: date | None = None) -> int:
+    """Warn the partner once per campaign of a plan in force when proof of execution falls due within the
+    program's warning days and activities still have none submitted."""
+    today = today or timezone.localdate()
+    warned = 0
+    candidates = Campaign.objects.filter(proof_warned_at__isnull=True, version__plan__in_force=F("version"))
+    for campaign_id, plan_id in candidates.values_list("pk", "version__plan_id"):
+        with transaction.atomic(durable=True):
+            plan = lock_plan(plan_id)
+            campaign = Campaign.objects.get(pk=campaign_id)
+            if campaign.proof_warned_at is not None or campaign.version_id != plan.in_force_id:
+                continue
+            rules = selectors.plan_settings_of(plan.program)
+            due = deadlines.proof_due(rules, campaign.start)
+            if not deadlines.proof_warning_from(rules, campaign.start) <= today <= due:
+                continue
+            keys = set(Proof.objects.filter(plan=plan, status__in=ACTIVE).values_list("activity__key", flat=True))
+            missing = [a for a in campaign.activities.select_related("activity_type") if a.key not in keys]
+            if not missing:
+                continue
+            names = ", ".join(a.activity_type.name for a in missing)
+            message = f"Proof of execution for “{campaign.name}” is due by {due:%d %b %Y}; still missing for: {names}."
+            Campaign.objects.filter(pk=campaign.pk).update(proof_warned_at=timezone.now())
+            event(plan, None, PlanEvent.Kind.REMINDER, message)
+            notify(
+                users=partners_of(plan),
+                subject=f"Proof of execution due {due:%d %b %Y}: {campaign.name}",
+                body=message,
+                link=f"/plans/{plan.pk}/",
+            )
+            warned += 1
+    return warned
