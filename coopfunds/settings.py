@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "coopfunds.payments",
     "coopfunds.notifications",
     "coopfunds.demo",
+    "coopfunds.jobs",
     "coopfunds.api",
 ]
 

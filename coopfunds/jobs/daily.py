@@ -1,0 +1,37 @@
+"""Every scheduled job of the product, in one place: what runs each day and in which order.
+
+Each job is idempotent (safe to run twice, late, or on two machines at once), so one daily run from cron
+(`manage.py daily_jobs`) or a queued task (`daily_jobs.enqueue()` with TASK_BACKEND=database) is all a
+deployment needs."""
+
+from collections.abc import Callable
+from datetime import date
+
+from django.tasks import task
+
+from coopfunds.api.idempotency import idempotent_requests_purge
+from coopfunds.associations.tasks import run_association_jobs
+from coopfunds.claims.tasks import run_claim_jobs
+from coopfunds.documents.services import storage_orphans_delete
+from coopfunds.funds.services import run_fund_jobs
+from coopfunds.plans.tasks import run_plan_jobs
+
+
+def jobs(today: date | None) -> list[tuple[str, Callable[[], object]]]:
+    return [
+        ("funds: close ended earning periods, forfeit expired funds", lambda: run_fund_jobs(today)),
+        ("claims: warn about and expire drafts, escalate overdue reviews", lambda: run_claim_jobs(today)),
+        ("plans: deadlines and reminders", lambda: run_plan_jobs(today)),
+        ("associations: auto-reject unanswered requests, close consent windows", lambda: run_association_jobs(today)),
+        ("documents: delete stored files no document names", lambda: len(storage_orphans_delete())),
+        ("api: forget idempotency keys older than a week", lambda: idempotent_requests_purge()),
+    ]
+
+
+def run_daily_jobs(today: date | None = None) -> dict[str, object]:
+    return {name: run() for name, run in jobs(today)}
+
+
+@task()
+def daily_jobs() -> dict[str, object]:
+    return run_daily_jobs()
