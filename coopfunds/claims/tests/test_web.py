@@ -600,8 +600,8 @@ def test_the_navigation_by_role(claims_world, as_persona):
     partner = as_persona("partner_user").get(reverse("claim_list")).content.decode()
     vendor = as_persona("auditor").get(reverse("claim_list")).content.decode()
     assert '<a href="/claims/">Claims</a>' in partner
-    assert '<a href="/review/">Review</a>' not in partner
-    assert '<a href="/review/">Review</a>' in vendor
+    assert '<a href="/review/">Review claims</a>' not in partner
+    assert '<a href="/review/">Review claims</a>' in vendor
     assert '<a href="/claims/">Claims</a>' not in vendor
 
 
