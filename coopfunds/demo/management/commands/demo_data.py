@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -68,7 +69,7 @@ class Command(BaseCommand):
             # The demo's invitations and notifications go nowhere: its people are invented.
             with override_settings(MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}):
                 self.load()
-        self.stdout.write(self.style.SUCCESS("\nCoopfunds demo is ready at http://127.0.0.1:8000/"))
+        self.stdout.write(self.style.SUCCESS(f"\nCoopfunds demo is ready at {settings.SITE_URL.rstrip('/')}/"))
         self.stdout.write(f"Every demo login has the password: {PASSWORD}\n")
         for email, _, role in VENDOR_STAFF:
             self.stdout.write(f"  {email:28} {role.label} (vendor)")
