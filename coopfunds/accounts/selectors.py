@@ -1,6 +1,7 @@
 """Reads, scoped to what a user may see. Outsiders get NotFound (404), never a hint that a row exists."""
 
 import hashlib
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -225,3 +226,18 @@ def partner_scope(user: User) -> Q:
                 else Q(location_id=g.location_id, program_id=g.program_id)
             )
     return q & Q(location__organisation_id=user.organisation_id)
+
+
+def people_holding(
+    role: str, *, program_id: int, location_id: int | None = None, also: Iterable[int | None] = ()
+) -> list[User]:
+    """The active people who hold `role` for this program (at this location, for partner roles; vendor roles
+    have none), plus the people whose ids are in `also`: whom a notification about one object goes to."""
+    ids = set(
+        RoleAssignment.objects.filter(
+            Q(location_id=location_id) if location_id else Q(location__isnull=True), role=role
+        )
+        .filter(Q(program__isnull=True) | Q(program_id=program_id))
+        .values_list("user_id", flat=True)
+    ) | {pk for pk in also if pk}
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))

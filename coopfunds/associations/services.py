@@ -14,11 +14,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from coopfunds.accounts.models import Location, Role, RoleAssignment, User
-from coopfunds.accounts.selectors import locations_visible_to
+from coopfunds.accounts.models import Location, Role, User
+from coopfunds.accounts.selectors import locations_visible_to, people_holding
 from coopfunds.associations import consent, permissions, selectors
 from coopfunds.associations.customers import normalise_domain, normalise_guid
 from coopfunds.associations.models import (
@@ -139,21 +138,16 @@ def _move(association: Association, to: str, actor: User | None, message: str = 
 
 def _partners_of(association: Association) -> list[User]:
     """The people who filed it and the location's incentives admins."""
-    ids = {association.created_by_id, association.submitted_by_id} | set(
-        RoleAssignment.objects.filter(role=Role.INCENTIVES_ADMIN, location=association.location_id)
-        .filter(Q(program__isnull=True) | Q(program=association.program_id))
-        .values_list("user_id", flat=True)
+    return people_holding(
+        Role.INCENTIVES_ADMIN,
+        program_id=association.program_id,
+        location_id=association.location_id,
+        also=(association.created_by_id, association.submitted_by_id),
     )
-    return list(User.objects.filter(pk__in=[i for i in ids if i], is_active=True))
 
 
 def reviewers_of(program: Program) -> list[User]:
-    ids = (
-        RoleAssignment.objects.filter(role=Role.REVIEWER)
-        .filter(Q(program__isnull=True) | Q(program=program))
-        .values_list("user_id", flat=True)
-    )
-    return list(User.objects.filter(pk__in=ids, is_active=True))
+    return people_holding(Role.REVIEWER, program_id=program.pk)
 
 
 def _link(association: Association) -> str:

@@ -16,8 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from coopfunds.accounts.models import Location, Role, RoleAssignment, User
+from coopfunds.accounts.models import Location, Role, User
 from coopfunds.accounts.permissions import holds
+from coopfunds.accounts.selectors import people_holding
 from coopfunds.audit.services import audit_record
 from coopfunds.claims import checks, permissions
 from coopfunds.claims.models import (
@@ -144,21 +145,16 @@ def _reasons(claim: Claim, event: ClaimEvent, reasons: list[Reason]) -> None:
 
 def _partners_of(claim: Claim) -> list[User]:
     """The people who filed it and the location's incentives admins."""
-    ids = {claim.created_by_id, claim.submitted_by_id} | set(
-        RoleAssignment.objects.filter(role=Role.INCENTIVES_ADMIN, location=claim.location_id)
-        .filter(Q(program__isnull=True) | Q(program=claim.program_id))
-        .values_list("user_id", flat=True)
+    return people_holding(
+        Role.INCENTIVES_ADMIN,
+        program_id=claim.program_id,
+        location_id=claim.location_id,
+        also=(claim.created_by_id, claim.submitted_by_id),
     )
-    return list(User.objects.filter(pk__in=[i for i in ids if i], is_active=True))
 
 
 def reviewers_of(program: Program) -> list[User]:
-    ids = (
-        RoleAssignment.objects.filter(role=Role.REVIEWER)
-        .filter(Q(program__isnull=True) | Q(program=program))
-        .values_list("user_id", flat=True)
-    )
-    return list(User.objects.filter(pk__in=ids, is_active=True))
+    return people_holding(Role.REVIEWER, program_id=program.pk)
 
 
 def _link(claim: Claim) -> str:
@@ -712,13 +708,8 @@ def reviews_escalate(*, today: date | None = None) -> int:
                 f"Review overdue since {claim.due_on:%d %b %Y}: escalated.",
                 internal=True,
             )
-            managers = (
-                RoleAssignment.objects.filter(role=Role.PROGRAM_MANAGER)
-                .filter(Q(program__isnull=True) | Q(program=claim.program_id))
-                .values_list("user_id", flat=True)
-            )
             notify(
-                users=User.objects.filter(pk__in=managers, is_active=True),
+                users=people_holding(Role.PROGRAM_MANAGER, program_id=claim.program_id),
                 subject=f"Review of claim {claim.pk} is overdue",
                 body=f"Due {claim.due_on:%d %b %Y}.",
                 link=_link(claim),
