@@ -233,11 +233,10 @@ def people_holding(
 ) -> list[User]:
     """The active people who hold `role` for this program (at this location, for partner roles; vendor roles
     have none), plus the people whose ids are in `also`: whom a notification about one object goes to."""
-    ids = set(
-        RoleAssignment.objects.filter(
-            Q(location_id=location_id) if location_id else Q(location__isnull=True), role=role
-        )
-        .filter(Q(program__isnull=True) | Q(program_id=program_id))
-        .values_list("user_id", flat=True)
-    ) | {pk for pk in also if pk}
-    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
+    holders = RoleAssignment.objects.filter(
+        Q(location_id=location_id) if location_id else Q(location__isnull=True),
+        Q(program__isnull=True) | Q(program_id=program_id),
+        role=role,
+    ).values("user_id")
+    named = Q(pk__in=holders) | Q(pk__in={pk for pk in also if pk})
+    return list(User.objects.filter(named, is_active=True).order_by("pk"))

@@ -432,10 +432,9 @@ def claim_document_remove(request: HttpRequest, claim_id: int, document_id: int)
 
 
 def _transition(request: HttpRequest, claim_id: int, act: Any) -> Claim:
-    user = _actor(request)
-    claim = _claim(request, claim_id)
-    act(claim, user)
-    return selectors.claim_for(user, claim.pk)
+    """Run a transition; the service reads the claim under lock (404 if the caller may not see it) and returns
+    it as the transition left it, which is the response."""
+    return cast(Claim, act(Claim(pk=claim_id), _actor(request)))
 
 
 @router.post("/claims/{claim_id}/submit", response={200: ClaimDetailOut, **ERRORS})

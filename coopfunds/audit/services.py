@@ -14,7 +14,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def audit_record(
+def audit_entry(
     *,
     actor: Any,
     verb: str,
@@ -23,9 +23,8 @@ def audit_record(
     reason: str = "",
     organisation_id: int | None = None,
 ) -> AuditEvent:
-    """Record one action. Call it inside the service's transaction; never put secrets in `changes`."""
-    assert_in_transaction()
-    return AuditEvent.objects.create(
+    """One action, not yet saved: `audit_record` saves one, `audit_record_all` several in one INSERT."""
+    return AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
         actor_label=actor.email if actor is not None and actor.pk else "system",
         verb=verb,
@@ -36,6 +35,36 @@ def audit_record(
         changes={field: [_plain(old), _plain(new)] for field, (old, new) in (changes or {}).items()},
         reason=reason,
     )
+
+
+def audit_record(
+    *,
+    actor: Any,
+    verb: str,
+    target: models.Model,
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    reason: str = "",
+    organisation_id: int | None = None,
+) -> AuditEvent:
+    """Record one action. Call it inside the service's transaction; never put secrets in `changes`."""
+    return audit_record_all(
+        [
+            audit_entry(
+                actor=actor,
+                verb=verb,
+                target=target,
+                changes=changes,
+                reason=reason,
+                organisation_id=organisation_id,
+            )
+        ]
+    )[0]
+
+
+def audit_record_all(entries: list[AuditEvent]) -> list[AuditEvent]:
+    """Record several actions of one service call (made with `audit_entry`), in its transaction."""
+    assert_in_transaction()
+    return AuditEvent.objects.bulk_create(entries)
 
 
 def diff(instance: models.Model, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from coopfunds.accounts.models import Location, Role, User
 from coopfunds.accounts.permissions import holds
 from coopfunds.accounts.selectors import people_holding
-from coopfunds.audit.services import audit_record
+from coopfunds.audit.services import audit_entry, audit_record, audit_record_all
 from coopfunds.claims import checks, permissions
 from coopfunds.claims.models import (
     AWAITING_REVIEW,
@@ -33,7 +33,7 @@ from coopfunds.claims.models import (
     ClaimStatus,
     ReasonCode,
 )
-from coopfunds.core.errors import Conflict
+from coopfunds.core.errors import Conflict, NotFound
 from coopfunds.documents.inspection import inspect_uploads
 from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_lock, document_store
@@ -81,12 +81,20 @@ def invoice_key(vendor: str, number: str) -> str:
     return f"{squash(vendor)}|{squash(number)}"
 
 
-def _lock(claim: Claim) -> Claim:
-    return (
-        Claim.objects.select_for_update()
-        .select_related("location__organisation", "program", "fund", "activity_type")
-        .get(pk=claim.pk)
-    )
+def _lock(claim: Claim, viewer: User | None) -> Claim:
+    """The claim, re-read and locked; not the rows it joins (locking its program would queue every decision of
+    the program behind one). NotFound if it does not exist or `viewer` may not see it (None: a scheduled job)."""
+    try:
+        locked = (
+            Claim.objects.select_for_update(of=("self",))
+            .select_related("location__organisation", "program", "fund", "activity_type")
+            .get(pk=claim.pk)
+        )
+    except Claim.DoesNotExist:
+        raise NotFound("No such claim.") from None
+    if viewer is not None and not permissions.can_view(viewer, locked):
+        raise NotFound("No such claim.")
+    return locked
 
 
 def _event(
@@ -104,24 +112,51 @@ def _event(
     )
 
 
-def _move(claim: Claim, to: str, actor: User | None, message: str = "") -> ClaimEvent:
-    """Check the transition table, change the status, write the timeline event and the audit row."""
-    if to not in TRANSITIONS[claim.status]:
-        raise Conflict(
-            f"A claim that is {S(claim.status).label.lower()} cannot become {S(to).label.lower()}.",
-            code="invalid_transition",
+Step = tuple[str, str]  # (new status, what the timeline says)
+
+
+def _move(
+    claim: Claim,
+    to: str,
+    actor: User | None,
+    message: str = "",
+    *,
+    kind: str = ClaimEvent.Kind.STATUS,
+    before: list[Step] | None = None,
+) -> ClaimEvent:
+    """Check the transition table, change the status, write the timeline event and the audit row. `before`:
+    steps taken first (a decision straight from the queue starts the review), written in the same INSERTs."""
+    events, audits = [], []
+    for step_to, step_message in [*(before or []), (to, message)]:
+        if step_to not in TRANSITIONS[claim.status]:
+            raise Conflict(
+                f"A claim that is {S(claim.status).label.lower()} cannot become {S(step_to).label.lower()}.",
+                code="invalid_transition",
+            )
+        old, claim.status = claim.status, step_to
+        events.append(
+            ClaimEvent(
+                claim=claim,
+                actor=actor,
+                kind=kind if step_to == to else ClaimEvent.Kind.STATUS,
+                message=step_message,
+                old_status=old,
+                new_status=step_to,
+            )
         )
-    old, claim.status = claim.status, to
-    event = _event(claim, actor, ClaimEvent.Kind.STATUS, message, old=old, new=to)
-    audit_record(
-        actor=actor,
-        verb=f"claim.{to}",
-        target=claim,
-        changes={"status": (old, to)},
-        reason=message,
-        organisation_id=claim.location.organisation_id,
-    )
-    return event
+        audits.append(
+            audit_entry(
+                actor=actor,
+                verb=f"claim.{step_to}",
+                target=claim,
+                changes={"status": (old, step_to)},
+                reason=step_message,
+                organisation_id=claim.location.organisation_id,
+            )
+        )
+    ClaimEvent.objects.bulk_create(events)
+    audit_record_all(audits)
+    return events[-1]
 
 
 def _reasons(claim: Claim, event: ClaimEvent, reasons: list[Reason]) -> None:
@@ -251,7 +286,7 @@ def claim_create(*, fund: Fund, activity_type: ActivityType, name: str, actor: U
 
 @transaction.atomic(durable=True)
 def claim_update(*, claim: Claim, actor: User, **fields: Any) -> Claim:
-    claim = _lock(claim)
+    claim = _lock(claim, actor)
     if not permissions.can_file(actor, claim):
         raise PermissionDenied("Only the location's incentives admins and users can change its claims.")
     if claim.status not in EDITABLE:
@@ -296,7 +331,7 @@ def claim_add_documents(
     *, claim: Claim, uploads: list[UploadedFile], kind: str, note: str, actor: User
 ) -> list[Document]:
     """Attach files (all or none). Proof documents need an explanatory note."""
-    claim = _lock(claim)
+    claim = _lock(claim, actor)
     if not permissions.can_file(actor, claim):
         raise PermissionDenied("Only the location's incentives admins and users can add documents to its claims.")
     if claim.status not in EDITABLE:
@@ -325,7 +360,7 @@ def claim_add_documents(
 
 @transaction.atomic(durable=True)
 def claim_remove_document(*, claim: Claim, document: Document, actor: User) -> Claim:
-    claim = _lock(claim)
+    claim = _lock(claim, actor)
     if not permissions.can_file(actor, claim):
         raise PermissionDenied("Only the location's incentives admins and users can remove documents from its claims.")
     if claim.status not in EDITABLE:
@@ -364,7 +399,7 @@ def _hold(claim: Claim, amount: Decimal, actor: User, key: str) -> None:
 
 @transaction.atomic(durable=True)
 def claim_submit(*, claim: Claim, actor: User) -> Claim:
-    claim = _lock(claim)
+    claim = _lock(claim, actor)
     if not permissions.can_file(actor, claim):
         raise PermissionDenied("Only the location's incentives admins and users can submit its claims.")
     if claim.status not in EDITABLE:
@@ -417,7 +452,7 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
 @transaction.atomic(durable=True)
 def claim_assign(*, claim: Claim, reviewer: User, actor: User) -> Claim:
     """Assign a reviewer (“assign to me”, or reassign); a submitted claim goes under review."""
-    claim = _lock(claim)
+    claim = _lock(claim, actor)
     if not permissions.can_review(actor, claim) or not permissions.can_review(reviewer, claim):
         raise PermissionDenied("Only reviewers of this program who did not file the claim can take it.")
     if claim.status not in AWAITING_REVIEW:
@@ -440,7 +475,9 @@ def claim_assign(*, claim: Claim, reviewer: User, actor: User) -> Claim:
     return claim
 
 
-def _reviewable(claim: Claim, actor: User) -> None:
+def _reviewable(claim: Claim, actor: User) -> list[Step]:
+    """Check that `actor` may decide the claim now; returns the step to take first, if any (deciding straight
+    from the queue starts the review), for `_move(before=...)`."""
     if not permissions.can_review(actor, claim):
         raise PermissionDenied("Only reviewers of this program who did not file the claim can decide it.")
     if claim.status not in AWAITING_REVIEW:
@@ -448,9 +485,10 @@ def _reviewable(claim: Claim, actor: User) -> None:
             f"A claim that is {claim.get_status_display().lower()} is not waiting for a decision.",
             code="invalid_transition",
         )
-    if claim.status == S.SUBMITTED:  # deciding straight from the queue starts the review
-        _move(claim, S.UNDER_REVIEW, actor, f"Review started by {actor.get_full_name()}.")
-        claim.reviewer, claim.review_started_at = actor, timezone.now()
+    if claim.status != S.SUBMITTED:
+        return []
+    claim.reviewer, claim.review_started_at = actor, timezone.now()
+    return [(S.UNDER_REVIEW, f"Review started by {actor.get_full_name()}.")]
 
 
 def approval_limit(user: User, program: Program) -> Decimal | None:
@@ -461,8 +499,8 @@ def approval_limit(user: User, program: Program) -> Decimal | None:
 def claim_approve(
     *, claim: Claim, actor: User, amount: Decimal | None = None, note: str = "", reasons: list[Reason] | None = None
 ) -> Claim:
-    claim = _lock(claim)
-    _reviewable(claim, actor)
+    claim = _lock(claim, actor)
+    start = _reviewable(claim, actor)
     assert claim.amount is not None
     amount = claim.amount if amount is None else Decimal(amount)
     if amount != claim.amount:
@@ -482,6 +520,8 @@ def claim_approve(
             "A second reviewer must approve this claim; you gave the first approval.", code="second_approval_needed"
         )
     if limit is not None and amount > limit and claim.first_approver_id is None:
+        for step_to, step_message in start:
+            _move(claim, step_to, actor, step_message)
         claim.first_approver = actor
         claim.save()
         _event(
@@ -503,21 +543,12 @@ def claim_approve(
         notify(users=others, subject=f"Claim {claim.pk} needs a second approval", body=claim.name, link=_link(claim))
         return claim
     message = note.strip() or ("Approved." if amount == claim.amount else "Partly approved.")
-    event = _move(claim, S.APPROVED, actor, message)
+    event = _move(claim, S.APPROVED, actor, message, before=start)
     if reasons:
         _reasons(claim, event, reasons)
-    key = f"claim:{claim.pk}:event:{event.pk}"
     if claim.reserved != claim.amount:
         raise Conflict("The claim's reservation does not match its amount.", code="reservation_mismatch")
-    fund_approve(fund=claim.fund, amount=amount, key=f"{key}:approve", reference=claim.reference, actor=actor)
-    if amount < claim.reserved:
-        fund_release(
-            fund=claim.fund,
-            amount=claim.reserved - amount,
-            key=f"{key}:release",
-            reference=claim.reference,
-            actor=actor,
-        )
+    reserved = claim.reserved
     claim.reserved, claim.approved_amount = Decimal(0), amount
     claim.decided_at = claim.closed_at = timezone.now()
     claim.save()
@@ -527,17 +558,23 @@ def claim_approve(
         body=f"{checks.money(amount, claim.currency)} approved. {message}",
         link=_link(claim),
     )
+    # The money last: the fund's balances stay locked from here to the commit, and other decisions on the
+    # same fund wait for them.
+    key = f"claim:{claim.pk}:event:{event.pk}"
+    fund_approve(fund=claim.fund, amount=amount, key=f"{key}:approve", reference=claim.reference, actor=actor)
+    if amount < reserved:
+        fund_release(
+            fund=claim.fund, amount=reserved - amount, key=f"{key}:release", reference=claim.reference, actor=actor
+        )
     return claim
 
 
 @transaction.atomic(durable=True)
 def claim_request_action(*, claim: Claim, actor: User, reasons: list[Reason], message: str = "") -> Claim:
     """Send the claim back to the partner to fix; the money stays reserved."""
-    claim = _lock(claim)
-    _reviewable(claim, actor)
-    event = _move(claim, S.ACTION_REQUIRED, actor, message.strip())
-    event.kind = ClaimEvent.Kind.FEEDBACK
-    event.save(update_fields=["kind"])
+    claim = _lock(claim, actor)
+    start = _reviewable(claim, actor)
+    event = _move(claim, S.ACTION_REQUIRED, actor, message.strip(), kind=ClaimEvent.Kind.FEEDBACK, before=start)
     _reasons(claim, event, reasons)
     claim.first_approver = None
     claim.decided_at = timezone.now()
@@ -554,11 +591,9 @@ def claim_request_action(*, claim: Claim, actor: User, reasons: list[Reason], me
 @transaction.atomic(durable=True)
 def claim_reject(*, claim: Claim, actor: User, reasons: list[Reason], message: str = "") -> Claim:
     """Reject; the reservation goes back to the fund (or is forfeited if the usage period has ended)."""
-    claim = _lock(claim)
-    _reviewable(claim, actor)
-    event = _move(claim, S.REJECTED, actor, message.strip())
-    event.kind = ClaimEvent.Kind.FEEDBACK
-    event.save(update_fields=["kind"])
+    claim = _lock(claim, actor)
+    start = _reviewable(claim, actor)
+    event = _move(claim, S.REJECTED, actor, message.strip(), kind=ClaimEvent.Kind.FEEDBACK, before=start)
     _reasons(claim, event, reasons)
     _hold(claim, Decimal(0), actor, f"claim:{claim.pk}:event:{event.pk}")
     claim.decided_at = timezone.now()
@@ -582,7 +617,7 @@ def dispute_deadline(claim: Claim) -> date | None:
 
 @transaction.atomic(durable=True)
 def claim_dispute(*, claim: Claim, actor: User, reason: str) -> Claim:
-    claim = _lock(claim)
+    claim = _lock(claim, actor)
     if not permissions.can_dispute(actor, claim):
         raise PermissionDenied("Only the location's incentives admins can dispute a rejection.")
     if not reason.strip():
@@ -612,7 +647,7 @@ def claim_dispute(*, claim: Claim, actor: User, reason: str) -> Claim:
 
 @transaction.atomic(durable=True)
 def claim_withdraw(*, claim: Claim, actor: User, reason: str = "") -> Claim:
-    claim = _lock(claim)
+    claim = _lock(claim, actor)
     if not permissions.can_file(actor, claim):
         raise PermissionDenied("Only the location's incentives admins and users can withdraw its claims.")
     event = _move(claim, S.WITHDRAWN, actor, reason.strip() or "Withdrawn.")
@@ -624,7 +659,7 @@ def claim_withdraw(*, claim: Claim, actor: User, reason: str = "") -> Claim:
 
 @transaction.atomic(durable=True)
 def claim_comment(*, claim: Claim, actor: User, message: str, internal: bool = False) -> ClaimEvent:
-    claim = _lock(claim)
+    claim = _lock(claim, actor)
     allowed = permissions.can_see_internal_notes(actor) if internal else permissions.can_comment(actor, claim)
     if not allowed:
         raise PermissionDenied(
@@ -640,7 +675,7 @@ def claim_comment(*, claim: Claim, actor: User, message: str, internal: bool = F
 @transaction.atomic(durable=True)
 def claim_request_documents(*, claim: Claim, colleague: User, message: str, actor: User) -> ClaimEvent:
     """Ask a colleague of the same organisation to add documents to the claim."""
-    claim = _lock(claim)
+    claim = _lock(claim, actor)
     if not permissions.can_file(actor, claim):
         raise PermissionDenied("Only the location's incentives admins and users can ask for documents.")
     if colleague.pk == actor.pk or not permissions.can_file(colleague, claim):
@@ -664,7 +699,7 @@ def drafts_expire(*, today: date | None = None) -> dict[str, int]:
     soon = Claim.objects.filter(status=S.EDITING, expiry_warned_at__isnull=True, expires_on__isnull=False)
     for claim_id in soon.values_list("pk", flat=True):
         with transaction.atomic(durable=True):
-            claim = _lock(Claim(pk=claim_id))
+            claim = _lock(Claim(pk=claim_id), None)
             assert claim.expires_on is not None
             if claim.status != S.EDITING or claim.expires_on - timedelta(days=claim.program.draft_warning_days) > today:
                 continue
@@ -680,7 +715,7 @@ def drafts_expire(*, today: date | None = None) -> dict[str, int]:
                 warned += 1
     for claim_id in Claim.objects.filter(status=S.EDITING, expires_on__lt=today).values_list("pk", flat=True):
         with transaction.atomic(durable=True):
-            claim = _lock(Claim(pk=claim_id))
+            claim = _lock(Claim(pk=claim_id), None)
             if claim.status == S.EDITING and claim.expires_on and claim.expires_on < today:
                 _move(claim, S.EXPIRED, None, f"Not submitted by {claim.expires_on:%d %b %Y}: expired.")
                 claim.closed_at = timezone.now()
@@ -696,7 +731,7 @@ def reviews_escalate(*, today: date | None = None) -> int:
     overdue = Claim.objects.filter(status__in=AWAITING_REVIEW, due_on__lt=today, escalated_at__isnull=True)
     for claim_id in overdue.values_list("pk", flat=True):
         with transaction.atomic(durable=True):
-            claim = _lock(Claim(pk=claim_id))
+            claim = _lock(Claim(pk=claim_id), None)
             if claim.escalated_at is not None or claim.status not in AWAITING_REVIEW:
                 continue
             claim.escalated_at = timezone.now()

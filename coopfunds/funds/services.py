@@ -171,11 +171,13 @@ def _move(
 ) -> Transfer:
     if amount <= 0:
         raise ValidationError({"amount": "The amount must be more than zero."})
-    accounts = _accounts(fund)
-    return ledger.post(
+    return ledger.move(
+        fund_id=fund.pk,
+        src=src,
+        dst=dst,
+        amount=amount,
         key=key,
         kind=kind,
-        legs=[(accounts[src], -amount), (accounts[dst], amount)],
         effective_on=effective_on or timezone.localdate(),
         reference=reference,
         memo=memo,

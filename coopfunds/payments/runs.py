@@ -159,7 +159,7 @@ def payment_run_prepare(*, entity: PayingEntity, run_date: date, actor: User) ->
     book = collect.RateBook(run_date)
     payable = collect.payable_by_location(program_ids)
     open_payments = list(
-        Payment.objects.select_for_update()
+        Payment.objects.select_for_update(of=("self",))
         .select_related("location")
         .filter(entity=entity, status__in=[*OPEN, P.REPROCESSING])
         .order_by("id")
@@ -269,7 +269,7 @@ def payment_run_approve(*, run: PaymentRun, actor: User) -> PaymentRun:
         raise PermissionDenied("Four eyes: a run is approved by another finance user than the one who prepared it.")
     old = _move_run(run, RunStatus.APPROVED)
     payments = list(
-        run.payments.select_for_update()
+        run.payments.select_for_update(of=("self",))
         .select_related("location")
         .filter(status__in=[P.UPCOMING, P.REPROCESSING], hold_reason="")
         .order_by("id")

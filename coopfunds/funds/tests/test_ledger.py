@@ -296,3 +296,44 @@ def test_the_database_refuses_a_negative_fund_balance(open_fund):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Account.objects.filter(fund=open_fund, bucket=Bucket.AVAILABLE).update(balance=D("-1.00"))
+
+
+def test_a_funds_accounts_are_numbered_in_bucket_order(open_fund, enrolled):
+    """Postings lock accounts in id order; `ledger.move` locks a fund's buckets in FUND_BUCKETS order without
+    reading their ids. Both orders must be the same, or two opposite moves on one fund could deadlock."""
+    from coopfunds.funds.models import FUND_BUCKETS
+    from coopfunds.funds.services import fund_for_earning
+
+    with transaction.atomic():
+        other = fund_for_earning(location=enrolled.location, program=enrolled.program, earned_on=date(2026, 9, 1))
+    for fund in (open_fund, other):
+        by_id = list(Account.objects.filter(fund=fund).order_by("pk").values_list("bucket", flat=True))
+        assert by_id == list(FUND_BUCKETS)
+
+
+def test_a_refused_move_leaves_the_transaction_usable_and_nothing_behind(open_fund, enrolled):
+    """A refusal undoes itself without a savepoint: the caller's transaction goes on and commits the rest."""
+    with transaction.atomic():
+        fund_reserve(fund=open_fund, amount=D("100.00"), key="c:1", reference="claim:1", actor=enrolled.partner_admin)
+        before = (Transfer.objects.count(), Entry.objects.count())
+        with pytest.raises(ledger.InsufficientFunds):
+            fund_approve(
+                fund=open_fund, amount=D("100.01"), key="c:1:approve", reference="claim:1", actor=enrolled.reviewer
+            )
+        assert (Transfer.objects.count(), Entry.objects.count()) == before
+        with pytest.raises(ledger.InsufficientFunds):  # refused on its second bucket: the first is undone
+            fund_release(
+                fund=open_fund, amount=D("100.01"), key="c:1:release", reference="claim:1", actor=enrolled.reviewer
+            )
+        assert (Transfer.objects.count(), Entry.objects.count()) == before
+        assert (balances(open_fund).available, balances(open_fund).reserved) == (D("11900.00"), D("100.00"))
+        again = fund_approve(
+            fund=open_fund, amount=D("100.00"), key="c:1:approve", reference="claim:1", actor=enrolled.reviewer
+        )
+    b = balances(open_fund)
+    assert (b.available, b.reserved, b.payable) == (D("11900.00"), 0, D("100.00"))
+    assert list(again.entries.order_by("amount").values_list("account__bucket", "amount")) == [
+        ("reserved", D("-100.00")),
+        ("payable", D("100.00")),
+    ]
+    assert ledger_drift() == []
