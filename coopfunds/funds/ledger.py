@@ -114,9 +114,8 @@ def move(
     memo: str = "",
     actor: Any = None,
 ) -> Transfer:
-    """`post()` of `amount` from one bucket of a fund to another, without reading the fund's accounts first:
-    three statements on PostgreSQL (the transfer, then per bucket a compare-and-set update that writes its
-    entry), four on SQLite."""
+    """`post()` of `amount` from one bucket of a fund to another, naming the accounts by fund and bucket rather
+    than reading them first: one statement on PostgreSQL, four on SQLite."""
     assert_in_transaction()
     amount = quantize(amount)
     if amount <= 0 or src == dst or src not in FUND_BUCKETS or dst not in FUND_BUCKETS:
@@ -133,20 +132,20 @@ def move(
         effective_on=effective_on,
         created_at=timezone.now(),
     )
-    if not _insert_transfer(transfer):
+    # the lower bucket first: account-id order (see the module's note)
+    first, second = sorted([(src, -amount), (dst, amount)], key=lambda leg: FUND_BUCKETS.index(leg[0]))
+    one_statement = connection.vendor == "postgresql"
+    ids = (_move_in_one_statement if one_statement else _move_step_by_step)(transfer, fund_id, first, second)
+    transfer_pk, first_pk, second_pk = ids
+    if transfer_pk is None:
         return _earlier(transfer)
-    deltas = {src: -amount, dst: amount}
-    done: list[tuple[int, Decimal]] = []
-    for bucket in sorted(deltas, key=FUND_BUCKETS.index):  # account-id order (see the module's note)
-        pk = _cas_update_bucket(fund_id, bucket, deltas[bucket], transfer.pk)
-        if pk is None:
-            for undo_pk, delta in done:
-                _force_update(undo_pk, -delta)
-            _forget(transfer)
-            raise InsufficientFunds(_short(bucket, deltas[bucket]))
-        done.append((pk, deltas[bucket]))
-    if not _ENTRY_WITH_UPDATE[connection.vendor]:
-        _insert_entries(transfer.pk, done)
+    transfer.pk = transfer_pk
+    transfer._state.adding, transfer._state.db = False, connection.alias
+    if first_pk is None or second_pk is None:
+        if first_pk is not None:
+            _force_update(first_pk, -first[1])
+        _forget(transfer)
+        raise InsufficientFunds(_short(*(first if first_pk is None else second)))
     return transfer
 
 
@@ -185,8 +184,12 @@ _TRANSFER_COLUMNS = (
 )
 
 
-def _insert_transfer(t: Transfer) -> bool:
-    """Insert the transfer unless its key is taken (then False: a retry, or a reuse of the key)."""
+# ROUND keeps SQLite (which stores decimals as floating point) exact to the cent.
+_NEW_BALANCE = f"ROUND(balance + %s, {DECIMAL_PLACES})"
+
+
+def _transfer_insert(t: Transfer) -> tuple[str, list[Any]]:
+    """INSERT of the transfer unless its key is taken (`RETURNING id` gives nothing then), and its parameters."""
     ops = connection.ops
     values = [
         t.idempotency_key,
@@ -203,6 +206,12 @@ def _insert_transfer(t: Transfer) -> bool:
         f"INSERT INTO {Transfer._meta.db_table} ({', '.join(_TRANSFER_COLUMNS)}) "  # noqa: S608 (names from the model)
         f"VALUES ({', '.join(['%s'] * len(values))}) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
     )
+    return sql, values
+
+
+def _insert_transfer(t: Transfer) -> bool:
+    """Insert the transfer unless its key is taken (then False: a retry, or a reuse of the key)."""
+    sql, values = _transfer_insert(t)
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
@@ -211,6 +220,50 @@ def _insert_transfer(t: Transfer) -> bool:
     t.pk = row[0]
     t._state.adding, t._state.db = False, connection.alias
     return True
+
+
+FundLeg = tuple[str, Decimal]  # (bucket, amount)
+
+
+def _move_in_one_statement(
+    t: Transfer, fund_id: int, first: FundLeg, second: FundLeg
+) -> tuple[int | None, int | None, int | None]:
+    """PostgreSQL: the transfer, both compare-and-set updates and both entries in one statement; returns the
+    ids of the transfer and of the two accounts (None: key taken, or that update refused). Each step runs only
+    if the one before gave a row (an `EXISTS` on its output, which PostgreSQL evaluates once, before the step
+    scans anything), so the buckets are locked in the order given and nothing runs after a refusal."""
+    insert, params = _transfer_insert(t)
+    d1, d2 = (connection.ops.adapt_decimalfield_value(x, MAX_DIGITS, DECIMAL_PLACES) for _, x in (first, second))
+    accounts, entries = Account._meta.db_table, Entry._meta.db_table
+    cas = f"UPDATE {accounts} SET balance = {_NEW_BALANCE} WHERE fund_id = %s AND bucket = %s AND {_NEW_BALANCE} >= 0"  # noqa: S608
+    sql = (
+        f"WITH t AS ({insert}), "  # noqa: S608 (names from the models)
+        f"a AS ({cas} AND EXISTS (SELECT 1 FROM t) RETURNING id), "
+        f"b AS ({cas} AND EXISTS (SELECT 1 FROM a) RETURNING id), "
+        f"e AS (INSERT INTO {entries} (transfer_id, account_id, amount) "
+        "SELECT t.id, a.id, %s FROM t, a UNION ALL SELECT t.id, b.id, %s FROM t, b) "
+        "SELECT (SELECT id FROM t), (SELECT id FROM a), (SELECT id FROM b)"
+    )
+    params += [d1, fund_id, first[0], d1, d2, fund_id, second[0], d2, d1, d2]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()  # type: ignore[no-any-return]
+
+
+def _move_step_by_step(
+    t: Transfer, fund_id: int, first: FundLeg, second: FundLeg
+) -> tuple[int | None, int | None, int | None]:
+    """SQLite (no INSERT or UPDATE inside WITH): the same, statement by statement."""
+    if not _insert_transfer(t):
+        return None, None, None
+    first_pk = _cas_update_bucket(fund_id, *first)
+    if first_pk is None:
+        return t.pk, None, None
+    second_pk = _cas_update_bucket(fund_id, *second)
+    if second_pk is None:
+        return t.pk, first_pk, None
+    _insert_entries(t.pk, [(first_pk, first[1]), (second_pk, second[1])])
+    return t.pk, first_pk, second_pk
 
 
 def _insert_entries(transfer_id: int, legs: Sequence[tuple[int, Decimal]]) -> None:
@@ -223,10 +276,6 @@ def _insert_entries(transfer_id: int, legs: Sequence[tuple[int, Decimal]]) -> No
         cursor.execute(f"INSERT INTO {Entry._meta.db_table} (transfer_id, account_id, amount) VALUES {rows}", params)  # noqa: S608
 
 
-# ROUND keeps SQLite (which stores decimals as floating point) exact to the cent.
-_NEW_BALANCE = f"ROUND(balance + %s, {DECIMAL_PLACES})"
-
-
 def _cas_update(account_id: int, delta: Decimal) -> bool:
     """Compare-and-set: move one balance unless it would go below zero."""
     d = connection.ops.adapt_decimalfield_value(delta, MAX_DIGITS, DECIMAL_PLACES)
@@ -236,27 +285,15 @@ def _cas_update(account_id: int, delta: Decimal) -> bool:
         return cursor.rowcount == 1
 
 
-# PostgreSQL writes a leg's entry in the statement that moves its balance (one round trip less per leg on the
-# hottest path); SQLite cannot put an UPDATE in a WITH, so `move()` inserts the entries after the updates.
-_ENTRY_WITH_UPDATE = {"postgresql": True, "sqlite": False}
-
-
-def _cas_update_bucket(fund_id: int, bucket: str, delta: Decimal, transfer_id: int) -> int | None:
+def _cas_update_bucket(fund_id: int, bucket: str, delta: Decimal) -> int | None:
     """`_cas_update` of a fund's bucket, named by fund and bucket; returns the account's id, None if refused."""
     d = connection.ops.adapt_decimalfield_value(delta, MAX_DIGITS, DECIMAL_PLACES)
-    update = (
+    sql = (
         f"UPDATE {Account._meta.db_table} SET balance = {_NEW_BALANCE} "  # noqa: S608
         f"WHERE fund_id = %s AND bucket = %s AND {_NEW_BALANCE} >= 0 RETURNING id"
     )
-    params: list[Any] = [d, fund_id, bucket, d]
-    if _ENTRY_WITH_UPDATE[connection.vendor]:
-        update = (
-            f"WITH moved AS ({update}) INSERT INTO {Entry._meta.db_table} (transfer_id, account_id, amount) "  # noqa: S608
-            "SELECT %s, id, %s FROM moved RETURNING account_id"
-        )
-        params += [transfer_id, d]
     with connection.cursor() as cursor:
-        cursor.execute(update, params)
+        cursor.execute(sql, [d, fund_id, bucket, d])
         row = cursor.fetchone()
     return row[0] if row else None
 

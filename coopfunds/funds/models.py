@@ -116,22 +116,27 @@ class TransferKind(models.TextChoices):
 class Transfer(models.Model):
     """One balanced movement of money: its entries sum to zero. Never updated, never deleted."""
 
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    idempotency_key = models.CharField(max_length=200)
     fingerprint = models.CharField(max_length=64, help_text="Hash of the content; a retry must match it.")
     kind = models.CharField(max_length=16, choices=TransferKind.choices)
     reference = models.CharField(max_length=200, blank=True, help_text="What caused it, e.g. claim:42.")
     reason_code = models.CharField(max_length=32, blank=True)
     memo = models.TextField(blank=True)
+    # Not indexed: nothing looks transfers up by actor (the audit trail answers "who did what"), and every index
+    # is paid on the hottest insert.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
     effective_on = models.DateField(help_text="The business date (earned date, decision date).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
-        constraints = [status_constraint("kind", TransferKind, "transfer_kind_valid")]
+        constraints = [
+            status_constraint("kind", TransferKind, "transfer_kind_valid"),
+            # a constraint, not unique=True: that would add a second (LIKE) index nothing uses
+            models.UniqueConstraint(fields=["idempotency_key"], name="transfer_unique_key"),
+        ]
         indexes = [models.Index(fields=["reference"], name="transfer_reference_idx")]
 
     def __str__(self) -> str:
@@ -140,7 +145,9 @@ class Transfer(models.Model):
 
 class Entry(models.Model):
     transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )  # entry_account_idx
     amount = MoneyField()
 
     class Meta:
