@@ -87,7 +87,7 @@ def _lock(claim: Claim, viewer: User | None) -> Claim:
     try:
         locked = (
             Claim.objects.select_for_update(of=("self",))
-            .select_related("location__organisation", "program", "fund", "activity_type")
+            .select_related("location", "program", "fund", "activity_type")
             .get(pk=claim.pk)
         )
     except Claim.DoesNotExist:
@@ -475,6 +475,10 @@ def claim_assign(*, claim: Claim, reviewer: User, actor: User) -> Claim:
     return claim
 
 
+# What `_reviewable` and `_move` change, for saves that name their fields.
+_REVIEW_FIELDS = ("status", "reviewer", "review_started_at", "updated_at")
+
+
 def _reviewable(claim: Claim, actor: User) -> list[Step]:
     """Check that `actor` may decide the claim now; returns the step to take first, if any (deciding straight
     from the queue starts the review), for `_move(before=...)`."""
@@ -551,7 +555,7 @@ def claim_approve(
     reserved = claim.reserved
     claim.reserved, claim.approved_amount = Decimal(0), amount
     claim.decided_at = claim.closed_at = timezone.now()
-    claim.save()
+    claim.save(update_fields=[*_REVIEW_FIELDS, "reserved", "approved_amount", "decided_at", "closed_at"])
     notify(
         users=_partners_of(claim),
         subject=f"Claim {claim.pk} approved: {claim.name}",
