@@ -191,10 +191,17 @@ class EarningLine(models.Model):
     """One earning, as the vendor's systems reported it. The (program, external line ID) pair is unique, so
     a line is never counted twice, whichever file it comes in."""
 
+    # Imports write these rows by the hundred thousand, so each index and database-checked reference costs on
+    # every line: program and location repeat the fund's (whose reference the database checks), and the
+    # indexes below already lead with program and fund.
     batch = models.ForeignKey(EarningImport, on_delete=models.PROTECT, related_name="lines")
-    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
-    location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="+")
-    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="earning_lines")
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    location = models.ForeignKey(
+        "accounts.Location", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="earning_lines", db_index=False)
     external_line_id = models.CharField(max_length=100)
     row_number = models.PositiveIntegerField()
     earned_on = models.DateField()
