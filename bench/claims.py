@@ -6,7 +6,8 @@
    C concurrent clients, over 1,000 funds (spread) and over one hot fund. Printed beside the raw-SQL ceiling of
    the same money movement (a conditional UPDATE of reserved, an UPDATE of payable, per transaction) measured in
    the same run. After each run: nothing overspent (every fund's buckets >= 0, `ledger_verify` clean) and
-   approvals = transfers of kind "approve". Targets on a 2-core machine: >= 600/s spread, >= 400/s hot.
+   approvals = transfers of kind "approve". Targets on a 2-core machine: >= 600/s spread, >= 400/s hot. For
+   reference, the same server and clients reading one claim (`GET /api/v1/claims/{id}`).
 2. The reviewers' queue page (`GET /review/`) with N claims in the database (5% waiting for review): server
    time (in-process, p50/p95 of 200 requests) and queries per request. Target: p95 <= 50 ms, a bounded number of
    queries.
@@ -26,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import gunicorn  # noqa: E402
+from bench.common import gunicorn, load  # noqa: E402
 from bench.ledger import recreate_database, setup_django  # noqa: E402
 
 FUNDS = 1000
@@ -265,6 +266,15 @@ def main() -> None:
     with gunicorn("bench.quiet_settings", 8783, workers=4) as base:
         spread = approve_all(base, world["token"], world["spread"], args.clients, args.seconds)
         hot = approve_all(base, world["token"], world["hot"], args.clients, args.seconds)
+        # what the same server, clients and token do for a read of one claim: the cost of an API request
+        # before any of the approval's own work
+        read = load(
+            base,
+            f"/api/v1/claims/{world['hot'][0]}",
+            {"Authorization": f"Bearer {world['token']}"},
+            clients=args.clients,
+            seconds=args.seconds,
+        )
     ledger_state = check_ledger()  # before the raw-SQL ceiling, which moves balances without entries
     ceiling_spread = raw_ceiling(url, args.clients, args.seconds, hot=False)
     ceiling_hot = raw_ceiling(url, args.clients, args.seconds, hot=True)
@@ -276,6 +286,10 @@ def main() -> None:
             f"   {name:13} {r['rate']:7.0f} approvals/s, p99 {r['p99_ms']:.0f} ms, statuses {r['statuses']};"
             f" raw-SQL ceiling {ceiling:.0f}/s ({r['rate'] / ceiling:.0%}); target >= {target}/s"
         )
+    print(
+        f"   for reference, GET /api/v1/claims/{{id}} (same server and clients): {read['rps']:.0f} reads/s,"
+        f" p99 {read['p99_ms']:.0f} ms; approvals run at {spread['rate'] / read['rps']:.0%} of it"
+    )
     print(f"   ledger after the approvals: {ledger_state}")
     bench_queue(args.queue_claims)
 
