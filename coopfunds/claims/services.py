@@ -127,7 +127,8 @@ def _move(
     """Check the transition table, change the status, write the timeline event and the audit row. `before`:
     steps taken first (a decision straight from the queue starts the review), written in the same INSERTs."""
     events, audits = [], []
-    for step_to, step_message in [*(before or []), (to, message)]:
+    steps = [*(before or []), (to, message)]
+    for n, (step_to, step_message) in enumerate(steps, start=1):
         if step_to not in TRANSITIONS[claim.status]:
             raise Conflict(
                 f"A claim that is {S(claim.status).label.lower()} cannot become {S(step_to).label.lower()}.",
@@ -138,7 +139,7 @@ def _move(
             ClaimEvent(
                 claim=claim,
                 actor=actor,
-                kind=kind if step_to == to else ClaimEvent.Kind.STATUS,
+                kind=kind if n == len(steps) else ClaimEvent.Kind.STATUS,
                 message=step_message,
                 old_status=old,
                 new_status=step_to,
