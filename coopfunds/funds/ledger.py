@@ -48,8 +48,12 @@ def source_account(program_id: int, bucket: Bucket, currency: str) -> Account:
 def _name(account: Account) -> str:
     """How a fingerprint names an account: by what it is, so that `move()` can name it before reading its id."""
     if account.fund_id is not None:
-        return f"fund:{account.fund_id}:{account.bucket}"
+        return _fund_name(account.fund_id, account.bucket)
     return f"source:{account.program_id}:{account.currency}:{account.bucket}"
+
+
+def _fund_name(fund_id: int, bucket: str) -> str:
+    return f"fund:{fund_id}:{bucket}"
 
 
 def _fingerprint(kind: str, legs: Sequence[tuple[str, Decimal]], reference: str) -> str:
@@ -123,7 +127,7 @@ def move(
     transfer = Transfer(
         idempotency_key=key,
         fingerprint=_fingerprint(
-            kind, [(f"fund:{fund_id}:{src}", -amount), (f"fund:{fund_id}:{dst}", amount)], reference
+            kind, [(_fund_name(fund_id, src), -amount), (_fund_name(fund_id, dst), amount)], reference
         ),
         kind=kind,
         reference=reference,
@@ -139,8 +143,7 @@ def move(
     transfer_pk, first_pk, second_pk = ids
     if transfer_pk is None:
         return _earlier(transfer)
-    transfer.pk = transfer_pk
-    transfer._state.adding, transfer._state.db = False, connection.alias
+    _saved_as(transfer, transfer_pk)
     if first_pk is None or second_pk is None:
         if first_pk is not None:
             _force_update(first_pk, -first[1])
@@ -186,6 +189,11 @@ _TRANSFER_COLUMNS = (
 
 # ROUND keeps SQLite (which stores decimals as floating point) exact to the cent.
 _NEW_BALANCE = f"ROUND(balance + %s, {DECIMAL_PLACES})"
+# Compare-and-set of a fund's bucket named by (fund id, bucket); parameters: delta, fund id, bucket, delta.
+_CAS_BUCKET = (
+    f"UPDATE {Account._meta.db_table} SET balance = {_NEW_BALANCE} "  # noqa: S608 (names from the model)
+    f"WHERE fund_id = %s AND bucket = %s AND {_NEW_BALANCE} >= 0"
+)
 
 
 def _transfer_insert(t: Transfer) -> tuple[str, list[Any]]:
@@ -217,9 +225,13 @@ def _insert_transfer(t: Transfer) -> bool:
         row = cursor.fetchone()
     if row is None:
         return False
-    t.pk = row[0]
-    t._state.adding, t._state.db = False, connection.alias
+    _saved_as(t, row[0])
     return True
+
+
+def _saved_as(t: Transfer, pk: int) -> None:
+    t.pk = pk
+    t._state.adding, t._state.db = False, connection.alias
 
 
 FundLeg = tuple[str, Decimal]  # (bucket, amount)
@@ -234,13 +246,11 @@ def _move_in_one_statement(
     scans anything), so the buckets are locked in the order given and nothing runs after a refusal."""
     insert, params = _transfer_insert(t)
     d1, d2 = (connection.ops.adapt_decimalfield_value(x, MAX_DIGITS, DECIMAL_PLACES) for _, x in (first, second))
-    accounts, entries = Account._meta.db_table, Entry._meta.db_table
-    cas = f"UPDATE {accounts} SET balance = {_NEW_BALANCE} WHERE fund_id = %s AND bucket = %s AND {_NEW_BALANCE} >= 0"  # noqa: S608
     sql = (
         f"WITH t AS ({insert}), "  # noqa: S608 (names from the models)
-        f"a AS ({cas} AND EXISTS (SELECT 1 FROM t) RETURNING id), "
-        f"b AS ({cas} AND EXISTS (SELECT 1 FROM a) RETURNING id), "
-        f"e AS (INSERT INTO {entries} (transfer_id, account_id, amount) "
+        f"a AS ({_CAS_BUCKET} AND EXISTS (SELECT 1 FROM t) RETURNING id), "
+        f"b AS ({_CAS_BUCKET} AND EXISTS (SELECT 1 FROM a) RETURNING id), "
+        f"e AS (INSERT INTO {Entry._meta.db_table} (transfer_id, account_id, amount) "
         "SELECT t.id, a.id, %s FROM t, a UNION ALL SELECT t.id, b.id, %s FROM t, b) "
         "SELECT (SELECT id FROM t), (SELECT id FROM a), (SELECT id FROM b)"
     )
@@ -288,12 +298,8 @@ def _cas_update(account_id: int, delta: Decimal) -> bool:
 def _cas_update_bucket(fund_id: int, bucket: str, delta: Decimal) -> int | None:
     """`_cas_update` of a fund's bucket, named by fund and bucket; returns the account's id, None if refused."""
     d = connection.ops.adapt_decimalfield_value(delta, MAX_DIGITS, DECIMAL_PLACES)
-    sql = (
-        f"UPDATE {Account._meta.db_table} SET balance = {_NEW_BALANCE} "  # noqa: S608
-        f"WHERE fund_id = %s AND bucket = %s AND {_NEW_BALANCE} >= 0 RETURNING id"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [d, fund_id, bucket, d])
+        cursor.execute(f"{_CAS_BUCKET} RETURNING id", [d, fund_id, bucket, d])
         row = cursor.fetchone()
     return row[0] if row else None
 
