@@ -143,7 +143,7 @@ class ClaimOut(Schema):
     submitted_at: datetime | None
     decided_at: datetime | None
     due_on: date | None = Field(..., description="When the review (or the dispute's review) is due.")
-    expires_on: date | None = Field(..., description="A draft expires on this day.")
+    expires_on: date | None = Field(..., description="The last day the draft can be submitted; it expires after it.")
     dispute_deadline: date | None = Field(..., description="A rejected claim can be disputed until this day.")
 
     @staticmethod

@@ -23,7 +23,6 @@ from coopfunds.core.errors import NotFound, PermissionDenied, ValidationError
 from coopfunds.payments import permissions, rates, remittance, runs, selectors, services, statement
 from coopfunds.payments.models import (
     BankFile,
-    ExchangeRate,
     PayingEntity,
     Payment,
     PaymentDispute,
@@ -31,7 +30,7 @@ from coopfunds.payments.models import (
     PaymentRun,
     PaymentStatus,
 )
-from coopfunds.programs.models import Program
+from coopfunds.programs.models import ExchangeRate, Program
 
 router = Router(tags=["payments"])
 

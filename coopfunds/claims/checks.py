@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils import timezone
 
 from coopfunds.claims.models import ACTIVE, Claim, ClaimDocument
+from coopfunds.core.money import money, quantize
+from coopfunds.funds import spending
 from coopfunds.funds.selectors import balances
 from coopfunds.programs.models import CapKind, DocumentKind
+from coopfunds.programs.selectors import exchange_rate
 
 
 @dataclass(frozen=True)
@@ -25,10 +27,6 @@ class Finding:
 
     def for_reviewer(self) -> str:
         return self.reviewer_message or self.message
-
-
-def money(amount: Decimal, currency: str) -> str:
-    return f"{amount:,.2f} {currency}"
 
 
 def _documents(claim: Claim) -> list[ClaimDocument]:
@@ -88,6 +86,16 @@ def _date_findings(claim: Claim, today: date) -> list[Finding]:
                 "execution_start",
             )
         )
+    if claim.execution_end is not None and claim.execution_end > today:
+        out.append(
+            Finding(
+                "execution_dates",
+                f"A claim is for work already done: the activity cannot end after today ({today:%d %b %Y}).",
+                "execution_end",
+            )
+        )
+    if claim.invoice_date is not None and claim.invoice_date > today:
+        out.append(Finding("invoice_date", f"The invoice date lies after today ({today:%d %b %Y}).", "invoice_date"))
     if today < fund.claim_opens:
         out.append(Finding("claim_window", f"Claims for {fund.label} open on {fund.claim_opens:%d %b %Y}."))
     elif today > fund.claim_closes:
@@ -95,42 +103,17 @@ def _date_findings(claim: Claim, today: date) -> list[Finding]:
     return out
 
 
-def _used_by_others(claim: Claim) -> Decimal:
-    """What the location's other active claims of this activity type hold in the same fund."""
-    total = (
-        Claim.objects.filter(fund=claim.fund, activity_type=claim.activity_type, status__in=ACTIVE)
-        .exclude(pk=claim.pk)
-        .aggregate(total=Sum("amount"))["total"]
-    )
-    return total or Decimal(0)
-
-
 def _cap_findings(claim: Claim, amount: Decimal) -> list[Finding]:
-    out: list[Finding] = []
-    caps = [c for c in claim.activity_type.caps.all() if not c.exempt]
-    if not caps:
-        return out
-    used = _used_by_others(claim)
+    out = [
+        Finding("over_cap", message, "amount")
+        for message in spending.cap_refusals(
+            fund=claim.fund, activity_type=claim.activity_type, reference=claim.reference, amount=amount
+        )
+    ]
     currency = claim.currency
-    for cap in caps:
-        limit: Decimal | None = None
-        if cap.kind == CapKind.PERIOD_AMOUNT:
-            limit = cap.amount
-        elif cap.kind == CapKind.PERIOD_PERCENT:
-            assert cap.percent is not None
-            limit = (claim.fund.earned * cap.percent / 100).quantize(Decimal("0.01"))
-            if cap.amount and cap.amount > limit:
-                limit = cap.amount
-        if limit is not None and used + amount > limit:
-            out.append(
-                Finding(
-                    "over_cap",
-                    f"{claim.activity_type.name} is capped at {money(limit, currency)} for {claim.fund.label} "
-                    f"({cap}); {money(used, currency)} is already claimed, so at most "
-                    f"{money(max(limit - used, Decimal(0)), currency)} more.",
-                    "amount",
-                )
-            )
+    for cap in claim.activity_type.caps.all():
+        if cap.exempt:
+            continue
         if cap.kind == CapKind.PER_EVENT and cap.amount is not None and amount > cap.amount:
             out.append(Finding("over_cap", f"At most {money(cap.amount, currency)} per event.", "amount"))
         if cap.kind in (CapKind.PER_PERSON, CapKind.PER_EVENT_ATTENDEES) and not claim.attendees:
@@ -166,6 +149,47 @@ def _cap_findings(claim: Claim, amount: Decimal) -> list[Finding]:
                 )
             )
     return out
+
+
+def invoice_findings(
+    what: str,
+    amount: Decimal,
+    currency: str,
+    invoice_amount: Decimal | None,
+    invoice_currency: str,
+    invoice_date: date | None,
+    today: date,
+) -> list[Finding]:
+    """The amount asked for may not be more than the invoice; an invoice in another currency is converted first,
+    with the monthly exchange rate of the invoice's month (refused, saying so, while there is none)."""
+    if invoice_amount is None:
+        return []
+    invoice_currency = invoice_currency or currency
+    converted, said = invoice_amount, money(invoice_amount, invoice_currency)
+    if invoice_currency != currency:
+        day = invoice_date or today
+        rate = exchange_rate(invoice_currency, currency, day)
+        if rate is None:
+            return [
+                Finding(
+                    "exchange_rate",
+                    f"The invoice is in {invoice_currency} and the {what} in {currency}, and there is no exchange rate "
+                    f"from {invoice_currency} to {currency} for {day:%B %Y} yet, so the two cannot be compared. The "
+                    "vendor's finance team adds each month's rates; submit once it is there.",
+                    "invoice_currency",
+                )
+            ]
+        converted = quantize(invoice_amount * rate)
+        said += f", which is {money(converted, currency)} at the rate for {day:%B %Y}"
+    if converted >= amount:
+        return []
+    return [
+        Finding(
+            "invoice_amount",
+            f"The {what} ({money(amount, currency)}) is more than the invoice ({said}).",
+            "invoice_amount",
+        )
+    ]
 
 
 def _duplicate_findings(claim: Claim, attached: list[ClaimDocument]) -> list[Finding]:
@@ -235,15 +259,9 @@ def findings(claim: Claim, today: date | None = None) -> list[Finding]:
                 )
             )
         out += _cap_findings(claim, amount)
-        if claim.invoice_amount is not None and claim.invoice_amount < amount:
-            out.append(
-                Finding(
-                    "invoice_amount",
-                    f"The claim ({money(amount, claim.currency)}) is more than the invoice "
-                    f"({money(claim.invoice_amount, claim.invoice_currency or claim.currency)}).",
-                    "invoice_amount",
-                )
-            )
+        out += invoice_findings(
+            "claim", amount, claim.currency, claim.invoice_amount, claim.invoice_currency, claim.invoice_date, today
+        )
     if {a.document.kind for a in attached} & {DocumentKind.INVOICE} and not (
         claim.invoice_vendor and claim.invoice_number and claim.invoice_date and claim.invoice_amount
     ):

@@ -90,7 +90,9 @@ class Claim(TimeStamped):
     disputed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True, help_text="Review due (business days from submission or dispute).")
-    expires_on = models.DateField(null=True, blank=True, help_text="A draft expires on this day.")
+    expires_on = models.DateField(
+        null=True, blank=True, help_text="The last day the draft can be submitted; it expires after it."
+    )
     expiry_warned_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the overdue review was escalated.")
 

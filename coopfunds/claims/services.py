@@ -37,9 +37,8 @@ from coopfunds.core.errors import Conflict, NotFound
 from coopfunds.documents.inspection import inspect_uploads
 from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_lock, document_store
-from coopfunds.funds import ledger
+from coopfunds.funds import ledger, spending
 from coopfunds.funds.models import Fund
-from coopfunds.funds.services import fund_approve, fund_release, fund_reserve
 from coopfunds.notifications.services import notify
 from coopfunds.programs import periods
 from coopfunds.programs.models import ActivityType, Program
@@ -244,6 +243,13 @@ def _clean_fields(claim: Claim, values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def draft_expiry(claim: Claim, today: date | None = None) -> date:
+    """The last day a draft can be submitted: the program's age limit for drafts from its last change, and never
+    after its claiming window closes (a draft cannot be submitted then either)."""
+    today = today or timezone.localdate()
+    return min(today + timedelta(days=claim.program.draft_expiry_days), claim.fund.claim_closes)
+
+
 @transaction.atomic(durable=True)
 def claim_create(*, fund: Fund, activity_type: ActivityType, name: str, actor: User, **fields: Any) -> Claim:
     """Start a claim (Editing) against one fund for one activity type."""
@@ -268,11 +274,15 @@ def claim_create(*, fund: Fund, activity_type: ActivityType, name: str, actor: U
         raise ValidationError(
             {"activity_type": f"Choose an activity of {fund.program.name}'s FY{fiscal_year % 100:02d} catalogue."}
         )
+    if timezone.localdate() > fund.claim_closes:
+        raise ValidationError(
+            {"fund": f"Claims for {fund.label} closed on {fund.claim_closes:%d %b %Y}: a new claim cannot be filed."}
+        )
     values = _clean_fields(claim, {"name": name, **fields})
     for key, value in values.items():
         setattr(claim, key, value)
     claim.invoice_key = invoice_key(claim.invoice_vendor, claim.invoice_number)
-    claim.expires_on = timezone.localdate() + timedelta(days=fund.program.draft_expiry_days)
+    claim.expires_on = draft_expiry(claim)
     claim.save()
     _event(claim, actor, ClaimEvent.Kind.CREATED, f"Claim started for {activity_type.name}, {fund.label}.")
     audit_record(
@@ -300,7 +310,7 @@ def claim_update(*, claim: Claim, actor: User, **fields: Any) -> Claim:
         setattr(claim, key, value)
     claim.invoice_key = invoice_key(claim.invoice_vendor, claim.invoice_number)
     if claim.status == S.EDITING:
-        claim.expires_on = timezone.localdate() + timedelta(days=claim.program.draft_expiry_days)
+        claim.expires_on = draft_expiry(claim)
         claim.expiry_warned_at = None
     claim.save()
     labels = ", ".join(k.replace("_", " ") for k in changes)
@@ -378,24 +388,17 @@ def claim_remove_document(*, claim: Claim, document: Document, actor: User) -> C
 
 
 def _hold(claim: Claim, amount: Decimal, actor: User, key: str) -> None:
-    """Make the claim's reservation in its fund exactly `amount`."""
-    if amount > claim.reserved:
-        fund_reserve(
-            fund=claim.fund,
-            amount=amount - claim.reserved,
-            key=f"{key}:reserve",
-            reference=claim.reference,
-            actor=actor,
-        )
-    elif amount < claim.reserved:
-        fund_release(
-            fund=claim.fund,
-            amount=claim.reserved - amount,
-            key=f"{key}:release",
-            reference=claim.reference,
-            actor=actor,
-        )
-    claim.reserved = amount
+    """Make the claim's reservation in its fund exactly `amount`; holding more is checked against the caps
+    (`spending.CapExceeded`) and the fund's balance (`ledger.InsufficientFunds`)."""
+    spend = spending.spend_hold(
+        fund=claim.fund,
+        activity_type=claim.activity_type,
+        reference=claim.reference,
+        amount=amount,
+        key=key,
+        actor=actor,
+    )
+    claim.reserved = spend.held
 
 
 @transaction.atomic(durable=True)
@@ -553,7 +556,6 @@ def claim_approve(
         _reasons(claim, event, reasons)
     if claim.reserved != claim.amount:
         raise Conflict("The claim's reservation does not match its amount.", code="reservation_mismatch")
-    reserved = claim.reserved
     claim.reserved, claim.approved_amount = Decimal(0), amount
     claim.decided_at = claim.closed_at = timezone.now()
     claim.save(update_fields=[*_REVIEW_FIELDS, "reserved", "approved_amount", "decided_at", "closed_at"])
@@ -565,12 +567,14 @@ def claim_approve(
     )
     # The money last: the fund's balances stay locked from here to the commit, and other decisions on the
     # same fund wait for them.
-    key = f"claim:{claim.pk}:event:{event.pk}"
-    fund_approve(fund=claim.fund, amount=amount, key=f"{key}:approve", reference=claim.reference, actor=actor)
-    if amount < reserved:
-        fund_release(
-            fund=claim.fund, amount=reserved - amount, key=f"{key}:release", reference=claim.reference, actor=actor
-        )
+    spending.spend_approve(
+        fund=claim.fund,
+        activity_type=claim.activity_type,
+        reference=claim.reference,
+        amount=amount,
+        key=f"claim:{claim.pk}:event:{event.pk}",
+        actor=actor,
+    )
     return claim
 
 
@@ -713,8 +717,8 @@ def drafts_expire(*, today: date | None = None) -> dict[str, int]:
                 claim.save(update_fields=["expiry_warned_at"])
                 notify(
                     users=_partners_of(claim),
-                    subject=f"Draft claim {claim.pk} expires on {claim.expires_on:%d %b %Y}",
-                    body=f"Submit “{claim.name}” before then or it expires.",
+                    subject=f"Draft claim {claim.pk} expires after {claim.expires_on:%d %b %Y}",
+                    body=f"Submit “{claim.name}” by {claim.expires_on:%d %b %Y} or it expires.",
                     link=_link(claim),
                 )
                 warned += 1

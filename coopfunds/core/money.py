@@ -15,6 +15,11 @@ def quantize(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def money(amount: Decimal, currency: str) -> str:
+    """An amount as people read it in messages: "18,750.00 USD"."""
+    return f"{amount:,.2f} {currency}"
+
+
 def parse_amount(text: str) -> Decimal:
     """Parse a user-typed amount. A comma decimal ("12,50") is refused rather than guessed."""
     cleaned = text.strip()

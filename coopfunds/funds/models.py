@@ -1,6 +1,8 @@
 """The co-op fund ledger: append-only, double-entry, idempotent. It knows nothing about plans or claims:
 callers pass an idempotency key and a reference ("claim:42")."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -225,3 +227,48 @@ class EarningLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.external_line_id} {self.amount} {self.currency}"
+
+
+class Spend(models.Model):
+    """What one claim or proof of execution (its `reference`, e.g. "claim:42") holds or has had approved from
+    one fund for one activity type: the one record that caps, plan limits and the checkers read. It is written by
+    the services of `funds.spending`, in the same call that moves the money on the ledger, so it never disagrees
+    with the transfers that carry the same reference. `within` names what else limits it ("plan:7"), if anything."""
+
+    class State(models.TextChoices):
+        HELD = "held", "Held"
+        APPROVED = "approved", "Approved"
+        RELEASED = "released", "Released"
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="spends")
+    activity_type = models.ForeignKey("programs.ActivityType", on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField(max_length=200)
+    within = models.CharField(max_length=200, blank=True, help_text="A limit it also counts against, e.g. plan:7.")
+    held = MoneyField(default=0, help_text="Reserved in the fund for it now.")
+    approved = MoneyField(default=0, help_text="Approved (made payable) so far.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "reference"], name="spend_unique_per_fund"),
+            models.CheckConstraint(condition=Q(held__gte=0, approved__gte=0), name="spend_non_negative"),
+        ]
+        indexes = [
+            models.Index(fields=["fund", "activity_type"], name="spend_caps_idx"),
+            models.Index(fields=["within"], condition=~Q(within=""), name="spend_within_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.held}+{self.approved}"
+
+    @property
+    def state(self) -> str:
+        if self.held:
+            return self.State.HELD
+        return self.State.APPROVED if self.approved else self.State.RELEASED
+
+    @property
+    def counted(self) -> Decimal:
+        """What it uses of its activity type's caps."""
+        return self.held + self.approved

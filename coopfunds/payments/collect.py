@@ -17,8 +17,9 @@ from coopfunds.enrollments.models import PayoutProfile, TaxProfile
 from coopfunds.enrollments.requirements import missing_requirements
 from coopfunds.funds.models import Account
 from coopfunds.funds.services import PAYABLE_BUCKETS
-from coopfunds.payments.models import OPEN, ExchangeRate, PayingEntity, PaymentLine, ProgramPayer
+from coopfunds.payments.models import OPEN, PayingEntity, PaymentLine, ProgramPayer
 from coopfunds.payments.rates import convert, month_of
+from coopfunds.programs.models import ExchangeRate
 
 Key = tuple[int, str]  # (fund id, bucket)
 

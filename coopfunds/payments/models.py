@@ -66,29 +66,6 @@ class ProgramPayer(models.Model):
         return f"{self.program_id} paid by {self.entity_id}"
 
 
-class ExchangeRate(models.Model):
-    """One month's rate: 1 `source` = `rate` `target`. The table is monthly: a payment uses the rate of
-    its run's month, and each payment line records it with its month."""
-
-    month = models.DateField(help_text="The first day of the month the rate applies to.")
-    source = CurrencyField()
-    target = CurrencyField()
-    rate = models.DecimalField(max_digits=18, decimal_places=8)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        ordering = ["-month", "source", "target"]
-        constraints = [
-            models.UniqueConstraint(fields=["month", "source", "target"], name="exchangerate_unique_month_pair"),
-            models.CheckConstraint(condition=Q(rate__gt=0), name="exchangerate_positive"),
-            models.CheckConstraint(condition=~Q(source=models.F("target")), name="exchangerate_two_currencies"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.month:%Y-%m} 1 {self.source} = {self.rate.normalize():f} {self.target}"
-
-
 class RunStatus(models.TextChoices):
     PREPARED = "prepared", "Prepared (waiting for a second approval)"
     APPROVED = "approved", "Approved"

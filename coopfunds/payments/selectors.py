@@ -16,7 +16,6 @@ from coopfunds.core.errors import NotFound
 from coopfunds.payments.models import (
     OPEN,
     BankFile,
-    ExchangeRate,
     PayingEntity,
     Payment,
     PaymentDispute,
@@ -24,6 +23,7 @@ from coopfunds.payments.models import (
     PaymentRun,
     PaymentStatus,
 )
+from coopfunds.programs.models import ExchangeRate
 
 
 def _partner_locations(user: User) -> set[int]:

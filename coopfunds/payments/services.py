@@ -29,7 +29,6 @@ from coopfunds.notifications.services import notify
 from coopfunds.payments import permissions, rates
 from coopfunds.payments.models import (
     TRANSITIONS,
-    ExchangeRate,
     PayingEntity,
     Payment,
     PaymentDispute,
@@ -38,7 +37,7 @@ from coopfunds.payments.models import (
     ProgramPayer,
     RunStatus,
 )
-from coopfunds.programs.models import Program
+from coopfunds.programs.models import ExchangeRate, Program
 
 P = PaymentStatus
 EVIDENCE_POLICY = UploadPolicy(allowed=frozenset({"pdf", "png", "jpeg"}), max_file_bytes=10 * 1024 * 1024)

@@ -16,29 +16,16 @@ from coopfunds.plans import deadlines
 from coopfunds.plans.models import Campaign, Plan, PlanActivity, PlanSettings, PlanVersion
 from coopfunds.plans.selectors import campaigns_of, paid_against_limit, plan_settings_of
 from coopfunds.programs import periods
-from coopfunds.programs.models import ActivityType, Cap, CapKind
+from coopfunds.programs.models import ActivityType, CapKind
 
 __all__ = [
     "Finding",
     "PlanTotals",
     "blocking",
     "draft_activity_findings",
-    "period_limit",
     "plan_findings",
     "plan_totals",
 ]
-
-
-def period_limit(cap: Cap, earned: Decimal) -> Decimal | None:
-    """What a cap allows per usage period (None: the cap is not per period, or waived)."""
-    if cap.exempt:
-        return None
-    if cap.kind == CapKind.PERIOD_AMOUNT:
-        return cap.amount
-    if cap.kind == CapKind.PERIOD_PERCENT and cap.percent is not None:
-        limit = (earned * cap.percent / 100).quantize(Decimal("0.01"))
-        return max(limit, cap.amount) if cap.amount else limit
-    return None
 
 
 @dataclass(frozen=True)
@@ -131,7 +118,7 @@ def plan_totals(plan: Plan, version: PlanVersion | None, campaigns: list[Campaig
     ):
         fund = funds.get(start)
         for cap in activity.activity_type.caps.all():
-            limit = period_limit(cap, fund.earned if fund else Decimal(0))
+            limit = cap.period_limit(fund.earned if fund else Decimal(0))
             if limit is None:
                 continue
             firm = cap.kind == CapKind.PERIOD_AMOUNT or bool(fund and fund.closed_at)
@@ -289,7 +276,7 @@ def draft_activity_findings(
     currency, out = plan.currency, []
     earned = fund.earned if fund else Decimal(0)
     for cap in kind.caps.all():
-        limit = period_limit(cap, earned)
+        limit = cap.period_limit(earned)
         if limit is None:
             continue
         left = max(limit - same_type, Decimal(0))

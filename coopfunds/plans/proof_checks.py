@@ -2,17 +2,15 @@
 prevent submission. Caps and duplicates count claims and proofs alike (both spend the same funds)."""
 
 from datetime import date
-from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils import timezone
 
-from coopfunds.claims.checks import Finding, money
+from coopfunds.claims.checks import Finding, invoice_findings, money
 from coopfunds.claims.models import ACTIVE, Claim, ClaimDocument
+from coopfunds.funds import spending
 from coopfunds.funds.models import Fund
 from coopfunds.funds.selectors import balances
 from coopfunds.plans import deadlines
-from coopfunds.plans.checks import period_limit
 from coopfunds.plans.models import ExcessPolicy, PlanSettings, Proof, ProofDocument
 from coopfunds.plans.selectors import limit_left, plan_settings_of
 from coopfunds.programs.models import CapKind, DocumentKind
@@ -105,6 +103,17 @@ def _date_findings(proof: Proof, settings: PlanSettings, today: date) -> list[Fi
                 "execution_date",
             )
         )
+    elif proof.execution_date > today:
+        out.append(
+            Finding(
+                "execution_date",
+                f"Proof of execution is for work already done: the execution date cannot be after today "
+                f"({today:%d %b %Y}).",
+                "execution_date",
+            )
+        )
+    if proof.invoice_date is not None and proof.invoice_date > today:
+        out.append(Finding("invoice_date", f"The invoice date lies after today ({today:%d %b %Y}).", "invoice_date"))
     due = deadlines.proof_due(settings, campaign.start)
     if proof.submissions == 0 and today > due:
         out.append(
@@ -117,31 +126,14 @@ def _date_findings(proof: Proof, settings: PlanSettings, today: date) -> list[Fi
     return out
 
 
-def _used_by_others(proof: Proof, fund: Fund) -> Decimal:
-    kind = proof.activity.activity_type_id
-    claims = Claim.objects.filter(fund=fund, activity_type_id=kind, status__in=ACTIVE).aggregate(t=Sum("amount"))["t"]
-    proofs = (
-        Proof.objects.filter(fund=fund, activity__activity_type_id=kind, status__in=ACTIVE)
-        .exclude(pk=proof.pk)
-        .aggregate(t=Sum("amount"))["t"]
-    )
-    return (claims or Decimal(0)) + (proofs or Decimal(0))
-
-
-def _money_findings(proof: Proof, fund: Fund | None, settings: PlanSettings) -> list[Finding]:
+def _money_findings(proof: Proof, fund: Fund | None, settings: PlanSettings, today: date) -> list[Finding]:
     out: list[Finding] = []
     amount, currency = proof.amount, proof.currency
     if amount is None:
         return [Finding("amount", "Enter the amount this proof asks for.", "amount")]
-    if proof.invoice_amount is not None and proof.invoice_amount < amount:
-        out.append(
-            Finding(
-                "invoice_amount",
-                f"The proof ({money(amount, currency)}) asks for more than the invoice "
-                f"({money(proof.invoice_amount, proof.invoice_currency or currency)}).",
-                "invoice_amount",
-            )
-        )
+    out += invoice_findings(
+        "proof", amount, currency, proof.invoice_amount, proof.invoice_currency, proof.invoice_date, today
+    )
     if fund is None or fund.converted_to_rebate:
         if proof.execution_date is not None:
             out.append(
@@ -165,22 +157,12 @@ def _money_findings(proof: Proof, fund: Fund | None, settings: PlanSettings) -> 
             )
         )
     kind = proof.activity.activity_type
-    used = None
+    out += [
+        Finding("over_cap", message, "amount")
+        for message in spending.cap_refusals(fund=fund, activity_type=kind, reference=proof.reference, amount=amount)
+    ]
     for cap in kind.caps.all():
-        limit = period_limit(cap, fund.earned)
-        if limit is not None:
-            used = _used_by_others(proof, fund) if used is None else used
-            if used + amount > limit:
-                out.append(
-                    Finding(
-                        "over_cap",
-                        f"{kind.name} is capped at {money(limit, currency)} for {fund.label} ({cap}); "
-                        f"{money(used, currency)} is already claimed, so at most "
-                        f"{money(max(limit - used, Decimal(0)), currency)} more.",
-                        "amount",
-                    )
-                )
-        elif cap.kind == CapKind.PER_EVENT and not cap.exempt and cap.amount is not None and amount > cap.amount:
+        if cap.kind == CapKind.PER_EVENT and not cap.exempt and cap.amount is not None and amount > cap.amount:
             out.append(Finding("over_cap", f"At most {money(cap.amount, currency)} per event.", "amount"))
     left = limit_left(proof.plan)
     if amount > left:
@@ -271,7 +253,7 @@ def proof_findings(proof: Proof, today: date | None = None, settings: PlanSettin
         )
     attached = _attached(proof)
     out += _document_findings(proof, attached)
-    out += _money_findings(proof, fund_for_proof(proof), settings)
+    out += _money_findings(proof, fund_for_proof(proof), settings, today)
     out += _duplicate_findings(proof, attached)
     return out
 

@@ -31,9 +31,8 @@ from coopfunds.core.money import validate_currency
 from coopfunds.documents.inspection import inspect_uploads
 from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_lock, document_store
-from coopfunds.funds import ledger
+from coopfunds.funds import ledger, spending
 from coopfunds.funds.models import Fund
-from coopfunds.funds.services import fund_approve, fund_release, fund_reserve
 from coopfunds.notifications.services import notify
 from coopfunds.plans import deadlines, permissions, proof_checks, selectors
 from coopfunds.plans.models import Campaign, ExcessPolicy, PlanActivity, PlanEvent, Proof, ProofDocument, ProofStatus
@@ -328,21 +327,29 @@ def proof_remove_document(*, proof: Proof, document: Document, actor: User) -> P
 
 
 def _hold(proof: Proof, fund: Fund, amount: Decimal, actor: User | None, key: str) -> None:
-    """Make the proof's reservation exactly `amount` in `fund` (moving it there from another fund first)."""
+    """Make the proof's reservation exactly `amount` in `fund` (moving it there from another fund first); holding
+    more is checked against the caps (`spending.CapExceeded`) and the fund's balance (`ledger.InsufficientFunds`)."""
     if proof.fund_id is not None and proof.fund_id != fund.pk and proof.reserved:
         assert proof.fund is not None
-        fund_release(fund=proof.fund, amount=proof.reserved, key=f"{key}:move", reference=proof.reference, actor=actor)
+        spending.spend_release(fund=proof.fund, reference=proof.reference, key=f"{key}:move", actor=actor)
         proof.reserved = Decimal(0)
     proof.fund = fund
-    if amount > proof.reserved:
-        fund_reserve(
-            fund=fund, amount=amount - proof.reserved, key=f"{key}:reserve", reference=proof.reference, actor=actor
-        )
-    elif amount < proof.reserved:
-        fund_release(
-            fund=fund, amount=proof.reserved - amount, key=f"{key}:release", reference=proof.reference, actor=actor
-        )
-    proof.reserved = amount
+    spend = spending.spend_hold(
+        fund=fund,
+        activity_type=proof.activity.activity_type,
+        reference=proof.reference,
+        amount=amount,
+        key=key,
+        actor=actor,
+        within=proof.plan.reference,
+    )
+    proof.reserved = spend.held
+
+
+def _release(proof: Proof, actor: User | None, key: str) -> None:
+    if proof.reserved and proof.fund is not None:
+        spending.spend_release(fund=proof.fund, reference=proof.reference, key=key, actor=actor)
+    proof.reserved = Decimal(0)
 
 
 # --- submission and review ---------------------------------------------------------------------------------
@@ -493,7 +500,6 @@ def proof_approve(
     room = selectors.limit_left(proof.plan)
     pay = min(amount, room)
     carry = amount - pay if rules.excess == ExcessPolicy.CARRY else Decimal(0)
-    release = proof.reserved - pay - carry
     message = note.strip() or ("Approved." if amount == proof.amount else "Partly approved.")
     done = _move(
         proof,
@@ -504,11 +510,15 @@ def proof_approve(
     )
     if reasons:
         reasons_record(proof.plan, done, reasons, proof=proof)
-    key = f"proof:{proof.pk}:event:{done.pk}"
-    if pay:
-        fund_approve(fund=proof.fund, amount=pay, key=f"{key}:approve", reference=proof.reference, actor=actor)
-    if release:
-        fund_release(fund=proof.fund, amount=release, key=f"{key}:release", reference=proof.reference, actor=actor)
+    spending.spend_approve(
+        fund=proof.fund,
+        activity_type=proof.activity.activity_type,
+        reference=proof.reference,
+        amount=pay,
+        keep_held=carry,
+        key=f"proof:{proof.pk}:event:{done.pk}",
+        actor=actor,
+    )
     proof.approved_amount, proof.payable, proof.carried, proof.reserved = amount, pay, carry, carry
     proof.decided_at = timezone.now()
     proof.closed_at = proof.decided_at if not carry else None
@@ -554,15 +564,7 @@ def proof_reject(*, proof: Proof, actor: User, reasons: list[Reason], message: s
     proof = _lock(proof)
     _reviewable(proof, actor)
     done = _feedback(proof, S.REJECTED, actor, reasons, message)
-    if proof.reserved and proof.fund is not None:
-        fund_release(
-            fund=proof.fund,
-            amount=proof.reserved,
-            key=f"proof:{proof.pk}:event:{done.pk}:release",
-            reference=proof.reference,
-            actor=actor,
-        )
-    proof.reserved = Decimal(0)
+    _release(proof, actor, f"proof:{proof.pk}:event:{done.pk}")
     proof.decided_at = timezone.now()
     proof.save()
     deadline = timezone.localdate() + timedelta(days=proof.plan.program.dispute_window_days)
@@ -616,15 +618,7 @@ def proof_withdraw(*, proof: Proof, actor: User, reason: str = "") -> Proof:
     proof = _lock(proof)
     _filer(proof, actor)
     done = _move(proof, S.WITHDRAWN, actor, reason.strip() or "Withdrawn.")
-    if proof.reserved and proof.fund is not None:
-        fund_release(
-            fund=proof.fund,
-            amount=proof.reserved,
-            key=f"proof:{proof.pk}:event:{done.pk}:release",
-            reference=proof.reference,
-            actor=actor,
-        )
-    proof.reserved = Decimal(0)
+    _release(proof, actor, f"proof:{proof.pk}:event:{done.pk}")
     proof.closed_at = timezone.now()
     proof.save()
     return proof
@@ -648,14 +642,8 @@ def proofs_settle(*, today: date | None = None) -> dict[str, int]:
             window = deadlines.plan_window(plan.program, selectors.plan_settings_of(plan.program), plan.fiscal_year)
             if today > window.resubmit_by:
                 amount = proof.carried
-                fund_release(
-                    fund=proof.fund,
-                    amount=amount,
-                    key=f"proof:{proof.pk}:carried:release",
-                    reference=proof.reference,
-                    actor=None,
-                )
-                proof.carried = proof.reserved = Decimal(0)
+                _release(proof, None, f"proof:{proof.pk}:carried")
+                proof.carried = Decimal(0)
                 proof.closed_at = timezone.now()
                 proof.save()
                 message = (
@@ -669,11 +657,13 @@ def proofs_settle(*, today: date | None = None) -> dict[str, int]:
             pay = min(proof.carried, selectors.limit_left(plan))
             if pay <= 0:
                 continue
-            fund_approve(
+            spending.spend_approve(
                 fund=proof.fund,
-                amount=pay,
-                key=f"proof:{proof.pk}:settle:{proof.payable}",
+                activity_type=proof.activity.activity_type,
                 reference=proof.reference,
+                amount=pay,
+                keep_held=proof.carried - pay,
+                key=f"proof:{proof.pk}:settle:{proof.payable}",
                 actor=None,
             )
             before = proof.payable

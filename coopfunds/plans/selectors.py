@@ -12,6 +12,7 @@ from coopfunds.accounts.models import PARTNER_ROLES, User
 from coopfunds.claims.models import AWAITING_REVIEW as PROOF_AWAITING_REVIEW
 from coopfunds.claims.models import ReasonCode
 from coopfunds.core.errors import NotFound
+from coopfunds.funds.spending import approved_within
 from coopfunds.plans import permissions
 from coopfunds.plans.models import (
     PLAN_AWAITING_REVIEW,
@@ -114,8 +115,7 @@ def version_total(version: PlanVersion | None) -> Decimal:
 
 def paid_against_limit(plan: Plan) -> Decimal:
     """What approved proofs have made payable so far: it counts against the plan's limit."""
-    total = Proof.objects.filter(plan=plan).aggregate(total=Sum("payable"))["total"]
-    return total or Decimal("0.00")
+    return approved_within(plan.reference)
 
 
 def limit_left(plan: Plan) -> Decimal:

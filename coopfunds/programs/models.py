@@ -1,11 +1,12 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from coopfunds.core.models import TimeStamped, status_constraint
-from coopfunds.core.money import CurrencyField, MoneyField
+from coopfunds.core.money import CurrencyField, MoneyField, quantize
 
 
 def default_upload_types() -> list[str]:
@@ -259,3 +260,39 @@ class Cap(models.Model):
                 return f"{amount} per event" + (f" ({self.expense})" if self.expense else "")
             case _:
                 return f"{amount} per period" + (f" ({self.expense})" if self.expense else "")
+
+    def period_limit(self, earned: Decimal) -> Decimal | None:
+        """What the cap allows per usage period for a fund that earned `earned` (None: not a per-period cap, or
+        waived by the program)."""
+        if self.exempt:
+            return None
+        if self.kind == CapKind.PERIOD_AMOUNT:
+            return self.amount
+        if self.kind == CapKind.PERIOD_PERCENT and self.percent is not None:
+            limit = quantize(earned * self.percent / 100)
+            return max(limit, self.amount) if self.amount else limit
+        return None
+
+
+class ExchangeRate(models.Model):
+    """One month's rate: 1 `source` = `rate` `target`. The table is monthly: a payment uses the rate of
+    its run's month (each payment line records it with its month), and a claim's invoice in another currency is
+    converted with the rate of the invoice's month before it is compared with the claim."""
+
+    month = models.DateField(help_text="The first day of the month the rate applies to.")
+    source = CurrencyField()
+    target = CurrencyField()
+    rate = models.DecimalField(max_digits=18, decimal_places=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-month", "source", "target"]
+        constraints = [
+            models.UniqueConstraint(fields=["month", "source", "target"], name="exchangerate_unique_month_pair"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchangerate_positive"),
+            models.CheckConstraint(condition=~Q(source=models.F("target")), name="exchangerate_two_currencies"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} 1 {self.source} = {self.rate.normalize():f} {self.target}"

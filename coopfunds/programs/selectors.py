@@ -1,11 +1,14 @@
 """Reads, scoped to what a user may see. Outsiders get NotFound (404), never a hint that a row exists."""
 
+from datetime import date
+from decimal import Decimal
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from coopfunds.accounts import permissions
 from coopfunds.accounts.models import PARTNER_ROLES, User
 from coopfunds.core.errors import NotFound
-from coopfunds.programs.models import ActivityType, Cap, DocumentRequirement, Holiday, Program
+from coopfunds.programs.models import ActivityType, Cap, DocumentRequirement, ExchangeRate, Holiday, Program
 
 
 def programs_visible_to(user: User) -> QuerySet[Program]:
@@ -80,3 +83,21 @@ def cap_for(user: User, pk: int) -> Cap:
         )
     except (Cap.DoesNotExist, ValueError, TypeError):
         raise NotFound("No such cap.") from None
+
+
+def exchange_rate(source: str, target: str, day: date) -> Decimal | None:
+    """1 `source` in `target` by the monthly rate table for `day`'s month: the rate as entered, or the inverse
+    of the opposite pair's (finance enters rates from the funds' currency); None if neither is there."""
+    if source == target:
+        return Decimal(1)
+    month = day.replace(day=1)
+    rates = dict(
+        ExchangeRate.objects.filter(month=month, source__in=[source, target], target__in=[source, target]).values_list(
+            "source", "rate"
+        )
+    )
+    if source in rates:
+        return rates[source]
+    if target in rates:
+        return Decimal(1) / rates[target]
+    return None

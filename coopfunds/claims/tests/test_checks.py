@@ -65,12 +65,23 @@ def test_execution_dates_outside_the_usage_period(claims_world):
     ],
 )
 def test_outside_the_claiming_window(claims_world, today, message):
-    assert found(ready_claim(claims_world), today) == [("claim_window", "", message)]
+    assert found(july_claim(claims_world), today) == [("claim_window", "", message)]
+
+
+def july_claim(world):
+    """A ready claim for work done in July 2026, invoiced on 1 Aug 2026 (before the claiming window opens)."""
+    return services.claim_update(
+        claim=ready_claim(world),
+        actor=world.partner_admin,
+        execution_start=date(2026, 7, 1),
+        execution_end=date(2026, 7, 31),
+        invoice_date=date(2026, 8, 1),
+    )
 
 
 @pytest.mark.parametrize("today", [date(2026, 8, 16), date(2027, 2, 15)])
 def test_the_claiming_window_includes_its_first_and_last_day(claims_world, today):
-    assert found(ready_claim(claims_world), today) == []
+    assert found(july_claim(claims_world), today) == []
 
 
 def test_more_than_the_fund_holds(claims_world):

@@ -495,7 +495,7 @@ def test_my_claims_with_filters_and_what_is_needed(claims_world, as_persona):
     rows = client.get(reverse("claim_list")).context["rows"]
     assert [(c.pk, step) for c, step in rows] == [
         (waiting.pk, "Review due 24 Nov 2026"),
-        (draft.pk, "Draft: submit by 18 Feb 2027"),
+        (draft.pk, "Draft: submit by 15 Feb 2027"),
     ]
     filtered = client.get(reverse("claim_list"), {"status": "editing", "period": "FY27 H1"})
     assert [c.pk for c, _ in filtered.context["rows"]] == [draft.pk]

@@ -13,8 +13,9 @@ from coopfunds.audit.models import AuditEvent
 from coopfunds.claims.tests.conftest import pdf
 from coopfunds.funds.models import Transfer
 from coopfunds.payments import runs, services
-from coopfunds.payments.models import ExchangeRate, PayingEntity, Payment, PaymentDispute, PaymentRun
+from coopfunds.payments.models import PayingEntity, Payment, PaymentDispute, PaymentRun
 from coopfunds.payments.tests.conftest import ENTITY_IBAN, PARTNER_IBAN, RUN_DATE, exported
+from coopfunds.programs.models import ExchangeRate
 
 VENDOR = {"program_manager", "reviewer", "finance", "auditor"}
 BERLIN = {"partner_admin", "partner_user"} | VENDOR

@@ -27,7 +27,7 @@ EVERYONE = PARTNERS | VENDOR | {"other_admin"}
 DETAILS = [Reason(code="campaign_details", note="Say who the audience is.")]
 
 
-def draft_plan(world, *, actor=None, amount="5000.00", location=None, code="syndicated-content"):
+def draft_plan(world, *, actor=None, amount="5000.00", location=None, code="syndicated-content", budget="8000.00"):
     """Fabrikam Berlin's FY27 plan: one campaign (1 Sep – 31 Oct 2026, budget 8,000) with one activity."""
     actor = actor or world.partner_admin
     plan = services.plan_create(
@@ -39,7 +39,7 @@ def draft_plan(world, *, actor=None, amount="5000.00", location=None, code="synd
         actor=actor,
     )
     campaign = services.campaign_add(
-        plan=plan, actor=actor, name="Autumn launch", start=date(2026, 9, 1), end=date(2026, 10, 31), budget="8000.00"
+        plan=plan, actor=actor, name="Autumn launch", start=date(2026, 9, 1), end=date(2026, 10, 31), budget=budget
     )
     services.activity_add(
         campaign=campaign,
