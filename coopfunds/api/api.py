@@ -124,6 +124,7 @@ def register_routers() -> None:
         payments,
         plans,
         programs,
+        review,
     )
 
     api.add_router("", accounts.router)
@@ -135,6 +136,7 @@ def register_routers() -> None:
     api.add_router("", plans.router)
     api.add_router("", payments.router)
     api.add_router("", claims.router)
+    api.add_router("", review.router)
     api.add_router("", notifications.router)
 
 

@@ -25,12 +25,13 @@ from coopfunds.accounts.selectors import users_visible_to
 from coopfunds.api.common import ERRORS, Keyset
 from coopfunds.api.idempotency import IdempotencyKey, idempotent
 from coopfunds.claims import checks, selectors, services
-from coopfunds.claims.models import AWAITING_REVIEW, EDITABLE, Claim, ClaimDocument, ClaimEvent, ClaimStatus, ReasonCode
+from coopfunds.claims.models import Claim, ClaimDocument, ClaimEvent, ClaimStatus, ReasonCode
 from coopfunds.claims.services import Reason
 from coopfunds.core.errors import NotFound, PermissionDenied, ValidationError
 from coopfunds.funds.selectors import fund_for
 from coopfunds.programs import periods
 from coopfunds.programs.selectors import activity_type_for, program_for
+from coopfunds.review.workflow import AWAITING_REVIEW, EDITABLE
 
 router = Router(tags=["claims"])
 

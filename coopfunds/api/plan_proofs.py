@@ -103,6 +103,9 @@ class ProofOut(Schema):
     status: str
     status_label: str
     reviewer_id: int | None
+    first_approver_id: int | None = Field(
+        ..., description="Who gave the first of two approvals (above their approval limit), until the second."
+    )
     submissions: int
     reserved: Decimal = Field(..., description="Held in the fund for this proof now.")
     approved_amount: Decimal | None

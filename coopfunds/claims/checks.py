@@ -9,12 +9,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from coopfunds.claims.models import ACTIVE, Claim, ClaimDocument
+from coopfunds.claims.models import Claim, ClaimDocument
 from coopfunds.core.money import money, quantize
 from coopfunds.funds import spending
 from coopfunds.funds.selectors import balances
 from coopfunds.programs.models import CapKind, DocumentKind
 from coopfunds.programs.selectors import exchange_rate
+from coopfunds.review.workflow import ACTIVE
 
 
 @dataclass(frozen=True)

@@ -6,37 +6,11 @@ from django.db.models import Q
 
 from coopfunds.core.models import TimeStamped, status_constraint
 from coopfunds.core.money import CurrencyField, MoneyField
+from coopfunds.review.workflow import ACTIVE, AWAITING_REVIEW, EDITABLE, ReviewStatus
 
-
-class ClaimStatus(models.TextChoices):
-    EDITING = "editing", "Editing"
-    SUBMITTED = "submitted", "Submitted"
-    UNDER_REVIEW = "under_review", "Under review"
-    ACTION_REQUIRED = "action_required", "Action required"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    DISPUTED = "disputed", "Disputed"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    EXPIRED = "expired", "Expired"
-
-
+# A claim is reviewed through the states every reviewed item shares (coopfunds/review/workflow.py).
+ClaimStatus = ReviewStatus
 S = ClaimStatus
-# Which status may follow which; one service per arrow checks it.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.EDITING: frozenset({S.SUBMITTED, S.WITHDRAWN, S.EXPIRED}),
-    S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN}),
-    S.UNDER_REVIEW: frozenset({S.APPROVED, S.ACTION_REQUIRED, S.REJECTED}),
-    S.ACTION_REQUIRED: frozenset({S.SUBMITTED, S.WITHDRAWN}),
-    S.REJECTED: frozenset({S.DISPUTED}),
-    S.DISPUTED: frozenset({S.APPROVED, S.REJECTED, S.ACTION_REQUIRED}),
-    S.APPROVED: frozenset(),
-    S.WITHDRAWN: frozenset(),
-    S.EXPIRED: frozenset(),
-}
-EDITABLE = frozenset({S.EDITING, S.ACTION_REQUIRED})
-# Claims whose money is held or spent: they count against caps, and their invoice cannot be claimed again.
-ACTIVE = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.ACTION_REQUIRED, S.APPROVED, S.DISPUTED})
-AWAITING_REVIEW = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.DISPUTED})
 
 
 class Claim(TimeStamped):

@@ -1,7 +1,6 @@
 """Reads of claims, scoped to what the user may see, and the reviewers' queue."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Q, QuerySet
@@ -11,10 +10,12 @@ from coopfunds.accounts import permissions as account_permissions
 from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import partner_scope
 from coopfunds.claims import permissions
-from coopfunds.claims.models import AWAITING_REVIEW, Claim, ClaimDocument, ClaimEvent, ReasonCode
+from coopfunds.claims.models import Claim, ClaimDocument, ClaimEvent, ReasonCode
 from coopfunds.core.errors import NotFound
 from coopfunds.programs import periods
 from coopfunds.programs.models import Program
+from coopfunds.review import workflow
+from coopfunds.review.workflow import AWAITING_REVIEW, Clock
 
 
 def claims_visible_to(user: User) -> QuerySet[Claim]:
@@ -47,41 +48,14 @@ def review_queue(
     return qs.order_by("due_on", "id")
 
 
-@dataclass(frozen=True)
-class Clock:
-    """A claim's review clock in business days on its program's calendar."""
-
-    age: int
-    due_on: date | None
-    days_left: int | None
-    breached: bool
-
-
 def clock(claim: Claim, today: date | None = None, calendar: periods.BusinessCalendar | None = None) -> Clock:
-    today = today or timezone.localdate()
-    calendar = calendar or periods.calendar_for(claim.program)
-    started = (
-        timezone.localdate(claim.disputed_at or claim.submitted_at)
-        if (claim.disputed_at or claim.submitted_at)
-        else today
-    )
-    age = calendar.between(started, today) if started < today else 0
-    if claim.due_on is None or claim.status not in AWAITING_REVIEW:
-        return Clock(age, claim.due_on, None, False)
-    if today <= claim.due_on:
-        return Clock(age, claim.due_on, calendar.between(today, claim.due_on), False)
-    return Clock(age, claim.due_on, -calendar.between(claim.due_on, today), True)
+    return workflow.clock(claim, today, calendar)
 
 
 def clocks(claims: Iterable[Claim], today: date | None = None) -> dict[int, Clock]:
     """The clocks of many claims (a queue page): one calendar query per program, not per claim."""
-    calendars: dict[int, periods.BusinessCalendar] = {}
-    out = {}
-    for claim in claims:
-        if claim.program_id not in calendars:
-            calendars[claim.program_id] = periods.calendar_for(claim.program)
-        out[claim.pk] = clock(claim, today, calendars[claim.program_id])
-    return out
+    claims = list(claims)
+    return {c.pk: t for c, t in zip(claims, workflow.clocks(claims, today), strict=True)}
 
 
 def timeline(user: User, claim: Claim) -> QuerySet[ClaimEvent]:

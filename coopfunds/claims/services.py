@@ -22,9 +22,6 @@ from coopfunds.accounts.selectors import people_holding
 from coopfunds.audit.services import audit_entry, audit_record, audit_record_all
 from coopfunds.claims import checks, permissions
 from coopfunds.claims.models import (
-    AWAITING_REVIEW,
-    EDITABLE,
-    TRANSITIONS,
     ApprovalLimit,
     Claim,
     ClaimDocument,
@@ -42,6 +39,8 @@ from coopfunds.funds.models import Fund
 from coopfunds.notifications.services import notify
 from coopfunds.programs import periods
 from coopfunds.programs.models import ActivityType, Program
+from coopfunds.review import workflow
+from coopfunds.review.workflow import AWAITING_REVIEW, EDITABLE
 
 S = ClaimStatus
 EDITABLE_FIELDS = (
@@ -128,11 +127,7 @@ def _move(
     events, audits = [], []
     steps = [*(before or []), (to, message)]
     for n, (step_to, step_message) in enumerate(steps, start=1):
-        if step_to not in TRANSITIONS[claim.status]:
-            raise Conflict(
-                f"A claim that is {S(claim.status).label.lower()} cannot become {S(step_to).label.lower()}.",
-                code="invalid_transition",
-            )
+        workflow.check_transition(claim.status, step_to, "claim")
         old, claim.status = claim.status, step_to
         events.append(
             ClaimEvent(
@@ -488,11 +483,7 @@ def _reviewable(claim: Claim, actor: User) -> list[Step]:
     from the queue starts the review), for `_move(before=...)`."""
     if not permissions.can_review(actor, claim):
         raise PermissionDenied("Only reviewers of this program who did not file the claim can decide it.")
-    if claim.status not in AWAITING_REVIEW:
-        raise Conflict(
-            f"A claim that is {claim.get_status_display().lower()} is not waiting for a decision.",
-            code="invalid_transition",
-        )
+    workflow.check_awaiting_decision(claim.status, "claim")
     if claim.status != S.SUBMITTED:
         return []
     claim.reviewer, claim.review_started_at = actor, timezone.now()
@@ -510,24 +501,24 @@ def claim_approve(
     claim = _lock(claim, actor)
     start = _reviewable(claim, actor)
     assert claim.amount is not None
-    amount = claim.amount if amount is None else Decimal(amount)
-    if amount != claim.amount:
-        if not claim.program.partial_approval:
-            raise ValidationError({"amount": f"{claim.program.name} approves claims in full or not at all."})
-        if not 0 < amount < claim.amount:
-            raise ValidationError(
-                {
-                    "amount": f"A partial approval is more than zero and less than {checks.money(claim.amount, claim.currency)}."
-                }
-            )
-        if not (note.strip() or reasons):
-            raise ValidationError({"reasons": "Say why only part of the claim is approved."})
-    limit = approval_limit(actor, claim.program)
-    if claim.first_approver_id == actor.pk:
-        raise Conflict(
-            "A second reviewer must approve this claim; you gave the first approval.", code="second_approval_needed"
-        )
-    if limit is not None and amount > limit and claim.first_approver_id is None:
+    amount = workflow.decided_amount(
+        asked=claim.amount,
+        amount=amount,
+        partial_allowed=claim.program.partial_approval,
+        program_name=claim.program.name,
+        currency=claim.currency,
+        explained=bool(note.strip() or reasons),
+        plural="claims",
+        noun="claim",
+    )
+    second = workflow.approval_step(
+        amount=amount,
+        limit=approval_limit(actor, claim.program),
+        first_approver_id=claim.first_approver_id,
+        actor_id=actor.pk,
+        noun="claim",
+    )
+    if second is not None:
         for step_to, step_message in start:
             _move(claim, step_to, actor, step_message)
         claim.first_approver = actor
@@ -537,7 +528,7 @@ def claim_approve(
             actor,
             ClaimEvent.Kind.NOTE,
             f"First approval of {checks.money(amount, claim.currency)}, above "
-            f"{actor.get_full_name()}'s limit of {checks.money(limit, claim.currency)}: a second reviewer must approve.",
+            f"{actor.get_full_name()}'s limit of {checks.money(second.limit, claim.currency)}: a second reviewer must approve.",
             internal=True,
         )
         audit_record(
@@ -619,9 +610,7 @@ def claim_reject(*, claim: Claim, actor: User, reasons: list[Reason], message: s
 
 
 def dispute_deadline(claim: Claim) -> date | None:
-    if claim.status != S.REJECTED or claim.decided_at is None:
-        return None
-    return timezone.localdate(claim.decided_at) + timedelta(days=claim.program.dispute_window_days)
+    return workflow.dispute_deadline(claim.status, claim.decided_at, claim.program.dispute_window_days)
 
 
 @transaction.atomic(durable=True)
@@ -629,12 +618,10 @@ def claim_dispute(*, claim: Claim, actor: User, reason: str) -> Claim:
     claim = _lock(claim, actor)
     if not permissions.can_dispute(actor, claim):
         raise PermissionDenied("Only the location's incentives admins can dispute a rejection.")
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why the rejection is wrong."})
-    deadline = dispute_deadline(claim)
-    if deadline is not None and timezone.localdate() > deadline:
-        raise Conflict(f"The rejection could be disputed until {deadline:%d %b %Y}.", code="dispute_window_closed")
-    event = _move(claim, S.DISPUTED, actor, reason.strip())
+    reason = workflow.check_dispute(
+        status=claim.status, decided_at=claim.decided_at, window_days=claim.program.dispute_window_days, reason=reason
+    )
+    event = _move(claim, S.DISPUTED, actor, reason)
     assert claim.amount is not None
     try:
         _hold(claim, claim.amount, actor, f"claim:{claim.pk}:event:{event.pk}")
@@ -736,30 +723,30 @@ def drafts_expire(*, today: date | None = None) -> dict[str, int]:
 def reviews_escalate(*, today: date | None = None) -> int:
     """Tell program managers about reviews past their service level (once per claim)."""
     today = today or timezone.localdate()
-    count = 0
+
+    def escalate(claim_id: int) -> bool:
+        claim = _lock(Claim(pk=claim_id), None)
+        if claim.escalated_at is not None or claim.status not in AWAITING_REVIEW:
+            return False
+        claim.escalated_at = timezone.now()
+        claim.save(update_fields=["escalated_at"])
+        _event(
+            claim,
+            None,
+            ClaimEvent.Kind.NOTE,
+            f"Review overdue since {claim.due_on:%d %b %Y}: escalated.",
+            internal=True,
+        )
+        notify(
+            users=people_holding(Role.PROGRAM_MANAGER, program_id=claim.program_id),
+            subject=f"Review of claim {claim.pk} is overdue",
+            body=f"Due {claim.due_on:%d %b %Y}.",
+            link=_link(claim),
+        )
+        return True
+
     overdue = Claim.objects.filter(status__in=AWAITING_REVIEW, due_on__lt=today, escalated_at__isnull=True)
-    for claim_id in overdue.values_list("pk", flat=True):
-        with transaction.atomic(durable=True):
-            claim = _lock(Claim(pk=claim_id), None)
-            if claim.escalated_at is not None or claim.status not in AWAITING_REVIEW:
-                continue
-            claim.escalated_at = timezone.now()
-            claim.save(update_fields=["escalated_at"])
-            _event(
-                claim,
-                None,
-                ClaimEvent.Kind.NOTE,
-                f"Review overdue since {claim.due_on:%d %b %Y}: escalated.",
-                internal=True,
-            )
-            notify(
-                users=people_holding(Role.PROGRAM_MANAGER, program_id=claim.program_id),
-                subject=f"Review of claim {claim.pk} is overdue",
-                body=f"Due {claim.due_on:%d %b %Y}.",
-                link=_link(claim),
-            )
-            count += 1
-    return count
+    return workflow.escalate_overdue(overdue.values_list("pk", flat=True), escalate)
 
 
 def can_start_claim(user: User, location: Location, program: Program) -> bool:

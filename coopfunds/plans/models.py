@@ -13,12 +13,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from coopfunds.claims.models import ACTIVE as PROOF_ACTIVE
-from coopfunds.claims.models import ClaimStatus
 from coopfunds.core.models import TimeStamped, status_constraint
 from coopfunds.core.money import CurrencyField, MoneyField
+from coopfunds.review.workflow import ACTIVE as PROOF_ACTIVE
+from coopfunds.review.workflow import ReviewStatus
 
-ProofStatus = ClaimStatus  # proof of execution is reviewed through the same states as a claim
+ProofStatus = ReviewStatus  # proof of execution is reviewed through the same states as a claim
 
 
 class FundType(models.TextChoices):
@@ -286,6 +286,14 @@ class Proof(TimeStamped):
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    first_approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Above the reviewer's approval limit, a second reviewer must approve after this one.",
+    )
     submissions = models.PositiveSmallIntegerField(default=0)
     reserved = MoneyField(default=0, help_text="Held in the fund for this proof right now.")
     approved_amount = MoneyField(null=True, blank=True)
@@ -297,6 +305,7 @@ class Proof(TimeStamped):
     disputed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True, help_text="Review due: the end of the month after submission.")
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the overdue review was escalated.")
 
     class Meta:
         ordering = ["-id"]

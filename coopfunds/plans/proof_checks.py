@@ -6,7 +6,7 @@ from datetime import date
 from django.utils import timezone
 
 from coopfunds.claims.checks import Finding, invoice_findings, money
-from coopfunds.claims.models import ACTIVE, Claim, ClaimDocument
+from coopfunds.claims.models import Claim, ClaimDocument
 from coopfunds.funds import spending
 from coopfunds.funds.models import Fund
 from coopfunds.funds.selectors import balances
@@ -14,6 +14,7 @@ from coopfunds.plans import deadlines
 from coopfunds.plans.models import ExcessPolicy, PlanSettings, Proof, ProofDocument
 from coopfunds.plans.selectors import limit_left, plan_settings_of
 from coopfunds.programs.models import CapKind, DocumentKind
+from coopfunds.review.workflow import ACTIVE
 
 INVOICE, CERTIFICATION = DocumentKind.INVOICE.value, DocumentKind.CERTIFICATION_REPORT.value
 

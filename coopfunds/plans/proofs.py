@@ -20,13 +20,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from coopfunds.accounts.models import User
+from coopfunds.accounts.models import Role, User
+from coopfunds.accounts.selectors import people_holding
 from coopfunds.audit.services import audit_record
 from coopfunds.claims import certification
 from coopfunds.claims.checks import money
-from coopfunds.claims.models import ACTIVE, AWAITING_REVIEW, EDITABLE, TRANSITIONS
-from coopfunds.claims.services import invoice_key, reviewers_of
-from coopfunds.core.errors import Conflict
+from coopfunds.claims.services import approval_limit, invoice_key, reviewers_of
+from coopfunds.core.errors import Conflict, NotFound
 from coopfunds.core.money import validate_currency
 from coopfunds.documents.inspection import inspect_uploads
 from coopfunds.documents.models import Document
@@ -39,6 +39,8 @@ from coopfunds.plans.models import Campaign, ExcessPolicy, PlanActivity, PlanEve
 from coopfunds.plans.services import Reason, event, lock_plan, partners_of, reasons_record
 from coopfunds.programs import periods
 from coopfunds.programs.models import DocumentKind
+from coopfunds.review import workflow
+from coopfunds.review.workflow import ACTIVE, AWAITING_REVIEW, EDITABLE
 
 S = ProofStatus
 FIELDS = (
@@ -56,6 +58,7 @@ FIELDS = (
 NO_NOTE_NEEDED = frozenset({DocumentKind.INVOICE.value, DocumentKind.CERTIFICATION_REPORT.value})
 KINDS = frozenset(DocumentKind.values) | {"proof"}
 MAX_AMOUNT = Decimal("10000000000000000")
+NOUN = "proof of execution"
 FILERS_ONLY = "Only the location's incentives admins and users can do this with its proofs of execution."
 
 
@@ -69,7 +72,9 @@ def review_link(proof: Proof) -> str:
 
 def _lock(proof: Proof) -> Proof:
     """The proof's plan, then the proof, under lock (always in this order)."""
-    plan_id = Proof.objects.values_list("plan_id", flat=True).get(pk=proof.pk)
+    plan_id = Proof.objects.values_list("plan_id", flat=True).filter(pk=proof.pk).first()
+    if plan_id is None:
+        raise NotFound("No such proof of execution.")
     plan = lock_plan(plan_id)
     locked = (
         Proof.objects.select_for_update(of=("self",))
@@ -94,11 +99,7 @@ def _audit(proof: Proof, actor: User | None, verb: str, changes: dict[str, Any],
 def _move(
     proof: Proof, to: str, actor: User | None, message: str = "", changes: dict[str, Any] | None = None
 ) -> PlanEvent:
-    if to not in TRANSITIONS[proof.status]:
-        raise Conflict(
-            f"A proof of execution that is {S(proof.status).label.lower()} cannot become {S(to).label.lower()}.",
-            code="invalid_transition",
-        )
+    workflow.check_transition(proof.status, to, NOUN)
     old, proof.status = proof.status, to
     done = event(proof.plan, actor, PlanEvent.Kind.STATUS, message, proof=proof, old=old, new=to)
     _audit(proof, actor, f"proof.{to}", {"status": (old, to), **(changes or {})}, message)
@@ -453,11 +454,7 @@ def proof_assign(*, proof: Proof, reviewer: User, actor: User) -> Proof:
 def _reviewable(proof: Proof, actor: User) -> None:
     if not permissions.can_review_proof(actor, proof):
         raise PermissionDenied("Only reviewers of this program who did not file the proof can decide it.")
-    if proof.status not in AWAITING_REVIEW:
-        raise Conflict(
-            f"A proof of execution that is {proof.get_status_display().lower()} is not waiting for a decision.",
-            code="invalid_transition",
-        )
+    workflow.check_awaiting_decision(proof.status, NOUN)
     if proof.status == S.SUBMITTED:
         _move(proof, S.UNDER_REVIEW, actor, f"Review started by {actor.get_full_name()}.")
         proof.reviewer, proof.review_started_at = actor, timezone.now()
@@ -484,16 +481,44 @@ def proof_approve(
     assert proof.amount is not None
     assert proof.fund is not None
     program = proof.plan.program
-    amount = proof.amount if amount is None else Decimal(amount)
-    if amount != proof.amount:
-        if not program.partial_approval:
-            raise ValidationError({"amount": f"{program.name} approves proofs in full or not at all."})
-        if not 0 < amount < proof.amount:
-            raise ValidationError(
-                {"amount": f"A partial approval is more than zero and less than {money(proof.amount, proof.currency)}."}
-            )
-        if not (note.strip() or reasons):
-            raise ValidationError({"reasons": "Say why only part of the proof is approved."})
+    amount = workflow.decided_amount(
+        asked=proof.amount,
+        amount=amount,
+        partial_allowed=program.partial_approval,
+        program_name=program.name,
+        currency=proof.currency,
+        explained=bool(note.strip() or reasons),
+        plural="proofs",
+        noun="proof",
+    )
+    second = workflow.approval_step(
+        amount=amount,
+        limit=approval_limit(actor, program),
+        first_approver_id=proof.first_approver_id,
+        actor_id=actor.pk,
+        noun=NOUN,
+    )
+    if second is not None:
+        proof.first_approver = actor
+        proof.save()
+        event(
+            proof.plan,
+            actor,
+            PlanEvent.Kind.NOTE,
+            f"First approval of {money(amount, proof.currency)}, above {actor.get_full_name()}'s limit of "
+            f"{money(second.limit, proof.currency)}: a second reviewer must approve.",
+            proof=proof,
+            internal=True,
+        )
+        _audit(proof, actor, "proof.first_approval", {"first_approver": (None, actor.pk)})
+        others = [u for u in reviewers_of(program) if u.pk != actor.pk]
+        notify(
+            users=others,
+            subject=f"Proof of execution {proof.pk} needs a second approval",
+            body=proof.name,
+            link=review_link(proof),
+        )
+        return proof
     if proof.reserved != proof.amount:
         raise Conflict("The proof's reservation does not match its amount.", code="reservation_mismatch")
     rules = selectors.plan_settings_of(program)
@@ -547,6 +572,7 @@ def proof_request_action(*, proof: Proof, actor: User, reasons: list[Reason], me
     proof = _lock(proof)
     _reviewable(proof, actor)
     _feedback(proof, S.ACTION_REQUIRED, actor, reasons, message)
+    proof.first_approver = None
     proof.decided_at = timezone.now()
     proof.save()
     notify(
@@ -565,6 +591,7 @@ def proof_reject(*, proof: Proof, actor: User, reasons: list[Reason], message: s
     _reviewable(proof, actor)
     done = _feedback(proof, S.REJECTED, actor, reasons, message)
     _release(proof, actor, f"proof:{proof.pk}:event:{done.pk}")
+    proof.first_approver = None
     proof.decided_at = timezone.now()
     proof.save()
     deadline = timezone.localdate() + timedelta(days=proof.plan.program.dispute_window_days)
@@ -578,9 +605,7 @@ def proof_reject(*, proof: Proof, actor: User, reasons: list[Reason], message: s
 
 
 def dispute_deadline(proof: Proof) -> date | None:
-    if proof.status != S.REJECTED or proof.decided_at is None:
-        return None
-    return timezone.localdate(proof.decided_at) + timedelta(days=proof.plan.program.dispute_window_days)
+    return workflow.dispute_deadline(proof.status, proof.decided_at, proof.plan.program.dispute_window_days)
 
 
 @transaction.atomic(durable=True)
@@ -588,12 +613,13 @@ def proof_dispute(*, proof: Proof, actor: User, reason: str) -> Proof:
     proof = _lock(proof)
     if not permissions.can_dispute_proof(actor, proof):
         raise PermissionDenied("Only the location's incentives admins can dispute a rejection.")
-    if not reason.strip():
-        raise ValidationError({"reason": "Say why the rejection is wrong."})
-    deadline = dispute_deadline(proof)
-    if deadline is not None and timezone.localdate() > deadline:
-        raise Conflict(f"The rejection could be disputed until {deadline:%d %b %Y}.", code="dispute_window_closed")
-    done = _move(proof, S.DISPUTED, actor, reason.strip())
+    reason = workflow.check_dispute(
+        status=proof.status,
+        decided_at=proof.decided_at,
+        window_days=proof.plan.program.dispute_window_days,
+        reason=reason,
+    )
+    done = _move(proof, S.DISPUTED, actor, reason)
     assert proof.amount is not None
     assert proof.fund is not None
     try:
@@ -683,6 +709,36 @@ def proofs_settle(*, today: date | None = None) -> dict[str, int]:
             )
             paid += 1
     return {"settled": paid, "released": released}
+
+
+def proofs_escalate(*, today: date | None = None) -> int:
+    """Tell program managers about proof reviews past their due date (once per proof), as for claims."""
+    today = today or timezone.localdate()
+
+    def escalate(proof_id: int) -> bool:
+        proof = _lock(Proof(pk=proof_id))
+        if proof.escalated_at is not None or proof.status not in AWAITING_REVIEW:
+            return False
+        proof.escalated_at = timezone.now()
+        proof.save(update_fields=["escalated_at"])
+        event(
+            proof.plan,
+            None,
+            PlanEvent.Kind.NOTE,
+            f"Review overdue since {proof.due_on:%d %b %Y}: escalated.",
+            proof=proof,
+            internal=True,
+        )
+        notify(
+            users=people_holding(Role.PROGRAM_MANAGER, program_id=proof.program_id),
+            subject=f"Review of proof of execution {proof.pk} is overdue",
+            body=f"Due {proof.due_on:%d %b %Y}.",
+            link=review_link(proof),
+        )
+        return True
+
+    overdue = Proof.objects.filter(status__in=AWAITING_REVIEW, due_on__lt=today, escalated_at__isnull=True)
+    return workflow.escalate_overdue(overdue.values_list("pk", flat=True), escalate)
 
 
 def proofs_warn_due(*, today: date | None = None) -> int:

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from coopfunds.accounts import permissions as account_permissions
 from coopfunds.accounts.models import PARTNER_ROLES, User
-from coopfunds.claims.models import AWAITING_REVIEW as PROOF_AWAITING_REVIEW
 from coopfunds.claims.models import ReasonCode
 from coopfunds.core.errors import NotFound
 from coopfunds.funds.spending import approved_within
@@ -26,6 +25,7 @@ from coopfunds.plans.models import (
     ProofDocument,
 )
 from coopfunds.programs.models import Program
+from coopfunds.review.workflow import AWAITING_REVIEW as PROOF_AWAITING_REVIEW
 
 
 def _partner_scope(user: User) -> Q:

@@ -4,14 +4,19 @@ from datetime import date
 
 from django.tasks import task
 
-from coopfunds.plans.proofs import proofs_settle, proofs_warn_due
+from coopfunds.plans.proofs import proofs_escalate, proofs_settle, proofs_warn_due
 
 
 def run_plan_jobs(today: date | None = None) -> dict[str, int]:
-    return {"warned": proofs_warn_due(today=today), **proofs_settle(today=today)}
+    return {
+        "warned": proofs_warn_due(today=today),
+        **proofs_settle(today=today),
+        "escalated": proofs_escalate(today=today),
+    }
 
 
 @task()
 def plan_jobs() -> dict[str, int]:
-    """Warn partners whose proof of execution falls due soon; pay or give back money carried above plan limits."""
+    """Warn partners whose proof of execution falls due soon; pay or give back money carried above plan limits;
+    escalate proof reviews past their due date."""
     return run_plan_jobs()

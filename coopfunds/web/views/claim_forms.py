@@ -8,12 +8,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from coopfunds.accounts.models import Location, User
-from coopfunds.claims.models import AWAITING_REVIEW, Claim, ClaimStatus, ReasonCode
+from coopfunds.claims.models import Claim, ClaimStatus, ReasonCode
 from coopfunds.claims.services import Reason
 from coopfunds.core.money import currency_choices, parse_amount
 from coopfunds.documents.models import Document
 from coopfunds.funds.models import Fund
 from coopfunds.programs.models import ActivityType, CapKind, DocumentKind, Program
+from coopfunds.review.workflow import AWAITING_REVIEW
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 REASON_ROWS = 3
@@ -322,6 +323,11 @@ class DisputeForm(IdsForm):
 
 
 class QueueFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What",
+        required=False,
+        choices=[("", "Claims and proofs"), ("claim", "Claims"), ("proof", "Proofs of execution")],
+    )
     program = forms.ModelChoiceField(
         label="Program", queryset=Program.objects.none(), required=False, empty_label="Any program"
     )

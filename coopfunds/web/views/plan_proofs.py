@@ -18,13 +18,13 @@ from django.views.decorators.http import require_POST
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
-from coopfunds.claims.models import AWAITING_REVIEW, EDITABLE
 from coopfunds.claims.services import invoice_key, reviewers_of
 from coopfunds.core.errors import Conflict
 from coopfunds.funds.selectors import balances
 from coopfunds.plans import deadlines, permissions, proof_checks, proofs, selectors
 from coopfunds.plans import services as plan_services
 from coopfunds.plans.models import Proof, ProofStatus
+from coopfunds.review.workflow import AWAITING_REVIEW, EDITABLE
 from coopfunds.web.views.common import add_errors, not_found_as_404
 from coopfunds.web.views.plan_common import history, require, user_of
 from coopfunds.web.views.plan_forms import (
@@ -409,7 +409,12 @@ def proof_decide(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error.message)
             return redirect("proof_review", proof.pk)
         else:
-            messages.success(request, f"Proof of execution {done.pk}: {done.get_status_display().lower()}.")
+            if decision == "approve" and done.status != "approved":
+                messages.success(
+                    request, f"First approval of proof of execution {done.pk} recorded; a second reviewer must approve."
+                )
+            else:
+                messages.success(request, f"Proof of execution {done.pk}: {done.get_status_display().lower()}.")
             return redirect("plan_review_queue")
     return _review_page(request, selectors.proof_for(user, pk), status=400, decision_form=form)
 

@@ -24,10 +24,13 @@ from django.views.decorators.http import require_POST
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
 from coopfunds.claims import checks, permissions, selectors, services
-from coopfunds.claims.models import AWAITING_REVIEW, Claim
+from coopfunds.claims.models import Claim
 from coopfunds.core.errors import Conflict
+from coopfunds.desk import selectors as desk
+from coopfunds.desk import services as desk_services
 from coopfunds.funds.selectors import balances
 from coopfunds.programs.selectors import programs_visible_to
+from coopfunds.review.workflow import AWAITING_REVIEW, Clock
 from coopfunds.web.views.claim_forms import FIELD_LABELS, AssignForm, DecisionForm, NoteForm, QueueFilterForm
 from coopfunds.web.views.claims import timeline_events
 from coopfunds.web.views.common import CappedPaginator, add_errors, not_found_as_404
@@ -58,7 +61,7 @@ def _prefix(params: dict[str, Any]) -> str:
     return urlencode(kept) + "&" if kept else ""
 
 
-def _overdue(clock: selectors.Clock) -> int:
+def _overdue(clock: Clock) -> int:
     """Business days past the due date (0 when not overdue)."""
     return -clock.days_left if clock.breached and clock.days_left is not None else 0
 
@@ -68,28 +71,28 @@ def _overdue(clock: selectors.Clock) -> int:
 
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
+    """Claims and proofs of execution waiting for a decision, oldest due first; many can be approved at once."""
     user = _staff(request)
     today = timezone.localdate()
     form = QueueFilterForm(request.GET or None, programs=programs_visible_to(user))
     valid = not form.is_bound or form.is_valid()
     data = form.cleaned_data if form.is_bound and valid else {}
-    queue = selectors.review_queue(
+    queue = desk.queue(
         user,
+        kind=data.get("kind") or None,
         mine=bool(data.get("mine")),
         program_id=data["program"].pk if data.get("program") else None,
         overdue=bool(data.get("overdue")),
+        status=data.get("status") or "",
     )
-    if data.get("status"):
-        queue = queue.filter(status=data["status"])
-    queue = queue.select_related("reviewer")
     page = CappedPaginator(queue if valid else Claim.objects.none(), PAGE_SIZE).get_page(request.GET.get("page"))
-    claims = list(page.object_list)
-    clocks = selectors.clocks(claims, today)
+    rows = desk.items_of(user, list(page.object_list), today)
     context = {
         "form": form,
         "valid": valid,
         "page": page,
-        "rows": [(c, clocks[c.pk], permissions.can_review(user, c), _overdue(clocks[c.pk])) for c in claims],
+        "rows": rows,
+        "can_approve_any": any(r.can_review for r in rows),
         "querystring_prefix": _prefix(form.params()) if form.is_bound else "",
         "today": today,
         "here": request.get_full_path(),
@@ -98,6 +101,36 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     partial = bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
     template = "web/claims/review/queue.html"
     return render(request, template + "#results" if partial else template, context, status=200 if valid else 400)
+
+
+@login_required
+@require_POST
+def review_approve_many(request: HttpRequest) -> HttpResponse:
+    """Approve the chosen claims and proofs in one step; each is still checked and audited on its own."""
+    user = _staff(request)
+    back = _safe_next(request, reverse("review_queue"))
+    try:
+        outcomes = desk_services.review_approve_many(
+            items=desk_services.parse_keys(request.POST.getlist("items")),
+            actor=user,
+            note=request.POST.get("note", "").strip(),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    name = {"claim": "claim", "proof": "proof"}
+    approved = [f"{name[o.kind]} {o.id}" for o in outcomes if o.outcome == "approved"]
+    first = [f"{name[o.kind]} {o.id}" for o in outcomes if o.outcome == "first_approval"]
+    refused = [o for o in outcomes if o.outcome == "refused"]
+    if approved:
+        messages.success(request, f"Approved {len(approved)}: {', '.join(approved)}.")
+    if first:
+        messages.info(
+            request, f"First approval recorded for {len(first)} (a second reviewer must approve): {', '.join(first)}."
+        )
+    for o in refused:
+        messages.error(request, f"Not approved: {name[o.kind]} {o.id}. {o.message}")
+    return redirect(back)
 
 
 def _safe_next(request: HttpRequest, fallback: str) -> str:
@@ -262,6 +295,7 @@ def review_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 urlpatterns = [
     path("review/", review_queue, name="review_queue"),
+    path("review/approve/", review_approve_many, name="review_approve_many"),
     path("review/<int:pk>/", review_detail, name="review_detail"),
     path("review/<int:pk>/assign/", review_assign, name="review_assign"),
     path("review/<int:pk>/decide/", review_decide, name="review_decide"),

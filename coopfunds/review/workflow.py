@@ -1,0 +1,178 @@
+"""The review workflow that claims and proofs of execution share (DOMAIN.md: "same states as claims"): the
+states and which may follow which, the rules of a decision (partial approval, the approval limit and the second
+reviewer above it), the dispute window, and the escalation of reviews past their service level. Claims and
+proofs keep what is theirs (their rows, timelines, money and checks) and call these for the rest, so that a rule
+of the review lives in one place. Pure rules and one job loop; no models of its own."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+
+from coopfunds.core.errors import Conflict
+from coopfunds.core.money import money
+from coopfunds.programs import periods
+
+
+class ReviewStatus(models.TextChoices):
+    EDITING = "editing", "Editing"
+    SUBMITTED = "submitted", "Submitted"
+    UNDER_REVIEW = "under_review", "Under review"
+    ACTION_REQUIRED = "action_required", "Action required"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    DISPUTED = "disputed", "Disputed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    EXPIRED = "expired", "Expired"
+
+
+S = ReviewStatus
+# Which status may follow which; one service per arrow checks it.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.EDITING: frozenset({S.SUBMITTED, S.WITHDRAWN, S.EXPIRED}),
+    S.SUBMITTED: frozenset({S.UNDER_REVIEW, S.WITHDRAWN}),
+    S.UNDER_REVIEW: frozenset({S.APPROVED, S.ACTION_REQUIRED, S.REJECTED}),
+    S.ACTION_REQUIRED: frozenset({S.SUBMITTED, S.WITHDRAWN}),
+    S.REJECTED: frozenset({S.DISPUTED}),
+    S.DISPUTED: frozenset({S.APPROVED, S.REJECTED, S.ACTION_REQUIRED}),
+    S.APPROVED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+EDITABLE = frozenset({S.EDITING, S.ACTION_REQUIRED})
+# Items whose money is held or spent: they count against caps, and their invoice cannot be claimed again.
+ACTIVE = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.ACTION_REQUIRED, S.APPROVED, S.DISPUTED})
+AWAITING_REVIEW = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.DISPUTED})
+
+
+def check_transition(status: str, to: str, noun: str) -> None:
+    """Refuse an arrow the table does not have (409 invalid_transition), in words: "A claim that is ..."."""
+    if to not in TRANSITIONS[status]:
+        raise Conflict(
+            f"A {noun} that is {S(status).label.lower()} cannot become {S(to).label.lower()}.",
+            code="invalid_transition",
+        )
+
+
+def check_awaiting_decision(status: str, noun: str) -> None:
+    if status not in AWAITING_REVIEW:
+        raise Conflict(
+            f"A {noun} that is {S(status).label.lower()} is not waiting for a decision.", code="invalid_transition"
+        )
+
+
+def decided_amount(
+    *,
+    asked: Decimal,
+    amount: Decimal | None,
+    partial_allowed: bool,
+    program_name: str,
+    currency: str,
+    explained: bool,
+    plural: str,
+    noun: str,
+) -> Decimal:
+    """What a reviewer approves: all that was asked (amount None), or, where the program allows it, a part of
+    it with a reason (`explained`). ValidationError on `amount` or `reasons` otherwise."""
+    if amount is None:
+        return asked
+    amount = Decimal(amount)
+    if amount == asked:
+        return amount
+    if not partial_allowed:
+        raise ValidationError({"amount": f"{program_name} approves {plural} in full or not at all."})
+    if not 0 < amount < asked:
+        raise ValidationError(
+            {"amount": f"A partial approval is more than zero and less than {money(asked, currency)}."}
+        )
+    if not explained:
+        raise ValidationError({"reasons": f"Say why only part of the {noun} is approved."})
+    return amount
+
+
+@dataclass(frozen=True)
+class SecondApproval:
+    """Above the reviewer's approval limit, their approval is a first approval; another reviewer completes it."""
+
+    limit: Decimal
+
+
+def approval_step(
+    *, amount: Decimal, limit: Decimal | None, first_approver_id: int | None, actor_id: int, noun: str
+) -> SecondApproval | None:
+    """None: `actor` approves now. SecondApproval: record theirs as the first; Conflict: they gave the first."""
+    if first_approver_id == actor_id:
+        raise Conflict(
+            f"A second reviewer must approve this {noun}; you gave the first approval.", code="second_approval_needed"
+        )
+    if limit is not None and amount > limit and first_approver_id is None:
+        return SecondApproval(limit)
+    return None
+
+
+def dispute_deadline(status: str, decided_at: Any, window_days: int) -> date | None:
+    """The last day a rejection can be disputed (None: not rejected)."""
+    if status != S.REJECTED or decided_at is None:
+        return None
+    return timezone.localdate(decided_at) + timedelta(days=window_days)
+
+
+def check_dispute(*, status: str, decided_at: Any, window_days: int, reason: str) -> str:
+    """The dispute's reason, cleaned; ValidationError without one, Conflict once the window has closed."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the rejection is wrong."})
+    deadline = dispute_deadline(status, decided_at, window_days)
+    if deadline is not None and timezone.localdate() > deadline:
+        raise Conflict(f"The rejection could be disputed until {deadline:%d %b %Y}.", code="dispute_window_closed")
+    return reason.strip()
+
+
+@dataclass(frozen=True)
+class Clock:
+    """An item's review clock in business days on its program's calendar."""
+
+    age: int
+    due_on: date | None
+    days_left: int | None
+    breached: bool
+
+
+def clock(item: Any, today: date | None = None, calendar: periods.BusinessCalendar | None = None) -> Clock:
+    """How long a claim or proof has waited since it was submitted (or disputed), and how long is left until its
+    review is due: the service level every reviewed item has."""
+    today = today or timezone.localdate()
+    calendar = calendar or periods.calendar_for(item.program)
+    since = item.disputed_at or item.submitted_at
+    started = timezone.localdate(since) if since else today
+    age = calendar.between(started, today) if started < today else 0
+    if item.due_on is None or item.status not in AWAITING_REVIEW:
+        return Clock(age, item.due_on, None, False)
+    if today <= item.due_on:
+        return Clock(age, item.due_on, calendar.between(today, item.due_on), False)
+    return Clock(age, item.due_on, -calendar.between(item.due_on, today), True)
+
+
+def clocks(items: Iterable[Any], today: date | None = None) -> list[Clock]:
+    """The clocks of many items (a queue page), in their order: one calendar query per program, not per item."""
+    calendars: dict[int, periods.BusinessCalendar] = {}
+    out = []
+    for item in items:
+        if item.program_id not in calendars:
+            calendars[item.program_id] = periods.calendar_for(item.program)
+        out.append(clock(item, today, calendars[item.program_id]))
+    return out
+
+
+def escalate_overdue(ids: Iterable[int], escalate: Callable[[int], bool]) -> int:
+    """Run `escalate(id)` for each item past its review due date, each in its own transaction (a job that is
+    safe to run twice or on two machines: `escalate` re-reads the item under lock, and stamps it once)."""
+    count = 0
+    for pk in ids:
+        with transaction.atomic(durable=True):
+            count += bool(escalate(pk))
+    return count
