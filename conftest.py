@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from coopfunds.accounts.models import Location, Organisation, Role, User
+from coopfunds.accounts.models import ApiToken, Location, Organisation, Role, User
+from coopfunds.accounts.selectors import token_digest
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
 from coopfunds.programs.models import Program
 from coopfunds.testing.factories import (
@@ -119,3 +120,21 @@ def enrolled(world: World) -> World:
             earnings_start=date(2026, 1, 1),
         )
     return world
+
+
+@pytest.fixture
+def api_as(world: World):  # type: ignore[no-untyped-def]
+    """api_as("reviewer") -> a Client whose requests carry that persona's own personal API token (anonymous: none)."""
+
+    def make(name: str) -> Client:
+        user = world.persona(name)
+        if user is None:
+            return Client()
+        plain = f"cf_test-token-of-{name}"
+        # Made directly (not through the service) so that tests start without audit rows.
+        ApiToken.objects.get_or_create(
+            digest=token_digest(plain), defaults={"user": user, "name": "tests", "prefix": plain[:10]}
+        )
+        return Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
+
+    return make

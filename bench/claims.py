@@ -8,6 +8,7 @@
    the same run. After each run: nothing overspent (every fund's buckets >= 0, `ledger_verify` clean) and
    approvals = transfers of kind "approve". Targets on a 2-core machine: >= 600/s spread, >= 400/s hot. For
    reference, the same server and clients reading one claim (`GET /api/v1/claims/{id}`).
+   Then one request approving 1,000 waiting claims at once (`POST /api/v1/review/approve`). Target: < 5 s.
 2. The reviewers' queue page (`GET /review/`) with N claims in the database (5% waiting for review): server
    time (in-process, p50/p95 of 200 requests) and queries per request. Target: p95 <= 50 ms, a bounded number of
    queries.
@@ -44,7 +45,7 @@ def make_world(spread_claims: int, hot_claims: int) -> dict:
     from coopfunds.accounts.services import api_token_create
     from coopfunds.claims.models import Claim, ClaimStatus
     from coopfunds.funds import ledger
-    from coopfunds.funds.models import Bucket, TransferKind
+    from coopfunds.funds.models import Bucket, Spend, TransferKind
     from coopfunds.funds.services import _accounts, funds_accrue, funds_for_earnings, period_close
     from coopfunds.programs.models import ActivityType
     from coopfunds.programs.preset import preset_load
@@ -106,6 +107,14 @@ def make_world(spread_claims: int, hot_claims: int) -> dict:
                 for i in range(n)
             ]
         Claim.objects.bulk_create(claims, batch_size=5000)
+        # what a claim's submission writes beside its reservation: its spend record
+        Spend.objects.bulk_create(
+            [
+                Spend(fund_id=c.fund_id, activity_type=activity, reference=f"claim:{c.pk}", held=c.reserved)
+                for c in claims
+            ],
+            batch_size=5000,
+        )
     hot = list(Claim.objects.filter(fund=funds[0]).order_by("?").values_list("pk", flat=True))
     spread = list(Claim.objects.exclude(fund=funds[0]).order_by("?").values_list("pk", flat=True))
     return {"token": token, "hot": hot, "spread": spread, "program": program, "reviewer": reviewer}
@@ -193,6 +202,34 @@ def raw_ceiling(url: str, clients: int, seconds: float, hot: bool) -> float:
     return sum(counts) / (time.perf_counter() - began)
 
 
+def approve_in_bulk(base: str, token: str, ids: list[int]) -> dict:
+    """One request approving every claim of `ids` (POST /api/v1/review/approve)."""
+    import http.client
+    import json
+    from urllib.parse import urlparse
+
+    parsed = urlparse(base)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=300)
+    body = json.dumps({"items": [f"claim:{pk}" for pk in ids]})
+    began = time.perf_counter()
+    conn.request(
+        "POST",
+        "/api/v1/review/approve",
+        body=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    response = conn.getresponse()
+    answer = json.loads(response.read())
+    elapsed = time.perf_counter() - began
+    conn.close()
+    return {
+        "status": response.status,
+        "seconds": elapsed,
+        "approved": answer.get("approved"),
+        "refused": answer.get("refused"),
+    }
+
+
 def check_ledger() -> str:
     from coopfunds.funds.models import Account, Transfer
     from coopfunds.funds.selectors import ledger_drift, unbalanced_transfers
@@ -275,6 +312,14 @@ def main() -> None:
             clients=args.clients,
             seconds=args.seconds,
         )
+        from coopfunds.claims.models import Claim
+
+        waiting = list(
+            Claim.objects.filter(pk__in=world["spread"], status="submitted")
+            .order_by("pk")
+            .values_list("pk", flat=True)[:1000]
+        )
+        bulk = approve_in_bulk(base, world["token"], waiting)
     ledger_state = check_ledger()  # before the raw-SQL ceiling, which moves balances without entries
     ceiling_spread = raw_ceiling(url, args.clients, args.seconds, hot=False)
     ceiling_hot = raw_ceiling(url, args.clients, args.seconds, hot=True)
@@ -289,6 +334,11 @@ def main() -> None:
     print(
         f"   for reference, GET /api/v1/claims/{{id}} (same server and clients): {read['rps']:.0f} reads/s,"
         f" p99 {read['p99_ms']:.0f} ms; approvals run at {spread['rate'] / read['rps']:.0%} of it"
+    )
+    print(
+        f"   bulk approval of {len(waiting):,} claims in one request (POST /api/v1/review/approve): "
+        f"{bulk['seconds']:.2f} s, status {bulk['status']}, approved {bulk['approved']}, refused {bulk['refused']};"
+        " target < 5 s"
     )
     print(f"   ledger after the approvals: {ledger_state}")
     bench_queue(args.queue_claims)

@@ -12,8 +12,9 @@ from django.utils import timezone
 from coopfunds.claims.models import Claim, ClaimDocument
 from coopfunds.core.money import money, quantize
 from coopfunds.funds import spending
+from coopfunds.funds.models import Fund
 from coopfunds.funds.selectors import balances
-from coopfunds.programs.models import CapKind, DocumentKind
+from coopfunds.programs.models import ActivityType, CapKind, DocumentKind
 from coopfunds.programs.selectors import exchange_rate
 from coopfunds.review.workflow import ACTIVE
 
@@ -104,13 +105,29 @@ def _date_findings(claim: Claim, today: date) -> list[Finding]:
     return out
 
 
-def _cap_findings(claim: Claim, amount: Decimal) -> list[Finding]:
-    out = [
-        Finding("over_cap", message, "amount")
-        for message in spending.cap_refusals(
-            fund=claim.fund, activity_type=claim.activity_type, reference=claim.reference, amount=amount
+def fund_findings(
+    fund: Fund, activity_type: ActivityType, reference: str, amount: Decimal, reserved: Decimal, noun: str
+) -> list[Finding]:
+    """What the fund can give a claim or proof (`reference`, holding `reserved` now) asking for `amount`: its
+    balance, and the activity type's caps for the period across every claim and proof of the fund."""
+    out = []
+    can_use = balances(fund).available + reserved
+    if amount > can_use:
+        out.append(
+            Finding(
+                "over_balance",
+                f"Only {money(can_use, fund.currency)} of {fund.label} co-op is left; this {noun} asks for "
+                f"{money(amount, fund.currency)}.",
+                "amount",
+            )
         )
-    ]
+    refusals = spending.cap_refusals(fund=fund, activity_type=activity_type, reference=reference, amount=amount)
+    return out + [Finding("over_cap", message, "amount") for message in refusals]
+
+
+def _cap_findings(claim: Claim, amount: Decimal) -> list[Finding]:
+    """The caps per person and per event (the period's caps are the fund's findings)."""
+    out: list[Finding] = []
     currency = claim.currency
     for cap in claim.activity_type.caps.all():
         if cap.exempt:
@@ -248,17 +265,7 @@ def findings(claim: Claim, today: date | None = None) -> list[Finding]:
     out += _document_findings(claim, attached)
     out += _date_findings(claim, today)
     if amount is not None:
-        b = balances(claim.fund)
-        can_use = b.available + claim.reserved
-        if amount > can_use:
-            out.append(
-                Finding(
-                    "over_balance",
-                    f"Only {money(can_use, claim.currency)} of {claim.fund.label} co-op is left; "
-                    f"this claim asks for {money(amount, claim.currency)}.",
-                    "amount",
-                )
-            )
+        out += fund_findings(claim.fund, claim.activity_type, claim.reference, amount, claim.reserved, "claim")
         out += _cap_findings(claim, amount)
         out += invoice_findings(
             "claim", amount, claim.currency, claim.invoice_amount, claim.invoice_currency, claim.invoice_date, today

@@ -4,71 +4,37 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from coopfunds.core.models import TimeStamped, status_constraint
-from coopfunds.core.money import CurrencyField, MoneyField
-from coopfunds.review.workflow import ACTIVE, AWAITING_REVIEW, EDITABLE, ReviewStatus
+from coopfunds.core.models import status_constraint
+from coopfunds.core.money import MoneyField
+from coopfunds.review.models import ReviewedItem, TimelineEvent
+from coopfunds.review.workflow import ACTIVE, AWAITING_REVIEW, ReviewStatus
 
 # A claim is reviewed through the states every reviewed item shares (coopfunds/review/workflow.py).
 ClaimStatus = ReviewStatus
 S = ClaimStatus
 
 
-class Claim(TimeStamped):
+class Claim(ReviewedItem):
     location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="claims")
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="claims")
     fund = models.ForeignKey("funds.Fund", on_delete=models.PROTECT, related_name="claims")
     activity_type = models.ForeignKey("programs.ActivityType", on_delete=models.PROTECT, related_name="claims")
-    name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     execution_start = models.DateField(null=True, blank=True)
     execution_end = models.DateField(null=True, blank=True)
     amount = MoneyField(null=True, blank=True, help_text="Claimed, in the fund's currency.")
-    currency = CurrencyField()
-    approved_amount = MoneyField(null=True, blank=True)
-    # The third-party invoice (or, for in-house work, the certification report's total).
-    invoice_vendor = models.CharField(max_length=200, blank=True)
     invoice_vendor_tax_id = models.CharField(max_length=64, blank=True)
-    invoice_number = models.CharField(max_length=64, blank=True)
-    invoice_date = models.DateField(null=True, blank=True)
-    invoice_amount = MoneyField(null=True, blank=True)
-    invoice_currency = models.CharField(max_length=3, blank=True)
-    # Normalised vendor + number: the same invoice is never claimed twice while a claim on it is active.
-    invoice_key = models.CharField(max_length=300, blank=True, db_index=True)
     attendees = models.PositiveIntegerField(
         null=True, blank=True, help_text="People, for per-person and per-event caps."
     )
     metrics = models.JSONField(default=dict, blank=True)
     comments = models.TextField(blank=True)
 
-    status = models.CharField(max_length=32, choices=ClaimStatus.choices, default=ClaimStatus.EDITING)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    first_approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text="Above the reviewer's approval limit, a second reviewer must approve after this one.",
-    )
-    submissions = models.PositiveSmallIntegerField(default=0)
-    reserved = MoneyField(default=0, help_text="Held in the fund for this claim right now.")
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    review_started_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    disputed_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True, help_text="Review due (business days from submission or dispute).")
     expires_on = models.DateField(
         null=True, blank=True, help_text="The last day the draft can be submitted; it expires after it."
     )
     expiry_warned_at = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the overdue review was escalated.")
 
     class Meta:
         ordering = ["-id"]
@@ -104,17 +70,6 @@ class Claim(TimeStamped):
             models.Index(fields=["location", "status"], name="claim_location_idx"),
             models.Index(fields=["fund", "activity_type", "status"], name="claim_caps_idx"),
         ]
-
-    def __str__(self) -> str:
-        return f"Claim {self.pk}: {self.name}"
-
-    @property
-    def reference(self) -> str:
-        return f"claim:{self.pk}"
-
-    @property
-    def is_editable(self) -> bool:
-        return self.status in EDITABLE
 
 
 class ClaimDocument(models.Model):
@@ -154,7 +109,7 @@ class ReasonCode(models.Model):
         return self.label
 
 
-class ClaimEvent(models.Model):
+class ClaimEvent(TimelineEvent):
     """The claim's history, shown as a timeline. Internal notes are seen by vendor staff only."""
 
     class Kind(models.TextChoices):
@@ -168,15 +123,7 @@ class ClaimEvent(models.Model):
         REQUEST = "request", "Documents requested"
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    message = models.TextField(blank=True)
-    internal = models.BooleanField(default=False)
-    old_status = models.CharField(max_length=32, blank=True)
-    new_status = models.CharField(max_length=32, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]

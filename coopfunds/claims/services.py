@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -31,9 +31,8 @@ from coopfunds.claims.models import (
     ReasonCode,
 )
 from coopfunds.core.errors import Conflict, NotFound
-from coopfunds.documents.inspection import inspect_uploads
 from coopfunds.documents.models import Document
-from coopfunds.documents.services import UploadPolicy, document_lock, document_store
+from coopfunds.documents.services import UploadPolicy, document_lock, documents_store
 from coopfunds.funds import ledger, spending
 from coopfunds.funds.models import Fund
 from coopfunds.notifications.services import notify
@@ -344,22 +343,16 @@ def claim_add_documents(
         raise Conflict(
             "Documents can be added while the claim is being edited or action is required.", code="not_editable"
         )
-    if not uploads:
-        raise ValidationError({"files": "Choose at least one file."})
-    inspect_uploads(uploads, upload_policy(claim))  # every refused file named at once, before any is written
-    stored = []
-    for upload in uploads:
-        document = document_store(
-            upload=upload,
-            kind=kind,
-            note=note,
-            location=claim.location,
-            policy=upload_policy(claim),
-            actor=actor,
-            retain_from=claim.execution_end or timezone.localdate(),
-        )
-        ClaimDocument.objects.create(claim=claim, document=document)
-        stored.append(document)
+    stored = documents_store(
+        uploads=uploads,
+        kind=kind,
+        note=note,
+        location=claim.location,
+        policy=upload_policy(claim),
+        actor=actor,
+        retain_from=claim.execution_end or timezone.localdate(),
+    )
+    ClaimDocument.objects.bulk_create([ClaimDocument(claim=claim, document=d) for d in stored])
     _event(claim, actor, ClaimEvent.Kind.DOCUMENT, "Added " + ", ".join(f"“{d.original_name}”" for d in stored) + ".")
     return stored
 
@@ -431,13 +424,7 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
     claim.due_on = periods.add_business_days(claim.program, today, claim.program.review_sla_business_days)
     claim.expires_on = None
     claim.first_approver = None
-    try:
-        with transaction.atomic():
-            claim.save()
-    except IntegrityError:
-        raise ValidationError(
-            {"invoice_number": "This invoice (vendor and number) has already been claimed."}
-        ) from None
+    workflow.save_invoice_once(claim)
     notify(
         users=reviewers_of(claim.program),
         subject=f"Claim {claim.pk} to review: {claim.name}",
@@ -722,31 +709,14 @@ def drafts_expire(*, today: date | None = None) -> dict[str, int]:
 
 def reviews_escalate(*, today: date | None = None) -> int:
     """Tell program managers about reviews past their service level (once per claim)."""
-    today = today or timezone.localdate()
-
-    def escalate(claim_id: int) -> bool:
-        claim = _lock(Claim(pk=claim_id), None)
-        if claim.escalated_at is not None or claim.status not in AWAITING_REVIEW:
-            return False
-        claim.escalated_at = timezone.now()
-        claim.save(update_fields=["escalated_at"])
-        _event(
-            claim,
-            None,
-            ClaimEvent.Kind.NOTE,
-            f"Review overdue since {claim.due_on:%d %b %Y}: escalated.",
-            internal=True,
-        )
-        notify(
-            users=people_holding(Role.PROGRAM_MANAGER, program_id=claim.program_id),
-            subject=f"Review of claim {claim.pk} is overdue",
-            body=f"Due {claim.due_on:%d %b %Y}.",
-            link=_link(claim),
-        )
-        return True
-
-    overdue = Claim.objects.filter(status__in=AWAITING_REVIEW, due_on__lt=today, escalated_at__isnull=True)
-    return workflow.escalate_overdue(overdue.values_list("pk", flat=True), escalate)
+    return workflow.escalate_overdue(
+        Claim.objects.all(),
+        today or timezone.localdate(),
+        lock=lambda pk: _lock(Claim(pk=pk), None),
+        note=lambda claim, text: _event(claim, None, ClaimEvent.Kind.NOTE, text, internal=True),
+        noun="claim",
+        link=_link,
+    )
 
 
 def can_start_claim(user: User, location: Location, program: Program) -> bool:

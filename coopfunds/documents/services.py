@@ -132,6 +132,27 @@ def _insert(
     return document
 
 
+def documents_store(
+    *,
+    uploads: Sequence[File],
+    kind: str,
+    note: str,
+    location: Location,
+    policy: UploadPolicy,
+    actor: User,
+    retain_from: date | None = None,
+) -> list[Document]:
+    """Check a batch of uploads (all or nothing: every refused file named at once, before any is written), then
+    keep each with `document_store`. A building block: call it inside a transaction."""
+    inspect_uploads(uploads, policy)
+    return [
+        document_store(
+            upload=upload, kind=kind, note=note, location=location, policy=policy, actor=actor, retain_from=retain_from
+        )
+        for upload in uploads
+    ]
+
+
 def document_store(
     *,
     upload: File,

@@ -15,6 +15,7 @@ from django.db.models import F, Q
 
 from coopfunds.core.models import TimeStamped, status_constraint
 from coopfunds.core.money import CurrencyField, MoneyField
+from coopfunds.review.models import ReviewedItem, TimelineEvent
 from coopfunds.review.workflow import ACTIVE as PROOF_ACTIVE
 from coopfunds.review.workflow import ReviewStatus
 
@@ -247,7 +248,7 @@ class PlanActivity(models.Model):
         return f"{self.activity_type.name} ({self.campaign.name})"
 
 
-class Proof(TimeStamped):
+class Proof(ReviewedItem):
     """Proof of execution of one planned activity: reviewed like a claim, and when approved the money moves
     through the fund ledger like an approved claim's, within the plan's limit."""
 
@@ -263,49 +264,16 @@ class Proof(TimeStamped):
         related_name="+",
         help_text="The fund whose usage period holds the execution date (set when submitted).",
     )
-    name = models.CharField(max_length=200)
     execution_date = models.DateField(null=True, blank=True)
     amount = MoneyField(null=True, blank=True, help_text="Asked for, in the plan's currency.")
-    currency = CurrencyField()
     estimated_impressions = models.PositiveBigIntegerField(null=True, blank=True, help_text="Estimated reach.")
     pre_approval_id = models.CharField(
         max_length=64, blank=True, help_text="The pre-approval ID of approved marketing material, if any."
     )
-    invoice_vendor = models.CharField(max_length=200, blank=True)
-    invoice_number = models.CharField(max_length=64, blank=True)
-    invoice_date = models.DateField(null=True, blank=True)
-    invoice_amount = MoneyField(null=True, blank=True)
-    invoice_currency = models.CharField(max_length=3, blank=True)
-    invoice_key = models.CharField(max_length=300, blank=True, db_index=True)
 
-    status = models.CharField(max_length=32, choices=ProofStatus.choices, default=ProofStatus.EDITING)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    first_approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        help_text="Above the reviewer's approval limit, a second reviewer must approve after this one.",
-    )
-    submissions = models.PositiveSmallIntegerField(default=0)
-    reserved = MoneyField(default=0, help_text="Held in the fund for this proof right now.")
-    approved_amount = MoneyField(null=True, blank=True)
     payable = MoneyField(default=0, help_text="Made payable so far, counted against the plan's limit.")
     carried = MoneyField(default=0, help_text="Approved above the limit, still held, paid when the limit has room.")
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    review_started_at = models.DateTimeField(null=True, blank=True)
-    decided_at = models.DateTimeField(null=True, blank=True)
-    disputed_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True, help_text="Review due: the end of the month after submission.")
-    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the overdue review was escalated.")
 
     class Meta:
         ordering = ["-id"]
@@ -336,17 +304,6 @@ class Proof(TimeStamped):
             models.Index(fields=["fund", "status"], name="proof_fund_idx"),
         ]
 
-    def __str__(self) -> str:
-        return f"Proof {self.pk}: {self.name}"
-
-    @property
-    def reference(self) -> str:
-        return f"proof:{self.pk}"
-
-    @property
-    def is_editable(self) -> bool:
-        return self.status in (ProofStatus.EDITING, ProofStatus.ACTION_REQUIRED)
-
 
 class ProofDocument(models.Model):
     """A document attached to a proof. Locked once the proof is submitted; taking one off keeps the row."""
@@ -364,7 +321,7 @@ class ProofDocument(models.Model):
         return f"{self.proof_id}:{self.document_id}"
 
 
-class PlanEvent(models.Model):
+class PlanEvent(TimelineEvent):
     """The history of a plan and its proofs of execution (a proof's events name it). Internal notes are
     for vendor staff only."""
 
@@ -382,15 +339,7 @@ class PlanEvent(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="events")
     proof = models.ForeignKey(Proof, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
     version = models.ForeignKey(PlanVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    message = models.TextField(blank=True)
-    internal = models.BooleanField(default=False)
-    old_status = models.CharField(max_length=32, blank=True)
-    new_status = models.CharField(max_length=32, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]

@@ -2,14 +2,13 @@
 prevent submission. Caps and duplicates count claims and proofs alike (both spend the same funds)."""
 
 from datetime import date
+from decimal import Decimal
 
 from django.utils import timezone
 
-from coopfunds.claims.checks import Finding, invoice_findings, money
+from coopfunds.claims.checks import Finding, fund_findings, invoice_findings, money
 from coopfunds.claims.models import Claim, ClaimDocument
-from coopfunds.funds import spending
 from coopfunds.funds.models import Fund
-from coopfunds.funds.selectors import balances
 from coopfunds.plans import deadlines
 from coopfunds.plans.models import ExcessPolicy, PlanSettings, Proof, ProofDocument
 from coopfunds.plans.selectors import limit_left, plan_settings_of
@@ -146,22 +145,9 @@ def _money_findings(proof: Proof, fund: Fund | None, settings: PlanSettings, tod
                 )
             )
         return out
-    b = balances(fund)
-    can_use = b.available + proof.reserved
-    if amount > can_use:
-        out.append(
-            Finding(
-                "over_balance",
-                f"Only {money(can_use, currency)} of {fund.label} co-op is left; this proof asks for "
-                f"{money(amount, currency)}.",
-                "amount",
-            )
-        )
     kind = proof.activity.activity_type
-    out += [
-        Finding("over_cap", message, "amount")
-        for message in spending.cap_refusals(fund=fund, activity_type=kind, reference=proof.reference, amount=amount)
-    ]
+    held = proof.reserved if proof.fund_id == fund.pk else Decimal(0)
+    out += fund_findings(fund, kind, proof.reference, amount, held, "proof")
     for cap in kind.caps.all():
         if cap.kind == CapKind.PER_EVENT and not cap.exempt and cap.amount is not None and amount > cap.amount:
             out.append(Finding("over_cap", f"At most {money(cap.amount, currency)} per event.", "amount"))

@@ -16,21 +16,19 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from coopfunds.accounts.models import Role, User
-from coopfunds.accounts.selectors import people_holding
+from coopfunds.accounts.models import User
 from coopfunds.audit.services import audit_record
 from coopfunds.claims import certification
 from coopfunds.claims.checks import money
 from coopfunds.claims.services import approval_limit, invoice_key, reviewers_of
 from coopfunds.core.errors import Conflict, NotFound
 from coopfunds.core.money import validate_currency
-from coopfunds.documents.inspection import inspect_uploads
 from coopfunds.documents.models import Document
-from coopfunds.documents.services import UploadPolicy, document_lock, document_store
+from coopfunds.documents.services import UploadPolicy, document_lock, documents_store
 from coopfunds.funds import ledger, spending
 from coopfunds.funds.models import Fund
 from coopfunds.notifications.services import notify
@@ -250,22 +248,16 @@ def _store(proof: Proof, uploads: list[UploadedFile], kind: str, note: str, acto
         raise ValidationError({"kind": "Choose what the document is: the invoice, a certification report or proof."})
     if kind not in NO_NOTE_NEEDED and not note.strip():
         raise ValidationError({"note": "Add a note that explains what this document shows."})
-    if not uploads:
-        raise ValidationError({"files": "Choose at least one file."})
-    inspect_uploads(uploads, upload_policy(proof))  # every refused file named at once, before any is written
-    stored = []
-    for upload in uploads:
-        document = document_store(
-            upload=upload,
-            kind=kind,
-            note=note,
-            location=proof.location,
-            policy=upload_policy(proof),
-            actor=actor,
-            retain_from=proof.execution_date or timezone.localdate(),
-        )
-        ProofDocument.objects.create(proof=proof, document=document)
-        stored.append(document)
+    stored = documents_store(
+        uploads=uploads,
+        kind=kind,
+        note=note,
+        location=proof.location,
+        policy=upload_policy(proof),
+        actor=actor,
+        retain_from=proof.execution_date or timezone.localdate(),
+    )
+    ProofDocument.objects.bulk_create([ProofDocument(proof=proof, document=d) for d in stored])
     names = ", ".join(f"“{d.original_name}”" for d in stored)
     event(proof.plan, actor, PlanEvent.Kind.DOCUMENT, f"Added {names}.", proof=proof)
     return stored
@@ -402,13 +394,7 @@ def proof_submit(*, proof: Proof, actor: User) -> Proof:
     proof.submitted_by, proof.submitted_at = actor, timezone.now()
     proof.due_on = deadlines.proof_review_due(today)
     proof.reviewer = proof.reviewer or proof.plan.reviewer
-    try:
-        with transaction.atomic():
-            proof.save()
-    except IntegrityError:
-        raise ValidationError(
-            {"invoice_number": "This invoice (vendor and number) has already been claimed."}
-        ) from None
+    workflow.save_invoice_once(proof)
     notify(
         users=[proof.reviewer] if proof.reviewer else reviewers_of(proof.plan.program),
         subject=f"Proof of execution {proof.pk} to review: {proof.name}",
@@ -713,32 +699,14 @@ def proofs_settle(*, today: date | None = None) -> dict[str, int]:
 
 def proofs_escalate(*, today: date | None = None) -> int:
     """Tell program managers about proof reviews past their due date (once per proof), as for claims."""
-    today = today or timezone.localdate()
-
-    def escalate(proof_id: int) -> bool:
-        proof = _lock(Proof(pk=proof_id))
-        if proof.escalated_at is not None or proof.status not in AWAITING_REVIEW:
-            return False
-        proof.escalated_at = timezone.now()
-        proof.save(update_fields=["escalated_at"])
-        event(
-            proof.plan,
-            None,
-            PlanEvent.Kind.NOTE,
-            f"Review overdue since {proof.due_on:%d %b %Y}: escalated.",
-            proof=proof,
-            internal=True,
-        )
-        notify(
-            users=people_holding(Role.PROGRAM_MANAGER, program_id=proof.program_id),
-            subject=f"Review of proof of execution {proof.pk} is overdue",
-            body=f"Due {proof.due_on:%d %b %Y}.",
-            link=review_link(proof),
-        )
-        return True
-
-    overdue = Proof.objects.filter(status__in=AWAITING_REVIEW, due_on__lt=today, escalated_at__isnull=True)
-    return workflow.escalate_overdue(overdue.values_list("pk", flat=True), escalate)
+    return workflow.escalate_overdue(
+        Proof.objects.all(),
+        today or timezone.localdate(),
+        lock=lambda pk: _lock(Proof(pk=pk)),
+        note=lambda proof, text: event(proof.plan, None, PlanEvent.Kind.NOTE, text, proof=proof, internal=True),
+        noun="proof of execution",
+        link=review_link,
+    )
 
 
 def proofs_warn_due(*, today: date | None = None) -> int:

@@ -11,11 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from coopfunds.accounts.models import Role
+from coopfunds.accounts.selectors import people_holding
 from coopfunds.core.errors import Conflict
 from coopfunds.core.money import money
+from coopfunds.notifications.services import notify
 from coopfunds.programs import periods
 
 
@@ -168,11 +171,45 @@ def clocks(items: Iterable[Any], today: date | None = None) -> list[Clock]:
     return out
 
 
-def escalate_overdue(ids: Iterable[int], escalate: Callable[[int], bool]) -> int:
-    """Run `escalate(id)` for each item past its review due date, each in its own transaction (a job that is
-    safe to run twice or on two machines: `escalate` re-reads the item under lock, and stamps it once)."""
+def save_invoice_once(item: models.Model) -> None:
+    """Save a submitted item; should another item have taken the same invoice in the meantime (the database's
+    unique constraint on active items sees what the checker could not), say so in words."""
+    try:
+        with transaction.atomic():
+            item.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"invoice_number": "This invoice (vendor and number) has already been claimed."}
+        ) from None
+
+
+def escalate_overdue(
+    queryset: models.QuerySet[Any],
+    today: date,
+    *,
+    lock: Callable[[int], Any],
+    note: Callable[[Any, str], object],
+    noun: str,
+    link: Callable[[Any], str],
+) -> int:
+    """Tell the program managers, once per item, about reviews past their due date: each item of `queryset`
+    re-read under `lock` in its own transaction, stamped, noted in its history (`note`) and notified. Safe to run
+    twice, late, or on two machines at once."""
+    overdue = queryset.filter(status__in=AWAITING_REVIEW, due_on__lt=today, escalated_at__isnull=True)
     count = 0
-    for pk in ids:
+    for pk in overdue.values_list("pk", flat=True):
         with transaction.atomic(durable=True):
-            count += bool(escalate(pk))
+            item = lock(pk)
+            if item.escalated_at is not None or item.status not in AWAITING_REVIEW:
+                continue
+            item.escalated_at = timezone.now()
+            item.save(update_fields=["escalated_at"])
+            note(item, f"Review overdue since {item.due_on:%d %b %Y}: escalated.")
+            notify(
+                users=people_holding(Role.PROGRAM_MANAGER, program_id=item.program_id),
+                subject=f"Review of {noun} {item.pk} is overdue",
+                body=f"Due {item.due_on:%d %b %Y}.",
+                link=link(item),
+            )
+            count += 1
     return count

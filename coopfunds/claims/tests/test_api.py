@@ -8,13 +8,10 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import PERSONAS
-from coopfunds.accounts.models import ApiToken
-from coopfunds.accounts.selectors import token_digest
 from coopfunds.audit.models import AuditEvent
 from coopfunds.claims import services
 from coopfunds.claims.models import Claim, ClaimDocument, ClaimEvent
@@ -31,23 +28,6 @@ API = "/api/v1"
 D = Decimal
 EVERYONE = set(PERSONAS) - {"anonymous"}
 SEES_BERLIN = PARTNERS | VENDOR
-
-
-@pytest.fixture
-def api_as(world):  # type: ignore[no-untyped-def]
-    """api_as("reviewer") -> a Client whose requests carry the reviewer's own API token (anonymous: none)."""
-
-    def make(name: str) -> Client:
-        user = world.persona(name)
-        if user is None:
-            return Client()
-        plain = f"cf_test-token-of-{name}"
-        ApiToken.objects.get_or_create(
-            digest=token_digest(plain), defaults={"user": user, "name": "tests", "prefix": plain[:10]}
-        )
-        return Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
-
-    return make
 
 
 def send(client, method: str, url: str, body: object = None, key: str | None = None):  # type: ignore[no-untyped-def]

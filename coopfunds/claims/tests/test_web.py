@@ -17,6 +17,7 @@ from coopfunds.claims.tests.helpers import PARTNERS, VENDOR, expected, rejected,
 from coopfunds.documents.models import Document
 from coopfunds.funds.models import Transfer
 from coopfunds.notifications.models import Notification
+from coopfunds.testing.web import post_as
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -106,13 +107,7 @@ def test_a_partner_never_sees_another_partners_claim(claims_world, as_persona, p
 
 
 def _act(client, url: str, data: dict, persona: str, code: int) -> None:  # type: ignore[no-untyped-def]
-    before = state()
-    response = client.post(url, data)
-    assert response.status_code == code
-    if persona == "anonymous":
-        assert response["Location"].startswith("/login/?next=")
-    if code != 302 or persona == "anonymous":
-        assert state() == before
+    post_as(client, url, data, persona, code, state)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

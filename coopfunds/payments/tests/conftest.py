@@ -11,10 +11,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
-from coopfunds.accounts.models import ApiToken, Role
-from coopfunds.accounts.selectors import token_digest
+from coopfunds.accounts.models import Role
 from coopfunds.claims import services as claim_services
 from coopfunds.claims.tests import conftest as claims_conftest
 from coopfunds.claims.tests.conftest import ready_claim
@@ -26,23 +24,6 @@ from coopfunds.testing.factories import RoleFactory, UserFactory
 
 # The funded claims world of the claims tests, shared here.
 claims_world = claims_conftest.claims_world
-
-
-@pytest.fixture
-def api_as(world):  # type: ignore[no-untyped-def]
-    """api_as("finance") -> a Client whose requests carry that persona's own API token (anonymous: none)."""
-
-    def make(name: str) -> Client:
-        user = world.persona(name)
-        if user is None:
-            return Client()
-        plain = f"cf_payments-token-of-{name}"
-        ApiToken.objects.get_or_create(
-            digest=token_digest(plain), defaults={"user": user, "name": "tests", "prefix": plain[:10]}
-        )
-        return Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
-
-    return make
 
 
 RUN_DATE = date(2026, 11, 30)

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from coopfunds.audit.models import AuditEvent
 from coopfunds.claims.tests.conftest import colour_of, pdf, png
+from coopfunds.claims.tests.helpers import PARTNERS, VENDOR, expected  # noqa: F401  (shared with the plans tests)
 from coopfunds.funds.models import Transfer
 from coopfunds.funds.selectors import balances
 from coopfunds.plans import proofs, services
@@ -21,8 +22,6 @@ from coopfunds.plans.models import (
 from coopfunds.plans.services import Reason
 
 D = Decimal
-PARTNERS = {"partner_admin", "partner_user"}  # Fabrikam Berlin's people
-VENDOR = {"program_manager", "reviewer", "finance", "auditor"}
 EVERYONE = PARTNERS | VENDOR | {"other_admin"}
 DETAILS = [Reason(code="campaign_details", note="Say who the audience is.")]
 
@@ -120,12 +119,3 @@ def state() -> tuple:
         Transfer.objects.count(),
         AuditEvent.objects.count(),
     )
-
-
-def expected(persona: str, *, allowed: set[str], visible: set[str], ok: int, anonymous: int = 302) -> int:
-    """The status an action answers: sign-in for the anonymous, 404 if unseen, `ok` if allowed, else 403."""
-    if persona == "anonymous":
-        return anonymous
-    if persona not in visible:
-        return 404
-    return ok if persona in allowed else 403

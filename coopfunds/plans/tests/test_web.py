@@ -26,6 +26,7 @@ from coopfunds.plans.tests.helpers import (
     submitted_plan,
     submitted_proof,
 )
+from coopfunds.testing.web import post_as
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -281,13 +282,7 @@ PLAN_ACTIONS = {
 
 
 def _post(client, url: str, data: dict, persona: str, code: int) -> None:  # type: ignore[no-untyped-def]
-    before = state()
-    response = client.post(url, data)
-    assert response.status_code == code
-    if persona == "anonymous":
-        assert response["Location"].startswith("/login/?next=")
-    if code != 302 or persona == "anonymous":
-        assert state() == before
+    post_as(client, url, data, persona, code, state)
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -15,6 +15,7 @@ from coopfunds.documents.models import Document
 from coopfunds.funds.models import Fund
 from coopfunds.programs.models import ActivityType, CapKind, DocumentKind, Program
 from coopfunds.review.workflow import AWAITING_REVIEW
+from coopfunds.web.views.common import MultipleFileField
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 REASON_ROWS = 3
@@ -191,22 +192,6 @@ class ClaimForm(forms.Form):
 
     def metric_fields(self) -> list[forms.BoundField]:
         return [self[f"metric_{i}"] for i in range(len(self.metric_names))]
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> Any:
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data]
-        return [single(data, initial)] if data else []
 
 
 def document_kinds(activity: ActivityType) -> list[tuple[str, str]]:

@@ -103,14 +103,14 @@ def next_step(claim: Claim, today: date) -> str:
 
 
 def timeline_events(page: Page) -> list[tuple[Any, str, str, list[tuple[Any, str]]]]:
-    """(event, old status, new status, [(reason, field label)]) for the timeline template."""
+    """(event, old status, new status, [(reason, what it is about)]) for the timeline template."""
     labels = dict(S.choices)
     return [
         (
             event,
             labels.get(event.old_status, ""),
             labels.get(event.new_status, ""),
-            [(r, FIELD_LABELS.get(r.field, r.field)) for r in event.reasons.all()],
+            [(r, f"field: {FIELD_LABELS.get(r.field, r.field)}" if r.field else "") for r in event.reasons.all()],
         )
         for event in page.object_list
     ]

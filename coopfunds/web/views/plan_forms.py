@@ -11,6 +11,7 @@ from coopfunds.documents.models import Document
 from coopfunds.plans.models import Campaign, ExcessPolicy, PlanActivity
 from coopfunds.plans.services import Reason
 from coopfunds.programs.models import ActivityType, DocumentKind, Program
+from coopfunds.web.views.common import MultipleFileField
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONEY_INPUT = forms.TextInput(attrs={"inputmode": "decimal", "maxlength": "24"})
@@ -252,20 +253,6 @@ class ProofForm(forms.Form):
     def values(self) -> dict[str, Any]:
         """What the service gets: amounts as typed (it says what is wrong with them)."""
         return dict(self.cleaned_data)
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data: Any, initial: Any = None) -> Any:
-        single = super().clean
-        return [single(d, initial) for d in data] if isinstance(data, list | tuple) else [single(data, initial)]
 
 
 UPLOAD_KINDS = [
