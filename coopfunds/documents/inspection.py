@@ -3,7 +3,8 @@
 It raises a ValidationError whose message names the file and says what is wrong in words a person
 understands; it writes nothing. The type comes from the content, never from the name or the browser's
 content type, and the extension must agree with it. One pass over the file computes its size and SHA-256
-and feeds the PDF or text scanner; images and Office files get their own checks after it."""
+and feeds the PDF, image or text scanner (active content, a web page hidden inside); images (readable, nothing
+after their end) and Office files get their own checks after it."""
 
 import hashlib
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from typing import IO, Any, Protocol
 from django.core.exceptions import ValidationError
 from django.core.files import File
 
-from coopfunds.documents import office, previews
+from coopfunds.documents import images, office, previews
 from coopfunds.documents.filetypes import (
     ALL_TYPES,
     IMAGE_TYPES,
@@ -31,6 +32,7 @@ from coopfunds.documents.filetypes import (
     sniff,
     type_for_extension,
 )
+from coopfunds.documents.images import ImageScanner
 from coopfunds.documents.names import check_name, extension_of, sanitise
 from coopfunds.documents.pdf import PdfScanner
 from coopfunds.documents.text import TextScanner
@@ -139,6 +141,8 @@ def _decide_type(upload: File, name: str, ext: str, head: bytes, allowed: frozen
 def _scanner(file_type: str, name: str) -> _Scanner | None:
     if file_type == FileType.PDF:
         return PdfScanner(name)
+    if file_type in IMAGE_TYPES:
+        return ImageScanner(name)
     if file_type in (FileType.CSV, FileType.TXT):
         return TextScanner(name)
     return None
@@ -169,6 +173,7 @@ def inspect_upload(upload: File, policy: UploadPolicy, *, already_bytes: int | N
     _check_size(name, size, policy, already)
     if file_type in IMAGE_TYPES:
         previews.check_image(_stream(upload), name, file_type)
+        images.check_end(_stream(upload), name, file_type)
     if file_type in OFFICE_TYPES:
         office.check(_stream(upload), name)
     upload.seek(0)

@@ -1,5 +1,7 @@
-"""PDF checks, streaming: refuse PDFs that carry JavaScript, launch actions, embedded files or media, XFA
-forms, or encryption (which would hide all of these from us).
+"""PDF checks, streaming: refuse PDFs that carry JavaScript, actions that run by themselves when the file is
+opened or a page is shown (`/OpenAction`, `/AA`), actions that launch a program, open a web address, submit or
+import data, embedded files or media, XFA forms, encryption (which would hide all of these from us), or a web
+page hidden inside (a PDF/HTML polyglot).
 
 Names are matched after undoing `#xx` escapes (`/J#53` is `/JS`). Object streams (`/Type /ObjStm`, where
 PDF 1.5+ writers put dictionaries) are inflated, with a limit, and scanned too; one we cannot inflate is
@@ -15,10 +17,14 @@ CARRY = 4096  # bytes kept between chunks: a name split by a chunk boundary, a s
 
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _BAD = re.compile(
-    rb"/(?P<name>JavaScript|Launch|EmbeddedFiles?|RichMedia|XFA|Encrypt)(?=[\s/<>\[\]()%{}]|$)"
+    rb"/(?P<name>JavaScript|Launch|EmbeddedFiles?|RichMedia|XFA|Encrypt|OpenAction|AA|URI|SubmitForm|ImportData"
+    rb"|GoToE|GoToR)(?=[\s/<>\[\]()%{}]|$)"
     rb"|/(?P<js>JS)\s*(?:[(<]|\d+\s+\d+\s+R)"
 )
-_STREAM = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)")
+# A web page inside the file: a browser that is handed it renders it (a PDF/HTML polyglot).
+_HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body|script|iframe|object|embed|svg)[\s>/]", re.IGNORECASE)
+# The keyword that starts a stream's data; readers also take it without the end of line the standard asks for.
+_STREAM = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)?")
 _OBJ = re.compile(rb"\bobj\b")
 _FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/\w+)")
 WHAT = {
@@ -29,7 +35,18 @@ WHAT = {
     b"EmbeddedFiles": "embedded files",
     b"RichMedia": "embedded media",
     b"XFA": "an XFA form, which can run scripts",
+    b"OpenAction": "an action that runs by itself when the file is opened",
+    b"AA": "actions that run by themselves when a page or field is shown",
+    b"URI": "a web address it can open",
+    b"SubmitForm": "a form that sends data elsewhere",
+    b"ImportData": "an action that imports data",
+    b"GoToE": "a link into an embedded file",
+    b"GoToR": "a link that opens another file",
 }
+
+
+# Said only if nothing worse is found in the file.
+AUTOMATIC = frozenset({b"OpenAction", b"AA", b"URI", b"GoToR"})
 
 
 def _unescape(data: bytes) -> bytes:
@@ -42,25 +59,42 @@ class _Names:
     def __init__(self, filename: str) -> None:
         self.filename = filename
         self.carry = b""
+        self.automatic: bytes | None = None
 
     def feed(self, data: bytes, final: bool = False) -> None:
         buf = _unescape(self.carry + data)
+        if _HTML.search(buf):
+            raise ValidationError(
+                f"“{self.filename}” has a web page (HTML) hidden inside it, which can carry scripts; print it to a "
+                "new PDF and upload that.",
+                code="polyglot",
+            )
         for match in _BAD.finditer(buf):
             if match.end() == len(buf) and not final:
                 continue  # what follows decides; the carry brings it back next time
             found = match.group("name") or match.group("js")
-            if found == b"Encrypt":
-                raise ValidationError(
-                    f"“{self.filename}” is encrypted or password-protected; save it without a password and "
-                    "upload it again.",
-                    code="encrypted",
-                )
-            raise ValidationError(
-                f"“{self.filename}” contains {WHAT[found]}, which is not accepted in a PDF; print it to a new "
-                "PDF and upload that.",
-                code="pdf_active",
-            )
+            if found in AUTOMATIC:
+                # an action that runs by itself or opens something: said at the end, unless the file turns out to
+                # carry worse (a script, a program), which is what the person needs to hear about
+                self.automatic = self.automatic or found
+                continue
+            self._refuse(found)
         self.carry = (self.carry + data)[-CARRY:]
+        if final and self.automatic:
+            self._refuse(self.automatic)
+
+    def _refuse(self, found: bytes) -> None:
+        if found == b"Encrypt":
+            raise ValidationError(
+                f"“{self.filename}” is encrypted or password-protected; save it without a password and upload it "
+                "again.",
+                code="encrypted",
+            )
+        raise ValidationError(
+            f"“{self.filename}” contains {WHAT[found]}, which is not accepted in a PDF; print it to a new PDF and "
+            "upload that.",
+            code="pdf_active",
+        )
 
 
 class PdfScanner:
@@ -108,10 +142,10 @@ class PdfScanner:
         """Starts inflating at the first object stream that begins in buf after `offset`; returns the bytes
         after its `stream` keyword (None: none begins here)."""
         for match in _STREAM.finditer(buf):
-            if match.end() <= offset:
-                continue  # seen with the previous chunk
-            if match.end() == len(buf) and buf.endswith(b"\r"):
-                return None  # "stream\r" may go on with "\n" in the next chunk: decide then
+            if match.end() < offset:
+                continue  # seen with the previous chunk (one that ended it was left for this one to decide)
+            if match.end() == len(buf):
+                return None  # "stream" or "stream\r" may go on with an end of line in the next chunk: decide then
             if self._starts_object_stream(buf[: match.start()]):
                 return buf[match.end() :]
         return None
@@ -124,7 +158,7 @@ class PdfScanner:
             return False
         found = _FILTER.search(dictionary)
         filters = re.findall(rb"/(\w+)", found.group(1)) if found else []
-        if filters not in ([], [b"FlateDecode"]):
+        if filters not in ([], [b"FlateDecode"]) or b"/DecodeParms" in dictionary:
             raise ValidationError(
                 f"“{self.filename}” uses a compression we can't check; print it to a new PDF and upload that.",
                 code="pdf_unchecked",

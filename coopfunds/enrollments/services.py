@@ -21,6 +21,8 @@ from coopfunds.accounts.models import Location, User
 from coopfunds.audit.services import audit_record
 from coopfunds.core.errors import Conflict
 from coopfunds.core.notify import email_after_commit
+from coopfunds.documents.filetypes import FileType
+from coopfunds.documents.inspection import Inspected, UploadPolicy, inspect_upload
 from coopfunds.enrollments import permissions, selectors
 from coopfunds.enrollments.bank import clean_bank_details
 from coopfunds.enrollments.models import (
@@ -43,8 +45,13 @@ from coopfunds.programs.models import Program
 
 Profile = PayoutProfile | TaxProfile
 
-TAX_DOCUMENT_TYPES = {".pdf", ".png", ".jpg", ".jpeg"}
-TAX_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+# A tax registration certificate goes through the documents' intake like every other upload: type from the
+# content, active content and hidden web pages refused, nothing stored on refusal.
+TAX_DOCUMENT_POLICY = UploadPolicy(
+    allowed=frozenset({FileType.PDF, FileType.PNG, FileType.JPEG}),
+    max_file_bytes=10 * 1024 * 1024,
+    max_total_bytes=10 * 1024 * 1024,
+)
 
 
 # --- building blocks (called inside a service's transaction) ---------------------------------------------
@@ -385,7 +392,7 @@ def payout_profile_submit(
 
 def _clean_tax_profile(
     country: str, tax_id: str, legal_name: str, expires_on: date | None, document: UploadedFile | None
-) -> tuple[str, str, str]:
+) -> tuple[str, str, str, Inspected | None]:
     errors: dict[str, str] = {}
     country = (country or "").strip().upper()
     tax_id = "".join((tax_id or "").split()).upper()
@@ -404,15 +411,15 @@ def _clean_tax_profile(
         errors["expires_on"] = "Enter the date the tax registration expires."
     elif expires_on <= timezone.localdate():
         errors["expires_on"] = "The expiry date must be in the future: an expired registration cannot be used."
+    inspected = None
     if document is not None:
-        suffix = "." + document.name.rsplit(".", 1)[-1].lower() if document.name and "." in document.name else ""
-        if suffix not in TAX_DOCUMENT_TYPES:
-            errors["document"] = "Upload the certificate as a PDF, PNG or JPEG file."
-        elif (document.size or 0) > TAX_DOCUMENT_MAX_BYTES:
-            errors["document"] = "The certificate file is larger than 10 MB; upload a smaller scan."
+        try:
+            inspected = inspect_upload(document, TAX_DOCUMENT_POLICY)
+        except ValidationError as refused:
+            errors["document"] = " ".join(refused.messages)
     if errors:
         raise ValidationError(errors)
-    return country, tax_id, legal_name
+    return country, tax_id, legal_name, inspected
 
 
 @transaction.atomic(durable=True)
@@ -430,7 +437,7 @@ def tax_profile_submit(
     kept) and waits for validation."""
     if not permissions.can_manage_profiles(actor, location):
         raise PermissionDenied("Only an incentives admin of this location can change its tax profile.")
-    country, tax_id, legal_name = _clean_tax_profile(country, tax_id, legal_name, expires_on, document)
+    country, tax_id, legal_name, inspected = _clean_tax_profile(country, tax_id, legal_name, expires_on, document)
     assert expires_on is not None
     location = _lock_location(location)
     previous = _replace_current(TaxProfile, location)
@@ -444,8 +451,8 @@ def tax_profile_submit(
         expires_on=expires_on,
         submitted_by=actor,
     )
-    if document is not None:
-        profile.document.save(document.name or "certificate", document, save=False)
+    if document is not None and inspected is not None:
+        profile.document.save(inspected.name, document, save=False)
     profile.save()
     audit_record(
         actor=actor,

@@ -9,6 +9,7 @@ from django.test import Client
 from conftest import PERSONAS
 from coopfunds.accounts.services import api_token_create
 from coopfunds.audit.models import AuditEvent
+from coopfunds.documents.tests import files
 from coopfunds.enrollments import services
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus, PayoutProfile, TaxProfile
 from coopfunds.enrollments.tests.helpers import IBAN, branches, in_a_year, invited, reviewing, submit_payout, submit_tax
@@ -73,7 +74,7 @@ def test_reading_enrollments_and_profiles(world, as_persona, persona):
     mine = Enrollment.objects.get(location=world.location)
     payout, tax = (
         submit_payout(world),
-        submit_tax(world, document=SimpleUploadedFile("c.pdf", b"%PDF", "application/pdf")),
+        submit_tax(world, document=SimpleUploadedFile("c.pdf", files.pdf(), "application/pdf")),
     )
     client = as_persona(persona)
     everyone = set(PERSONAS)

@@ -13,6 +13,7 @@ from conftest import PERSONAS
 from coopfunds.audit.models import AuditEvent
 from coopfunds.core.crypto import decrypt
 from coopfunds.core.errors import Conflict
+from coopfunds.documents.tests import files
 from coopfunds.enrollments import services
 from coopfunds.enrollments.models import Enrollment, PayoutProfile, TaxProfile
 from coopfunds.enrollments.tests.helpers import (
@@ -184,10 +185,21 @@ def test_tax_profile_fields_are_checked(world):
 def test_the_certificate_is_stored_and_its_type_checked(world):
     with pytest.raises(ValidationError) as caught:
         submit_tax(world, document=SimpleUploadedFile("cert.exe", b"MZ"))
-    assert caught.value.message_dict == {"document": ["Upload the certificate as a PDF, PNG or JPEG file."]}
-    profile = submit_tax(world, document=SimpleUploadedFile("cert.pdf", b"%PDF-1.7 test", "application/pdf"))
+    assert caught.value.message_dict == {
+        "document": ["“cert.exe” is a program, not a document; accepted here: PDF, PNG, JPEG."]
+    }
+    with pytest.raises(ValidationError) as caught:
+        submit_tax(world, document=SimpleUploadedFile("cert.pdf", b"<html><script>x()</script></html>"))
+    assert caught.value.message_dict == {
+        "document": [
+            "“cert.pdf” is a web page or SVG image, which can carry scripts; these are not accepted. Save it as PDF "
+            "and upload that."
+        ]
+    }
+    certificate = files.pdf()
+    profile = submit_tax(world, document=SimpleUploadedFile("cert.pdf", certificate, "application/pdf"))
     with profile.document.open("rb") as handle:
-        assert handle.read() == b"%PDF-1.7 test"
+        assert handle.read() == certificate
     assert AuditEvent.objects.get(verb="tax_profile.submit").changes["document"] == [None, True]
 
 

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from conftest import PERSONAS
 from coopfunds.audit.models import AuditEvent
+from coopfunds.documents.tests import files
 from coopfunds.enrollments import services
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus, PayoutProfile, TaxProfile
 from coopfunds.enrollments.tests.helpers import IBAN, branches, in_a_year, invited, reviewing, submit_payout, submit_tax
@@ -38,7 +39,7 @@ def test_pages_answer_each_persona_as_their_rights_say(world, as_persona, person
     enrollment = invited(world)
     payout, tax = (
         submit_payout(world),
-        submit_tax(world, document=SimpleUploadedFile("c.pdf", b"%PDF", "application/pdf")),
+        submit_tax(world, document=SimpleUploadedFile("c.pdf", files.pdf(), "application/pdf")),
     )
     everyone = set(PERSONAS)
     pages = {
@@ -237,7 +238,7 @@ def test_a_past_expiry_date_and_a_bad_file_are_field_errors(world, as_persona):
     response = as_persona("partner_admin").post(reverse("tax_profile", args=[world.location.pk]), data)
     assert response.context["form"].errors == {
         "expires_on": ["The expiry date must be in the future: an expired registration cannot be used."],
-        "document": ["Upload the certificate as a PDF, PNG or JPEG file."],
+        "document": ["“virus.exe” is a program, not a document; accepted here: PDF, PNG, JPEG."],
     }
     bad_date = as_persona("partner_admin").post(
         reverse("tax_profile", args=[world.location.pk]), {**data, "expires_on": "31/12/2030", "document": ""}
@@ -344,9 +345,10 @@ def test_the_vendor_home_shows_the_queues(world, as_persona):
 
 
 def test_the_tax_certificate_downloads(world, as_persona):
-    tax = submit_tax(world, document=SimpleUploadedFile("cert.pdf", b"%PDF-1.7 x", "application/pdf"))
+    certificate = files.pdf()
+    tax = submit_tax(world, document=SimpleUploadedFile("cert.pdf", certificate, "application/pdf"))
     response = as_persona("reviewer").get(reverse("tax_profile_document", args=[tax.pk]))
-    assert b"".join(response.streaming_content) == b"%PDF-1.7 x"
+    assert b"".join(response.streaming_content) == certificate
     assert response["Content-Disposition"].startswith("attachment;")
     without = submit_tax(world)
     assert as_persona("reviewer").get(reverse("tax_profile_document", args=[without.pk])).status_code == 404
