@@ -1,11 +1,14 @@
 """`Idempotency-Key` for the API's state-changing POSTs (docs/adr/0004-api-idempotency.md).
 
 Put `@decorate_view(idempotent)` under the operation's `@router.post(...)`. A request without the header runs
-as usual. With it, the first request with a key runs and, if it succeeds (2xx), its status and body are kept;
-a retry with the same key (same user, endpoint and body) gets that response back, marked with the header
-`Idempotent-Replayed: true`, and nothing runs again. The same key with another endpoint or body is 409
-`idempotency_key_reused`; a retry while the first request still runs is 409 `idempotency_request_in_progress`.
-A request that fails (4xx, 5xx) keeps nothing, so the client may fix it and retry with the same key."""
+as usual. With it, the request runs in one transaction together with its key's record: the record is inserted
+first, the operation's services join that transaction, and the response (if 2xx) is stored in it before it
+commits. So the key and the effect commit together or not at all: a retry after any crash either finds the
+stored response and gets it back (`Idempotent-Replayed: true`, nothing runs again) or finds nothing and runs
+once. A retry while the first request still runs waits for it (the database holds its insert until the first
+commits or dies) and then replays its answer; after `WAIT_SECONDS` it is 409 `idempotency_request_in_progress`.
+The same key with another endpoint or body is 409 `idempotency_key_reused`. A request that fails (4xx, 5xx)
+keeps nothing, so the client may fix it and retry with the same key."""
 
 import hashlib
 import json
@@ -14,7 +17,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
@@ -26,8 +29,9 @@ from coopfunds.core.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 200
-# A first request that has not finished after this long is taken as lost (its process died); a retry runs.
-ABANDONED_AFTER = timedelta(minutes=5)
+# How long a retry waits for the first request with its key to finish (then: 409 in progress). A first request
+# whose process died is over at once: its transaction, the key's record with it, is gone with its connection.
+WAIT_SECONDS = 10
 KEPT_FOR = timedelta(days=7)
 
 # Declared on each wrapped operation so that the OpenAPI document shows the header (the wrapper reads it).
@@ -72,15 +76,11 @@ def fingerprint(request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
-def _claim(user: User, key: str, endpoint: str, print_: str) -> IdempotentRequest | HttpResponse:
-    """Start a new request under `key`, or answer from (or refuse because of) an earlier one."""
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            return IdempotentRequest.objects.create(user=user, key=key, endpoint=endpoint, fingerprint=print_)
-    except IntegrityError:
-        pass
-    earlier = IdempotentRequest.objects.get(user=user, key=key)
+def _earlier(user: User, key: str, endpoint: str, print_: str) -> HttpResponse | None:
+    """The answer for a key already used (a replay, or a refusal); None: the key is free (again)."""
+    earlier = IdempotentRequest.objects.filter(user=user, key=key).first()
+    if earlier is None:
+        return None
     if earlier.endpoint != endpoint or earlier.fingerprint != print_:
         return _error(
             409,
@@ -88,33 +88,58 @@ def _claim(user: User, key: str, endpoint: str, print_: str) -> IdempotentReques
             f"This Idempotency-Key was already used for another request ({earlier.endpoint}) or with another body; "
             "use a new key for a new request.",
         )
-    if earlier.status_code is not None:
-        replay = HttpResponse(earlier.body, status=earlier.status_code, content_type=earlier.content_type)
-        replay["Idempotent-Replayed"] = "true"
-        return replay
-    if now - earlier.created_at < ABANDONED_AFTER:
-        return _error(
-            409,
-            "idempotency_request_in_progress",
-            "A request with this Idempotency-Key is still being processed; retry in a moment.",
-        )
-    taken = IdempotentRequest.objects.filter(pk=earlier.pk, status_code__isnull=True, created_at=earlier.created_at)
-    if not taken.update(created_at=now):  # someone else took the abandoned request over first
-        return _error(409, "idempotency_request_in_progress", "A request with this Idempotency-Key is being retried.")
-    earlier.created_at = now
-    return earlier
+    if earlier.status_code is None:
+        # left "in progress" by the previous design, which stored the key apart from the effect: nothing waits
+        # for it any more, so it was abandoned; run the request again (every transition re-checks its state)
+        earlier.delete()
+        return None
+    replay = HttpResponse(earlier.body, status=earlier.status_code, content_type=earlier.content_type)
+    replay["Idempotent-Replayed"] = "true"
+    return replay
 
 
-def _finish(record: IdempotentRequest, response: HttpResponseBase) -> None:
-    if 200 <= response.status_code < 300 and isinstance(response, HttpResponse):
-        IdempotentRequest.objects.filter(pk=record.pk).update(
-            status_code=response.status_code,
-            content_type=response.get("Content-Type", ""),
-            body=response.content.decode(response.charset or "utf-8"),
-            completed_at=timezone.now(),
-        )
-    else:
-        IdempotentRequest.objects.filter(pk=record.pk, status_code__isnull=True).delete()
+def _busy() -> JsonResponse:
+    return _error(
+        409,
+        "idempotency_request_in_progress",
+        "A request with this Idempotency-Key is still being processed; retry in a moment.",
+    )
+
+
+def _run_once(
+    request: HttpRequest, user: User, key: str, run: Callable[..., HttpResponseBase], *args: Any, **kwargs: Any
+) -> HttpResponseBase:
+    endpoint, print_ = f"{request.method} {request.path}", fingerprint(request)
+    with transaction.atomic():
+        # The operation's services open durable transactions of their own; here they join this one (as they do
+        # inside a test case), so that the key's record commits with their effect.
+        connection.atomic_blocks[-1]._from_testcase = True  # type: ignore[attr-defined]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # how long a retry waits for a first request still running
+                cursor.execute(f"SET LOCAL lock_timeout = '{WAIT_SECONDS}s'")
+        try:
+            with transaction.atomic():
+                record = IdempotentRequest.objects.create(user=user, key=key, endpoint=endpoint, fingerprint=print_)
+        except IntegrityError:
+            answer = _earlier(user, key, endpoint, print_)
+            if answer is not None:
+                return answer
+            with transaction.atomic():
+                record = IdempotentRequest.objects.create(user=user, key=key, endpoint=endpoint, fingerprint=print_)
+        except OperationalError:
+            transaction.set_rollback(True)
+            return _busy()
+        response = run(request, *args, **kwargs)
+        if 200 <= response.status_code < 300 and isinstance(response, HttpResponse):
+            IdempotentRequest.objects.filter(pk=record.pk).update(
+                status_code=response.status_code,
+                content_type=response.get("Content-Type", ""),
+                body=response.content.decode(response.charset or "utf-8"),
+                completed_at=timezone.now(),
+            )
+        else:
+            transaction.set_rollback(True)  # a refusal keeps nothing: neither the key nor any write
+        return response
 
 
 def idempotent(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -136,16 +161,10 @@ def idempotent(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
         user = _caller(request)
         if user is None:
             return run(request, *args, **kwargs)  # the operation answers 401
-        found = _claim(user, key, f"{request.method} {request.path}", fingerprint(request))
-        if isinstance(found, HttpResponse):
-            return found
         try:
-            response = run(request, *args, **kwargs)
-        except BaseException:
-            _finish(found, HttpResponse(status=500))
-            raise
-        _finish(found, response)
-        return response
+            return _run_once(request, user, key, run, *args, **kwargs)
+        except OperationalError:
+            return _busy()  # SQLite: the first request still holds the database's write lock
 
     return wrapped
 

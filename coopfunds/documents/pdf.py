@@ -1,5 +1,5 @@
 """PDF checks, streaming: refuse PDFs that carry JavaScript, actions that run by themselves when the file is
-opened or a page is shown (`/OpenAction`, `/AA`), actions that launch a program, open a web address, submit or
+opened or a page is shown (`/OpenAction` with an action rather than a page to show, `/AA`), actions that launch a program, open a web address, submit or
 import data, embedded files or media, XFA forms, encryption (which would hide all of these from us), or a web
 page hidden inside (a PDF/HTML polyglot).
 
@@ -17,9 +17,11 @@ CARRY = 4096  # bytes kept between chunks: a name split by a chunk boundary, a s
 
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _BAD = re.compile(
-    rb"/(?P<name>JavaScript|Launch|EmbeddedFiles?|RichMedia|XFA|Encrypt|OpenAction|AA|URI|SubmitForm|ImportData"
+    rb"/(?P<name>JavaScript|Launch|EmbeddedFiles?|RichMedia|XFA|Encrypt|AA|URI|SubmitForm|ImportData"
     rb"|GoToE|GoToR)(?=[\s/<>\[\]()%{}]|$)"
     rb"|/(?P<js>JS)\s*(?:[(<]|\d+\s+\d+\s+R)"
+    # an action run on opening; an array is a destination (which page to show, how), as PDF writers set it
+    rb"|/(?P<open>OpenAction)\s*(?:<<|\d+\s+\d+\s+R)"
 )
 # A web page inside the file: a browser that is handed it renders it (a PDF/HTML polyglot).
 _HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body|script|iframe|object|embed|svg)[\s>/]", re.IGNORECASE)
@@ -72,7 +74,7 @@ class _Names:
         for match in _BAD.finditer(buf):
             if match.end() == len(buf) and not final:
                 continue  # what follows decides; the carry brings it back next time
-            found = match.group("name") or match.group("js")
+            found = match.group("name") or match.group("js") or match.group("open")
             if found in AUTOMATIC:
                 # an action that runs by itself or opens something: said at the end, unless the file turns out to
                 # carry worse (a script, a program), which is what the person needs to hear about

@@ -20,6 +20,8 @@ POLICY = UploadPolicy()
 ACCEPTED: list[tuple[str, Callable[[], bytes], str, str]] = [
     ("report.pdf", files.pillow_pdf, "pdf", "application/pdf"),
     ("handwritten.pdf", files.pdf, "pdf", "application/pdf"),
+    # an OpenAction that is a destination (the page to open at, as PDF writers set it) is no action
+    ("opens-at-page.pdf", lambda: files.pdf(catalog_extra="/OpenAction [3 0 R /FitH null] "), "pdf", "application/pdf"),
     ("screenshot.png", files.png, "png", "image/png"),
     ("photo.jpg", files.jpeg, "jpeg", "image/jpeg"),
     ("photo.JPEG", files.jpeg, "jpeg", "image/jpeg"),
