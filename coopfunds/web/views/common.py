@@ -45,7 +45,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.cap + 1].count()  # type: ignore[attr-defined]  # a queryset
+        head = self.object_list[: self.cap + 1]
+        return len(head) if isinstance(head, list) else head.count()  # type: ignore[attr-defined]  # a queryset
 
     @property
     def capped(self) -> bool:
