@@ -1,8 +1,6 @@
 """The co-op fund ledger: append-only, double-entry, idempotent. It knows nothing about plans or claims:
 callers pass an idempotency key and a reference ("claim:42")."""
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -267,8 +265,3 @@ class Spend(models.Model):
         if self.held:
             return self.State.HELD
         return self.State.APPROVED if self.approved else self.State.RELEASED
-
-    @property
-    def counted(self) -> Decimal:
-        """What it uses of its activity type's caps."""
-        return self.held + self.approved
