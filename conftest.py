@@ -138,3 +138,22 @@ def api_as(world: World):  # type: ignore[no-untyped-def]
         return Client(HTTP_AUTHORIZATION=f"Bearer {plain}")
 
     return make
+
+
+@pytest.fixture(scope="session")
+def clamd_address(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A real clamd for the session (skipped where Debian's clamav-daemon is not installed; `.ci/run` installs it)."""
+    from coopfunds.testing import clamav
+
+    if not clamav.available():
+        pytest.skip("clamd (Debian's clamav-daemon) is not installed")
+    with clamav.clamd(tmp_path_factory.mktemp("clamd")) as address:
+        yield address
+
+
+@pytest.fixture
+def malware_scanning(settings, clamd_address):  # type: ignore[no-untyped-def]
+    """Uploads are scanned by the real clamd, and required (as in production)."""
+    settings.CLAMAV_ADDRESS = clamd_address
+    settings.CLAMAV_REQUIRED = True
+    return clamd_address

@@ -206,6 +206,12 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Malware scanning of uploads with ClamAV's clamd (coopfunds/documents/malware.py): CLAMAV_ADDRESS is
+# `unix:/run/clamav/clamd.ctl` or `host:port`. CLAMAV_REQUIRED (on in production) refuses uploads that cannot be
+# scanned; off, they are stored and shown as "not scanned".
+CLAMAV_ADDRESS = env("CLAMAV_ADDRESS")
+CLAMAV_REQUIRED = env_bool("CLAMAV_REQUIRED", PRODUCTION)
+
 # Files: local disk by default; S3-compatible object storage when S3_BUCKET is set.
 MEDIA_ROOT = DATA_DIR / "media"
 STATIC_URL = "static/"

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -12,6 +12,7 @@ from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import location_for
 from coopfunds.api.common import ERRORS, Keyset
 from coopfunds.documents import selectors, services, serving
+from coopfunds.documents.malware import ScanState
 from coopfunds.documents.models import Document
 
 router = Router(tags=["documents"])
@@ -37,6 +38,9 @@ class DocumentOut(Schema):
     locked_at: datetime | None
     retain_until: date | None
     preview: str
+    scan_state: ScanState = Field(
+        description="The malware scan at upload: clean, or not_scanned (scanning was off or unavailable)."
+    )
     download_url: str
 
     @staticmethod

@@ -4,7 +4,7 @@ It raises a ValidationError whose message names the file and says what is wrong 
 understands; it writes nothing. The type comes from the content, never from the name or the browser's
 content type, and the extension must agree with it. One pass over the file computes its size and SHA-256
 and feeds the PDF, image or text scanner (active content, a web page hidden inside); images (readable, nothing
-after their end) and Office files get their own checks after it."""
+after their end) and Office files get their own checks after it; last, ClamAV scans it (malware.py)."""
 
 import hashlib
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from typing import IO, Any, Protocol
 from django.core.exceptions import ValidationError
 from django.core.files import File
 
-from coopfunds.documents import images, office, previews
+from coopfunds.documents import images, malware, office, previews
 from coopfunds.documents.filetypes import (
     ALL_TYPES,
     IMAGE_TYPES,
@@ -59,6 +59,7 @@ class Inspected:
     content_type: str
     size: int
     sha256: str
+    scan_state: str = malware.ScanState.NOT_SCANNED  # what malware.scan found: clean or not scanned
 
 
 class _Scanner(Protocol):
@@ -176,6 +177,9 @@ def inspect_upload(upload: File, policy: UploadPolicy, *, already_bytes: int | N
         images.check_end(_stream(upload), name, file_type)
     if file_type in OFFICE_TYPES:
         office.check(_stream(upload), name)
+    stream = _stream(upload)
+    stream.seek(0)
+    scan_state = malware.scan(stream, name)
     upload.seek(0)
     return Inspected(
         name=name,
@@ -183,6 +187,7 @@ def inspect_upload(upload: File, policy: UploadPolicy, *, already_bytes: int | N
         content_type=TYPES[file_type].content_type,
         size=size,
         sha256=digest.hexdigest(),
+        scan_state=scan_state,
     )
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from coopfunds.accounts.models import Location
 from coopfunds.core.models import status_constraint
 from coopfunds.documents.filetypes import IMAGE_TYPES, FileType
+from coopfunds.documents.malware import ScanState
 
 RETENTION_MONTHS = 24  # DOMAIN.md: keep original documents 24 months from the activity date
 
@@ -35,6 +36,7 @@ class PreviewState(models.TextChoices):
 
 class Document(models.Model):
     FileType = FileType
+    ScanState = ScanState
     PreviewState = PreviewState
 
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="documents")
@@ -64,6 +66,12 @@ class Document(models.Model):
     )
     preview = models.FileField(upload_to=preview_path, max_length=200, blank=True)
     preview_state = models.CharField(max_length=8, choices=PreviewState.choices, default=PreviewState.NONE)
+    scan_state = models.CharField(
+        max_length=12,
+        choices=ScanState.choices,
+        default=ScanState.NOT_SCANNED,
+        help_text="What the malware scan at upload found (documents/malware.py).",
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -81,6 +89,7 @@ class Document(models.Model):
             ),
             status_constraint("file_type", FileType, "document_file_type_valid"),
             status_constraint("preview_state", PreviewState, "document_preview_state_valid"),
+            status_constraint("scan_state", ScanState, "document_scan_state_valid"),
         ]
 
     def __str__(self) -> str:
@@ -96,8 +105,8 @@ class Document(models.Model):
 
     @property
     def has_preview(self) -> bool:
-        """A PNG preview exists, or the file is a PDF (shown as itself, sandboxed, until or unless rendered)."""
-        return self.preview_state == PreviewState.READY or self.file_type == FileType.PDF
+        """A PNG preview exists: the page shows it inline as an image; the raw file is never shown in the page."""
+        return self.preview_state == PreviewState.READY and bool(self.preview)
 
     def must_keep_on(self, day: date) -> bool:
         """A locked document is kept until its retention date (for ever if it has none)."""

@@ -105,6 +105,7 @@ def _insert(
         content_type=inspected.content_type,
         size=inspected.size,
         sha256=inspected.sha256,
+        scan_state=inspected.scan_state,
         uploaded_by=actor,
         version_of=version_of,
         retain_until=retain_until,

@@ -6,8 +6,7 @@ or sniffing anything in it."""
 from django.http import FileResponse
 
 from coopfunds.core.errors import NotFound
-from coopfunds.documents.filetypes import FileType
-from coopfunds.documents.models import Document, PreviewState
+from coopfunds.documents.models import Document
 
 SANDBOX = "default-src 'none'; sandbox"
 
@@ -34,12 +33,8 @@ def download_response(document: Document) -> FileResponse:
 
 
 def preview_response(document: Document) -> FileResponse:
-    """Inline: the PNG preview when there is one, else a PDF as itself (sandboxed). NotFound otherwise."""
-    if document.preview_state == PreviewState.READY and document.preview:
-        stem = document.original_name.rsplit(".", 1)[0]
-        return _harden(FileResponse(document.preview.open("rb"), filename=f"{stem}.png", content_type="image/png"))
-    if document.file_type == FileType.PDF:
-        return _harden(
-            FileResponse(document.file.open("rb"), filename=document.original_name, content_type=document.content_type)
-        )
-    raise NotFound("This document has no preview; download it instead.")
+    """Inline: the PNG preview that was rendered from the file (never the file itself). NotFound otherwise."""
+    if not document.has_preview:
+        raise NotFound("This document has no preview; download it instead.")
+    stem = document.original_name.rsplit(".", 1)[0]
+    return _harden(FileResponse(document.preview.open("rb"), filename=f"{stem}.png", content_type="image/png"))

@@ -7,6 +7,7 @@ from django_countries.fields import CountryField
 from coopfunds.core.crypto import EncryptedTextField
 from coopfunds.core.models import TimeStamped, status_constraint
 from coopfunds.core.money import CurrencyField
+from coopfunds.documents.malware import ScanState
 
 
 class EnrollmentStatus(models.TextChoices):
@@ -163,6 +164,9 @@ class TaxProfile(TimeStamped):
     legal_name = models.CharField(max_length=200)
     expires_on = models.DateField()
     document = models.FileField(upload_to="tax-documents/%Y/%m/", blank=True)
+    document_scan_state = models.CharField(
+        max_length=12, choices=ScanState.choices, blank=True, help_text="The malware scan of the document, if any."
+    )
     submitted_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
     validated_by = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -453,6 +453,7 @@ def tax_profile_submit(
     )
     if document is not None and inspected is not None:
         profile.document.save(inspected.name, document, save=False)
+        profile.document_scan_state = inspected.scan_state
     profile.save()
     audit_record(
         actor=actor,

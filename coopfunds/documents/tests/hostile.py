@@ -36,7 +36,7 @@ def _gif_with_comment(comment: bytes) -> bytes:
     return gif[:at] + block + gif[at:]
 
 
-def _png_with_text(text: bytes) -> bytes:
+def png_with_text(text: bytes) -> bytes:
     buffer = io.BytesIO()
     from PIL import PngImagePlugin
 
@@ -107,7 +107,7 @@ CORPUS: list[tuple[str, bytes, str]] = [
     ),
     (
         "script-text.png",
-        _png_with_text(b"<svg onload=alert(1)>"),
+        png_with_text(b"<svg onload=alert(1)>"),
         "has a web page (HTML) hidden inside it, which can carry scripts; save the image again and upload that.",
     ),
     ("empty.pdf", b"", "is empty."),

@@ -75,6 +75,7 @@ def test_metadata(world, as_persona, document):
         "locked_at": None,
         "retain_until": None,
         "preview": "pending",
+        "scan_state": "not_scanned",
         "download_url": f"/api/v1/documents/{document.pk}/download",
     }
 

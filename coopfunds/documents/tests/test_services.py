@@ -317,7 +317,7 @@ def test_without_a_renderer_a_pdf_has_no_png_preview(store, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         document = store()
     document.refresh_from_db()
-    assert (document.preview_state, document.preview.name, document.has_preview) == ("none", "", True)
+    assert (document.preview_state, document.preview.name, document.has_preview) == ("none", "", False)
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) is not installed")
