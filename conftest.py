@@ -157,3 +157,27 @@ def malware_scanning(settings, clamd_address):  # type: ignore[no-untyped-def]
     settings.CLAMAV_ADDRESS = clamd_address
     settings.CLAMAV_REQUIRED = True
     return clamd_address
+
+
+PERSONA_ROLE = {
+    "partner_admin": Role.INCENTIVES_ADMIN,
+    "partner_user": Role.INCENTIVES_USER,
+    "other_admin": Role.INCENTIVES_ADMIN,
+    "program_manager": Role.PROGRAM_MANAGER,
+    "reviewer": Role.REVIEWER,
+    "finance": Role.FINANCE,
+    "auditor": Role.AUDITOR,
+}
+
+
+def role_refuses(persona: str, method: str, url: str) -> bool:
+    """Does the API's role table (coopfunds/api/roles.py) refuse this persona (403) before the operation runs?"""
+    from coopfunds.api.roles import roles_for
+
+    roles = roles_for(method, url)
+    return persona in PERSONA_ROLE and roles is not None and PERSONA_ROLE[persona] not in roles
+
+
+def api_status(persona: str, method: str, url: str, status: int) -> int:
+    """The status a test expects from the API: 403 where the role table refuses the persona, else `status`."""
+    return 403 if status != 401 and role_refuses(persona, method, url) else status  # unauthenticated comes first

@@ -13,6 +13,7 @@ from ninja.security.session import SessionAuth
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import user_for_api_token
+from coopfunds.api import roles
 from coopfunds.core.errors import DomainError, NotFound
 
 
@@ -23,6 +24,7 @@ class TokenAuth(HttpBearer):
         user = user_for_api_token(token)
         if user is not None:
             request.user = user
+            roles.gate(request, user)
         return user
 
 
@@ -31,16 +33,26 @@ class ActiveSessionAuth(SessionAuth):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = request.user
-        return user if user.is_authenticated and user.is_active else None
+        if not (user.is_authenticated and user.is_active):
+            return None
+        roles.gate(request, user)
+        return user
 
 
-api = NinjaAPI(
+class Api(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        return roles.describe(super().get_openapi_schema(*args, **kwargs))
+
+
+api = Api(
     title="Coopfunds API",
     version="1",
     description=(
         "Every request is authenticated with a personal API token (`Authorization: Bearer <token>`, create one "
         "under *API tokens* in the app) and acts with its owner's roles. Lists are keyset-paginated: follow "
-        "`next`. Errors share one shape: `{code, message, fields}`."
+        "`next`. Errors share one shape: `{code, message, fields}`. Each operation names the roles that may call "
+        "it (`x-roles`, and *Who may call* in its description); any other caller gets 403 `forbidden` before "
+        "its input is read."
     ),
     auth=[TokenAuth(), ActiveSessionAuth()],
     urls_namespace="api",

@@ -12,6 +12,7 @@ keeps nothing, so the client may fix it and retry with the same key."""
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -29,6 +30,7 @@ from coopfunds.core.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 200
+PATTERN = r"^[!-~]{1,200}$"  # 1 to 200 visible ASCII characters (no spaces): what a header carries safely
 # How long a retry waits for the first request with its key to finish (then: 409 in progress). A first request
 # whose process died is over at once: its transaction, the key's record with it, is gone with its connection.
 WAIT_SECONDS = 10
@@ -39,7 +41,9 @@ IdempotencyKey = HeaderEx[
     str | None,
     P(
         alias=HEADER,
+        min_length=1,
         max_length=MAX_KEY,
+        pattern=PATTERN,
         description="Optional: a unique key (a UUID) per action. A retry with the same key and body returns the "
         "first response without acting again; the same key with another body is 409 idempotency_key_reused.",
     ),
@@ -151,12 +155,12 @@ def idempotent(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
         if key is None:
             return run(request, *args, **kwargs)
         key = key.strip()
-        if not key or len(key) > MAX_KEY or not key.isprintable():
+        if re.fullmatch(PATTERN, key) is None:
             return _error(
                 400,
                 "invalid",
                 "The Idempotency-Key header is not valid.",
-                {HEADER: [f"Send 1 to {MAX_KEY} printable characters, e.g. a UUID."]},
+                {HEADER: [f"Send 1 to {MAX_KEY} visible ASCII characters without spaces, e.g. a UUID."]},
             )
         user = _caller(request)
         if user is None:

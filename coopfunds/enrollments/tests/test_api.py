@@ -34,9 +34,9 @@ PAYOUT = {
 def expected(persona: str, *, allowed: set[str], ok: int = 200, visible: set[str] = SEES_FABRIKAM_BERLIN) -> int:
     if persona == "anonymous":
         return 401
-    if persona not in visible:
+    if persona not in visible and not (persona == "other_admin" and allowed <= VENDOR):
         return 404
-    return ok if persona in allowed else 403
+    return ok if persona in allowed else 403  # a partner on a vendor staff operation: the role table's 403
 
 
 def post(client: Client, url: str, data: dict | None = None):  # type: ignore[no-untyped-def]
@@ -169,12 +169,7 @@ def test_inviting(world, as_persona, persona):
         as_persona(persona), "/enrollments", {"location_id": world.location.pk, "program_id": world.program.pk}
     )
     code = expected(persona, allowed={"program_manager"}, ok=201)
-    if persona == "other_admin":  # cannot see the location: told it does not exist, as for any unknown id
-        assert response.status_code == 400
-        assert response.json()["fields"] == {"location_id": ["No location with this id."]}
-        assert state() == before
-        return
-    check(response, code, before)
+    check(response, code, before)  # other_admin, a partner: refused by role before the location is looked up
     if code == 201:
         assert response.json()["status"] == "invited"
 

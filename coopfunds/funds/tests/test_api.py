@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 
-from conftest import PERSONAS
+from conftest import PERSONAS, api_status
 from coopfunds.accounts.services import api_token_create
 from coopfunds.audit.models import AuditEvent
 from coopfunds.funds.earnings import earnings_import
@@ -94,6 +94,7 @@ def test_reads_answer_each_persona_as_their_rights_say(books, as_persona, person
         "/earnings-imports": expected(persona, allowed=readers),
         f"/earnings-imports/{books.batch.pk}": expected(persona, allowed=everyone, visible=readers),
     }
+    calls = {url: api_status(persona, "GET", API + url, code) for url, code in calls.items()}
     client = as_persona(persona)
     answers = {url: client.get(API + url).status_code for url in calls}
     assert answers == calls
@@ -101,7 +102,12 @@ def test_reads_answer_each_persona_as_their_rights_say(books, as_persona, person
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_adjusting_over_the_api(books, as_persona, persona):
-    code = expected(persona, allowed={"program_manager"}, visible=SEES_BERLIN, ok=201)
+    code = api_status(
+        persona,
+        "POST",
+        f"{API}/funds/{books.berlin.pk}/adjustments",
+        expected(persona, allowed={"program_manager"}, visible=SEES_BERLIN, ok=201),
+    )
     before = state()
     response = adjust(as_persona(persona), books.berlin)
     assert response.status_code == code, response.content

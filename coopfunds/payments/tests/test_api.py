@@ -4,7 +4,7 @@ bad input as field errors, and bank details never in a response except finance's
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from conftest import PERSONAS
+from conftest import PERSONAS, api_status
 from coopfunds.claims.tests.conftest import pdf
 from coopfunds.payments import runs, services
 from coopfunds.payments.models import Payment
@@ -51,11 +51,14 @@ def test_reads_matrix_and_no_bank_details(done, api_as, persona):
     ]
     for url, visible in reads:
         response = client.get(API + url)
-        assert response.status_code == expect(persona, visible=visible, allowed=visible, ok=200), url
+        assert response.status_code == api_status(
+            persona, "GET", API + url, expect(persona, visible=visible, allowed=visible, ok=200)
+        ), url
         assert PARTNER_IBAN.encode() not in response.content, url
         assert ENTITY_IBAN.encode() not in response.content, url
     for url in (f"/payment-runs/{run.pk}/files", f"/payment-runs/{run.pk}/files/{file_id}"):
-        assert client.get(API + url).status_code == expect(persona, visible=VENDOR, allowed={"finance"}, ok=200)
+        code = expect(persona, visible=VENDOR, allowed={"finance"}, ok=200)
+        assert client.get(API + url).status_code == api_status(persona, "GET", API + url, code)
 
 
 def test_payment_shape(done, api_as):
@@ -107,7 +110,7 @@ def test_verbs_matrix_nothing_changes_on_denial(done, api_as, persona, index):
     url, body, visible, allowed, ok = verbs(done)[index]
     before = state()
     response = api_as(persona).post(API + url, body, content_type="application/json")
-    status = expect(persona, visible=visible, allowed=allowed, ok=ok)
+    status = api_status(persona, "POST", API + url, expect(persona, visible=visible, allowed=allowed, ok=ok))
     assert response.status_code == status, response.content[:300]
     if status != ok:
         assert state() == before
@@ -119,7 +122,12 @@ def test_approve_and_dispute_matrix(done, api_as, persona):
     run = runs.payment_run_prepare(entity=w.entity, run_date=RUN_DATE, actor=w.finance2)
     before = state()
     response = api_as(persona).post(f"{API}/payment-runs/{run.pk}/approve")
-    assert response.status_code == expect(persona, visible=VENDOR, allowed={"finance"}, ok=200)
+    assert response.status_code == api_status(
+        persona,
+        "POST",
+        f"{API}/payment-runs/{run.pk}/approve",
+        expect(persona, visible=VENDOR, allowed={"finance"}, ok=200),
+    )
     if persona != "finance":
         assert state() == before
     services.payment_dispute_resolve(dispute=w.dispute, resolution="ok", actor=w.finance)
