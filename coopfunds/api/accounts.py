@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 
 from coopfunds.accounts import permissions, selectors, services
 from coopfunds.accounts.models import ApiToken, Location, Organisation, OrganisationKind, Role, RoleAssignment, User
-from coopfunds.api.common import ERRORS, Keyset
+from coopfunds.api.common import ERRORS, Id, Keyset
 from coopfunds.core.errors import NotFound, PermissionDenied, ValidationError
 from coopfunds.programs.models import Program
 from coopfunds.programs.selectors import programs_visible_to
@@ -34,7 +34,7 @@ class OrganisationIn(Schema):
 
 class LocationOut(Schema):
     id: int
-    organisation_id: int
+    organisation_id: Id
     organisation_name: str
     partner_id: str
     name: str
@@ -50,7 +50,7 @@ class LocationOut(Schema):
 
 
 class LocationIn(Schema):
-    organisation_id: int
+    organisation_id: Id
     partner_id: str
     name: str
     country: str
@@ -59,22 +59,22 @@ class LocationIn(Schema):
 class GrantOut(Schema):
     id: int
     role: Role
-    location_id: int | None
-    program_id: int | None
+    location_id: Id | None
+    program_id: Id | None
     created_at: datetime
 
 
 class GrantIn(Schema):
     role: Role
-    location_id: int | None = None
-    program_id: int | None = None
+    location_id: Id | None = None
+    program_id: Id | None = None
 
 
 class UserOut(Schema):
     id: int
     email: str
     full_name: str
-    organisation_id: int
+    organisation_id: Id
     is_active: bool
     invitation_pending: bool
     grants: list[GrantOut]
@@ -108,10 +108,10 @@ class MeOut(Schema):
 class InviteIn(Schema):
     email: str
     full_name: str = ""
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
     role: Role
-    location_id: int | None = None
-    program_id: int | None = None
+    location_id: Id | None = None
+    program_id: Id | None = None
 
 
 class TokenOut(Schema):
@@ -187,7 +187,7 @@ def organisation_create(request: HttpRequest, payload: OrganisationIn) -> Status
 
 
 @router.get("/organisations/{organisation_id}", response={200: OrganisationOut, **ERRORS})
-def organisation_detail(request: HttpRequest, organisation_id: int) -> Organisation:
+def organisation_detail(request: HttpRequest, organisation_id: Id) -> Organisation:
     return selectors.organisation_for(_actor(request), organisation_id)
 
 
@@ -196,7 +196,7 @@ def organisation_detail(request: HttpRequest, organisation_id: int) -> Organisat
 
 @router.get("/locations", response={200: list[LocationOut], **ERRORS})
 @paginate(Keyset)
-def location_list(request: HttpRequest, q: str = "", organisation_id: int | None = None) -> Any:
+def location_list(request: HttpRequest, q: str = "", organisation_id: Id | None = None) -> Any:
     """Locations you may see: every one for vendor staff, those your roles name for a partner."""
     qs = selectors.locations_search(selectors.locations_visible_to(_actor(request)), q)
     return qs.filter(organisation_id=organisation_id) if organisation_id else qs
@@ -220,7 +220,7 @@ def location_create(request: HttpRequest, payload: LocationIn) -> Status[Locatio
 
 
 @router.get("/locations/{location_id}", response={200: LocationOut, **ERRORS})
-def location_detail(request: HttpRequest, location_id: int) -> Location:
+def location_detail(request: HttpRequest, location_id: Id) -> Location:
     return selectors.location_for(_actor(request), location_id)
 
 
@@ -229,7 +229,7 @@ def location_detail(request: HttpRequest, location_id: int) -> Location:
 
 @router.get("/users", response={200: list[UserOut], **ERRORS})
 @paginate(Keyset)
-def user_list(request: HttpRequest, q: str = "", organisation_id: int | None = None) -> Any:
+def user_list(request: HttpRequest, q: str = "", organisation_id: Id | None = None) -> Any:
     """People you may see: everyone for vendor staff, your organisation for an incentives admin, else yourself."""
     qs = selectors.users_search(selectors.users_visible_to(_actor(request)), q)
     return qs.filter(organisation_id=organisation_id) if organisation_id else qs
@@ -258,12 +258,12 @@ def user_invite(request: HttpRequest, payload: InviteIn) -> Status[User]:
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS})
-def user_detail(request: HttpRequest, user_id: int) -> User:
+def user_detail(request: HttpRequest, user_id: Id) -> User:
     return selectors.user_for(_actor(request), user_id)
 
 
 @router.post("/users/{user_id}/roles", response={201: GrantOut, **ERRORS})
-def user_grant(request: HttpRequest, user_id: int, payload: GrantIn) -> Status[RoleAssignment]:
+def user_grant(request: HttpRequest, user_id: Id, payload: GrantIn) -> Status[RoleAssignment]:
     """Give a role. Nobody gives more than they hold: only roles, locations and programs within their own."""
     actor = _actor(request)
     target = selectors.user_for(actor, user_id)
@@ -273,14 +273,14 @@ def user_grant(request: HttpRequest, user_id: int, payload: GrantIn) -> Status[R
 
 
 @router.delete("/role-assignments/{assignment_id}", response={204: None, **ERRORS})
-def role_revoke(request: HttpRequest, assignment_id: int) -> Status[None]:
+def role_revoke(request: HttpRequest, assignment_id: Id) -> Status[None]:
     actor = _actor(request)
     services.role_revoke(assignment=selectors.role_assignment_for(actor, assignment_id), actor=actor)
     return Status(204, None)
 
 
 @router.post("/users/{user_id}/deactivate", response={200: UserOut, **ERRORS})
-def user_deactivate(request: HttpRequest, user_id: int) -> User:
+def user_deactivate(request: HttpRequest, user_id: Id) -> User:
     """Switch an account off: no sign-in, no API tokens. Its history stays."""
     actor = _actor(request)
     services.user_set_active(user=selectors.user_for(actor, user_id), active=False, actor=actor)
@@ -288,7 +288,7 @@ def user_deactivate(request: HttpRequest, user_id: int) -> User:
 
 
 @router.post("/users/{user_id}/reactivate", response={200: UserOut, **ERRORS})
-def user_reactivate(request: HttpRequest, user_id: int) -> User:
+def user_reactivate(request: HttpRequest, user_id: Id) -> User:
     actor = _actor(request)
     services.user_set_active(user=selectors.user_for(actor, user_id), active=True, actor=actor)
     return selectors.user_for(actor, user_id)
@@ -312,6 +312,6 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any
 
 
 @router.post("/tokens/{token_id}/revoke", response={200: TokenOut, **ERRORS})
-def token_revoke(request: HttpRequest, token_id: int) -> ApiToken:
+def token_revoke(request: HttpRequest, token_id: Id) -> ApiToken:
     actor = _actor(request)
     return services.api_token_revoke(token=selectors.api_token_for(actor, token_id), actor=actor)

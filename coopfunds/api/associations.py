@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
 from coopfunds.accounts.selectors import location_for
-from coopfunds.api.common import ERRORS, Keyset
+from coopfunds.api.common import ERRORS, Id, Keyset
 from coopfunds.associations import configuration, permissions, selectors, services
 from coopfunds.associations.models import (
     Association,
@@ -67,8 +67,8 @@ class AssociationProofOut(Schema):
 
 class AssociationOut(Schema):
     id: int
-    program_id: int
-    location_id: int
+    program_id: Id
+    location_id: Id
     partner_id: str = Field(..., alias="location.partner_id")
     customer_name: str
     customer_tenant_id: str
@@ -87,7 +87,7 @@ class AssociationOut(Schema):
     status_label: str
     rejection_reason: str
     decision_note: str
-    reviewer_id: int | None
+    reviewer_id: Id | None
     submissions: int
     created_at: datetime
     submitted_at: datetime | None
@@ -153,8 +153,8 @@ class AssociationQueueItemOut(AssociationOut):
 class AssociationCompetitorOut(Schema):
     item_kind: str
     item: str = Field(..., description="What both claim: a workload code or a subscription ID.")
-    association_id: int
-    location_id: int
+    association_id: Id
+    location_id: Id
     partner_id: str
     partner_name: str
     status: str
@@ -176,12 +176,12 @@ class AssociationEventOut(Schema):
 
 class AssociationQuery(Schema):
     status: AssociationStatus | None = None
-    program_id: int | None = None
-    location_id: int | None = None
+    program_id: Id | None = None
+    location_id: Id | None = None
 
 
 class AssociationQueueQuery(Schema):
-    program_id: int | None = None
+    program_id: Id | None = None
     mine: bool = Field(False, description="Only those the caller took.")
     overdue: bool = False
 
@@ -202,8 +202,8 @@ class AssociationFields(AssociationStrict):
 
 
 class AssociationCreateIn(AssociationFields):
-    location_id: int
-    program_id: int
+    location_id: Id
+    program_id: Id
     customer_name: str  # type: ignore[assignment]
     customer_tenant_id: str  # type: ignore[assignment]
     customer_domain: str  # type: ignore[assignment]
@@ -244,7 +244,7 @@ class AssociationOptionOut(Schema):
 
 
 class AssociationSettingsOut(Schema):
-    program_id: int
+    program_id: Id
     partner_action_business_days: int
     consent_days: int
     dispute_days: int
@@ -275,7 +275,7 @@ class AssociationOptionPatchIn(AssociationStrict):
 # --- helpers -------------------------------------------------------------------------------------------
 
 
-def _association(request: HttpRequest, association_id: int) -> Association:
+def _association(request: HttpRequest, association_id: Id) -> Association:
     return selectors.association_for(_actor(request), association_id)
 
 
@@ -349,12 +349,12 @@ def association_create(request: HttpRequest, data: AssociationCreateIn) -> Statu
 
 
 @router.get("/associations/{association_id}", response={200: AssociationDetailOut, **ERRORS})
-def association_get(request: HttpRequest, association_id: int) -> Association:
+def association_get(request: HttpRequest, association_id: Id) -> Association:
     return _association(request, association_id)
 
 
 @router.patch("/associations/{association_id}", response={200: AssociationDetailOut, **ERRORS})
-def association_patch(request: HttpRequest, association_id: int, data: AssociationFields) -> Association:
+def association_patch(request: HttpRequest, association_id: Id, data: AssociationFields) -> Association:
     """Change the fields sent (only while Editing or Partner action required); status changes have their own
     verbs."""
     association = _association(request, association_id)
@@ -364,7 +364,7 @@ def association_patch(request: HttpRequest, association_id: int, data: Associati
 
 @router.post("/associations/{association_id}/proof", response={200: AssociationDetailOut, **ERRORS})
 def association_proof(
-    request: HttpRequest, association_id: int, data: Form[AssociationProofIn], file: File[UploadedFile]
+    request: HttpRequest, association_id: Id, data: Form[AssociationProofIn], file: File[UploadedFile]
 ) -> Association:
     """Attach the proof (multipart: `file`, `note`); it replaces an earlier, unsubmitted one. The file goes
     through the documents' checks (type from the content, the program's types and size limit)."""
@@ -374,7 +374,7 @@ def association_proof(
 
 
 @router.post("/associations/{association_id}/submit", response={200: AssociationDetailOut, **ERRORS})
-def association_submit(request: HttpRequest, association_id: int) -> Association:
+def association_submit(request: HttpRequest, association_id: Id) -> Association:
     """Submit for review, or send the answer to a request for action (400 names what is missing)."""
     association = _association(request, association_id)
     services.association_submit(association=association, actor=_actor(request))
@@ -382,7 +382,7 @@ def association_submit(request: HttpRequest, association_id: int) -> Association
 
 
 @router.post("/associations/{association_id}/withdraw", response={200: AssociationDetailOut, **ERRORS})
-def association_withdraw(request: HttpRequest, association_id: int, data: AssociationNoteIn) -> Association:
+def association_withdraw(request: HttpRequest, association_id: Id, data: AssociationNoteIn) -> Association:
     """End the association at the partner's request (rejected; reason partner_request; not disputable)."""
     association = _association(request, association_id)
     services.association_withdraw(association=association, actor=_actor(request), note=data.note)
@@ -390,7 +390,7 @@ def association_withdraw(request: HttpRequest, association_id: int, data: Associ
 
 
 @router.post("/associations/{association_id}/dispute", response={200: AssociationDetailOut, **ERRORS})
-def association_dispute(request: HttpRequest, association_id: int, data: AssociationDisputeIn) -> Association:
+def association_dispute(request: HttpRequest, association_id: Id, data: AssociationDisputeIn) -> Association:
     """Dispute a rejection within the program's dispute window (incentives admins)."""
     association = _association(request, association_id)
     services.association_dispute(association=association, actor=_actor(request), reason=data.reason)
@@ -399,7 +399,7 @@ def association_dispute(request: HttpRequest, association_id: int, data: Associa
 
 @router.post("/associations/{association_id}/comments", response={201: AssociationEventOut, **ERRORS})
 def association_comment(
-    request: HttpRequest, association_id: int, data: AssociationCommentIn
+    request: HttpRequest, association_id: Id, data: AssociationCommentIn
 ) -> Status[AssociationEvent]:
     association = _association(request, association_id)
     event = services.association_comment(
@@ -410,7 +410,7 @@ def association_comment(
 
 @router.get("/associations/{association_id}/history", response={200: list[AssociationEventOut], **ERRORS})
 @paginate(Keyset, ordering=("-id",))
-def association_history(request: HttpRequest, association_id: int) -> QuerySet[AssociationEvent]:
+def association_history(request: HttpRequest, association_id: Id) -> QuerySet[AssociationEvent]:
     """Everything done to the association, newest first (internal notes for vendor staff only)."""
     user = _actor(request)
     return selectors.timeline(user, _association(request, association_id))
@@ -432,7 +432,7 @@ def association_queue(request: HttpRequest, filters: Query[AssociationQueueQuery
 
 
 @router.get("/associations/{association_id}/competitors", response={200: list[AssociationCompetitorOut], **ERRORS})
-def association_competitors(request: HttpRequest, association_id: int) -> list[dict[str, Any]]:
+def association_competitors(request: HttpRequest, association_id: Id) -> list[dict[str, Any]]:
     """The other associations claiming the same workloads or subscriptions (vendor staff)."""
     user = _actor(request)
     association = _association(request, association_id)
@@ -459,7 +459,7 @@ def association_competitors(request: HttpRequest, association_id: int) -> list[d
 
 
 @router.post("/associations/{association_id}/take", response={200: AssociationDetailOut, **ERRORS})
-def association_take(request: HttpRequest, association_id: int) -> Association:
+def association_take(request: HttpRequest, association_id: Id) -> Association:
     """The caller (a reviewer) takes the association; a submitted one goes under review."""
     association = _association(request, association_id)
     services.association_take(association=association, actor=_actor(request))
@@ -467,7 +467,7 @@ def association_take(request: HttpRequest, association_id: int) -> Association:
 
 
 @router.post("/associations/{association_id}/approve", response={200: AssociationDetailOut, **ERRORS})
-def association_approve(request: HttpRequest, association_id: int, data: AssociationNoteIn) -> Association:
+def association_approve(request: HttpRequest, association_id: Id, data: AssociationNoteIn) -> Association:
     """Approve: the workloads and subscriptions are held exclusively, and the customer contact is emailed a
     link to confirm or decline (409 already_associated if another partner holds one of them)."""
     association = _association(request, association_id)
@@ -477,7 +477,7 @@ def association_approve(request: HttpRequest, association_id: int, data: Associa
 
 @router.post("/associations/{association_id}/request-action", response={200: AssociationDetailOut, **ERRORS})
 def association_request_action(
-    request: HttpRequest, association_id: int, data: AssociationRequestActionIn
+    request: HttpRequest, association_id: Id, data: AssociationRequestActionIn
 ) -> Association:
     """Ask the partner to correct or add something within the program's business days."""
     association = _association(request, association_id)
@@ -486,7 +486,7 @@ def association_request_action(
 
 
 @router.post("/associations/{association_id}/reject", response={200: AssociationDetailOut, **ERRORS})
-def association_reject(request: HttpRequest, association_id: int, data: AssociationRejectIn) -> Association:
+def association_reject(request: HttpRequest, association_id: Id, data: AssociationRejectIn) -> Association:
     """Reject an association waiting for review, or revoke an approved or in-force one (a note is then
     required), with a reason from the catalogue."""
     association = _association(request, association_id)
@@ -498,13 +498,13 @@ def association_reject(request: HttpRequest, association_id: int, data: Associat
 
 
 @router.get("/programs/{program_id}/association-settings", response={200: AssociationSettingsOut, **ERRORS})
-def association_settings(request: HttpRequest, program_id: int) -> dict[str, Any]:
+def association_settings(request: HttpRequest, program_id: Id) -> dict[str, Any]:
     """The program's solution areas, partner roles, workloads and association deadlines."""
     return _settings(program_for(_actor(request), program_id))
 
 
 @router.patch("/programs/{program_id}/association-settings", response={200: AssociationSettingsOut, **ERRORS})
-def association_settings_update(request: HttpRequest, program_id: int, data: AssociationSettingsIn) -> dict[str, Any]:
+def association_settings_update(request: HttpRequest, program_id: Id, data: AssociationSettingsIn) -> dict[str, Any]:
     """Change the deadlines and whether earnings need an association in force (program managers)."""
     user = _actor(request)
     program = program_for(user, program_id)
@@ -516,7 +516,7 @@ def association_settings_update(request: HttpRequest, program_id: int, data: Ass
 
 @router.post("/programs/{program_id}/association-options", response={201: AssociationOptionOut, **ERRORS})
 def association_option_add(
-    request: HttpRequest, program_id: int, data: AssociationOptionIn
+    request: HttpRequest, program_id: Id, data: AssociationOptionIn
 ) -> Status[AssociationOption]:
     """Add a solution area, partner role or workload to the program's lists (program managers)."""
     user = _actor(request)
@@ -528,9 +528,7 @@ def association_option_add(
 
 
 @router.patch("/association-options/{option_id}", response={200: AssociationOptionOut, **ERRORS})
-def association_option_update(
-    request: HttpRequest, option_id: int, data: AssociationOptionPatchIn
-) -> AssociationOption:
+def association_option_update(request: HttpRequest, option_id: Id, data: AssociationOptionPatchIn) -> AssociationOption:
     """Rename an option or switch it off and on (associations keep the options they chose)."""
     user = _actor(request)
     option = selectors.option_for(user, option_id)

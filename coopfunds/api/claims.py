@@ -22,7 +22,7 @@ from pydantic import ConfigDict
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
 from coopfunds.accounts.selectors import users_visible_to
-from coopfunds.api.common import ERRORS, Keyset
+from coopfunds.api.common import ERRORS, Id, Keyset
 from coopfunds.api.idempotency import IdempotencyKey, idempotent
 from coopfunds.claims import checks, selectors, services
 from coopfunds.claims.models import Claim, ClaimDocument, ClaimEvent, ClaimStatus, ReasonCode
@@ -111,13 +111,13 @@ class ClaimDocumentOut(Schema):
 
 class ClaimOut(Schema):
     id: int
-    location_id: int
+    location_id: Id
     partner_id: str = Field(..., alias="location.partner_id")
-    program_id: int
+    program_id: Id
     program_code: str = Field(..., alias="program.code")
-    fund_id: int
+    fund_id: Id
     fund_label: str = Field(..., alias="fund.label", description="The usage period, e.g. FY27 H1.")
-    activity_type_id: int
+    activity_type_id: Id
     activity_type_code: str = Field(..., alias="activity_type.code")
     name: str
     description: str
@@ -137,7 +137,7 @@ class ClaimOut(Schema):
     comments: str
     status: str
     status_label: str
-    reviewer_id: int | None
+    reviewer_id: Id | None
     submissions: int
     reserved: Decimal = Field(..., description="Held in the fund for this claim now.")
     created_at: datetime
@@ -201,7 +201,7 @@ class ClaimReasonOut(Schema):
     code: str = Field(..., alias="code.code")
     label: str = Field(..., alias="code.label")
     note: str
-    document_id: int | None
+    document_id: Id | None
     field: str
 
 
@@ -251,8 +251,8 @@ class ClaimFields(Schema):
 
 
 class ClaimCreateIn(ClaimFields):
-    fund_id: int = Field(..., description="The location's fund (usage period) the claim spends.")
-    activity_type_id: int = Field(..., description="An activity of the fund's fiscal-year catalogue.")
+    fund_id: Id = Field(..., description="The location's fund (usage period) the claim spends.")
+    activity_type_id: Id = Field(..., description="An activity of the fund's fiscal-year catalogue.")
     name: str = Field(..., max_length=200)
 
 
@@ -262,10 +262,10 @@ class ClaimPatchIn(ClaimFields):
 
 class ClaimQuery(Schema):
     status: ClaimStatus | None = None
-    location_id: int | None = None
-    program_id: int | None = None
-    fund_id: int | None = None
-    activity_type_id: int | None = None
+    location_id: Id | None = None
+    program_id: Id | None = None
+    fund_id: Id | None = None
+    activity_type_id: Id | None = None
 
 
 class ClaimDocumentsIn(Schema):
@@ -276,7 +276,7 @@ class ClaimDocumentsIn(Schema):
 class ClaimReasonIn(Schema):
     code: str = Field(..., description="A code from GET /reason-codes.")
     note: str = ""
-    document_id: int | None = Field(None, description="A document of this claim the reason points at.")
+    document_id: Id | None = Field(None, description="A document of this claim the reason points at.")
     field: str = Field("", max_length=64, description="A claim field the reason points at, e.g. invoice_number.")
 
 
@@ -300,7 +300,7 @@ class ClaimDisputeIn(Schema):
 
 
 class ClaimAssignIn(Schema):
-    reviewer_id: int | None = Field(None, description="Another reviewer of the program; empty: the caller.")
+    reviewer_id: Id | None = Field(None, description="Another reviewer of the program; empty: the caller.")
 
 
 class ClaimCommentIn(Schema):
@@ -309,33 +309,33 @@ class ClaimCommentIn(Schema):
 
 
 class ClaimDocumentRequestIn(Schema):
-    colleague_id: int = Field(..., description="A colleague who can work on this location's claims.")
+    colleague_id: Id = Field(..., description="A colleague who can work on this location's claims.")
     message: str
 
 
 class ReviewQueueQuery(Schema):
     mine: bool = Field(False, description="Only claims assigned to the caller.")
-    program_id: int | None = None
+    program_id: Id | None = None
     overdue: bool = Field(False, description="Only reviews past their due date.")
     status: ClaimStatus | None = Field(None, description="submitted, under_review or disputed.")
 
 
 class ReasonCodeQuery(Schema):
-    claim_id: int | None = Field(None, description="The codes a reviewer may give on this claim.")
-    program_id: int | None = Field(None, description="The codes of this program (and those of every program).")
+    claim_id: Id | None = Field(None, description="The codes a reviewer may give on this claim.")
+    program_id: Id | None = Field(None, description="The codes of this program (and those of every program).")
 
 
 class ReasonCodeOut(Schema):
     id: int
     code: str
     label: str
-    program_id: int | None
+    program_id: Id | None
 
 
 # --- filing --------------------------------------------------------------------------------------------
 
 
-def _claim(request: HttpRequest, claim_id: int) -> Claim:
+def _claim(request: HttpRequest, claim_id: Id) -> Claim:
     return selectors.claim_for(_actor(request), claim_id)
 
 
@@ -382,12 +382,12 @@ def claim_create(request: HttpRequest, data: ClaimCreateIn, idempotency_key: Ide
 
 
 @router.get("/claims/{claim_id}", response={200: ClaimDetailOut, **ERRORS})
-def claim_get(request: HttpRequest, claim_id: int) -> Claim:
+def claim_get(request: HttpRequest, claim_id: Id) -> Claim:
     return _claim(request, claim_id)
 
 
 @router.patch("/claims/{claim_id}", response={200: ClaimDetailOut, **ERRORS})
-def claim_patch(request: HttpRequest, claim_id: int, data: ClaimPatchIn) -> Claim:
+def claim_patch(request: HttpRequest, claim_id: Id, data: ClaimPatchIn) -> Claim:
     """Change the fields sent (only while Editing or Action required); status changes have their own verbs."""
     user = _actor(request)
     claim = _claim(request, claim_id)
@@ -396,7 +396,7 @@ def claim_patch(request: HttpRequest, claim_id: int, data: ClaimPatchIn) -> Clai
 
 
 @router.get("/claims/{claim_id}/checks", response={200: list[ClaimFindingOut], **ERRORS})
-def claim_checks(request: HttpRequest, claim_id: int) -> list[dict[str, Any]]:
+def claim_checks(request: HttpRequest, claim_id: Id) -> list[dict[str, Any]]:
     """The checker's findings on the claim as saved; a blocking one prevents submission."""
     return _findings_for(_actor(request), _claim(request, claim_id))
 
@@ -405,7 +405,7 @@ def claim_checks(request: HttpRequest, claim_id: int) -> list[dict[str, Any]]:
 @decorate_view(idempotent)
 def claim_documents_add(
     request: HttpRequest,
-    claim_id: int,
+    claim_id: Id,
     data: Form[ClaimDocumentsIn],
     files: File[list[UploadedFile]],
     idempotency_key: IdempotencyKey = None,
@@ -421,7 +421,7 @@ def claim_documents_add(
 
 
 @router.delete("/claims/{claim_id}/documents/{document_id}", response={204: None, **ERRORS})
-def claim_document_remove(request: HttpRequest, claim_id: int, document_id: int) -> Status[None]:
+def claim_document_remove(request: HttpRequest, claim_id: Id, document_id: Id) -> Status[None]:
     """Take a document off a claim being edited (it stays in the history)."""
     user = _actor(request)
     claim = _claim(request, claim_id)
@@ -432,7 +432,7 @@ def claim_document_remove(request: HttpRequest, claim_id: int, document_id: int)
     return Status(204, None)
 
 
-def _transition(request: HttpRequest, claim_id: int, act: Any) -> Claim:
+def _transition(request: HttpRequest, claim_id: Id, act: Any) -> Claim:
     """Run a transition; the service reads the claim under lock (404 if the caller may not see it) and returns
     it as the transition left it, which is the response."""
     return cast(Claim, act(Claim(pk=claim_id), _actor(request)))
@@ -440,7 +440,7 @@ def _transition(request: HttpRequest, claim_id: int, act: Any) -> Claim:
 
 @router.post("/claims/{claim_id}/submit", response={200: ClaimDetailOut, **ERRORS})
 @decorate_view(idempotent)
-def claim_submit(request: HttpRequest, claim_id: int, idempotency_key: IdempotencyKey = None) -> Claim:
+def claim_submit(request: HttpRequest, claim_id: Id, idempotency_key: IdempotencyKey = None) -> Claim:
     """Submit for review: 400 with the blocking findings per field if the checker refuses."""
     return _transition(request, claim_id, lambda c, u: services.claim_submit(claim=c, actor=u))
 
@@ -448,7 +448,7 @@ def claim_submit(request: HttpRequest, claim_id: int, idempotency_key: Idempoten
 @router.post("/claims/{claim_id}/withdraw", response={200: ClaimDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def claim_withdraw(
-    request: HttpRequest, claim_id: int, data: ClaimWithdrawIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, claim_id: Id, data: ClaimWithdrawIn, idempotency_key: IdempotencyKey = None
 ) -> Claim:
     return _transition(request, claim_id, lambda c, u: services.claim_withdraw(claim=c, actor=u, reason=data.reason))
 
@@ -456,7 +456,7 @@ def claim_withdraw(
 @router.post("/claims/{claim_id}/dispute", response={200: ClaimDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def claim_dispute(
-    request: HttpRequest, claim_id: int, data: ClaimDisputeIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, claim_id: Id, data: ClaimDisputeIn, idempotency_key: IdempotencyKey = None
 ) -> Claim:
     """Dispute a rejection (incentives admins, within the program's dispute window: see dispute_deadline)."""
     return _transition(request, claim_id, lambda c, u: services.claim_dispute(claim=c, actor=u, reason=data.reason))
@@ -465,7 +465,7 @@ def claim_dispute(
 @router.post("/claims/{claim_id}/comments", response={201: ClaimEventOut, **ERRORS})
 @decorate_view(idempotent)
 def claim_comment(
-    request: HttpRequest, claim_id: int, data: ClaimCommentIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, claim_id: Id, data: ClaimCommentIn, idempotency_key: IdempotencyKey = None
 ) -> Status[ClaimEvent]:
     user = _actor(request)
     event = services.claim_comment(
@@ -477,7 +477,7 @@ def claim_comment(
 @router.post("/claims/{claim_id}/document-requests", response={201: ClaimEventOut, **ERRORS})
 @decorate_view(idempotent)
 def claim_document_request(
-    request: HttpRequest, claim_id: int, data: ClaimDocumentRequestIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, claim_id: Id, data: ClaimDocumentRequestIn, idempotency_key: IdempotencyKey = None
 ) -> Status[ClaimEvent]:
     """Ask a colleague of the same organisation to add documents (they are notified)."""
     user = _actor(request)
@@ -491,7 +491,7 @@ def claim_document_request(
 
 @router.get("/claims/{claim_id}/timeline", response={200: list[ClaimEventOut], **ERRORS})
 @paginate(Keyset)
-def claim_timeline(request: HttpRequest, claim_id: int) -> QuerySet[ClaimEvent]:
+def claim_timeline(request: HttpRequest, claim_id: Id) -> QuerySet[ClaimEvent]:
     """The claim's history, oldest first, with the reasons of decisions (internal notes: vendor staff only)."""
     user = _actor(request)
     return selectors.timeline(user, _claim(request, claim_id))
@@ -507,7 +507,7 @@ def _reasons(reasons: list[ClaimReasonIn]) -> list[Reason]:
 @router.post("/claims/{claim_id}/assign", response={200: ClaimDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def claim_assign(
-    request: HttpRequest, claim_id: int, data: ClaimAssignIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, claim_id: Id, data: ClaimAssignIn, idempotency_key: IdempotencyKey = None
 ) -> Claim:
     """Assign the claim to the caller (no reviewer_id) or to another reviewer of the program."""
     user = _actor(request)
@@ -523,7 +523,7 @@ def claim_assign(
 @router.post("/claims/{claim_id}/approve", response={200: ClaimDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def claim_approve(
-    request: HttpRequest, claim_id: int, data: ClaimApproveIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, claim_id: Id, data: ClaimApproveIn, idempotency_key: IdempotencyKey = None
 ) -> Claim:
     """Approve in full, or `amount` (partial, where the program allows it, with a note or reasons). Above the
     reviewer's approval limit this is a first approval: the claim stays under review for a second reviewer."""
@@ -539,7 +539,7 @@ def claim_approve(
 @router.post("/claims/{claim_id}/request-action", response={200: ClaimDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def claim_request_action(
-    request: HttpRequest, claim_id: int, data: ClaimDecisionIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, claim_id: Id, data: ClaimDecisionIn, idempotency_key: IdempotencyKey = None
 ) -> Claim:
     """Send the claim back to the partner with reasons; the money stays reserved."""
     return _transition(
@@ -554,7 +554,7 @@ def claim_request_action(
 @router.post("/claims/{claim_id}/reject", response={200: ClaimDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def claim_reject(
-    request: HttpRequest, claim_id: int, data: ClaimDecisionIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, claim_id: Id, data: ClaimDecisionIn, idempotency_key: IdempotencyKey = None
 ) -> Claim:
     """Reject with reasons; the reserved money goes back to the fund."""
     return _transition(

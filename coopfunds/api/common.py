@@ -1,7 +1,12 @@
 """Shared API pieces: keyset pagination and the error schema used in responses' documentation."""
 
-from ninja import Schema
+from typing import Annotated
+
+from ninja import Field, Schema
 from ninja.pagination import CursorPagination
+
+# A row's id, as every parameter and field naming one: the schema states the range the databases hold.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class ErrorOut(Schema):

@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import location_for
-from coopfunds.api.common import ERRORS, Keyset
+from coopfunds.api.common import ERRORS, Id, Keyset
 from coopfunds.documents import selectors, services, serving
 from coopfunds.documents.malware import ScanState
 from coopfunds.documents.models import Document
@@ -24,7 +24,7 @@ def _user(request: HttpRequest) -> User:
 
 class DocumentOut(Schema):
     id: int
-    location_id: int
+    location_id: Id
     kind: str
     note: str
     name: str
@@ -34,7 +34,7 @@ class DocumentOut(Schema):
     sha256: str
     uploaded_by: str
     created_at: datetime
-    version_of_id: int | None
+    version_of_id: Id | None
     locked_at: datetime | None
     retain_until: date | None
     preview: str
@@ -72,7 +72,7 @@ class DocumentVersionIn(Schema):
 
 @router.get("/locations/{location_id}/documents", response={200: list[DocumentOut], **ERRORS})
 @paginate(Keyset, ordering=("-id",))
-def document_list(request: HttpRequest, location_id: int) -> Any:
+def document_list(request: HttpRequest, location_id: Id) -> Any:
     """The location's documents, newest first (every version)."""
     user = _user(request)
     return selectors.documents_of(user, location_for(user, location_id))
@@ -81,7 +81,7 @@ def document_list(request: HttpRequest, location_id: int) -> Any:
 @router.post("/locations/{location_id}/documents", response={201: list[DocumentOut], **ERRORS})
 def document_upload(
     request: HttpRequest,
-    location_id: int,
+    location_id: Id,
     data: Form[DocumentUploadIn],
     files: File[list[UploadedFile]],
 ) -> Status[list[Document]]:
@@ -103,19 +103,19 @@ def document_upload(
 
 
 @router.get("/documents/{document_id}", response={200: DocumentOut, **ERRORS})
-def document_get(request: HttpRequest, document_id: int) -> Document:
+def document_get(request: HttpRequest, document_id: Id) -> Document:
     return selectors.document_for(_user(request), document_id)
 
 
 @router.get("/documents/{document_id}/download", response={200: None, **ERRORS})
-def document_download(request: HttpRequest, document_id: int) -> FileResponse:
+def document_download(request: HttpRequest, document_id: Id) -> FileResponse:
     """The file as an attachment, with the content type verified at upload."""
     return serving.download_response(selectors.document_for(_user(request), document_id))
 
 
 @router.post("/documents/{document_id}/versions", response={201: DocumentOut, **ERRORS})
 def document_version(
-    request: HttpRequest, document_id: int, data: Form[DocumentVersionIn], file: File[UploadedFile]
+    request: HttpRequest, document_id: Id, data: Form[DocumentVersionIn], file: File[UploadedFile]
 ) -> Status[Document]:
     """Replace a document with a new version (multipart: `file`, `note`). The old one is kept; only the
     newest version can be replaced; a locked document can be replaced too (it stays as it was)."""
@@ -125,7 +125,7 @@ def document_version(
 
 
 @router.delete("/documents/{document_id}", response={204: None, **ERRORS})
-def document_delete(request: HttpRequest, document_id: int) -> Status[None]:
+def document_delete(request: HttpRequest, document_id: Id) -> Status[None]:
     """Delete a document that is not locked (409 if it is, or if it has a newer version)."""
     user = _user(request)
     services.document_discard(document=selectors.document_for(user, document_id), actor=user)

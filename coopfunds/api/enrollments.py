@@ -14,7 +14,7 @@ from ninja.pagination import paginate
 
 from coopfunds.accounts.models import Location, User
 from coopfunds.accounts.selectors import location_for
-from coopfunds.api.common import ERRORS, Keyset
+from coopfunds.api.common import ERRORS, Id, Keyset
 from coopfunds.core.errors import NotFound, ValidationError
 from coopfunds.enrollments import permissions, selectors, services
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus, PayoutProfile, TaxProfile
@@ -28,10 +28,10 @@ router = Router(tags=["enrollments"])
 
 class EnrollmentOut(Schema):
     id: int
-    location_id: int
+    location_id: Id
     location_name: str = Field(..., alias="location.name")
     partner_id: str = Field(..., alias="location.partner_id")
-    program_id: int
+    program_id: Id
     program_code: str = Field(..., alias="program.code")
     status: str
     status_label: str = Field(..., alias="get_status_display")
@@ -45,8 +45,8 @@ class EnrollmentOut(Schema):
 
 
 class EnrollmentInviteIn(Schema):
-    location_id: int
-    program_id: int
+    location_id: Id
+    program_id: Id
 
 
 class SetStatusIn(Schema):
@@ -77,7 +77,7 @@ def _secret(obj: PayoutProfile, field: str, context: Any) -> str | None:
 
 class PayoutProfileOut(Schema):
     id: int
-    location_id: int
+    location_id: Id
     is_current: bool
     status: str
     status_reason: str
@@ -124,7 +124,7 @@ class TaxProfileIn(Schema):
 
 class TaxProfileOut(Schema):
     id: int
-    location_id: int
+    location_id: Id
     is_current: bool
     status: str
     status_reason: str
@@ -178,8 +178,8 @@ def _program(pk: int) -> Program:
 def enrollment_list(
     request: HttpRequest,
     status: EnrollmentStatus | None = None,
-    program_id: int | None = None,
-    location_id: int | None = None,
+    program_id: Id | None = None,
+    location_id: Id | None = None,
 ) -> Any:
     """Enrollments the caller may see, optionally filtered."""
     items = selectors.enrollments_visible_to(_actor(request))
@@ -193,7 +193,7 @@ def enrollment_list(
 
 
 @router.get("/enrollments/{enrollment_id}", response={200: EnrollmentOut, **ERRORS})
-def enrollment_get(request: HttpRequest, enrollment_id: int) -> Enrollment:
+def enrollment_get(request: HttpRequest, enrollment_id: Id) -> Enrollment:
     return selectors.enrollment_for(_actor(request), enrollment_id)
 
 
@@ -205,26 +205,26 @@ def enrollment_invite(request: HttpRequest, data: EnrollmentInviteIn) -> Status[
     return Status(201, services.enrollment_invite(location=location, program=program, actor=_actor(request)))
 
 
-def _enrollment(request: HttpRequest, enrollment_id: int) -> Enrollment:
+def _enrollment(request: HttpRequest, enrollment_id: Id) -> Enrollment:
     return selectors.enrollment_for(_actor(request), enrollment_id)
 
 
 @router.post("/enrollments/{enrollment_id}/accept", response={200: EnrollmentOut, **ERRORS})
-def enrollment_accept(request: HttpRequest, enrollment_id: int) -> Enrollment:
+def enrollment_accept(request: HttpRequest, enrollment_id: Id) -> Enrollment:
     """Accept an invitation (the location's incentives admins): Reviewing enrollment, or Action required
     with what is missing."""
     return services.enrollment_accept(enrollment=_enrollment(request, enrollment_id), actor=_actor(request))
 
 
 @router.post("/enrollments/{enrollment_id}/approve", response={200: EnrollmentOut, **ERRORS})
-def enrollment_approve(request: HttpRequest, enrollment_id: int) -> Enrollment:
+def enrollment_approve(request: HttpRequest, enrollment_id: Id) -> Enrollment:
     """Approve an enrollment under review (reviewers, program managers): both current profiles must be
     approved and the tax profile not expired. Earnings count from the first day of this month."""
     return services.enrollment_approve(enrollment=_enrollment(request, enrollment_id), actor=_actor(request))
 
 
 @router.post("/enrollments/{enrollment_id}/set-status", response={200: EnrollmentOut, **ERRORS})
-def enrollment_set_status(request: HttpRequest, enrollment_id: int, data: SetStatusIn) -> Enrollment:
+def enrollment_set_status(request: HttpRequest, enrollment_id: Id, data: SetStatusIn) -> Enrollment:
     """End an enrollment: Inactive, Ineligible or No longer supported, with a reason (program managers)."""
     return services.enrollment_set_status(
         enrollment=_enrollment(request, enrollment_id),
@@ -235,7 +235,7 @@ def enrollment_set_status(request: HttpRequest, enrollment_id: int, data: SetSta
 
 
 @router.post("/enrollments/{enrollment_id}/reactivate", response={200: EnrollmentOut, **ERRORS})
-def enrollment_reactivate(request: HttpRequest, enrollment_id: int) -> Enrollment:
+def enrollment_reactivate(request: HttpRequest, enrollment_id: Id) -> Enrollment:
     """Bring an ended enrollment back through review (program managers)."""
     return services.enrollment_reactivate(enrollment=_enrollment(request, enrollment_id), actor=_actor(request))
 
@@ -245,13 +245,13 @@ def enrollment_reactivate(request: HttpRequest, enrollment_id: int) -> Enrollmen
 
 @router.get("/locations/{location_id}/payout-profiles", response={200: list[PayoutProfileOut], **ERRORS})
 @paginate(Keyset, ordering=("-id",))
-def payout_profile_list(request: HttpRequest, location_id: int) -> Any:
+def payout_profile_list(request: HttpRequest, location_id: Id) -> Any:
     """Every payout profile the location had, newest first; `is_current` marks the one in use."""
     return selectors.payout_profiles_of(_location(request, location_id))
 
 
 @router.post("/locations/{location_id}/payout-profiles", response={201: PayoutProfileOut, **ERRORS})
-def payout_profile_submit(request: HttpRequest, location_id: int, data: PayoutProfileIn) -> Status[PayoutProfile]:
+def payout_profile_submit(request: HttpRequest, location_id: Id, data: PayoutProfileIn) -> Status[PayoutProfile]:
     """Submit a new payout profile (the location's incentives admins). It replaces the current one and waits
     for validation."""
     location = _location(request, location_id)
@@ -259,19 +259,19 @@ def payout_profile_submit(request: HttpRequest, location_id: int, data: PayoutPr
 
 
 @router.get("/payout-profiles/{profile_id}", response={200: PayoutProfileOut, **ERRORS})
-def payout_profile_get(request: HttpRequest, profile_id: int) -> PayoutProfile:
+def payout_profile_get(request: HttpRequest, profile_id: Id) -> PayoutProfile:
     return selectors.payout_profile_for(_actor(request), profile_id)
 
 
 @router.post("/payout-profiles/{profile_id}/approve", response={200: PayoutProfileOut, **ERRORS})
-def payout_profile_approve(request: HttpRequest, profile_id: int) -> Any:
+def payout_profile_approve(request: HttpRequest, profile_id: Id) -> Any:
     """Validate a payout profile (reviewers, program managers)."""
     profile = selectors.payout_profile_for(_actor(request), profile_id)
     return services.profile_approve(profile=profile, actor=_actor(request))
 
 
 @router.post("/payout-profiles/{profile_id}/request-action", response={200: PayoutProfileOut, **ERRORS})
-def payout_profile_request_action(request: HttpRequest, profile_id: int, data: ReasonIn) -> Any:
+def payout_profile_request_action(request: HttpRequest, profile_id: Id, data: ReasonIn) -> Any:
     """Send a payout profile back to the partner with what to fix (reviewers, program managers)."""
     profile = selectors.payout_profile_for(_actor(request), profile_id)
     return services.profile_request_action(profile=profile, reason=data.reason, actor=_actor(request))
@@ -282,7 +282,7 @@ def payout_profile_request_action(request: HttpRequest, profile_id: int, data: R
 
 @router.get("/locations/{location_id}/tax-profiles", response={200: list[TaxProfileOut], **ERRORS})
 @paginate(Keyset, ordering=("-id",))
-def tax_profile_list(request: HttpRequest, location_id: int) -> Any:
+def tax_profile_list(request: HttpRequest, location_id: Id) -> Any:
     """Every tax profile the location had, newest first; `is_current` marks the one in use."""
     return selectors.tax_profiles_of(_location(request, location_id))
 
@@ -290,7 +290,7 @@ def tax_profile_list(request: HttpRequest, location_id: int) -> Any:
 @router.post("/locations/{location_id}/tax-profiles", response={201: TaxProfileOut, **ERRORS})
 def tax_profile_submit(
     request: HttpRequest,
-    location_id: int,
+    location_id: Id,
     data: Form[TaxProfileIn],
     document: File[UploadedFile | None] = None,
 ) -> Status[TaxProfile]:
@@ -310,12 +310,12 @@ def tax_profile_submit(
 
 
 @router.get("/tax-profiles/{profile_id}", response={200: TaxProfileOut, **ERRORS})
-def tax_profile_get(request: HttpRequest, profile_id: int) -> TaxProfile:
+def tax_profile_get(request: HttpRequest, profile_id: Id) -> TaxProfile:
     return selectors.tax_profile_for(_actor(request), profile_id)
 
 
 @router.get("/tax-profiles/{profile_id}/document", response={200: None, **ERRORS})
-def tax_profile_document(request: HttpRequest, profile_id: int) -> FileResponse:
+def tax_profile_document(request: HttpRequest, profile_id: Id) -> FileResponse:
     """The registration certificate file."""
     profile = selectors.tax_profile_for(_actor(request), profile_id)
     if not profile.document:
@@ -325,14 +325,14 @@ def tax_profile_document(request: HttpRequest, profile_id: int) -> FileResponse:
 
 
 @router.post("/tax-profiles/{profile_id}/approve", response={200: TaxProfileOut, **ERRORS})
-def tax_profile_approve(request: HttpRequest, profile_id: int) -> Any:
+def tax_profile_approve(request: HttpRequest, profile_id: Id) -> Any:
     """Validate a tax profile (reviewers, program managers); an expired one cannot be approved."""
     profile = selectors.tax_profile_for(_actor(request), profile_id)
     return services.profile_approve(profile=profile, actor=_actor(request))
 
 
 @router.post("/tax-profiles/{profile_id}/request-action", response={200: TaxProfileOut, **ERRORS})
-def tax_profile_request_action(request: HttpRequest, profile_id: int, data: ReasonIn) -> Any:
+def tax_profile_request_action(request: HttpRequest, profile_id: Id, data: ReasonIn) -> Any:
     """Send a tax profile back to the partner with what to fix (reviewers, program managers)."""
     profile = selectors.tax_profile_for(_actor(request), profile_id)
     return services.profile_request_action(profile=profile, reason=data.reason, actor=_actor(request))

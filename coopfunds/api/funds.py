@@ -23,7 +23,7 @@ from ninja.pagination import paginate
 from ninja.params import HeaderEx, P
 
 from coopfunds.accounts.models import User
-from coopfunds.api.common import ERRORS, ErrorOut, Keyset
+from coopfunds.api.common import ERRORS, ErrorOut, Id, Keyset
 from coopfunds.core.errors import NotFound, PermissionDenied, ValidationError
 from coopfunds.core.money import parse_amount, quantize
 from coopfunds.funds import exports, selectors, services
@@ -65,10 +65,10 @@ def _balances_out(b: selectors.Balances) -> dict[str, Decimal]:
 
 class FundOut(Schema):
     id: int
-    location_id: int
+    location_id: Id
     partner_id: str = Field(..., alias="location.partner_id")
     location_name: str = Field(..., alias="location.name")
-    program_id: int
+    program_id: Id
     program_code: str = Field(..., alias="program.code")
     currency: str
     label: str = Field(..., description="The usage period, e.g. FY27 H1.")
@@ -105,8 +105,8 @@ def _balances(fund: Fund) -> selectors.Balances:
 
 
 class FundQuery(Schema):
-    location_id: int | None = None
-    program_id: int | None = None
+    location_id: Id | None = None
+    program_id: Id | None = None
     expiring_within_days: int | None = Field(
         None, ge=0, le=3660, description="Only funds with money left whose usage period ends within this many days."
     )
@@ -116,14 +116,14 @@ class FundTransactionOut(Schema):
     """One ledger entry on a fund: a transfer moves money between buckets, each leg is one entry."""
 
     id: int
-    transfer_id: int
+    transfer_id: Id
     date: dt.date = Field(..., description="The business date of the movement.")
     recorded_at: datetime
-    fund_id: int
+    fund_id: Id
     fund_label: str
-    location_id: int
+    location_id: Id
     partner_id: str
-    program_id: int
+    program_id: Id
     program_code: str
     kind: str
     kind_label: str
@@ -207,9 +207,9 @@ def _fund_of(entry: Entry) -> Fund:
 
 
 class FundTransactionQuery(Schema):
-    location_id: int | None = None
-    program_id: int | None = None
-    fund_id: int | None = None
+    location_id: Id | None = None
+    program_id: Id | None = None
+    fund_id: Id | None = None
     kind: TransferKind | None = None
     date_from: date | None = Field(None, description="First business date, inclusive.")
     date_to: date | None = Field(None, description="Last business date, inclusive.")
@@ -255,13 +255,11 @@ class FundAdjustmentIn(Schema):
     amount: str = Field(..., description="Signed, with a dot: 500.00 credits, -200.00 debits the available balance.")
     reason_code: str = Field(..., description="policy_exception, previous_period, operations_adjustment or rollover")
     memo: str = Field(..., description="Why, in a sentence the partner will read.")
-    to_fund_id: int | None = Field(
-        None, description="For a rollover: the fund (same location and program) it moves to."
-    )
+    to_fund_id: Id | None = Field(None, description="For a rollover: the fund (same location and program) it moves to.")
 
 
 class FundAdjustmentEntryOut(Schema):
-    fund_id: int
+    fund_id: Id
     bucket: str
     amount: Decimal
 
@@ -315,13 +313,13 @@ def fund_list(request: HttpRequest, filters: Query[FundQuery]) -> Any:
 
 
 @router.get("/funds/{fund_id}", response={200: FundOut, **ERRORS})
-def fund_get(request: HttpRequest, fund_id: int) -> Fund:
+def fund_get(request: HttpRequest, fund_id: Id) -> Fund:
     return selectors.fund_for(_actor(request), fund_id)
 
 
 @router.get("/funds/{fund_id}/transactions", response={200: list[FundTransactionOut], **ERRORS})
 @paginate(Keyset)
-def fund_transactions(request: HttpRequest, fund_id: int) -> Any:
+def fund_transactions(request: HttpRequest, fund_id: Id) -> Any:
     """The fund's ledger entries, oldest first."""
     user = _actor(request)
     fund = selectors.fund_for(user, fund_id)
@@ -349,7 +347,7 @@ def transaction_list(request: HttpRequest, filters: Query[FundTransactionQuery])
 @router.post("/funds/{fund_id}/adjustments", response={201: FundAdjustmentOut, 200: FundAdjustmentOut, **ERRORS})
 def fund_adjust(
     request: HttpRequest,
-    fund_id: int,
+    fund_id: Id,
     data: FundAdjustmentIn,
     idempotency_key: HeaderEx[
         str | None,
@@ -412,7 +410,7 @@ def import_list(request: HttpRequest) -> Any:
 @router.get(
     "/earnings-imports/{import_id}", response={200: EarningImportDetailOut, **ERRORS}, url_name="earnings_import_get"
 )
-def import_get(request: HttpRequest, import_id: int) -> EarningImport:
+def import_get(request: HttpRequest, import_id: Id) -> EarningImport:
     return selectors.import_for(_actor(request), import_id)
 
 

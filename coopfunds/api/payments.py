@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import location_for
-from coopfunds.api.common import ERRORS, Keyset
+from coopfunds.api.common import ERRORS, Id, Keyset
 from coopfunds.core.errors import NotFound, PermissionDenied, ValidationError
 from coopfunds.payments import permissions, rates, remittance, runs, selectors, services, statement
 from coopfunds.payments.models import (
@@ -48,7 +48,7 @@ def _vendor_only(user: User) -> None:
 
 
 class PaymentLineOut(Schema):
-    fund_id: int
+    fund_id: Id
     fund_label: str = Field(..., alias="fund.label")
     program_code: str = Field(..., alias="fund.program.code")
     bucket: str = Field(..., description="payable (claims, proofs, plan payouts), rebate or converted")
@@ -62,11 +62,11 @@ class PaymentLineOut(Schema):
 class PaymentOut(Schema):
     id: int
     end_to_end_id: str
-    location_id: int
+    location_id: Id
     partner_id: str = Field(..., alias="location.partner_id")
-    entity_id: int
+    entity_id: Id
     entity_name: str = Field(..., alias="entity.name")
-    run_id: int | None
+    run_id: Id | None
     status: str
     status_label: str
     hold_reason: str
@@ -100,8 +100,8 @@ class PaymentDetailOut(PaymentOut):
 
 class PaymentQuery(Schema):
     status: PaymentStatus | None = None
-    location_id: int | None = None
-    run_id: int | None = None
+    location_id: Id | None = None
+    run_id: Id | None = None
 
 
 class NoteIn(Schema):
@@ -126,10 +126,10 @@ class ResolutionIn(Schema):
 
 class DisputeOut(Schema):
     id: int
-    payment_id: int
+    payment_id: Id
     status: str
     reason: str
-    evidence_document_id: int | None = Field(..., alias="evidence_id")
+    evidence_document_id: Id | None = Field(..., alias="evidence_id")
     raised_by: str = Field(..., alias="raised_by.email")
     created_at: dt.datetime
     resolution: str
@@ -138,7 +138,7 @@ class DisputeOut(Schema):
 
 class RunOut(Schema):
     id: int
-    entity_id: int
+    entity_id: Id
     entity_name: str = Field(..., alias="entity.name")
     run_date: dt.date
     status: str
@@ -169,7 +169,7 @@ class RunDetailOut(RunOut):
 
 
 class RunIn(Schema):
-    entity_id: int
+    entity_id: Id
     run_date: dt.date
 
 
@@ -234,14 +234,14 @@ class EntityOut(Schema):
 
 
 class AssignIn(Schema):
-    program_id: int
+    program_id: Id
 
 
 class StatementRowOut(Schema):
     date: dt.date
     program: str
     fund: str
-    fund_id: int
+    fund_id: Id
     currency: str
     movement: str
     reference: str
@@ -250,7 +250,7 @@ class StatementRowOut(Schema):
 
 
 class StatementOut(Schema):
-    location_id: int
+    location_id: Id
     rows: list[StatementRowOut]
     balances: dict[int, dict[str, Decimal]] = Field(
         ..., description="Ledger balances by fund and bucket: each bucket's rows sum to them."
@@ -258,8 +258,8 @@ class StatementOut(Schema):
 
 
 class StatementQuery(Schema):
-    location_id: int
-    program_id: int | None = None
+    location_id: Id
+    program_id: Id | None = None
 
 
 # --- payments ------------------------------------------------------------------------------------------
@@ -289,7 +289,7 @@ def payment_statement(request: HttpRequest, query: Query[StatementQuery]) -> dic
 
 
 @router.get("/payments/{payment_id}", response={200: PaymentDetailOut, **ERRORS})
-def payment_get(request: HttpRequest, payment_id: int) -> Payment:
+def payment_get(request: HttpRequest, payment_id: Id) -> Payment:
     return selectors.payment_for(_actor(request), payment_id)
 
 
@@ -300,7 +300,7 @@ def payment_get(request: HttpRequest, payment_id: int) -> Payment:
         "responses": {"200": {"description": "The remittance advice (PDF)", "content": {"application/pdf": {}}}}
     },
 )
-def payment_remittance(request: HttpRequest, payment_id: int) -> HttpResponse:
+def payment_remittance(request: HttpRequest, payment_id: Id) -> HttpResponse:
     payment = selectors.payment_for(_actor(request), payment_id)
     response = HttpResponse(
         remittance.remittance_pdf(payment, list(selectors.lines_of(payment))), content_type="application/pdf"
@@ -309,49 +309,49 @@ def payment_remittance(request: HttpRequest, payment_id: int) -> HttpResponse:
     return response
 
 
-def _bank(request: HttpRequest, payment_id: int, service: Any, **kwargs: Any) -> Payment:
+def _bank(request: HttpRequest, payment_id: Id, service: Any, **kwargs: Any) -> Payment:
     user = _actor(request)
     return service(payment=selectors.payment_for(user, payment_id), actor=user, **kwargs)
 
 
 @router.post("/payments/{payment_id}/sent", response={200: PaymentDetailOut, **ERRORS})
-def payment_sent(request: HttpRequest, payment_id: int, data: SentIn) -> Payment:
+def payment_sent(request: HttpRequest, payment_id: Id, data: SentIn) -> Payment:
     """The bank executed the transfer (finance)."""
     return _bank(request, payment_id, services.payment_mark_sent, note=data.note, bank_reference=data.bank_reference)
 
 
 @router.post("/payments/{payment_id}/failed", response={200: PaymentDetailOut, **ERRORS})
-def payment_failed(request: HttpRequest, payment_id: int, data: NoteIn) -> Payment:
+def payment_failed(request: HttpRequest, payment_id: Id, data: NoteIn) -> Payment:
     """The bank could not process it; reprocess or reject it next (finance)."""
     return _bank(request, payment_id, services.payment_mark_failed, note=data.note)
 
 
 @router.post("/payments/{payment_id}/reprocess", response={200: PaymentDetailOut, **ERRORS})
-def payment_reprocess(request: HttpRequest, payment_id: int, data: NoteIn) -> Payment:
+def payment_reprocess(request: HttpRequest, payment_id: Id, data: NoteIn) -> Payment:
     """Send a failed payment again with the next run (finance)."""
     return _bank(request, payment_id, services.payment_reprocess, note=data.note)
 
 
 @router.post("/payments/{payment_id}/reversed", response={200: PaymentDetailOut, **ERRORS})
-def payment_reversed(request: HttpRequest, payment_id: int, data: NoteIn) -> Payment:
+def payment_reversed(request: HttpRequest, payment_id: Id, data: NoteIn) -> Payment:
     """The bank returned a sent payment: its money is payable again, paid by the next run (finance)."""
     return _bank(request, payment_id, services.payment_mark_reversed, note=data.note)
 
 
 @router.post("/payments/{payment_id}/rejected", response={200: PaymentDetailOut, **ERRORS})
-def payment_rejected(request: HttpRequest, payment_id: int, data: NoteIn) -> Payment:
+def payment_rejected(request: HttpRequest, payment_id: Id, data: NoteIn) -> Payment:
     """The bank refused the transfer: its money is payable again (finance)."""
     return _bank(request, payment_id, services.payment_mark_rejected, note=data.note)
 
 
 @router.post("/payments/{payment_id}/incorrect", response={200: PaymentDetailOut, **ERRORS})
-def payment_incorrect(request: HttpRequest, payment_id: int, data: NoteIn) -> Payment:
+def payment_incorrect(request: HttpRequest, payment_id: Id, data: NoteIn) -> Payment:
     """A sent payment was wrong and is being recouped (finance)."""
     return _bank(request, payment_id, services.payment_mark_incorrect, note=data.note)
 
 
 @router.post("/payments/{payment_id}/recouped", response={200: PaymentDetailOut, **ERRORS})
-def payment_recouped(request: HttpRequest, payment_id: int, data: NoteIn) -> Payment:
+def payment_recouped(request: HttpRequest, payment_id: Id, data: NoteIn) -> Payment:
     """The incorrect payment's money is back: payable again (finance)."""
     return _bank(request, payment_id, services.payment_recoup, note=data.note)
 
@@ -359,7 +359,7 @@ def payment_recouped(request: HttpRequest, payment_id: int, data: NoteIn) -> Pay
 @router.post("/payments/{payment_id}/tax-invoice", response={200: PaymentDetailOut, **ERRORS})
 def payment_tax_invoice(
     request: HttpRequest,
-    payment_id: int,
+    payment_id: Id,
     number: Form[str],
     invoice_date: Form[dt.date],
     file: File[UploadedFile | None] = None,
@@ -371,18 +371,18 @@ def payment_tax_invoice(
 
 
 @router.post("/payments/{payment_id}/tax-invoice/approve", response={200: PaymentDetailOut, **ERRORS})
-def payment_tax_invoice_approve(request: HttpRequest, payment_id: int) -> Payment:
+def payment_tax_invoice_approve(request: HttpRequest, payment_id: Id) -> Payment:
     return _bank(request, payment_id, services.payment_tax_invoice_approve)
 
 
 @router.post("/payments/{payment_id}/tax-invoice/reject", response={200: PaymentDetailOut, **ERRORS})
-def payment_tax_invoice_reject(request: HttpRequest, payment_id: int, data: PaymentReasonIn) -> Payment:
+def payment_tax_invoice_reject(request: HttpRequest, payment_id: Id, data: PaymentReasonIn) -> Payment:
     return _bank(request, payment_id, services.payment_tax_invoice_reject, reason=data.reason)
 
 
 @router.post("/payments/{payment_id}/disputes", response={201: DisputeOut, **ERRORS})
 def payment_dispute(
-    request: HttpRequest, payment_id: int, reason: Form[str], file: File[UploadedFile | None] = None
+    request: HttpRequest, payment_id: Id, reason: Form[str], file: File[UploadedFile | None] = None
 ) -> Status[PaymentDispute]:
     """An incentives admin disputes a payment (multipart: reason, optional evidence file)."""
     user = _actor(request)
@@ -397,7 +397,7 @@ def dispute_list(request: HttpRequest) -> Any:
 
 
 @router.post("/payment-disputes/{dispute_id}/resolve", response={200: DisputeOut, **ERRORS})
-def dispute_resolve(request: HttpRequest, dispute_id: int, data: ResolutionIn) -> PaymentDispute:
+def dispute_resolve(request: HttpRequest, dispute_id: Id, data: ResolutionIn) -> PaymentDispute:
     user = _actor(request)
     dispute = selectors.dispute_for(user, dispute_id)
     return services.payment_dispute_resolve(dispute=dispute, resolution=data.resolution, actor=user)
@@ -427,32 +427,32 @@ def run_prepare(request: HttpRequest, data: RunIn) -> Status[PaymentRun]:
 
 
 @router.get("/payment-runs/{run_id}", response={200: RunDetailOut, **ERRORS})
-def run_get(request: HttpRequest, run_id: int) -> PaymentRun:
+def run_get(request: HttpRequest, run_id: Id) -> PaymentRun:
     return selectors.run_for(_actor(request), run_id)
 
 
 @router.post("/payment-runs/{run_id}/approve", response={200: RunDetailOut, **ERRORS})
-def run_approve(request: HttpRequest, run_id: int) -> PaymentRun:
+def run_approve(request: HttpRequest, run_id: Id) -> PaymentRun:
     """Four eyes: a finance user other than the preparer; upcoming payments are paid in the ledger."""
     user = _actor(request)
     return runs.payment_run_approve(run=selectors.run_for(user, run_id), actor=user)
 
 
 @router.post("/payment-runs/{run_id}/export", response={200: list[BankFileOut], **ERRORS})
-def run_export(request: HttpRequest, run_id: int) -> list[BankFile]:
+def run_export(request: HttpRequest, run_id: Id) -> list[BankFile]:
     """Write the bank files of an approved run (pain.001 per currency, and a CSV)."""
     user = _actor(request)
     return runs.payment_run_export(run=selectors.run_for(user, run_id), actor=user)
 
 
 @router.post("/payment-runs/{run_id}/cancel", response={200: RunDetailOut, **ERRORS})
-def run_cancel(request: HttpRequest, run_id: int) -> PaymentRun:
+def run_cancel(request: HttpRequest, run_id: Id) -> PaymentRun:
     user = _actor(request)
     return runs.payment_run_cancel(run=selectors.run_for(user, run_id), actor=user)
 
 
 @router.get("/payment-runs/{run_id}/files", response={200: list[BankFileOut], **ERRORS})
-def run_files(request: HttpRequest, run_id: int) -> list[BankFile]:
+def run_files(request: HttpRequest, run_id: Id) -> list[BankFile]:
     user = _actor(request)
     run = selectors.run_for(user, run_id)
     if not permissions.can_run_payments(user):
@@ -472,7 +472,7 @@ def run_files(request: HttpRequest, run_id: int) -> list[BankFile]:
         }
     },
 )
-def run_file(request: HttpRequest, run_id: int, file_id: int) -> HttpResponse:
+def run_file(request: HttpRequest, run_id: Id, file_id: Id) -> HttpResponse:
     user = _actor(request)
     run = selectors.run_for(user, run_id)
     if not permissions.can_run_payments(user):
@@ -537,7 +537,7 @@ def entity_create(request: HttpRequest, data: EntityIn) -> Status[PayingEntity]:
 
 
 @router.post("/paying-entities/{entity_id}/programs", response={200: EntityOut, **ERRORS})
-def entity_assign(request: HttpRequest, entity_id: int, data: AssignIn) -> PayingEntity:
+def entity_assign(request: HttpRequest, entity_id: Id, data: AssignIn) -> PayingEntity:
     """Make this entity pay the program's partners (finance)."""
     user = _actor(request)
     _vendor_only(user)

@@ -16,7 +16,7 @@ from ninja.pagination import paginate
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
-from coopfunds.api.common import ERRORS, Keyset
+from coopfunds.api.common import ERRORS, Id, Keyset
 from coopfunds.api.idempotency import IdempotencyKey, idempotent
 from coopfunds.api.plan_schemas import (
     PlanEventOut,
@@ -85,10 +85,10 @@ class ProofDocumentOut(Schema):
 
 class ProofOut(Schema):
     id: int
-    plan_id: int
-    activity_id: int
-    location_id: int
-    fund_id: int | None
+    plan_id: Id
+    activity_id: Id
+    location_id: Id
+    fund_id: Id | None
     name: str
     execution_date: date | None
     amount: Decimal | None
@@ -102,8 +102,8 @@ class ProofOut(Schema):
     invoice_currency: str
     status: str
     status_label: str
-    reviewer_id: int | None
-    first_approver_id: int | None = Field(
+    reviewer_id: Id | None
+    first_approver_id: Id | None = Field(
         ..., description="Who gave the first of two approvals (above their approval limit), until the second."
     )
     submissions: int
@@ -200,7 +200,7 @@ class ProofCertificationIn(PlanStrict):
 class ProofReasonIn(PlanStrict):
     code: str
     note: str = ""
-    document_id: int | None = Field(None, description="A document of this proof.")
+    document_id: Id | None = Field(None, description="A document of this proof.")
     field: str = Field("", description="A field of the proof it is about.")
 
 
@@ -220,15 +220,15 @@ class ProofReasonTextIn(PlanStrict):
 
 
 class ProofAssignIn(PlanStrict):
-    reviewer_id: int | None = Field(None, description="Empty: yourself.")
+    reviewer_id: Id | None = Field(None, description="Empty: yourself.")
 
 
 class ProofListQuery(Schema):
     status: str | None = None
-    plan_id: int | None = None
+    plan_id: Id | None = None
 
 
-def _proof(request: HttpRequest, proof_id: int) -> Proof:
+def _proof(request: HttpRequest, proof_id: Id) -> Proof:
     return selectors.proof_for(_user(request), proof_id)
 
 
@@ -250,7 +250,7 @@ def proof_list(request: HttpRequest, filters: Query[ProofListQuery]) -> QuerySet
 @router.post("/plan-activities/{activity_id}/proofs", response={201: ProofDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def proof_create(
-    request: HttpRequest, activity_id: int, payload: ProofIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, activity_id: Id, payload: ProofIn, idempotency_key: IdempotencyKey = None
 ) -> Status[Proof]:
     """Start proof of execution for an activity of the plan in force, before it is due."""
     user = _user(request)
@@ -261,12 +261,12 @@ def proof_create(
 
 
 @router.get("/proofs/{proof_id}", response={200: ProofDetailOut, **ERRORS})
-def proof_detail(request: HttpRequest, proof_id: int) -> Proof:
+def proof_detail(request: HttpRequest, proof_id: Id) -> Proof:
     return _proof(request, proof_id)
 
 
 @router.patch("/proofs/{proof_id}", response={200: ProofDetailOut, **ERRORS})
-def proof_update(request: HttpRequest, proof_id: int, payload: ProofPatchIn) -> Proof:
+def proof_update(request: HttpRequest, proof_id: Id, payload: ProofPatchIn) -> Proof:
     proofs.proof_update(proof=_proof(request, proof_id), actor=_user(request), **payload.model_dump(exclude_unset=True))
     return _proof(request, proof_id)
 
@@ -275,7 +275,7 @@ def proof_update(request: HttpRequest, proof_id: int, payload: ProofPatchIn) -> 
 @decorate_view(idempotent)
 def proof_documents_add(
     request: HttpRequest,
-    proof_id: int,
+    proof_id: Id,
     data: Form[ProofDocumentsIn],
     files: File[list[UploadedFile]],
     idempotency_key: IdempotencyKey = None,
@@ -290,7 +290,7 @@ def proof_documents_add(
 
 
 @router.delete("/proofs/{proof_id}/documents/{document_id}", response={204: None, **ERRORS})
-def proof_document_remove(request: HttpRequest, proof_id: int, document_id: int) -> Status[None]:
+def proof_document_remove(request: HttpRequest, proof_id: Id, document_id: Id) -> Status[None]:
     proof = _proof(request, proof_id)
     attached = selectors.proof_attachments(proof).filter(document_id=document_id).first()
     if attached is None:
@@ -302,7 +302,7 @@ def proof_document_remove(request: HttpRequest, proof_id: int, document_id: int)
 @router.post("/proofs/{proof_id}/certification", response={201: ProofDocumentOut, **ERRORS})
 @decorate_view(idempotent)
 def proof_certification(
-    request: HttpRequest, proof_id: int, payload: ProofCertificationIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, proof_id: Id, payload: ProofCertificationIn, idempotency_key: IdempotencyKey = None
 ) -> Status[ProofDocument]:
     """The certification report for in-house work (instead of an invoice), written as a PDF and attached."""
     proof = _proof(request, proof_id)
@@ -315,7 +315,7 @@ def proof_certification(
 
 @router.post("/proofs/{proof_id}/submit", response={200: ProofDetailOut, **ERRORS})
 @decorate_view(idempotent)
-def proof_submit(request: HttpRequest, proof_id: int, idempotency_key: IdempotencyKey = None) -> Proof:
+def proof_submit(request: HttpRequest, proof_id: Id, idempotency_key: IdempotencyKey = None) -> Proof:
     """Submit: the amount is reserved in the fund; a 400 lists the checker's blocking findings by field."""
     proofs.proof_submit(proof=_proof(request, proof_id), actor=_user(request))
     return _proof(request, proof_id)
@@ -324,7 +324,7 @@ def proof_submit(request: HttpRequest, proof_id: int, idempotency_key: Idempoten
 @router.post("/proofs/{proof_id}/withdraw", response={200: ProofDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def proof_withdraw(
-    request: HttpRequest, proof_id: int, payload: ProofReasonTextIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, proof_id: Id, payload: ProofReasonTextIn, idempotency_key: IdempotencyKey = None
 ) -> Proof:
     proofs.proof_withdraw(proof=_proof(request, proof_id), actor=_user(request), reason=payload.reason)
     return _proof(request, proof_id)
@@ -333,7 +333,7 @@ def proof_withdraw(
 @router.post("/proofs/{proof_id}/dispute", response={200: ProofDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def proof_dispute(
-    request: HttpRequest, proof_id: int, payload: ProofReasonTextIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, proof_id: Id, payload: ProofReasonTextIn, idempotency_key: IdempotencyKey = None
 ) -> Proof:
     proofs.proof_dispute(proof=_proof(request, proof_id), actor=_user(request), reason=payload.reason)
     return _proof(request, proof_id)
@@ -342,7 +342,7 @@ def proof_dispute(
 @router.post("/proofs/{proof_id}/assign", response={200: ProofDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def proof_assign(
-    request: HttpRequest, proof_id: int, payload: ProofAssignIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, proof_id: Id, payload: ProofAssignIn, idempotency_key: IdempotencyKey = None
 ) -> Proof:
     user = _user(request)
     proofs.proof_assign(
@@ -354,7 +354,7 @@ def proof_assign(
 @router.post("/proofs/{proof_id}/approve", response={200: ProofDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def proof_approve(
-    request: HttpRequest, proof_id: int, payload: ProofApproveIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, proof_id: Id, payload: ProofApproveIn, idempotency_key: IdempotencyKey = None
 ) -> Proof:
     """Approve: what is left of the plan's limit becomes payable; the rest is carried or dropped."""
     proofs.proof_approve(
@@ -370,7 +370,7 @@ def proof_approve(
 @router.post("/proofs/{proof_id}/request-action", response={200: ProofDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def proof_request_action(
-    request: HttpRequest, proof_id: int, payload: ProofDecisionIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, proof_id: Id, payload: ProofDecisionIn, idempotency_key: IdempotencyKey = None
 ) -> Proof:
     proofs.proof_request_action(
         proof=_proof(request, proof_id),
@@ -384,7 +384,7 @@ def proof_request_action(
 @router.post("/proofs/{proof_id}/reject", response={200: ProofDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def proof_reject(
-    request: HttpRequest, proof_id: int, payload: ProofDecisionIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, proof_id: Id, payload: ProofDecisionIn, idempotency_key: IdempotencyKey = None
 ) -> Proof:
     proofs.proof_reject(
         proof=_proof(request, proof_id),
@@ -397,7 +397,7 @@ def proof_reject(
 
 @router.get("/proofs/{proof_id}/history", response={200: list[PlanEventOut], **ERRORS})
 @paginate(Keyset)
-def proof_history(request: HttpRequest, proof_id: int) -> QuerySet[PlanEvent]:
+def proof_history(request: HttpRequest, proof_id: Id) -> QuerySet[PlanEvent]:
     user = _user(request)
     return selectors.proof_timeline(user, _proof(request, proof_id))
 

@@ -13,6 +13,7 @@ from pydantic import ConfigDict
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
+from coopfunds.api.common import Id
 from coopfunds.core.errors import NotFound, PermissionDenied
 from coopfunds.plans import checks, selectors, services
 from coopfunds.plans.models import (
@@ -40,8 +41,8 @@ class PlanStrict(Schema):
 class PlanActivityOut(Schema):
     id: int
     key: UUID = Field(..., description="The same activity in every version of the plan.")
-    campaign_id: int
-    activity_type_id: int
+    campaign_id: Id
+    activity_type_id: Id
     activity_type_code: str = Field(..., alias="activity_type.code")
     activity_type_name: str = Field(..., alias="activity_type.name")
     countries: list[str]
@@ -67,15 +68,15 @@ class PlanCampaignOut(Schema):
 
 class PlanOut(Schema):
     id: int
-    location_id: int
+    location_id: Id
     partner_id: str = Field(..., alias="location.partner_id")
-    program_id: int
+    program_id: Id
     program_code: str = Field(..., alias="program.code")
     fund_type: str
     fiscal_year: int
     name: str
     currency: str
-    reviewer_id: int | None
+    reviewer_id: Id | None
     status: str
     status_label: str
     version: int = Field(..., description="The number of the current version.")
@@ -184,22 +185,22 @@ def _findings(user: User, plan: Plan) -> list[dict[str, Any]]:
 
 
 class PlanIn(PlanStrict):
-    location_id: int
-    program_id: int
+    location_id: Id
+    program_id: Id
     fiscal_year: int = Field(..., description="The program year, named by the year it ends in (2027 = FY27).")
     name: str = ""
-    reviewer_id: int | None = Field(None, description="The vendor reviewer (one of the program's reviewers).")
+    reviewer_id: Id | None = Field(None, description="The vendor reviewer (one of the program's reviewers).")
     fund_type: str = "coop"
 
 
 class PlanPatchIn(PlanStrict):
     name: str | None = None
-    reviewer_id: int | None = None
+    reviewer_id: Id | None = None
 
 
 class PlanListQuery(Schema):
     status: str | None = None
-    program_id: int | None = None
+    program_id: Id | None = None
     fiscal_year: int | None = None
 
 
@@ -220,7 +221,7 @@ class PlanCampaignPatchIn(PlanStrict):
 
 
 class PlanActivityIn(PlanStrict):
-    activity_type_id: int
+    activity_type_id: Id
     countries: list[str]
     planned_amount: Decimal
     description: str = ""
@@ -228,7 +229,7 @@ class PlanActivityIn(PlanStrict):
 
 
 class PlanActivityPatchIn(PlanStrict):
-    activity_type_id: int | None = None
+    activity_type_id: Id | None = None
     countries: list[str] | None = None
     planned_amount: Decimal | None = None
     description: str | None = None
@@ -238,8 +239,8 @@ class PlanActivityPatchIn(PlanStrict):
 class PlanReasonIn(PlanStrict):
     code: str = Field(..., description="A code of the reason catalogue (GET /reason-codes).")
     note: str = ""
-    campaign_id: int | None = Field(None, description="A campaign of the version under review.")
-    activity_id: int | None = Field(None, description="An activity of the version under review.")
+    campaign_id: Id | None = Field(None, description="A campaign of the version under review.")
+    activity_id: Id | None = Field(None, description="An activity of the version under review.")
 
 
 class PlanApproveIn(PlanStrict):
@@ -253,22 +254,22 @@ class PlanDecisionIn(PlanStrict):
 
 
 class PlanAssignIn(PlanStrict):
-    reviewer_id: int | None = Field(None, description="Empty: yourself.")
+    reviewer_id: Id | None = Field(None, description="Empty: yourself.")
 
 
 class PlanCommentIn(PlanStrict):
     message: str
     internal: bool = Field(False, description="An internal note, seen by vendor staff only.")
-    proof_id: int | None = Field(None, description="A proof of execution of this plan it is about.")
+    proof_id: Id | None = Field(None, description="A proof of execution of this plan it is about.")
 
 
 class PlanReasonOut(Schema):
     code: str = Field(..., alias="code.code")
     label: str = Field(..., alias="code.label")
     note: str
-    campaign_id: int | None
-    activity_id: int | None
-    document_id: int | None
+    campaign_id: Id | None
+    activity_id: Id | None
+    document_id: Id | None
     field: str
 
 
@@ -279,9 +280,9 @@ class PlanEventOut(Schema):
     internal: bool
     old_status: str
     new_status: str
-    proof_id: int | None
+    proof_id: Id | None
     version: int | None
-    actor_id: int | None
+    actor_id: Id | None
     created_at: datetime
     reasons: list[PlanReasonOut]
 
@@ -327,7 +328,7 @@ class PlanChangesQuery(Schema):
 
 
 class PlanRulesOut(Schema):
-    program_id: int
+    program_id: Id
     resubmit_days: int
     proof_due_days: int
     proof_warning_days: int
@@ -343,10 +344,10 @@ class PlanRulesIn(PlanStrict):
 
 class PlanQueueQuery(Schema):
     mine: bool = False
-    program_id: int | None = None
+    program_id: Id | None = None
 
 
-def reviewer_by_id(user_id: int | None) -> User | None:
+def reviewer_by_id(user_id: Id | None) -> User | None:
     """A person named as reviewer by id (the service checks they review the program); None: nobody given."""
     if user_id is None:
         return None

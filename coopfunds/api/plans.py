@@ -19,7 +19,7 @@ from ninja.pagination import paginate
 from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import location_for
 from coopfunds.api import plan_proofs
-from coopfunds.api.common import ERRORS, Keyset
+from coopfunds.api.common import ERRORS, Id, Keyset
 from coopfunds.api.idempotency import IdempotencyKey, idempotent
 from coopfunds.api.plan_schemas import (
     PlanActivityIn,
@@ -73,11 +73,11 @@ def _user(request: HttpRequest) -> User:
     return request_user(request)
 
 
-def _plan(request: HttpRequest, plan_id: int) -> Plan:
+def _plan(request: HttpRequest, plan_id: Id) -> Plan:
     return selectors.plan_for(_user(request), plan_id)
 
 
-def _activity_type(plan: Plan, type_id: int) -> ActivityType | None:
+def _activity_type(plan: Plan, type_id: Id) -> ActivityType | None:
     """The catalogue entry (of the plan's program; the service says if its year is wrong); None if unknown."""
     return ActivityType.objects.filter(pk=type_id, program_id=plan.program_id).first()
 
@@ -123,13 +123,13 @@ def plan_create(request: HttpRequest, payload: PlanIn, idempotency_key: Idempote
 
 
 @router.get("/plans/{plan_id}", response={200: PlanDetailOut, **ERRORS})
-def plan_detail(request: HttpRequest, plan_id: int) -> Plan:
+def plan_detail(request: HttpRequest, plan_id: Id) -> Plan:
     """The plan with its current version's campaigns and activities, the limit, deadlines, checker and totals."""
     return _plan(request, plan_id)
 
 
 @router.patch("/plans/{plan_id}", response={200: PlanDetailOut, **ERRORS})
-def plan_update(request: HttpRequest, plan_id: int, payload: PlanPatchIn) -> Plan:
+def plan_update(request: HttpRequest, plan_id: Id, payload: PlanPatchIn) -> Plan:
     """Rename the plan or name its reviewer (while it is being edited)."""
     user = _user(request)
     fields: dict[str, Any] = {}
@@ -143,12 +143,12 @@ def plan_update(request: HttpRequest, plan_id: int, payload: PlanPatchIn) -> Pla
 
 
 @router.get("/plans/{plan_id}/versions", response={200: list[PlanVersionOut], **ERRORS})
-def plan_versions(request: HttpRequest, plan_id: int) -> list[PlanVersion]:
+def plan_versions(request: HttpRequest, plan_id: Id) -> list[PlanVersion]:
     return list(selectors.versions_of(_plan(request, plan_id)).select_related("plan"))
 
 
 @router.get("/plans/{plan_id}/changes", response={200: PlanChangesOut, **ERRORS})
-def plan_changes(request: HttpRequest, plan_id: int, query: Query[PlanChangesQuery]) -> dict[str, Any]:
+def plan_changes(request: HttpRequest, plan_id: Id, query: Query[PlanChangesQuery]) -> dict[str, Any]:
     """What changed in the current version since an earlier one (by default the last one a reviewer decided)."""
     plan = _plan(request, plan_id)
     assert plan.current is not None
@@ -177,7 +177,7 @@ def plan_changes(request: HttpRequest, plan_id: int, query: Query[PlanChangesQue
 
 @router.get("/plans/{plan_id}/history", response={200: list[PlanEventOut], **ERRORS})
 @paginate(Keyset)
-def plan_history(request: HttpRequest, plan_id: int) -> QuerySet[PlanEvent]:
+def plan_history(request: HttpRequest, plan_id: Id) -> QuerySet[PlanEvent]:
     """Everything done to the plan and its proofs; internal notes only for vendor staff."""
     user = _user(request)
     return selectors.plan_timeline(user, _plan(request, plan_id))
@@ -189,21 +189,21 @@ def plan_history(request: HttpRequest, plan_id: int) -> QuerySet[PlanEvent]:
 @router.post("/plans/{plan_id}/campaigns", response={201: PlanCampaignOut, **ERRORS})
 @decorate_view(idempotent)
 def campaign_add(
-    request: HttpRequest, plan_id: int, payload: PlanCampaignIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, plan_id: Id, payload: PlanCampaignIn, idempotency_key: IdempotencyKey = None
 ) -> Status[Campaign]:
     campaign = services.campaign_add(plan=_plan(request, plan_id), actor=_user(request), **payload.model_dump())
     return Status(201, campaign)
 
 
 @router.patch("/campaigns/{campaign_id}", response={200: PlanCampaignOut, **ERRORS})
-def campaign_update(request: HttpRequest, campaign_id: int, payload: PlanCampaignPatchIn) -> Campaign:
+def campaign_update(request: HttpRequest, campaign_id: Id, payload: PlanCampaignPatchIn) -> Campaign:
     user = _user(request)
     campaign = selectors.campaign_for(user, campaign_id)
     return services.campaign_update(campaign=campaign, actor=user, **payload.model_dump(exclude_unset=True))
 
 
 @router.delete("/campaigns/{campaign_id}", response={204: None, **ERRORS})
-def campaign_remove(request: HttpRequest, campaign_id: int) -> Status[None]:
+def campaign_remove(request: HttpRequest, campaign_id: Id) -> Status[None]:
     user = _user(request)
     services.campaign_remove(campaign=selectors.campaign_for(user, campaign_id), actor=user)
     return Status(204, None)
@@ -212,7 +212,7 @@ def campaign_remove(request: HttpRequest, campaign_id: int) -> Status[None]:
 @router.post("/campaigns/{campaign_id}/activities", response={201: PlanActivityOut, **ERRORS})
 @decorate_view(idempotent)
 def activity_add(
-    request: HttpRequest, campaign_id: int, payload: PlanActivityIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, campaign_id: Id, payload: PlanActivityIn, idempotency_key: IdempotencyKey = None
 ) -> Status[PlanActivity]:
     user = _user(request)
     campaign = selectors.campaign_for(user, campaign_id)
@@ -225,7 +225,7 @@ def activity_add(
 
 
 @router.patch("/plan-activities/{activity_id}", response={200: PlanActivityOut, **ERRORS})
-def activity_update(request: HttpRequest, activity_id: int, payload: PlanActivityPatchIn) -> PlanActivity:
+def activity_update(request: HttpRequest, activity_id: Id, payload: PlanActivityPatchIn) -> PlanActivity:
     user = _user(request)
     activity = selectors.plan_activity_for(user, activity_id)
     plan = selectors.plan_for(user, activity.version.plan_id)
@@ -236,7 +236,7 @@ def activity_update(request: HttpRequest, activity_id: int, payload: PlanActivit
 
 
 @router.delete("/plan-activities/{activity_id}", response={204: None, **ERRORS})
-def activity_remove(request: HttpRequest, activity_id: int) -> Status[None]:
+def activity_remove(request: HttpRequest, activity_id: Id) -> Status[None]:
     user = _user(request)
     services.activity_remove(activity=selectors.plan_activity_for(user, activity_id), actor=user)
     return Status(204, None)
@@ -247,7 +247,7 @@ def activity_remove(request: HttpRequest, activity_id: int) -> Status[None]:
 
 @router.post("/plans/{plan_id}/submit", response={200: PlanDetailOut, **ERRORS})
 @decorate_view(idempotent)
-def plan_submit(request: HttpRequest, plan_id: int, idempotency_key: IdempotencyKey = None) -> Plan:
+def plan_submit(request: HttpRequest, plan_id: Id, idempotency_key: IdempotencyKey = None) -> Plan:
     """Submit the current version; a 400 lists the checker's blocking findings by field."""
     services.plan_submit(plan=_plan(request, plan_id), actor=_user(request))
     return _plan(request, plan_id)
@@ -255,7 +255,7 @@ def plan_submit(request: HttpRequest, plan_id: int, idempotency_key: Idempotency
 
 @router.post("/plans/{plan_id}/reopen", response={200: PlanDetailOut, **ERRORS})
 @decorate_view(idempotent)
-def plan_reopen(request: HttpRequest, plan_id: int, idempotency_key: IdempotencyKey = None) -> Plan:
+def plan_reopen(request: HttpRequest, plan_id: Id, idempotency_key: IdempotencyKey = None) -> Plan:
     """After a request for changes: a new version to change and resubmit."""
     services.plan_reopen(plan=_plan(request, plan_id), actor=_user(request))
     return _plan(request, plan_id)
@@ -263,7 +263,7 @@ def plan_reopen(request: HttpRequest, plan_id: int, idempotency_key: Idempotency
 
 @router.post("/plans/{plan_id}/amend", response={200: PlanDetailOut, **ERRORS})
 @decorate_view(idempotent)
-def plan_amend(request: HttpRequest, plan_id: int, idempotency_key: IdempotencyKey = None) -> Plan:
+def plan_amend(request: HttpRequest, plan_id: Id, idempotency_key: IdempotencyKey = None) -> Plan:
     """Start an amendment; the approved version stays in force until the amendment is approved."""
     services.plan_amend(plan=_plan(request, plan_id), actor=_user(request))
     return _plan(request, plan_id)
@@ -272,7 +272,7 @@ def plan_amend(request: HttpRequest, plan_id: int, idempotency_key: IdempotencyK
 @router.post("/plans/{plan_id}/assign", response={200: PlanDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def plan_assign(
-    request: HttpRequest, plan_id: int, payload: PlanAssignIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, plan_id: Id, payload: PlanAssignIn, idempotency_key: IdempotencyKey = None
 ) -> Plan:
     user = _user(request)
     reviewer = reviewer_by_id(payload.reviewer_id) or user
@@ -283,7 +283,7 @@ def plan_assign(
 @router.post("/plans/{plan_id}/approve", response={200: PlanDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def plan_approve(
-    request: HttpRequest, plan_id: int, payload: PlanApproveIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, plan_id: Id, payload: PlanApproveIn, idempotency_key: IdempotencyKey = None
 ) -> Plan:
     """The named reviewer approves: the version comes into force and its total becomes the limit."""
     services.plan_approve(
@@ -295,7 +295,7 @@ def plan_approve(
 @router.post("/plans/{plan_id}/request-changes", response={200: PlanDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def plan_request_changes(
-    request: HttpRequest, plan_id: int, payload: PlanDecisionIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, plan_id: Id, payload: PlanDecisionIn, idempotency_key: IdempotencyKey = None
 ) -> Plan:
     services.plan_request_changes(
         plan=_plan(request, plan_id), actor=_user(request), reasons=_reasons(payload.reasons), message=payload.message
@@ -306,7 +306,7 @@ def plan_request_changes(
 @router.post("/plans/{plan_id}/reject", response={200: PlanDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def plan_reject(
-    request: HttpRequest, plan_id: int, payload: PlanDecisionIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, plan_id: Id, payload: PlanDecisionIn, idempotency_key: IdempotencyKey = None
 ) -> Plan:
     services.plan_reject(
         plan=_plan(request, plan_id), actor=_user(request), reasons=_reasons(payload.reasons), message=payload.message
@@ -317,7 +317,7 @@ def plan_reject(
 @router.post("/plans/{plan_id}/comments", response={201: PlanEventOut, **ERRORS})
 @decorate_view(idempotent)
 def plan_comment(
-    request: HttpRequest, plan_id: int, payload: PlanCommentIn, idempotency_key: IdempotencyKey = None
+    request: HttpRequest, plan_id: Id, payload: PlanCommentIn, idempotency_key: IdempotencyKey = None
 ) -> Status[PlanEvent]:
     user = _user(request)
     plan = _plan(request, plan_id)
@@ -338,12 +338,12 @@ def plan_review_queue(request: HttpRequest, filters: Query[PlanQueueQuery]) -> Q
 
 
 @router.get("/programs/{program_id}/plan-rules", response={200: PlanRulesOut, **ERRORS})
-def plan_rules(request: HttpRequest, program_id: int) -> PlanSettings:
+def plan_rules(request: HttpRequest, program_id: Id) -> PlanSettings:
     return selectors.plan_settings_of(program_for(_user(request), program_id))
 
 
 @router.patch("/programs/{program_id}/plan-rules", response={200: PlanRulesOut, **ERRORS})
-def plan_rules_update(request: HttpRequest, program_id: int, payload: PlanRulesIn) -> PlanSettings:
+def plan_rules_update(request: HttpRequest, program_id: Id, payload: PlanRulesIn) -> PlanSettings:
     """Program managers of the program set how long plans may be resubmitted, when proof is due and warned,
     and what happens to approved proof above a plan's limit."""
     user = _user(request)

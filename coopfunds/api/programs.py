@@ -12,7 +12,7 @@ from ninja.responses import Status
 from pydantic import ConfigDict
 
 from coopfunds.accounts.models import User
-from coopfunds.api.common import ERRORS, Keyset
+from coopfunds.api.common import ERRORS, Id, Keyset
 from coopfunds.core.errors import ValidationError
 from coopfunds.programs import periods, selectors, services
 from coopfunds.programs.catalogue import FISCAL_YEARS, CapSpec, DocumentSpec
@@ -137,7 +137,7 @@ class HolidayIn(Strict):
 
 class HolidayOut(Schema):
     id: int
-    program_id: int
+    program_id: Id
     date: date
     name: str
 
@@ -185,7 +185,7 @@ class DocumentRequirementOut(Schema):
 
 class ActivityTypeOut(Schema):
     id: int
-    program_id: int
+    program_id: Id
     fiscal_year: int
     code: str
     name: str
@@ -285,13 +285,13 @@ def program_create(request: HttpRequest, payload: ProgramIn) -> Any:
 
 
 @router.get("/programs/{program_id}", response={200: ProgramDetailOut, **ERRORS})
-def program_detail(request: HttpRequest, program_id: int) -> Any:
+def program_detail(request: HttpRequest, program_id: Id) -> Any:
     """A program with its current period and its rules in words."""
     return selectors.program_for(_user(request), program_id)
 
 
 @router.patch("/programs/{program_id}", response={200: ProgramOut, **ERRORS})
-def program_update(request: HttpRequest, program_id: int, payload: ProgramPatchIn) -> Any:
+def program_update(request: HttpRequest, program_id: Id, payload: ProgramPatchIn) -> Any:
     """Change the program's name and rules. Its code and currency never change."""
     user = _user(request)
     program = selectors.program_for(user, program_id)
@@ -299,7 +299,7 @@ def program_update(request: HttpRequest, program_id: int, payload: ProgramPatchI
 
 
 @router.get("/programs/{program_id}/periods", response={200: FiscalYearOut, **ERRORS})
-def program_periods(request: HttpRequest, program_id: int, query: Query[FiscalYearQuery]) -> Any:
+def program_periods(request: HttpRequest, program_id: Id, query: Query[FiscalYearQuery]) -> Any:
     """A fiscal year's earning periods, each with its usage period, claiming window and forfeit date."""
     program = selectors.program_for(_user(request), program_id)
     fiscal_year = _fiscal_year(program, query.fiscal_year)
@@ -317,14 +317,14 @@ def program_periods(request: HttpRequest, program_id: int, query: Query[FiscalYe
 
 
 @router.post("/programs/{program_id}/holidays", response={201: HolidayOut, **ERRORS})
-def holiday_add(request: HttpRequest, program_id: int, payload: HolidayIn) -> Any:
+def holiday_add(request: HttpRequest, program_id: Id, payload: HolidayIn) -> Any:
     user = _user(request)
     program = selectors.program_for(user, program_id)
     return Status(201, services.holiday_add(program=program, day=payload.date, name=payload.name, actor=user))
 
 
 @router.delete("/holidays/{holiday_id}", response={204: None, **ERRORS})
-def holiday_remove(request: HttpRequest, holiday_id: int) -> Any:
+def holiday_remove(request: HttpRequest, holiday_id: Id) -> Any:
     user = _user(request)
     services.holiday_remove(holiday=selectors.holiday_for(user, holiday_id), actor=user)
     return Status(204, None)
@@ -335,14 +335,14 @@ def holiday_remove(request: HttpRequest, holiday_id: int) -> Any:
 
 @router.get("/programs/{program_id}/activity-types", response={200: list[ActivityTypeOut], **ERRORS})
 @paginate(Keyset)
-def activity_type_list(request: HttpRequest, program_id: int, query: Query[FiscalYearQuery]) -> Any:
+def activity_type_list(request: HttpRequest, program_id: Id, query: Query[FiscalYearQuery]) -> Any:
     """The program's catalogue for a fiscal year (default: the current one)."""
     program = selectors.program_for(_user(request), program_id)
     return selectors.activity_types_for(program, _fiscal_year(program, query.fiscal_year))
 
 
 @router.post("/programs/{program_id}/activity-types", response={201: ActivityTypeOut, **ERRORS})
-def activity_type_create(request: HttpRequest, program_id: int, payload: ActivityTypeIn) -> Any:
+def activity_type_create(request: HttpRequest, program_id: Id, payload: ActivityTypeIn) -> Any:
     user = _user(request)
     program = selectors.program_for(user, program_id)
     values = payload.model_dump(exclude={"documents", "caps"})
@@ -353,7 +353,7 @@ def activity_type_create(request: HttpRequest, program_id: int, payload: Activit
 
 
 @router.post("/programs/{program_id}/activity-types/copy", response={200: list[ActivityTypeOut], **ERRORS})
-def catalogue_copy(request: HttpRequest, program_id: int, payload: CopyIn) -> Any:
+def catalogue_copy(request: HttpRequest, program_id: Id, payload: CopyIn) -> Any:
     """Copy a fiscal year's active catalogue to the next year; entries already there are left alone."""
     user = _user(request)
     program = selectors.program_for(user, program_id)
@@ -362,12 +362,12 @@ def catalogue_copy(request: HttpRequest, program_id: int, payload: CopyIn) -> An
 
 
 @router.get("/activity-types/{activity_type_id}", response={200: ActivityTypeOut, **ERRORS})
-def activity_type_detail(request: HttpRequest, activity_type_id: int) -> Any:
+def activity_type_detail(request: HttpRequest, activity_type_id: Id) -> Any:
     return selectors.activity_type_for(_user(request), activity_type_id)
 
 
 @router.patch("/activity-types/{activity_type_id}", response={200: ActivityTypeOut, **ERRORS})
-def activity_type_update(request: HttpRequest, activity_type_id: int, payload: ActivityTypePatchIn) -> Any:
+def activity_type_update(request: HttpRequest, activity_type_id: Id, payload: ActivityTypePatchIn) -> Any:
     user = _user(request)
     activity_type = selectors.activity_type_for(user, activity_type_id)
     """Change a catalogue entry; absent or null fields stay as they are."""
@@ -380,19 +380,19 @@ def activity_type_update(request: HttpRequest, activity_type_id: int, payload: A
     return selectors.activity_type_for(user, activity_type_id)
 
 
-def _set_exempt(request: HttpRequest, cap_id: int, exempt: bool, reason: str) -> Cap:
+def _set_exempt(request: HttpRequest, cap_id: Id, exempt: bool, reason: str) -> Cap:
     user = _user(request)
     cap = services.cap_set_exempt(cap=selectors.cap_for(user, cap_id), exempt=exempt, actor=user, reason=reason)
     return cap
 
 
 @router.post("/caps/{cap_id}/exempt", response={200: CapOut, **ERRORS})
-def cap_exempt(request: HttpRequest, cap_id: int, payload: CapExemptIn) -> Any:
+def cap_exempt(request: HttpRequest, cap_id: Id, payload: CapExemptIn) -> Any:
     """The program waives this cap."""
     return _set_exempt(request, cap_id, True, payload.reason)
 
 
 @router.post("/caps/{cap_id}/apply", response={200: CapOut, **ERRORS})
-def cap_apply(request: HttpRequest, cap_id: int, payload: CapExemptIn) -> Any:
+def cap_apply(request: HttpRequest, cap_id: Id, payload: CapExemptIn) -> Any:
     """The program applies this cap again."""
     return _set_exempt(request, cap_id, False, payload.reason)

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
-from coopfunds.api.common import ERRORS
+from coopfunds.api.common import ERRORS, Id
 from coopfunds.desk import selectors, services
 from coopfunds.desk.selectors import QueueItem
 
@@ -29,7 +29,7 @@ def _staff(request: HttpRequest) -> User:
 class DeskQuery(Schema):
     kind: Literal["claim", "proof"] | None = Field(None, description="Only claims, or only proofs of execution.")
     mine: bool = Field(False, description="Only items assigned to the caller.")
-    program_id: int | None = Field(None, ge=1)
+    program_id: Id | None = Field(None, ge=1)
     overdue: bool = Field(False, description="Only reviews past their due date.")
     status: Literal["submitted", "under_review", "disputed"] | None = None
     page: int = Field(1, ge=1, le=100_000, description="1 for the earliest due.")
@@ -44,9 +44,9 @@ class DeskItemOut(Schema):
     status: str
     amount: Decimal | None
     currency: str
-    location_id: int
-    program_id: int
-    reviewer_id: int | None
+    location_id: Id
+    program_id: Id
+    reviewer_id: Id | None
     due_on: date | None
     age_business_days: int = Field(..., description="Business days since submission (or dispute).")
     days_left: int | None = Field(..., description="Business days until due; negative when overdue.")
