@@ -14,6 +14,7 @@ from ninja.security.session import SessionAuth
 from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import user_for_api_token
 from coopfunds.api import roles
+from coopfunds.api.common import PATTERN_MESSAGES
 from coopfunds.core.errors import DomainError, NotFound
 
 
@@ -88,8 +89,14 @@ def on_schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpRes
             loc = loc[2:]  # ("body", <parameter name>, field, ...): the field is what the client sent
         elif loc and loc[0] in ("body", "form", "file", "query", "path", "header", "cookie"):
             loc = loc[1:]
-        fields.setdefault(".".join(loc) or "__all__", []).append(err.get("msg", "Invalid value."))
+        fields.setdefault(".".join(loc) or "__all__", []).append(_message(err))
     return error(request, 400, "invalid", "The request is not valid: " + ", ".join(sorted(fields)) + ".", fields)
+
+
+def _message(err: dict[str, Any]) -> str:
+    if err.get("type") == "string_pattern_mismatch":
+        return PATTERN_MESSAGES.get(err.get("ctx", {}).get("pattern"), err["msg"])
+    return str(err.get("msg", "Invalid value."))
 
 
 @api.exception_handler(PermissionDenied)

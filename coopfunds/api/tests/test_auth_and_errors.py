@@ -3,11 +3,14 @@
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from django.test import Client
 from django.utils import timezone
 
 from coopfunds.accounts import services
 from coopfunds.accounts.models import ApiToken, Organisation, User
+from coopfunds.api.common import CURSOR
 
 UNAUTHENTICATED = {
     "code": "unauthenticated",
@@ -133,7 +136,15 @@ def test_bad_path_and_query_values_get_400_with_fields(world, api_as):
         {"user_id": ["Input should be a valid integer, unable to parse string as an integer"]},
     )
     response = client.get("/api/v1/users", {"cursor": "!!"})
-    assert (response.status_code, response.json()["fields"]) == (400, {"cursor": ["Invalid Cursor"]})
+    assert (response.status_code, response.json()["fields"]) == (
+        400,
+        {"cursor": ["Not a cursor of this list: follow the `next` URL of the page before."]},
+    )
+    response = client.get("/api/v1/users", {"page_size": 501})
+    assert (response.status_code, response.json()["fields"]) == (
+        400,
+        {"page_size": ["Input should be less than or equal to 500"]},
+    )
 
 
 @pytest.mark.django_db
@@ -146,6 +157,15 @@ def test_keyset_pagination_follows_next_to_the_end(world, api_as):
         url = page["next"]
     assert sorted(seen) == sorted(User.objects.values_list("email", flat=True))
     assert len(seen) == len(set(seen)) == 7
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cursor=st.from_regex(CURSOR, fullmatch=True))
+def test_every_cursor_the_schema_allows_is_read(world, api_as, cursor):
+    page = api_as("auditor").get("/api/v1/users", {"cursor": cursor}).json()
+    after = min(int(cursor), 2**63 - 1)
+    assert [u["id"] for u in page["results"]] == sorted(User.objects.filter(pk__gt=after).values_list("pk", flat=True))
 
 
 @pytest.mark.django_db

@@ -3,7 +3,7 @@ input as field errors, the review queue, and Idempotency-Key on state-changing P
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -432,9 +432,40 @@ def test_reason_codes_and_notifications(claims_world, api_as):
     assert other.read_at is None
 
 
-def test_a_bad_cursor_is_a_field_error(claims_world, api_as):
-    response = api_as("partner_admin").get(f"{API}/claims?cursor=not-base64!")
-    assert (response.status_code, response.json()["fields"]) == (400, {"cursor": ["Invalid Cursor"]})
+def test_a_cursor_not_of_the_schema_is_a_field_error(claims_world, api_as):
+    response = api_as("partner_admin").get(f"{API}/claims?cursor=not-a-cursor")
+    assert (response.status_code, response.json()["fields"]) == (
+        400,
+        {"cursor": ["Not a cursor of this list: follow the `next` URL of the page before."]},
+    )
+
+
+def test_the_queue_pages_by_due_day_then_id_with_undated_claims_last(claims_world, api_as):
+    claims = [c.pk for c in queue_of(claims_world, 7)]
+    days = [date(2026, 12, 4), date(2026, 12, 1), None, date(2026, 12, 1), date(2026, 12, 9), None, date(2026, 12, 4)]
+    for pk, day in zip(claims, days, strict=True):
+        Claim.objects.filter(pk=pk).update(due_on=day)
+    client, url, pages = api_as("reviewer"), f"{API}/review-queue?page_size=2", []
+    while url:
+        page = client.get(url).json()
+        pages.append([item["id"] for item in page["results"]])
+        url = page["next"]
+    c = claims
+    assert pages == [[c[1], c[3]], [c[0], c[6]], [c[4], c[2]], [c[5]]]
+
+
+def test_a_queue_page_after_its_rows_left_the_queue_goes_on_from_where_it_was(claims_world, api_as):
+    claims = [c.pk for c in queue_of(claims_world, 4)]
+    Claim.objects.filter(pk__in=claims).update(due_on=date(2026, 12, 1))
+    client = api_as("reviewer")
+    first = client.get(f"{API}/review-queue?page_size=2").json()
+    Claim.objects.filter(pk__in=claims[:2]).update(due_on=None)  # the first page's rows move to the end
+    rest = client.get(first["next"]).json()
+    assert ([i["id"] for i in first["results"]], [i["id"] for i in rest["results"]]) == (
+        claims[:2],
+        [claims[2], claims[3]],
+    )
+    assert rest["next"] is not None
 
 
 # --- Idempotency-Key -------------------------------------------------------------------------------------
