@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from django.test import Client
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coopfunds.accounts import services
 from coopfunds.accounts.models import ApiToken, Organisation, User
