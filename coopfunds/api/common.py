@@ -59,7 +59,7 @@ class Keyset(PaginationBase):
         if ordering[-1].lstrip("-") != "id" or len(ordering) > 2:
             raise ValueError("Keyset orders by id, or by one date field and then id.")
         self.ordering = ordering
-        self.Input = DatedPageQuery if len(ordering) == 2 else PageQuery  # type: ignore[misc]
+        self.Input = DatedPageQuery if len(ordering) == 2 else PageQuery  # type: ignore[assignment]
 
     items_attribute = "results"
 
