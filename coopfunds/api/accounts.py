@@ -6,12 +6,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from coopfunds.accounts import permissions, selectors, services
 from coopfunds.accounts.models import ApiToken, Location, Organisation, OrganisationKind, Role, RoleAssignment, User
-from coopfunds.api.common import ERRORS, Id, Keyset
+from coopfunds.accounts.services import PARTNER_ID_SHAPE
+from coopfunds.api.common import ERRORS, PATTERN_MESSAGES, Country, Email, Id, Keyset, Text
 from coopfunds.core.errors import NotFound, PermissionDenied, ValidationError
 from coopfunds.programs.models import Program
 from coopfunds.programs.selectors import programs_visible_to
@@ -28,8 +29,12 @@ class OrganisationOut(Schema):
     name: str
 
 
+PARTNER_ID = "^" + PARTNER_ID_SHAPE.pattern + "$"
+PATTERN_MESSAGES[PARTNER_ID] = "A partner ID has only letters A–Z, digits and single hyphens between them."
+
+
 class OrganisationIn(Schema):
-    name: str
+    name: Text = Field(..., max_length=200)
 
 
 class LocationOut(Schema):
@@ -51,9 +56,9 @@ class LocationOut(Schema):
 
 class LocationIn(Schema):
     organisation_id: Id
-    partner_id: str
-    name: str
-    country: str
+    partner_id: str = Field(..., pattern=PARTNER_ID, max_length=32, description="Letters, digits, single hyphens.")
+    name: Text = Field(..., max_length=200)
+    country: Country
 
 
 class GrantOut(Schema):
@@ -106,8 +111,8 @@ class MeOut(Schema):
 
 
 class InviteIn(Schema):
-    email: str
-    full_name: str = ""
+    email: Email
+    full_name: str = Field("", max_length=200)
     organisation_id: Id | None = None
     role: Role
     location_id: Id | None = None
@@ -128,7 +133,7 @@ class TokenCreatedOut(TokenOut):
 
 
 class TokenIn(Schema):
-    name: str
+    name: Text = Field(..., max_length=100)
 
 
 # ---------------------------------------------------------------------------------------------- helpers

@@ -51,7 +51,10 @@ api = Api(
     description=(
         "Every request is authenticated with a personal API token (`Authorization: Bearer <token>`, create one "
         "under *API tokens* in the app) and acts with its owner's roles. Lists are keyset-paginated: follow "
-        "`next`. Errors share one shape: `{code, message, fields}`. Each operation names the roles that may call "
+        "`next`. Errors share one shape: `{code, message, fields}`. A 400 means the request does not match this "
+        "document (a type, length, pattern, range or required field); a 422 means it does, but a rule of the "
+        "program that a schema cannot state refuses it (a date in the past, an id that names nothing you can see, "
+        "a cap, the state of the enrollment); `fields` names each field and why. Each operation names the roles that may call "
         "it (`x-roles`, and *Who may call* in its description); any other caller gets 403 `forbidden` before "
         "its input is read."
     ),
@@ -72,8 +75,8 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
         fields = {name: [m for e in errs for m in e.messages] for name, errs in exc.error_dict.items()}
         general = fields.pop("__all__", [])
         message = "; ".join(general) or "Some fields are not valid: " + ", ".join(sorted(fields)) + "."
-        return error(request, 400, "invalid", message, fields)
-    return error(request, 400, "invalid", " ".join(exc.messages))
+        return error(request, 422, "invalid", message, fields)
+    return error(request, 422, "invalid", " ".join(exc.messages))
 
 
 @api.exception_handler(SchemaValidationError)

@@ -19,7 +19,7 @@ from pydantic import ConfigDict
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
 from coopfunds.accounts.selectors import location_for
-from coopfunds.api.common import ERRORS, Id, Keyset
+from coopfunds.api.common import ERRORS, PATTERN_MESSAGES, Domain, Email, Guid, Id, Keyset, Text
 from coopfunds.associations import configuration, permissions, selectors, services
 from coopfunds.associations.models import (
     Association,
@@ -187,30 +187,30 @@ class AssociationQueueQuery(Schema):
 
 
 class AssociationFields(AssociationStrict):
-    customer_name: str | None = None
-    customer_tenant_id: str | None = None
-    customer_domain: str | None = None
+    customer_name: Text | None = Field(None, max_length=200)
+    customer_tenant_id: Guid | None = None
+    customer_domain: Domain | None = None
     solution_area: str | None = Field(None, description="A code of the program's solution areas.")
     partner_role: str | None = Field(None, description="A code of the program's partner roles.")
     workloads: list[str] | None = Field(None, description="Codes of the program's workloads; replaces the list.")
-    subscription_ids: list[str] | None = Field(None, description="Subscription IDs (GUIDs); replaces the list.")
-    customer_contact_name: str | None = None
-    customer_contact_email: str | None = None
-    partner_contact_name: str | None = None
-    partner_contact_email: str | None = None
-    comments: str | None = None
+    subscription_ids: list[Guid] | None = Field(None, description="Subscription IDs (GUIDs); replaces the list.")
+    customer_contact_name: str | None = Field(None, max_length=200)
+    customer_contact_email: Email | None = None
+    partner_contact_name: str | None = Field(None, max_length=200)
+    partner_contact_email: Email | None = None
+    comments: str | None = Field(None, max_length=5000)
 
 
 class AssociationCreateIn(AssociationFields):
     location_id: Id
     program_id: Id
-    customer_name: str  # type: ignore[assignment]
-    customer_tenant_id: str  # type: ignore[assignment]
-    customer_domain: str  # type: ignore[assignment]
+    customer_name: Text = Field(..., max_length=200)  # type: ignore[assignment]
+    customer_tenant_id: Guid  # type: ignore[assignment]
+    customer_domain: Domain  # type: ignore[assignment]
 
 
 class AssociationProofIn(Schema):
-    note: str = Field(..., description="What the proof shows, e.g. “Statement of work signed on 3 March”.")
+    note: Text = Field(..., description="What the proof shows, e.g. “Statement of work signed on 3 March”.")
 
 
 class AssociationNoteIn(AssociationStrict):
@@ -218,11 +218,11 @@ class AssociationNoteIn(AssociationStrict):
 
 
 class AssociationDisputeIn(AssociationStrict):
-    reason: str = Field(..., description="Why the rejection is wrong.")
+    reason: Text = Field(..., description="Why the rejection is wrong.")
 
 
 class AssociationRequestActionIn(AssociationStrict):
-    message: str = Field(..., description="What the partner must correct or add.")
+    message: Text = Field(..., description="What the partner must correct or add.")
 
 
 class AssociationRejectIn(AssociationStrict):
@@ -231,7 +231,7 @@ class AssociationRejectIn(AssociationStrict):
 
 
 class AssociationCommentIn(AssociationStrict):
-    message: str
+    message: Text
     internal: bool = Field(False, description="An internal note, seen by vendor staff only.")
 
 
@@ -255,20 +255,24 @@ class AssociationSettingsOut(Schema):
 
 
 class AssociationSettingsIn(AssociationStrict):
-    partner_action_business_days: int | None = None
-    consent_days: int | None = None
-    dispute_days: int | None = None
+    partner_action_business_days: int | None = Field(None, ge=1, le=60)
+    consent_days: int | None = Field(None, ge=1, le=60)
+    dispute_days: int | None = Field(None, ge=1, le=365)
     earnings_require_association: bool | None = None
+
+
+OPTION_CODE = r"^[a-z0-9][a-z0-9-]{0,63}$"
+PATTERN_MESSAGES[OPTION_CODE] = "Use lowercase letters, digits and hyphens (at most 64), e.g. exchange-online."
 
 
 class AssociationOptionIn(AssociationStrict):
     kind: OptionKind
-    code: str
-    label: str
+    code: str = Field(..., pattern=OPTION_CODE, description="Lowercase letters, digits, hyphens.")
+    label: Text = Field(..., max_length=200)
 
 
 class AssociationOptionPatchIn(AssociationStrict):
-    label: str | None = None
+    label: Text | None = Field(None, max_length=200)
     is_active: bool | None = None
 
 
@@ -375,7 +379,7 @@ def association_proof(
 
 @router.post("/associations/{association_id}/submit", response={200: AssociationDetailOut, **ERRORS})
 def association_submit(request: HttpRequest, association_id: Id) -> Association:
-    """Submit for review, or send the answer to a request for action (400 names what is missing)."""
+    """Submit for review, or send the answer to a request for action (422 names what is missing)."""
     association = _association(request, association_id)
     services.association_submit(association=association, actor=_actor(request))
     return _fresh(request, association)

@@ -8,21 +8,20 @@ a retry with the same key and body returns the first response and does nothing a
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, cast
+from typing import Any, cast
 
 from django.core.files.uploadedfile import UploadedFile as DjangoUploadedFile
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja import Field, Form, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
-from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
 from coopfunds.accounts.selectors import users_visible_to
-from coopfunds.api.common import ERRORS, Id, Keyset
+from coopfunds.api.common import ERRORS, Amount, Currency, DocumentKind, Files, Id, Keyset, Text
 from coopfunds.api.idempotency import IdempotencyKey, idempotent
 from coopfunds.claims import checks, selectors, services
 from coopfunds.claims.models import Claim, ClaimDocument, ClaimEvent, ClaimStatus, ReasonCode
@@ -34,8 +33,6 @@ from coopfunds.programs.selectors import activity_type_for, program_for
 from coopfunds.review.workflow import AWAITING_REVIEW, EDITABLE
 
 router = Router(tags=["claims"])
-
-Money = Annotated[Decimal, Field(max_digits=18, decimal_places=2, gt=0)]
 
 
 def _actor(request: HttpRequest) -> User:
@@ -238,13 +235,13 @@ class ClaimFields(Schema):
     description: str | None = None
     execution_start: date | None = None
     execution_end: date | None = None
-    amount: Money | None = Field(None, description='Claimed, in the fund\'s currency, e.g. "1250.00".')
+    amount: Amount | None = Field(None, description='Claimed, in the fund\'s currency, e.g. "1250.00".')
     invoice_vendor: str | None = Field(None, max_length=200)
     invoice_vendor_tax_id: str | None = Field(None, max_length=64)
     invoice_number: str | None = Field(None, max_length=64)
     invoice_date: date | None = None
-    invoice_amount: Money | None = None
-    invoice_currency: str | None = Field(None, max_length=3)
+    invoice_amount: Amount | None = None
+    invoice_currency: Currency | None = None
     attendees: int | None = Field(None, ge=1, le=100000)
     metrics: dict[str, str] | None = Field(None, description="One value per metric of the activity type.")
     comments: str | None = None
@@ -253,11 +250,11 @@ class ClaimFields(Schema):
 class ClaimCreateIn(ClaimFields):
     fund_id: Id = Field(..., description="The location's fund (usage period) the claim spends.")
     activity_type_id: Id = Field(..., description="An activity of the fund's fiscal-year catalogue.")
-    name: str = Field(..., max_length=200)
+    name: Text = Field(..., max_length=200)
 
 
 class ClaimPatchIn(ClaimFields):
-    name: str | None = Field(None, max_length=200)
+    name: Text | None = Field(None, max_length=200)
 
 
 class ClaimQuery(Schema):
@@ -269,8 +266,10 @@ class ClaimQuery(Schema):
 
 
 class ClaimDocumentsIn(Schema):
-    kind: str = Field(..., description="invoice, certification_report, proof, other, or a kind of the activity.")
-    note: str = Field("", description="Required for proof: what the documents show.")
+    kind: DocumentKind = Field(
+        ..., description="invoice, certification_report, proof, other, or a kind of the activity."
+    )
+    note: str = Field("", max_length=2000, description="Required for proof: what the documents show.")
 
 
 class ClaimReasonIn(Schema):
@@ -281,7 +280,7 @@ class ClaimReasonIn(Schema):
 
 
 class ClaimApproveIn(Schema):
-    amount: Money | None = Field(None, description="Less than claimed: a partial approval (if the program allows).")
+    amount: Amount | None = Field(None, description="Less than claimed: a partial approval (if the program allows).")
     note: str = ""
     reasons: list[ClaimReasonIn] = []
 
@@ -296,7 +295,7 @@ class ClaimWithdrawIn(Schema):
 
 
 class ClaimDisputeIn(Schema):
-    reason: str = Field(..., description="Why the rejection is wrong.")
+    reason: Text = Field(..., description="Why the rejection is wrong.")
 
 
 class ClaimAssignIn(Schema):
@@ -304,13 +303,13 @@ class ClaimAssignIn(Schema):
 
 
 class ClaimCommentIn(Schema):
-    message: str
+    message: Text
     internal: bool = Field(False, description="An internal note, seen by vendor staff only (vendor staff only).")
 
 
 class ClaimDocumentRequestIn(Schema):
     colleague_id: Id = Field(..., description="A colleague who can work on this location's claims.")
-    message: str
+    message: Text
 
 
 class ReviewQueueQuery(Schema):
@@ -407,10 +406,10 @@ def claim_documents_add(
     request: HttpRequest,
     claim_id: Id,
     data: Form[ClaimDocumentsIn],
-    files: File[list[UploadedFile]],
+    files: Files,
     idempotency_key: IdempotencyKey = None,
 ) -> Status[list[ClaimDocument]]:
-    """Attach files (multipart: repeat `files`, with `kind` and `note`). All or nothing: a 400 names every
+    """Attach files (multipart: repeat `files`, with `kind` and `note`). All or nothing: a 422 names every
     refused file in `fields.files` and nothing is kept."""
     user = _actor(request)
     claim = _claim(request, claim_id)
@@ -441,7 +440,7 @@ def _transition(request: HttpRequest, claim_id: Id, act: Any) -> Claim:
 @router.post("/claims/{claim_id}/submit", response={200: ClaimDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def claim_submit(request: HttpRequest, claim_id: Id, idempotency_key: IdempotencyKey = None) -> Claim:
-    """Submit for review: 400 with the blocking findings per field if the checker refuses."""
+    """Submit for review: 422 with the blocking findings per field if the checker refuses."""
     return _transition(request, claim_id, lambda c, u: services.claim_submit(claim=c, actor=u))
 
 

@@ -1,32 +1,115 @@
 """Shared API pieces: the id type, keyset pagination and the error schema used in responses' documentation."""
 
+import re
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.db.models import DateField, F, Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
+from ninja.files import UploadedFile
 from ninja.pagination import PaginationBase
+from ninja.params import FileEx, P
+from pycountry import countries, currencies
+from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from coopfunds.programs.catalogue import FISCAL_YEARS, SLUG
 
 MAX_ID = 2**63 - 1
 # A row's id, as every parameter and field naming one: the schema states the range the databases hold.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
+# The values a field's schema states, so that whatever the schema allows, the endpoint accepts (or refuses for
+# a rule of the program, 422). Each pattern has the sentence a person reads when a value does not match it.
+NOT_BLANK = r"\S"
+AMOUNT = r"^([1-9][0-9]{0,15}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
+SIGNED_AMOUNT = r"^-?([1-9][0-9]{0,15}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
+AMOUNT_OR_ZERO = r"^[0-9]{1,16}(\.[0-9]{1,2})?$"
+PERCENT = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
+POSITIVE_PERCENT = r"^(100(\.0{1,2})?|[1-9][0-9]?(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
+HOURS = r"^(10000(\.0{1,2})?|[1-9][0-9]{0,3}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
+CODE = "^" + SLUG.pattern + "$"
+MONTH = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
+EMAIL = r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}$"
+GUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+DOMAIN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
+DOCUMENT_KIND = r"^[a-z][a-z0-9_]{0,31}$"
+CURSOR = r"^[0-9]{1,19}$"
+DATED_CURSOR = r"^[0-9]{1,7}\.[0-9]{1,19}$"
+PATTERN_MESSAGES = {
+    NOT_BLANK: "Write something here: it cannot be empty or only spaces.",
+    AMOUNT: "Write an amount above zero with a dot and at most two decimals, e.g. 1250.00.",
+    SIGNED_AMOUNT: "Write a non-zero amount with a dot and at most two decimals, e.g. 500.00 or -200.00.",
+    AMOUNT_OR_ZERO: "Write an amount with a dot and at most two decimals, e.g. 1250.00 (0 is allowed).",
+    PERCENT: "Write a percentage from 0 to 100 with at most two decimals, e.g. 12.5.",
+    POSITIVE_PERCENT: "Write a percentage above 0 and at most 100, with at most two decimals, e.g. 12.5.",
+    HOURS: "Write the hours above zero and at most 10000, with at most two decimals, e.g. 7.5.",
+    CODE: "Use lowercase letters and digits, with single hyphens or underscores between them, e.g. digital-ads.",
+    MONTH: "Write the month as YYYY-MM, e.g. 2026-11.",
+    EMAIL: "Enter an email address, e.g. ada@example.com.",
+    GUID: "A GUID looks like 72f988bf-86f1-41af-91ab-2d7cd011db47.",
+    DOMAIN: "A domain looks like contoso.com: lowercase labels joined by dots.",
+    DOCUMENT_KIND: "Say what the document is in one short word such as invoice or proof (lowercase letters, digits "
+    "and _, at most 32).",
+    CURSOR: "Not a cursor of this list: follow the `next` URL of the page before.",
+    DATED_CURSOR: "Not a cursor of this list: follow the `next` URL of the page before.",
+}
+
+# Text a person must write: not empty, not only spaces.
+Text = Annotated[str, Field(pattern=NOT_BLANK)]
+
+
+def _decimal(pattern: str, **constraints: Any) -> Any:
+    """A decimal written as the pattern says (a JSON number is read as its digits): the schema states the
+    pattern and the server checks that same pattern, with its sentence for a person."""
+
+    def read(value: Any) -> Any:
+        text = str(value).strip() if isinstance(value, str | int | float | Decimal) else ""
+        if re.fullmatch(pattern, text) is None:
+            raise PydanticCustomError("decimal_pattern", PATTERN_MESSAGES[pattern])
+        return Decimal(text)
+
+    return Annotated[
+        Decimal, BeforeValidator(read), Field(**constraints), WithJsonSchema({"type": "string", "pattern": pattern})
+    ]
+
+
+# Money in: above zero, at most two decimals, e.g. "1250.00".
+Amount = _decimal(AMOUNT, examples=["1250.00"])
+AmountOrZero = _decimal(AMOUNT_OR_ZERO)
+Percent = _decimal(PERCENT)
+PositivePercent = _decimal(POSITIVE_PERCENT)
+Hours = _decimal(HOURS)
+FiscalYear = Annotated[
+    int, Field(ge=FISCAL_YEARS[0], le=FISCAL_YEARS[-1], description="The fiscal year's number: FY27 is 2027.")
+]
+CURRENCIES = sorted(c.alpha_3 for c in currencies)
+COUNTRIES = sorted(c.alpha_2 for c in countries)
+Currency = Annotated[str, Field(json_schema_extra={"enum": CURRENCIES}, description="ISO 4217 code, e.g. EUR.")]
+Country = Annotated[str, Field(json_schema_extra={"enum": COUNTRIES}, description="ISO 3166 alpha-2 code, e.g. DE.")]
+Code = Annotated[str, Field(pattern=CODE, max_length=64)]
+Email = Annotated[str, Field(pattern=EMAIL, max_length=254)]
+DocumentKind = Annotated[str, Field(pattern=DOCUMENT_KIND)]
+# Uploaded files of a multipart request: one or more parts of this name.
+Files = FileEx[list[UploadedFile], P(min_length=1, description="One file or more: repeat the part.")]
+# An optional date in a multipart form: a form has no null, so leaving it out (or empty) is how to give none.
+FormDate = Annotated[
+    date | None,
+    BeforeValidator(lambda value: None if value == "" else value),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+Guid = Annotated[str, Field(pattern=GUID)]
+Domain = Annotated[str, Field(pattern=DOMAIN, max_length=253)]
+
+
 class ErrorOut(Schema):
     code: str
     message: str
     fields: dict[str, list[str]]
-
-
-CURSOR = r"^[0-9]{1,19}$"
-DATED_CURSOR = r"^[0-9]{1,7}\.[0-9]{1,19}$"
-# What a person is told when a value does not match a pattern of the schema: the pattern itself says nothing to them.
-PATTERN_MESSAGES = {
-    CURSOR: "Not a cursor of this list: follow the `next` URL of the page before.",
-    DATED_CURSOR: "Not a cursor of this list: follow the `next` URL of the page before.",
-}
 
 
 class PageQuery(Schema):
@@ -109,4 +192,4 @@ class Keyset(PaginationBase):
         return urlunsplit((scheme, netloc, path, urlencode([*pairs, ("cursor", cursor)]), fragment))
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}

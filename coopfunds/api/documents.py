@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import location_for
-from coopfunds.api.common import ERRORS, Id, Keyset
+from coopfunds.api.common import ERRORS, DocumentKind, Files, FormDate, Id, Keyset
 from coopfunds.documents import selectors, services, serving
 from coopfunds.documents.malware import ScanState
 from coopfunds.documents.models import Document
@@ -61,13 +61,13 @@ class DocumentOut(Schema):
 
 
 class DocumentUploadIn(Schema):
-    kind: str
-    note: str = ""
-    activity_date: date | None = None
+    kind: DocumentKind
+    note: str = Field("", max_length=2000, description="Required for proof: what the documents show.")
+    activity_date: FormDate = None
 
 
 class DocumentVersionIn(Schema):
-    note: str = ""
+    note: str = Field("", max_length=2000, description="Required for proof documents: what it shows.")
 
 
 @router.get("/locations/{location_id}/documents", response={200: list[DocumentOut], **ERRORS})
@@ -83,11 +83,11 @@ def document_upload(
     request: HttpRequest,
     location_id: Id,
     data: Form[DocumentUploadIn],
-    files: File[list[UploadedFile]],
+    files: Files,
 ) -> Status[list[Document]]:
     """Upload one or more files as multipart form data: repeat the `files` part, with `kind` (invoice,
     certification_report, proof, other…), `note` (required for proof) and optionally `activity_date` (the
-    documents are kept 24 months from it). All or nothing: a 400 names every refused file in
+    documents are kept 24 months from it). All or nothing: a 422 names every refused file in
     `fields.files`, and nothing is stored. Types are decided from the content; up to 25 MB a file and
     100 MB for the location's documents not yet attached to something submitted."""
     user = _user(request)

@@ -5,7 +5,7 @@ location's own incentives admins; everyone else gets `masked_account` only.
 """
 
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from django.http import FileResponse, HttpRequest
 from ninja import Field, File, Form, Router, Schema, Status
@@ -14,10 +14,10 @@ from ninja.pagination import paginate
 
 from coopfunds.accounts.models import Location, User
 from coopfunds.accounts.selectors import location_for
-from coopfunds.api.common import ERRORS, Id, Keyset
+from coopfunds.api.common import ERRORS, Country, Currency, Id, Keyset, Text
 from coopfunds.core.errors import NotFound, ValidationError
 from coopfunds.enrollments import permissions, selectors, services
-from coopfunds.enrollments.models import Enrollment, EnrollmentStatus, PayoutProfile, TaxProfile
+from coopfunds.enrollments.models import Enrollment, EnrollmentStatus, PayoutMethod, PayoutProfile, TaxProfile
 from coopfunds.programs.models import Program
 
 router = Router(tags=["enrollments"])
@@ -50,19 +50,19 @@ class EnrollmentInviteIn(Schema):
 
 
 class SetStatusIn(Schema):
-    status: str = Field(..., description="inactive, ineligible or no_longer_supported")
-    reason: str = Field(..., description="Why, in words the partner understands; shown to them.")
+    status: Literal["inactive", "ineligible", "no_longer_supported"]
+    reason: Text = Field(..., description="Why, in words the partner understands; shown to them.")
 
 
 class ReasonIn(Schema):
-    reason: str = Field(..., description="What the partner must fix; shown to them word for word.")
+    reason: Text = Field(..., description="What the partner must fix; shown to them word for word.")
 
 
 class PayoutProfileIn(Schema):
-    method: str = Field(..., description="sepa, wire or local")
-    currency: str = Field(..., description="ISO 4217 code; EUR for SEPA")
-    beneficiary_name: str
-    bank_country: str = Field(..., description="ISO 3166 alpha-2 code of the bank's country")
+    method: PayoutMethod
+    currency: Currency = Field(..., description="ISO 4217 code; EUR for SEPA")
+    beneficiary_name: Text
+    bank_country: Country = Field(..., description="ISO 3166 alpha-2 code of the bank's country")
     bank_name: str = ""
     iban: str = Field("", description="Required for SEPA; for wires, the IBAN or the account number")
     bic: str = Field("", description="Required for wires")
@@ -116,9 +116,9 @@ class PayoutProfileOut(Schema):
 
 
 class TaxProfileIn(Schema):
-    country: str = Field(..., description="ISO 3166 alpha-2 code")
-    tax_id: str
-    legal_name: str
+    country: Country
+    tax_id: Text
+    legal_name: Text
     expires_on: date = Field(..., description="Must be in the future")
 
 

@@ -4,7 +4,7 @@ adjustments and the period jobs.
 A partner sees the funds of their own locations only (another partner's fund is 404); vendor staff see all.
 
 Earnings imports: a file is checked whole and applied all or nothing. An applied file answers 201 with the
-import. A rejected file answers 400 `{code: "import_rejected", message, fields: {"file": [...], "rows":
+import. A rejected file answers 422 `{code: "import_rejected", message, fields: {"file": [...], "rows":
 ["row 3, partner ID: ...", ...]}}`; nothing was applied, but the import and its report are kept: the
 `Location` header and the message name it, and `GET /earnings-imports/{id}` returns its `errors` as
 `{row, column, message}` objects.
@@ -13,7 +13,7 @@ import. A rejected file answers 400 `{code: "import_rejected", message, fields: 
 import datetime as dt
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -23,7 +23,8 @@ from ninja.pagination import paginate
 from ninja.params import HeaderEx, P
 
 from coopfunds.accounts.models import User
-from coopfunds.api.common import ERRORS, ErrorOut, Id, Keyset
+from coopfunds.api.common import ERRORS, SIGNED_AMOUNT, ErrorOut, Id, Keyset, Text
+from coopfunds.api.idempotency import PATTERN as KEY_PATTERN
 from coopfunds.core.errors import NotFound, PermissionDenied, ValidationError
 from coopfunds.core.money import parse_amount, quantize
 from coopfunds.funds import exports, selectors, services
@@ -252,9 +253,13 @@ class EarningImportDetailOut(EarningImportOut):
 
 
 class FundAdjustmentIn(Schema):
-    amount: str = Field(..., description="Signed, with a dot: 500.00 credits, -200.00 debits the available balance.")
-    reason_code: str = Field(..., description="policy_exception, previous_period, operations_adjustment or rollover")
-    memo: str = Field(..., description="Why, in a sentence the partner will read.")
+    amount: str = Field(
+        ...,
+        pattern=SIGNED_AMOUNT,
+        description="Signed, with a dot: 500.00 credits, -200.00 debits the available balance.",
+    )
+    reason_code: Literal["policy_exception", "previous_period", "operations_adjustment", "rollover"]
+    memo: Text = Field(..., description="Why, in a sentence the partner will read.")
     to_fund_id: Id | None = Field(None, description="For a rollover: the fund (same location and program) it moves to.")
 
 
@@ -350,17 +355,14 @@ def fund_adjust(
     fund_id: Id,
     data: FundAdjustmentIn,
     idempotency_key: HeaderEx[
-        str | None,
-        P(alias="Idempotency-Key", max_length=100, description="Required: a unique key per adjustment (a UUID)."),
-    ] = None,
+        str, P(alias="Idempotency-Key", pattern=KEY_PATTERN, description="A unique key per adjustment (a UUID).")
+    ],
 ) -> Status[Transfer]:
     """A program manager's credit, debit or rollover of a fund's available balance. Sending the same
     `Idempotency-Key` again returns the first adjustment (200) and changes nothing; other content with a used
     key is 409."""
     user = _actor(request)
     fund = selectors.fund_for(user, fund_id)
-    if not (idempotency_key or "").strip():
-        raise ValidationError({"Idempotency-Key": "Send an Idempotency-Key header: a unique key per adjustment."})
     try:
         amount = parse_amount(data.amount)
     except ValidationError as error:
@@ -371,7 +373,7 @@ def fund_adjust(
             to_fund = selectors.fund_for(user, data.to_fund_id)
         except NotFound:
             raise ValidationError({"to_fund_id": "No fund with this id."}) from None
-    key = f"adjust:{user.pk}:{idempotency_key.strip()}"  # type: ignore[union-attr]
+    key = f"adjust:{user.pk}:{idempotency_key}"
     replay = selectors.adjustment_by_key(key) is not None
     transfer = services.fund_adjust(
         fund=fund,
@@ -419,12 +421,10 @@ def _problem_text(problem: dict[str, Any]) -> str:
 
 
 @router.post("/earnings-imports", response={201: EarningImportDetailOut, **ERRORS})
-def import_create(request: HttpRequest, response: HttpResponse, file: File[UploadedFile | None] = None) -> Status[Any]:
+def import_create(request: HttpRequest, response: HttpResponse, file: File[UploadedFile]) -> Status[Any]:
     """Upload a CSV (UTF-8) or .xlsx file of earning lines as multipart form data (`file`). Applied: 201 with
-    the import. Rejected: 400 `import_rejected`, every problem in `fields.rows` (and `fields.file` for the
+    the import. Rejected: 422 `import_rejected`, every problem in `fields.rows` (and `fields.file` for the
     file as a whole); the import is kept, named by the `Location` header."""
-    if file is None:
-        raise ValidationError({"file": "Attach the earnings file as `file` (multipart form data)."})
     batch = earnings_import(stream=file, file_name=file.name or "upload", actor=_actor(request))
     if batch.status == EarningImport.Status.APPLIED:
         return Status(201, batch)
@@ -439,4 +439,4 @@ def import_create(request: HttpRequest, response: HttpResponse, file: File[Uploa
         f"{batch.file_name}: {n} problem{'s' if n != 1 else ''} found; nothing was imported. "
         f"The report is import {batch.pk} ({url})."
     )
-    return Status(400, ErrorOut(code="import_rejected", message=message, fields={k: v for k, v in fields.items() if v}))
+    return Status(422, ErrorOut(code="import_rejected", message=message, fields={k: v for k, v in fields.items() if v}))

@@ -26,11 +26,13 @@ from ninja.params import HeaderEx, P
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import user_for_api_token
+from coopfunds.api.common import PATTERN_MESSAGES
 from coopfunds.core.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 200
 PATTERN = r"^[!-~]{1,200}$"  # 1 to 200 visible ASCII characters (no spaces): what a header carries safely
+PATTERN_MESSAGES[PATTERN] = f"Send 1 to {MAX_KEY} visible ASCII characters without spaces, e.g. a UUID."
 # How long a retry waits for the first request with its key to finish (then: 409 in progress). A first request
 # whose process died is over at once: its transaction, the key's record with it, is gone with its connection.
 WAIT_SECONDS = 10
@@ -160,7 +162,7 @@ def idempotent(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
                 400,
                 "invalid",
                 "The Idempotency-Key header is not valid.",
-                {HEADER: [f"Send 1 to {MAX_KEY} visible ASCII characters without spaces, e.g. a UUID."]},
+                {HEADER: [PATTERN_MESSAGES[PATTERN]]},
             )
         user = _caller(request)
         if user is None:

@@ -10,7 +10,7 @@ from ninja.decorators import decorate_view
 from ninja.pagination import paginate
 
 from coopfunds.accounts.models import User
-from coopfunds.api.common import ERRORS, Keyset
+from coopfunds.api.common import ERRORS, Id, Keyset
 from coopfunds.api.idempotency import IdempotencyKey, idempotent
 from coopfunds.notifications.models import Notification
 from coopfunds.notifications.selectors import notifications_of
@@ -37,7 +37,7 @@ class NotificationQuery(Schema):
 
 
 class NotificationsReadIn(Schema):
-    ids: list[int] | None = Field(None, description="The notifications to mark read; omitted: all of them.")
+    ids: list[Id] | None = Field(None, description="The notifications to mark read; omitted: all of them.")
 
 
 class NotificationsReadOut(Schema):

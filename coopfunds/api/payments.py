@@ -18,7 +18,7 @@ from ninja.pagination import paginate
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import location_for
-from coopfunds.api.common import ERRORS, Id, Keyset
+from coopfunds.api.common import ERRORS, MONTH, PATTERN_MESSAGES, Country, Currency, Id, Keyset, Text
 from coopfunds.core.errors import NotFound, PermissionDenied, ValidationError
 from coopfunds.payments import permissions, rates, remittance, runs, selectors, services, statement
 from coopfunds.payments.models import (
@@ -184,15 +184,23 @@ class BankFileOut(Schema):
     created_at: dt.datetime
 
 
+RATE = r"^([1-9][0-9]{0,9}(\.[0-9]{1,8})?|0\.[0-9]{0,7}[1-9])$"
+ENTITY_CODE = r"^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$"
+IBAN = r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"
+PATTERN_MESSAGES[RATE] = "Write the rate with a dot and at most 8 decimals, above zero, e.g. 0.9215."
+PATTERN_MESSAGES[ENTITY_CODE] = "A short code of letters, digits, - and _ (at most 32)."
+PATTERN_MESSAGES[IBAN] = "Write the IBAN without spaces, in capitals, e.g. DE89370400440532013000."
+
+
 class RateIn(Schema):
-    month: str = Field(..., description="YYYY-MM")
-    source: str
-    target: str
-    rate: str = Field(..., description="1 source = rate target, with a dot, at most 8 decimals")
+    month: str = Field(..., pattern=MONTH, description="YYYY-MM")
+    source: Currency
+    target: Currency = Field(..., description="ISO 4217 code, another than the source.")
+    rate: str = Field(..., pattern=RATE, description="1 source = rate target, with a dot, at most 8 decimals")
 
 
 class RatesIn(Schema):
-    rates: list[RateIn]
+    rates: list[RateIn] = Field(..., min_length=1, max_length=1000)
 
 
 class RateOut(Schema):
@@ -208,13 +216,13 @@ class RateQuery(Schema):
 
 
 class EntityIn(Schema):
-    code: str
-    name: str
-    country: str
-    iban: str = Field(..., description="The paying account. Stored encrypted, never returned.")
-    bic: str = ""
-    run_day: int = 15
-    tax_invoice_countries: list[str] | None = None
+    code: str = Field(..., pattern=ENTITY_CODE, max_length=32)
+    name: Text = Field(..., max_length=70, description="The account holder's name as the bank knows it.")
+    country: Country
+    iban: str = Field(..., pattern=IBAN, description="The paying account. Stored encrypted, never returned.")
+    bic: str = Field("", description="8 or 11 letters and digits.")
+    run_day: int = Field(15, ge=1, le=28)
+    tax_invoice_countries: list[Country] | None = None
 
 
 class EntityOut(Schema):
@@ -513,12 +521,10 @@ def rates_set(request: HttpRequest, data: RatesIn) -> list[ExchangeRate]:
 
 
 @router.post("/exchange-rates/import", response={200: list[RateOut], **ERRORS})
-def rates_import(request: HttpRequest, file: File[UploadedFile | None] = None) -> list[ExchangeRate]:
+def rates_import(request: HttpRequest, file: File[UploadedFile]) -> list[ExchangeRate]:
     """A CSV (month,source,target,rate) as multipart `file`; all or nothing (finance)."""
     user = _actor(request)
     _vendor_only(user)
-    if file is None:
-        raise ValidationError({"file": "Attach the rates file as `file` (multipart form data)."})
     return services.exchange_rates_import(stream=file, actor=user)
 
 

@@ -9,14 +9,13 @@ from typing import Any, cast
 from django.core.files.uploadedfile import UploadedFile as DjangoUploadedFile
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja import Field, Form, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
-from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
-from coopfunds.api.common import ERRORS, Id, Keyset
+from coopfunds.api.common import ERRORS, Amount, Currency, DocumentKind, Files, Hours, Id, Keyset, Text
 from coopfunds.api.idempotency import IdempotencyKey, idempotent
 from coopfunds.api.plan_schemas import (
     PlanEventOut,
@@ -163,38 +162,42 @@ class ProofDetailOut(ProofOut):
 
 class ProofFields(PlanStrict):
     execution_date: date | None = None
-    amount: Decimal | None = None
-    estimated_impressions: int | None = None
-    pre_approval_id: str | None = None
-    invoice_vendor: str | None = None
-    invoice_number: str | None = None
+    amount: Amount | None = None
+    estimated_impressions: int | None = Field(None, ge=0, le=2**63 - 1)
+    pre_approval_id: str | None = Field(None, max_length=64)
+    invoice_vendor: str | None = Field(None, max_length=200)
+    invoice_number: str | None = Field(None, max_length=64)
     invoice_date: date | None = None
-    invoice_amount: Decimal | None = None
-    invoice_currency: str | None = None
+    invoice_amount: Amount | None = None
+    invoice_currency: Currency | None = None
 
 
 class ProofIn(ProofFields):
-    name: str
+    name: Text = Field(..., max_length=200)
 
 
 class ProofPatchIn(ProofFields):
-    name: str | None = None
+    name: Text | None = Field(None, max_length=200)
 
 
 class ProofDocumentsIn(Schema):
-    kind: str = Field(..., description="invoice, certification_report, proof, or a catalogue kind (screenshot, ...).")
-    note: str = Field("", description="Required for every kind but the invoice and the certification report.")
+    kind: DocumentKind = Field(
+        ..., description="invoice, certification_report, proof, or a catalogue kind (screenshot, ...)."
+    )
+    note: str = Field(
+        "", max_length=2000, description="Required for every kind but the invoice and the certification report."
+    )
 
 
 class ProofWorkLineIn(PlanStrict):
-    person: str
-    hours: Decimal
-    rate: Decimal
+    person: Text = Field(..., max_length=100)
+    hours: Hours
+    rate: Amount = Field(..., description="An hour's rate, in the fund's currency.")
 
 
 class ProofCertificationIn(PlanStrict):
-    description: str
-    lines: list[ProofWorkLineIn]
+    description: Text = Field(..., max_length=2000)
+    lines: list[ProofWorkLineIn] = Field(..., min_length=1, max_length=20)
 
 
 class ProofReasonIn(PlanStrict):
@@ -205,7 +208,7 @@ class ProofReasonIn(PlanStrict):
 
 
 class ProofApproveIn(PlanStrict):
-    amount: Decimal | None = Field(None, description="Less than asked, where the program allows partial approval.")
+    amount: Amount | None = Field(None, description="Less than asked, where the program allows partial approval.")
     note: str = ""
     reasons: list[ProofReasonIn] = []
 
@@ -277,7 +280,7 @@ def proof_documents_add(
     request: HttpRequest,
     proof_id: Id,
     data: Form[ProofDocumentsIn],
-    files: File[list[UploadedFile]],
+    files: Files,
     idempotency_key: IdempotencyKey = None,
 ) -> Status[list[ProofDocument]]:
     """Attach files (multipart: repeat `files`, with `kind` and `note`); all or nothing."""
@@ -316,7 +319,7 @@ def proof_certification(
 @router.post("/proofs/{proof_id}/submit", response={200: ProofDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def proof_submit(request: HttpRequest, proof_id: Id, idempotency_key: IdempotencyKey = None) -> Proof:
-    """Submit: the amount is reserved in the fund; a 400 lists the checker's blocking findings by field."""
+    """Submit: the amount is reserved in the fund; a 422 lists the checker's blocking findings by field."""
     proofs.proof_submit(proof=_proof(request, proof_id), actor=_user(request))
     return _proof(request, proof_id)
 

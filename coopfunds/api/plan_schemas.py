@@ -3,7 +3,7 @@ the helpers the plan and proof endpoints share."""
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 from django.http import HttpRequest
@@ -13,14 +13,17 @@ from pydantic import ConfigDict
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
-from coopfunds.api.common import Id
+from coopfunds.api.common import Amount, Country, FiscalYear, Id, Text
 from coopfunds.core.errors import NotFound, PermissionDenied
 from coopfunds.plans import checks, selectors, services
 from coopfunds.plans.models import (
     Campaign,
+    ExcessPolicy,
+    FundType,
     Plan,
     PlanActivity,
     PlanEvent,
+    PlanStatus,
     PlanVersion,
 )
 
@@ -187,53 +190,57 @@ def _findings(user: User, plan: Plan) -> list[dict[str, Any]]:
 class PlanIn(PlanStrict):
     location_id: Id
     program_id: Id
-    fiscal_year: int = Field(..., description="The program year, named by the year it ends in (2027 = FY27).")
-    name: str = ""
+    fiscal_year: FiscalYear = Field(..., description="The program year, named by the year it ends in (2027 = FY27).")
+    name: str = Field("", max_length=200)
     reviewer_id: Id | None = Field(None, description="The vendor reviewer (one of the program's reviewers).")
-    fund_type: str = "coop"
+    fund_type: FundType = FundType.COOP
 
 
 class PlanPatchIn(PlanStrict):
-    name: str | None = None
+    name: str | None = Field(None, max_length=200)
     reviewer_id: Id | None = None
 
 
 class PlanListQuery(Schema):
-    status: str | None = None
+    status: PlanStatus | None = None
     program_id: Id | None = None
-    fiscal_year: int | None = None
+    fiscal_year: FiscalYear | None = None
+
+
+LongText = Annotated[str, Field(max_length=2000)]
+Reach = Annotated[int, Field(ge=0, le=2**63 - 1, description="People the activity is expected to reach.")]
 
 
 class PlanCampaignIn(PlanStrict):
-    name: str
+    name: Text = Field(..., max_length=200)
     start: date
     end: date
-    budget: Decimal
-    description: str = ""
+    budget: Amount
+    description: LongText = ""
 
 
 class PlanCampaignPatchIn(PlanStrict):
-    name: str | None = None
+    name: Text | None = Field(None, max_length=200)
     start: date | None = None
     end: date | None = None
-    budget: Decimal | None = None
-    description: str | None = None
+    budget: Amount | None = None
+    description: LongText | None = None
 
 
 class PlanActivityIn(PlanStrict):
     activity_type_id: Id
-    countries: list[str]
-    planned_amount: Decimal
-    description: str = ""
-    expected_reach: int | None = None
+    countries: list[Country] = Field(..., min_length=1)
+    planned_amount: Amount
+    description: LongText = ""
+    expected_reach: Reach | None = None
 
 
 class PlanActivityPatchIn(PlanStrict):
     activity_type_id: Id | None = None
-    countries: list[str] | None = None
-    planned_amount: Decimal | None = None
-    description: str | None = None
-    expected_reach: int | None = None
+    countries: list[Country] | None = Field(None, min_length=1)
+    planned_amount: Amount | None = None
+    description: LongText | None = None
+    expected_reach: Reach | None = None
 
 
 class PlanReasonIn(PlanStrict):
@@ -258,7 +265,7 @@ class PlanAssignIn(PlanStrict):
 
 
 class PlanCommentIn(PlanStrict):
-    message: str
+    message: Text
     internal: bool = Field(False, description="An internal note, seen by vendor staff only.")
     proof_id: Id | None = Field(None, description="A proof of execution of this plan it is about.")
 
@@ -336,10 +343,10 @@ class PlanRulesOut(Schema):
 
 
 class PlanRulesIn(PlanStrict):
-    resubmit_days: int | None = None
-    proof_due_days: int | None = None
-    proof_warning_days: int | None = None
-    excess: str | None = Field(None, description="carry or drop")
+    resubmit_days: int | None = Field(None, ge=0, le=365)
+    proof_due_days: int | None = Field(None, ge=1, le=730)
+    proof_warning_days: int | None = Field(None, ge=0, le=729, description="Fewer than proof_due_days.")
+    excess: ExcessPolicy | None = None
 
 
 class PlanQueueQuery(Schema):

@@ -248,7 +248,7 @@ def activity_remove(request: HttpRequest, activity_id: Id) -> Status[None]:
 @router.post("/plans/{plan_id}/submit", response={200: PlanDetailOut, **ERRORS})
 @decorate_view(idempotent)
 def plan_submit(request: HttpRequest, plan_id: Id, idempotency_key: IdempotencyKey = None) -> Plan:
-    """Submit the current version; a 400 lists the checker's blocking findings by field."""
+    """Submit the current version; a 422 lists the checker's blocking findings by field."""
     services.plan_submit(plan=_plan(request, plan_id), actor=_user(request))
     return _plan(request, plan_id)
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -12,11 +12,22 @@ from ninja.responses import Status
 from pydantic import ConfigDict
 
 from coopfunds.accounts.models import User
-from coopfunds.api.common import ERRORS, Id, Keyset
-from coopfunds.core.errors import ValidationError
+from coopfunds.api.common import (
+    ERRORS,
+    Amount,
+    AmountOrZero,
+    Code,
+    Currency,
+    FiscalYear,
+    Id,
+    Keyset,
+    Percent,
+    PositivePercent,
+    Text,
+)
 from coopfunds.programs import periods, selectors, services
 from coopfunds.programs.catalogue import FISCAL_YEARS, CapSpec, DocumentSpec
-from coopfunds.programs.models import ActivityType, Cap, DocumentRequirement, Program
+from coopfunds.programs.models import ActivityCategory, ActivityType, Cap, DocumentKind, DocumentRequirement, Program
 from coopfunds.programs.wording import Rule, rules_in_words
 
 router = Router(tags=["programs"])
@@ -100,19 +111,27 @@ class FiscalYearOut(Schema):
     periods: list[PeriodOut]
 
 
+BusinessDays = Annotated[int, Field(ge=1, le=365)]
+DayOfMonth = Annotated[int, Field(ge=1, le=28)]
+
+
 class ProgramRulesIn(Strict):
-    fiscal_year_start_month: int | None = None
-    period_months: int | None = None
-    claim_opens_month: int | None = None
-    claim_opens_day: int | None = None
-    claim_closes_days_after_usage: int | None = None
-    rebate_percent: Decimal | None = None
-    coop_threshold: Decimal | None = None
-    review_sla_business_days: int | None = None
-    dispute_sla_business_days: int | None = None
-    payment_sla_business_days: int | None = None
-    payment_day: int | None = None
-    holiday_country: str | None = None
+    fiscal_year_start_month: int | None = Field(None, ge=1, le=12)
+    period_months: Literal[1, 2, 3, 4, 6, 12] | None = None
+    claim_opens_month: int | None = Field(None, ge=1, le=12, description="At most period_months.")
+    claim_opens_day: DayOfMonth | None = None
+    claim_closes_days_after_usage: int | None = Field(None, ge=0, le=366)
+    rebate_percent: Percent | None = None
+    coop_threshold: AmountOrZero | None = None
+    review_sla_business_days: BusinessDays | None = None
+    dispute_sla_business_days: BusinessDays | None = None
+    payment_sla_business_days: BusinessDays | None = None
+    payment_day: DayOfMonth | None = None
+    holiday_country: str | None = Field(
+        None,
+        json_schema_extra={"enum": ["", *sorted(periods.supported_holiday_countries())]},
+        description="The country whose public holidays the review clock skips; empty: none.",
+    )
     is_active: bool | None = None
 
     def given(self) -> dict[str, Any]:
@@ -121,18 +140,18 @@ class ProgramRulesIn(Strict):
 
 
 class ProgramIn(ProgramRulesIn):
-    code: str
-    name: str
-    currency: str
+    code: Code = Field(..., max_length=services.CODE_MAX)
+    name: Text = Field(..., max_length=200)
+    currency: Currency
 
 
 class ProgramPatchIn(ProgramRulesIn):
-    name: str | None = None
+    name: Text | None = Field(None, max_length=200)
 
 
 class HolidayIn(Strict):
     date: date
-    name: str
+    name: Text = Field(..., max_length=200)
 
 
 class HolidayOut(Schema):
@@ -143,18 +162,34 @@ class HolidayOut(Schema):
 
 
 class DocumentIO(Strict):
-    kind: str
+    kind: DocumentKind
     required: bool = True
-    note: str = ""
+    note: str = Field("", max_length=300)
 
 
-class CapIn(Strict):
-    kind: str
-    amount: Decimal | None = None
-    percent: Decimal | None = None
-    count: int | None = None
-    expense: str = ""
+class AmountCapIn(Strict):
+    kind: Literal["period_amount", "per_person", "per_event"]
+    amount: Amount
+    expense: str = Field("", max_length=100)
     exempt: bool = False
+
+
+class PercentCapIn(Strict):
+    kind: Literal["period_percent"]
+    percent: PositivePercent
+    amount: Amount | None = Field(None, description="A floor: the greater of the percentage and this amount.")
+    expense: str = Field("", max_length=100)
+    exempt: bool = False
+
+
+class AttendeesCapIn(Strict):
+    kind: Literal["per_event_attendees"]
+    count: int = Field(..., ge=1, le=2**31 - 1)
+    expense: str = Field("", max_length=100)
+    exempt: bool = False
+
+
+CapIn = Annotated[AmountCapIn | PercentCapIn | AttendeesCapIn, Field(discriminator="kind")]
 
 
 class CapOut(Schema):
@@ -207,13 +242,16 @@ class ActivityTypeOut(Schema):
         return list(obj.caps.all())
 
 
+Metric = Annotated[str, Field(max_length=100)]
+
+
 class ActivityTypeIn(Strict):
-    fiscal_year: int
-    code: str
-    name: str
-    category: str
+    fiscal_year: FiscalYear
+    code: Code = Field(..., max_length=64)
+    name: Text = Field(..., max_length=200)
+    category: ActivityCategory
     core_requirements: str = ""
-    metrics: list[str] = []
+    metrics: list[Metric] = []
     eligible_expenses: str = ""
     ineligible_expenses: str = ""
     documents: list[DocumentIO] = []
@@ -221,10 +259,10 @@ class ActivityTypeIn(Strict):
 
 
 class ActivityTypePatchIn(Strict):
-    name: str | None = None
-    category: str | None = None
+    name: Text | None = Field(None, max_length=200)
+    category: ActivityCategory | None = None
     core_requirements: str | None = None
-    metrics: list[str] | None = None
+    metrics: list[Metric] | None = None
     eligible_expenses: str | None = None
     ineligible_expenses: str | None = None
     is_active: bool | None = None
@@ -233,11 +271,15 @@ class ActivityTypePatchIn(Strict):
 
 
 class FiscalYearQuery(Schema):
-    fiscal_year: int | None = Field(None, description="Named by the year it ends in (2027 = FY27); default: now.")
+    fiscal_year: FiscalYear | None = Field(
+        None, description="Named by the year it ends in (2027 = FY27); default: now."
+    )
 
 
 class CopyIn(Strict):
-    fiscal_year: int = Field(..., description="The year to copy from; entries go to the next one.")
+    fiscal_year: int = Field(
+        ..., ge=FISCAL_YEARS[0], le=FISCAL_YEARS[-2], description="The year to copy from; entries go to the next one."
+    )
 
 
 class CapExemptIn(Strict):
@@ -249,15 +291,11 @@ def _documents(items: list[DocumentIO]) -> list[DocumentSpec]:
 
 
 def _caps(items: list[CapIn]) -> list[CapSpec]:
-    return [CapSpec(**c.model_dump()) for c in items]
+    return [CapSpec(**c.model_dump()) for c in items]  # type: ignore[arg-type]
 
 
 def _fiscal_year(program: Program, requested: int | None) -> int:
-    if requested is None:
-        return periods.fiscal_year_of(program, timezone.localdate())
-    if requested not in FISCAL_YEARS:
-        raise ValidationError({"fiscal_year": f"Give a fiscal year between 2000 and 2100, not {requested}."})
-    return requested
+    return periods.fiscal_year_of(program, timezone.localdate()) if requested is None else requested
 
 
 # ---------------------------------------------------------------------------------------------- programs

@@ -11,12 +11,13 @@ from ninja import Field, Query, Router, Schema
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
-from coopfunds.api.common import ERRORS, Id
+from coopfunds.api.common import ERRORS, PATTERN_MESSAGES, Id
 from coopfunds.desk import selectors, services
 from coopfunds.desk.selectors import QueueItem
 
 router = Router(tags=["review"])
-REFERENCE = r"^(claim|proof):[0-9]{1,18}$"
+REFERENCE = r"^(claim|proof):[1-9][0-9]{0,17}$"  # no leading zeros: one way to write each, so uniqueItems holds
+PATTERN_MESSAGES[REFERENCE] = "Name each item as claim:<id> or proof:<id>, e.g. claim:42."
 
 
 def _staff(request: HttpRequest) -> User:

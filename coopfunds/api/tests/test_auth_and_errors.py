@@ -114,8 +114,8 @@ def test_a_deactivated_users_session_gets_401(world):
             '{"name": "  "}',
             {
                 "code": "invalid",
-                "message": "Some fields are not valid: name.",
-                "fields": {"name": ["Give the organisation a name."]},
+                "message": "The request is not valid: name.",
+                "fields": {"name": ["Write something here: it cannot be empty or only spaces."]},
             },
         ),
     ],

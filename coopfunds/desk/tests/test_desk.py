@@ -182,7 +182,7 @@ def test_api_approve_many_validates_the_list(waiting, api_as):
     bad = client.post("/api/v1/review/approve", {"items": ["claim:x"]}, content_type="application/json")
     assert bad.status_code == 400
     twice = client.post("/api/v1/review/approve", {"items": ["claim:1", "claim:1"]}, content_type="application/json")
-    assert (twice.status_code, twice.json()["fields"]) == (400, {"items": ["Each claim or proof can be chosen once."]})
+    assert (twice.status_code, twice.json()["fields"]) == (422, {"items": ["Each claim or proof can be chosen once."]})
     missing = client.post("/api/v1/review/approve", {"items": ["claim:999999"]}, content_type="application/json")
     assert missing.json()["results"] == [
         {

@@ -126,7 +126,7 @@ def test_a_refused_file_refuses_the_whole_upload_naming_each_file(world, as_pers
         },
     )
     assert (response.status_code, response.json()) == (
-        400,
+        422,
         {
             "code": "invalid",
             "message": "Some fields are not valid: files, note.",

@@ -179,7 +179,7 @@ def test_inviting_bad_input_is_field_errors(world, as_persona):
     invited(world)
     duplicate = post(client, "/enrollments", {"location_id": world.location.pk, "program_id": world.program.pk})
     assert (duplicate.status_code, duplicate.json()) == (
-        400,
+        422,
         {
             "code": "invalid",
             "message": "Some fields are not valid: location.",
@@ -246,11 +246,13 @@ def test_set_status_bad_input_is_field_errors(world, as_persona):
     response = post(
         as_persona("program_manager"), f"/enrollments/{enrollment.pk}/set-status", {"status": "x", "reason": ""}
     )
-    assert response.status_code == 400
-    assert response.json()["fields"] == {
-        "status": ["Choose Inactive, Ineligible or No longer supported."],
-        "reason": ["Say why, in words the partner will understand."],
-    }
+    assert (response.status_code, response.json()["fields"]) == (
+        400,
+        {
+            "status": ["Input should be 'inactive', 'ineligible' or 'no_longer_supported'"],
+            "reason": ["Write something here: it cannot be empty or only spaces."],
+        },
+    )
 
 
 # --- profiles --------------------------------------------------------------------------------------------
@@ -275,7 +277,7 @@ def test_payout_profile_bad_input_is_field_errors(world, as_persona):
     client = as_persona("partner_admin")
     url = f"/locations/{world.location.pk}/payout-profiles"
     response = post(client, url, {**PAYOUT, "iban": "DE89370400440532013001", "currency": "XXY"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["fields"] == {
         "currency": ["“XXY” is not an ISO 4217 currency code (for example USD, EUR, GBP)."],
         "iban": ["This IBAN's check digits do not match the rest of it: check it for typing mistakes."],
@@ -308,7 +310,7 @@ def test_submitting_a_tax_profile_with_its_certificate(world, as_persona, person
 def test_tax_profile_bad_input_is_field_errors(world, as_persona):
     data = {"country": "DE", "tax_id": "DE1", "legal_name": "Fabrikam GmbH", "expires_on": "2020-01-01"}
     response = as_persona("partner_admin").post(f"{API}/locations/{world.location.pk}/tax-profiles", data)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["fields"] == {
         "expires_on": ["The expiry date must be in the future: an expired registration cannot be used."]
     }
@@ -339,5 +341,5 @@ def test_request_action_needs_a_reason(world, as_persona):
     response = post(as_persona("reviewer"), f"/tax-profiles/{profile.pk}/request-action", {"reason": ""})
     assert (response.status_code, response.json()["fields"]) == (
         400,
-        {"reason": ["Say what the partner must fix, in words they will understand."]},
+        {"reason": ["Write something here: it cannot be empty or only spaces."]},
     )

@@ -145,26 +145,51 @@ def test_bad_input_is_field_errors(done, api_as):
         {"rates": [{"month": "2026-13", "source": "USD", "target": "XXY", "rate": "-5"}]},
         content_type="application/json",
     )
-    assert response.status_code == 400
-    assert response.json()["fields"] == {
-        "rates.0.month": ["“2026-13” is not a month; write it as YYYY-MM, e.g. 2026-11."],
-        "rates.0.target": ["“XXY” is not an ISO 4217 currency code (for example USD, EUR, GBP)."],
-        "rates.0.rate": ["A rate is more than zero."],
-    }
+    assert (response.status_code, response.json()["fields"]) == (
+        400,
+        {
+            "rates.0.month": ["Write the month as YYYY-MM, e.g. 2026-11."],
+            "rates.0.rate": ["Write the rate with a dot and at most 8 decimals, above zero, e.g. 0.9215."],
+        },
+    )
+    response = finance.post(
+        f"{API}/exchange-rates",
+        {"rates": [{"month": "2026-12", "source": "USD", "target": "XXY", "rate": "0.5"}]},
+        content_type="application/json",
+    )
+    assert (response.status_code, response.json()["fields"]) == (
+        422,
+        {"rates.0.target": ["“XXY” is not an ISO 4217 currency code (for example USD, EUR, GBP)."]},
+    )
     response = finance.post(f"{API}/payments/{done.payment.pk}/failed", {"note": ""}, content_type="application/json")
-    assert (response.status_code, response.json()["fields"]) == (400, {"note": ["Say what the bank reported."]})
+    assert (response.status_code, response.json()["fields"]) == (422, {"note": ["Say what the bank reported."]})
     response = finance.post(
         f"{API}/payment-runs", {"entity_id": 999, "run_date": "2026-11-30"}, content_type="application/json"
     )
-    assert (response.status_code, response.json()["fields"]) == (400, {"entity_id": ["No paying entity with this id."]})
+    assert (response.status_code, response.json()["fields"]) == (422, {"entity_id": ["No paying entity with this id."]})
     response = finance.post(
         f"{API}/paying-entities",
         {"code": "x", "name": "X", "country": "DE", "iban": "DE00"},
         content_type="application/json",
     )
-    assert response.json()["fields"] == {"iban": ["This is not a valid IBAN: check it for typing mistakes."]}
+    assert (response.status_code, response.json()["fields"]) == (
+        400,
+        {"iban": ["Write the IBAN without spaces, in capitals, e.g. DE89370400440532013000."]},
+    )
+    response = finance.post(
+        f"{API}/paying-entities",
+        {"code": "x", "name": "X", "country": "DE", "iban": "DE89370400440532013001"},
+        content_type="application/json",
+    )
+    assert (response.status_code, response.json()["fields"]) == (
+        422,
+        {"iban": ["This is not a valid IBAN: check it for typing mistakes."]},
+    )
     response = finance.post(f"{API}/exchange-rates/import", {"file": SimpleUploadedFile("r.csv", b"a,b\n")})
-    assert response.json()["fields"] == {"file": ["The first row must name the columns: month,source,target,rate."]}
+    assert (response.status_code, response.json()["fields"]) == (
+        422,
+        {"file": ["The first row must name the columns: month,source,target,rate."]},
+    )
 
 
 def test_tax_invoice_over_the_api(pay_world, api_as):

@@ -455,7 +455,7 @@ def test_bad_input_gets_field_errors(plans_world, api_as):
         admin, "POST", "/plans", {"location_id": world.location.pk, "program_id": world.program.pk, "fiscal_year": 2026}
     )
     assert (response.status_code, response.json()["fields"]) == (
-        400,
+        422,
         {"fiscal_year": ["Plans can be made for FY27 or FY28."]},
     )
     response = call(
@@ -468,32 +468,61 @@ def test_bad_input_gets_field_errors(plans_world, api_as):
     plan = draft_plan(world)
     before = state()
     response = call(admin, "POST", f"/plans/{plan.pk}/campaigns", CAMPAIGN | {"budget": "-5", "end": "2027-07-31"})
-    assert response.status_code == 400
-    assert response.json()["fields"] == {
-        "end": ["The campaign must run within the program year FY27 (01 Jul 2026 – 30 Jun 2027)."],
-        "budget": ["Give the budget: an amount above zero with at most two decimals."],
-    }
+    assert (response.status_code, response.json()["fields"]) == (
+        400,
+        {"budget": ["Write an amount above zero with a dot and at most two decimals, e.g. 1250.00."]},
+    )
+    response = call(admin, "POST", f"/plans/{plan.pk}/campaigns", CAMPAIGN | {"end": "2027-07-31"})
+    assert (response.status_code, response.json()["fields"]) == (
+        422,
+        {"end": ["The campaign must run within the program year FY27 (01 Jul 2026 – 30 Jun 2027)."]},
+    )
     response = call(
         admin,
         "POST",
         f"/campaigns/{_campaign(plan)}/activities",
         {"activity_type_id": 999999, "countries": ["XX"], "planned_amount": "0"},
     )
-    assert response.json()["fields"] == {
-        "activity_type": ["Choose the activity from the program's catalogue."],
-        "countries": ["Use two-letter country codes (DE, FR, US); not known: “XX”."],
-        "planned_amount": ["Give the planned amount: above zero with at most two decimals."],
-    }
+    assert (response.status_code, response.json()["fields"]) == (
+        400,
+        {"planned_amount": ["Write an amount above zero with a dot and at most two decimals, e.g. 1250.00."]},
+    )
+    response = call(
+        admin,
+        "POST",
+        f"/campaigns/{_campaign(plan)}/activities",
+        {"activity_type_id": 999999, "countries": ["XX"], "planned_amount": "10"},
+    )
+    assert (response.status_code, response.json()["fields"]) == (
+        422,
+        {
+            "activity_type": ["Choose the activity from the program's catalogue."],
+            "countries": ["Use two-letter country codes (DE, FR, US); not known: “XX”."],
+        },
+    )
     response = call(
         api_as("program_manager"),
         "PATCH",
         f"/programs/{world.program.pk}/plan-rules",
         {"proof_due_days": 0, "excess": "keep"},
     )
-    assert response.json()["fields"] == {
-        "proof_due_days": ["Give the days proof is due after a campaign starts, from 1 to 730."],
-        "excess": ["Choose what happens to approved proof above the limit: carry or drop."],
-    }
+    assert (response.status_code, response.json()["fields"]) == (
+        400,
+        {
+            "proof_due_days": ["Input should be greater than or equal to 1"],
+            "excess": ["Input should be 'carry' or 'drop'"],
+        },
+    )
+    response = call(
+        api_as("program_manager"),
+        "PATCH",
+        f"/programs/{world.program.pk}/plan-rules",
+        {"proof_due_days": 10, "proof_warning_days": 10},
+    )
+    assert (response.status_code, response.json()["fields"]) == (
+        422,
+        {"proof_warning_days": ["Warn fewer days before the due date than the 10 days proof is due in."]},
+    )
     assert state() == before
 
 
@@ -503,7 +532,7 @@ def test_a_refused_submission_lists_the_findings(plans_world, api_as):
         location=world.location, program=world.program, fiscal_year=2027, actor=world.partner_admin
     )
     response = call(api_as("partner_admin"), "POST", f"/plans/{plan.pk}/submit")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["fields"] == {
         "reviewer": ["Name the vendor reviewer who will review the plan."],
         "campaigns": ["Add at least one campaign with its activities."],
