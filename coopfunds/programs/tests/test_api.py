@@ -283,7 +283,11 @@ def test_holidays_and_caps(as_persona, objects):
             400,
             {"coop_threshold": ["Write an amount with a dot and at most two decimals, e.g. 1250.00 (0 is allowed)."]},
         ),
-        ({"fiscal_year_start_month": 13}, 400, {"fiscal_year_start_month": ["Input should be less than or equal to 12"]}),
+        (
+            {"fiscal_year_start_month": 13},
+            400,
+            {"fiscal_year_start_month": ["Input should be less than or equal to 12"]},
+        ),
         ({"code": "coop"}, 422, {"code": ["Another program already uses the code “coop”; choose another."]}),
     ],
 )
