@@ -25,7 +25,9 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 # The values a field's schema states, so that whatever the schema allows, the endpoint accepts (or refuses for
 # a rule of the program, 422). Each pattern has the sentence a person reads when a value does not match it.
-NOT_BLANK = r"\S"
+# Not only white space, in the schema's (ECMA) regex and in Python's alike: Python also counts U+001C-U+001F and
+# U+0085 as space (str.strip removes them), ECMA does not, so they are named.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 AMOUNT = r"^([1-9][0-9]{0,15}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
 SIGNED_AMOUNT = r"^-?([1-9][0-9]{0,15}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$"
 AMOUNT_OR_ZERO = r"^[0-9]{1,16}(\.[0-9]{1,2})?$"

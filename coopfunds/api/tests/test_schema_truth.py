@@ -69,6 +69,7 @@ def test_a_json_number_is_read_as_the_amount_it_writes():
     [
         ({"name": ""}, {"name": ["Write something here: it cannot be empty or only spaces."]}),
         ({"name": " \t\n"}, {"name": ["Write something here: it cannot be empty or only spaces."]}),
+        ({"name": "\x1c\x85\u3000"}, {"name": ["Write something here: it cannot be empty or only spaces."]}),
         ({"name": "x" * 201}, {"name": ["String should have at most 200 characters"]}),
     ],
 )
@@ -76,4 +77,15 @@ def test_text_a_person_must_write_is_refused_blank_as_the_schema_says(world, api
     response = api_as("program_manager").post("/api/v1/organisations", body, content_type="application/json")
     assert (response.status_code, response.json()["fields"]) == (400, fields)
     schema = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]["OrganisationIn"]
-    assert schema["properties"]["name"] == {"maxLength": 200, "pattern": r"\S", "title": "Name", "type": "string"}
+    assert schema["properties"]["name"] == {
+        "maxLength": 200,
+        "pattern": common.NOT_BLANK,
+        "title": "Name",
+        "type": "string",
+    }
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=st.text(alphabet=st.characters(codec="utf-8")))
+def test_text_the_pattern_allows_is_not_blank_to_the_services_which_strip_it(text):
+    assert (re.search(common.NOT_BLANK, text) is not None) == (text.strip() != "")
