@@ -189,7 +189,7 @@ def bench_reservations(url: str, clients: int, seconds: float) -> None:
             fund = fund_for_earning(location=loc, program=program, earned_on=date(2025, 3, 1))
             fund_accrue(
                 fund=fund,
-                coop=Decimal("1000000.00"),
+                amount=Decimal("1000000.00"),
                 rebate=Decimal(0),
                 key=f"bench-seed:{fund.pk}",
                 reference="bench",

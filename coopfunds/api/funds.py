@@ -298,6 +298,9 @@ class FundAdjustmentOut(Schema):
 
 class FundPeriodJobsOut(Schema):
     closed: int = Field(..., description="Funds whose ended earning period was closed now.")
+    reevaluated: int = Field(
+        ..., description="Closed funds converted to rebate that late earnings took to the threshold: now available."
+    )
     forfeited: int = Field(..., description="Expired funds whose available money was forfeited now.")
 
 
@@ -389,7 +392,8 @@ def fund_adjust(
 
 @router.post("/period-jobs", response={200: FundPeriodJobsOut, **ERRORS})
 def period_jobs(request: HttpRequest) -> dict[str, int]:
-    """Close every ended earning period and forfeit expired funds now (program managers of all programs).
+    """Close every ended earning period, re-evaluate closed ones that late earnings changed (where the program
+    says so) and forfeit expired funds now (program managers of all programs).
     Safe to repeat: what was done is not done again."""
     if not selectors.can_run_period_jobs(_actor(request)):
         raise PermissionDenied("Only a program manager of every program can run the period jobs.")

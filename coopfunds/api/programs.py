@@ -1,6 +1,6 @@
 """API for programs: their rules and periods, holiday calendar and activity catalogue."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -27,7 +27,16 @@ from coopfunds.api.common import (
 )
 from coopfunds.programs import periods, selectors, services
 from coopfunds.programs.catalogue import FISCAL_YEARS, CapSpec, DocumentSpec
-from coopfunds.programs.models import ActivityCategory, ActivityType, Cap, DocumentKind, DocumentRequirement, Program
+from coopfunds.programs.models import (
+    ActivityCategory,
+    ActivityType,
+    Cap,
+    DocumentKind,
+    DocumentRequirement,
+    LateEarnings,
+    Program,
+    RuleVersion,
+)
 from coopfunds.programs.wording import Rule, rules_in_words
 
 router = Router(tags=["programs"])
@@ -66,10 +75,28 @@ class ProgramOut(Schema):
     payment_sla_business_days: int
     payment_day: int
     holiday_country: str
+    dispute_window_days: int
+    late_earnings: LateEarnings
+    expiry_reminder_days: int
+    window_reminder_days: int
+    rules_version: int = Field(..., description="The number of the rules version these are (the newest).")
 
     @staticmethod
     def resolve_vendor(obj: Program) -> str:
         return obj.vendor.name
+
+
+class RuleVersionOut(Schema):
+    number: int
+    effective_at: datetime
+    rules: dict[str, Any] = Field(..., description="Every rule as it was in this version (amounts as text).")
+    changed: list[str] = Field(..., description="The rules this version changed.")
+    reason: str
+    created_by: str | None = None
+
+    @staticmethod
+    def resolve_created_by(obj: RuleVersion) -> str | None:
+        return obj.created_by.email if obj.created_by else None
 
 
 class RuleOut(Schema):
@@ -127,6 +154,12 @@ class ProgramRulesIn(Strict):
     dispute_sla_business_days: BusinessDays | None = None
     payment_sla_business_days: BusinessDays | None = None
     payment_day: DayOfMonth | None = None
+    dispute_window_days: int | None = Field(None, ge=1, le=365)
+    late_earnings: LateEarnings | None = Field(
+        None, description="reevaluate: the period jobs apply the threshold to a closed period's new total; keep: no."
+    )
+    expiry_reminder_days: int | None = Field(None, ge=0, le=180, description="0: no reminder.")
+    window_reminder_days: int | None = Field(None, ge=0, le=180, description="0: no reminder.")
     holiday_country: str | None = Field(
         None,
         json_schema_extra={"enum": ["", *sorted(periods.supported_holiday_countries())]},
@@ -147,6 +180,15 @@ class ProgramIn(ProgramRulesIn):
 
 class ProgramPatchIn(ProgramRulesIn):
     name: Text | None = Field(None, max_length=200)
+    reason: str = Field("", max_length=500, description="Why the rules change: kept with the version and audited.")
+    confirm: bool = Field(
+        False,
+        description="A change of the threshold, the split or the late-earnings rule decides the close of the earning "
+        "period now running: without confirm it is refused with 422 (field confirm) saying what it does.",
+    )
+
+    def given(self) -> dict[str, Any]:
+        return {k: v for k, v in super().given().items() if k not in ("reason", "confirm")}
 
 
 class HolidayIn(Strict):
@@ -330,10 +372,21 @@ def program_detail(request: HttpRequest, program_id: Id) -> Any:
 
 @router.patch("/programs/{program_id}", response={200: ProgramOut, **ERRORS})
 def program_update(request: HttpRequest, program_id: Id, payload: ProgramPatchIn) -> Any:
-    """Change the program's name and rules. Its code and currency never change."""
+    """Change the program's name and rules. Its code and currency never change; a change of rules is the
+    program's next rules version, in force from now (earlier dates keep the rules they had)."""
     user = _user(request)
     program = selectors.program_for(user, program_id)
-    return services.program_update(program=program, actor=user, **payload.given())
+    return services.program_update(
+        program=program, actor=user, confirm=payload.confirm, reason=payload.reason, **payload.given()
+    )
+
+
+@router.get("/programs/{program_id}/rule-versions", response={200: list[RuleVersionOut], **ERRORS})
+@paginate(Keyset)
+def rule_versions(request: HttpRequest, program_id: Id) -> Any:
+    """Every version of the program's rules, newest first: what each changed, when, by whom and why."""
+    program = selectors.program_for(_user(request), program_id)
+    return selectors.rule_versions_of(program)
 
 
 @router.get("/programs/{program_id}/periods", response={200: FiscalYearOut, **ERRORS})

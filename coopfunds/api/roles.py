@@ -50,6 +50,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "GET /programs/{program_id}": ANYONE,
     "PATCH /programs/{program_id}": _(PM),
     "GET /programs/{program_id}/periods": ANYONE,
+    "GET /programs/{program_id}/rule-versions": VENDOR,
     "POST /programs/{program_id}/holidays": _(PM),
     "DELETE /holidays/{holiday_id}": _(PM),
     "GET /programs/{program_id}/activity-types": ANYONE,

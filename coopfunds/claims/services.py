@@ -36,7 +36,7 @@ from coopfunds.documents.services import UploadPolicy, document_lock, documents_
 from coopfunds.funds import ledger, spending
 from coopfunds.funds.models import Fund
 from coopfunds.notifications.services import notify
-from coopfunds.programs import periods
+from coopfunds.programs import periods, rules
 from coopfunds.programs.models import ActivityType, Program
 from coopfunds.review import workflow
 from coopfunds.review.workflow import AWAITING_REVIEW, EDITABLE
@@ -385,6 +385,7 @@ def _hold(claim: Claim, amount: Decimal, actor: User, key: str) -> None:
         amount=amount,
         key=key,
         actor=actor,
+        caps_at=claim.submitted_at,
     )
     claim.reserved = spend.held
 
@@ -408,6 +409,7 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
         claim, S.SUBMITTED, actor, "Submitted for review." if claim.submissions == 0 else "Resubmitted for review."
     )
     assert claim.amount is not None
+    claim.submitted_by, claim.submitted_at = actor, timezone.now()  # held to the caps in force now
     try:
         _hold(claim, claim.amount, actor, f"claim:{claim.pk}:event:{event.pk}")
     except ledger.InsufficientFunds:
@@ -420,7 +422,6 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
     )
     today = timezone.localdate()
     claim.submissions += 1
-    claim.submitted_by, claim.submitted_at = actor, timezone.now()
     claim.due_on = periods.add_business_days(claim.program, today, claim.program.review_sla_business_days)
     claim.expires_on = None
     claim.first_approver = None
@@ -552,6 +553,7 @@ def claim_approve(
         amount=amount,
         key=f"claim:{claim.pk}:event:{event.pk}",
         actor=actor,
+        caps_at=claim.submitted_at,
     )
     return claim
 
@@ -597,7 +599,9 @@ def claim_reject(*, claim: Claim, actor: User, reasons: list[Reason], message: s
 
 
 def dispute_deadline(claim: Claim) -> date | None:
-    return workflow.dispute_deadline(claim.status, claim.decided_at, claim.program.dispute_window_days)
+    return workflow.dispute_deadline(
+        claim.status, claim.decided_at, rules.dispute_window_days(claim.program, claim.decided_at)
+    )
 
 
 @transaction.atomic(durable=True)
@@ -606,7 +610,10 @@ def claim_dispute(*, claim: Claim, actor: User, reason: str) -> Claim:
     if not permissions.can_dispute(actor, claim):
         raise PermissionDenied("Only the location's incentives admins can dispute a rejection.")
     reason = workflow.check_dispute(
-        status=claim.status, decided_at=claim.decided_at, window_days=claim.program.dispute_window_days, reason=reason
+        status=claim.status,
+        decided_at=claim.decided_at,
+        window_days=rules.dispute_window_days(claim.program, claim.decided_at),
+        reason=reason,
     )
     event = _move(claim, S.DISPUTED, actor, reason)
     assert claim.amount is not None

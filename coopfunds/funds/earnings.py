@@ -23,7 +23,8 @@ from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
 from coopfunds.funds.imports import FileProblem, Problem, Row, parse_rows
 from coopfunds.funds.models import EarningImport, EarningLine, Fund
 from coopfunds.funds.permissions import can_import_earnings
-from coopfunds.funds.services import funds_accrue, funds_for_earnings, split
+from coopfunds.funds.services import funds_accrue, funds_for_earnings, rebate_share, split
+from coopfunds.programs import rules
 from coopfunds.programs.models import Program
 
 CHUNK = 2000
@@ -242,7 +243,8 @@ def _apply(checked: Checked, ctx: Context, batch: EarningImport, actor: Any) -> 
     """Second step: write the spooled lines chunk by chunk, then one balanced transfer for all their funds."""
     assert checked.spool is not None
     programs = {p.pk: p for p in ctx.programs.values()}
-    totals: dict[int, list[Any]] = {}  # fund id -> [fund, co-op, rebate]
+    books = {pk: rules.RuleBook(p) for pk, p in programs.items()}  # each line is split by the rules of its day
+    totals: dict[int, list[Any]] = {}  # fund id -> [fund, earnings, their exact rebate share]
     for chunk in _spooled(checked.spool):
         earned: dict[int, set[tuple[int, date]]] = defaultdict(set)
         for row, program_id, location_id in chunk:
@@ -254,11 +256,12 @@ def _apply(checked: Checked, ctx: Context, batch: EarningImport, actor: Any) -> 
         }
         lines = []
         for row, program_id, location_id in chunk:
-            coop, rebate = split(programs[program_id], row.amount)
+            ruled = books[program_id].on(row.earned_on)
+            coop, rebate = split(ruled, row.amount)
             fund = funds[(program_id, location_id, row.earned_on)]
             slot = totals.setdefault(fund.pk, [fund, Decimal(0), Decimal(0)])
-            slot[1] += coop
-            slot[2] += rebate
+            slot[1] += row.amount
+            slot[2] += rebate_share(ruled, row.amount)
             batch.applied += 1
             batch.total += row.amount
             lines.append(
@@ -281,8 +284,8 @@ def _apply(checked: Checked, ctx: Context, batch: EarningImport, actor: Any) -> 
             )
         _insert_lines(lines)
     by_currency: dict[tuple[int, str], list[tuple[Fund, Decimal, Decimal]]] = defaultdict(list)
-    for fund, coop, rebate in totals.values():
-        by_currency[(fund.program_id, fund.currency)].append((fund, coop, rebate))
+    for fund, amount, share in totals.values():
+        by_currency[(fund.program_id, fund.currency)].append((fund, amount, share))
     for (program_id, currency), items in sorted(by_currency.items()):
         funds_accrue(
             items=items,

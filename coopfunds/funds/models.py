@@ -27,10 +27,16 @@ class Fund(models.Model):
     # What the location earned into this fund, split (cached; `ledger_verify` recomputes them from entries).
     earned = MoneyField(default=0, help_text="Co-op part of the earnings.")
     earned_rebate = MoneyField(default=0, help_text="Rebate part of the earnings.")
+    # The split's exact inputs: the earnings and their unrounded rebate share, in millionths of the currency unit
+    # (cents times a percentage's hundredths: an integer, exact on every database); `earned` and `earned_rebate`
+    # are their split rounded once (`services.fund_split`).
+    earned_gross = MoneyField(default=0, help_text="Earnings, before the split.")
+    rebate_share_micros = models.BigIntegerField(default=0)
     # Earning-period close: the threshold applied then, and whether the co-op became available or rebate.
     closed_at = models.DateTimeField(null=True, blank=True)
     threshold_applied = MoneyField(null=True, blank=True)
     converted_to_rebate = models.BooleanField(default=False)
+    rules_version = models.PositiveIntegerField(null=True, blank=True, help_text="The program rules its close used.")
     forfeited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

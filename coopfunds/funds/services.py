@@ -18,8 +18,8 @@ from coopfunds.core.db import assert_in_transaction
 from coopfunds.core.money import quantize
 from coopfunds.funds import ledger, permissions
 from coopfunds.funds.models import FUND_BUCKETS, Account, Bucket, Fund, Transfer, TransferKind
-from coopfunds.programs import periods
-from coopfunds.programs.models import Program
+from coopfunds.programs import periods, rules
+from coopfunds.programs.models import LateEarnings, Program
 
 
 def funds_for_earnings(*, program: Program, earned: set[tuple[int, date]]) -> dict[tuple[int, date], Fund]:
@@ -78,10 +78,39 @@ def _accounts(fund: Fund) -> dict[str, Account]:
     return {a.bucket: a for a in Account.objects.filter(fund=fund)}
 
 
+def rebate_share(program: Program, amount: Decimal) -> Decimal:
+    """The rebate share of an earning by the split of `program` (the rules in force on the day it was earned:
+    `programs.rules`), exact: not rounded. A fund rounds the sum of its shares once (`fund_split`)."""
+    return amount * program.rebate_percent / 100
+
+
+MICRO = Decimal("0.000001")
+
+
+def to_micros(share: Decimal) -> int:
+    """An exact rebate share (at most six decimals: cents times hundredths of a percent) in millionths."""
+    scaled = share / MICRO
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{share} has more than six decimals")
+    return int(scaled)
+
+
+def micros(value: int) -> Decimal:
+    return Decimal(value) * MICRO
+
+
+def fund_split(amount: Decimal, rebate: Decimal) -> tuple[Decimal, Decimal]:
+    """(co-op, rebate) of earnings totalling `amount` whose exact rebate share is `rebate`: the rebate rounded
+    once to the cent, half up, and the co-op the rest, so the two always add up to the earnings
+    (docs/adr/0010-rules-as-of-their-date.md)."""
+    rounded = quantize(rebate)
+    return amount - rounded, rounded
+
+
 def split(program: Program, amount: Decimal) -> tuple[Decimal, Decimal]:
-    """(co-op, rebate) parts of an earning, by the program's split. The rebate part is rounded to the cent."""
-    rebate = quantize(amount * program.rebate_percent / 100)
-    return amount - rebate, rebate
+    """(co-op, rebate) of one earning line on its own, as its line shows it. A fund's figures come from its
+    exact totals (`fund_split`), not from the sum of these."""
+    return fund_split(amount, rebate_share(program, amount))
 
 
 def funds_accrue(
@@ -93,10 +122,12 @@ def funds_accrue(
     memo: str = "",
     actor: Any = None,
 ) -> Transfer:
-    """Earnings into funds, as one transfer: for each (fund, co-op, rebate), the rebate part to rebate payable
-    and the co-op part to the fund. Once a fund's earning period is closed, late co-op follows the close's outcome
-    (available, or converted below the threshold). The one place that posts earnings, so the funds' cached earned
-    figures always move with the ledger."""
+    """Earnings into funds, as one transfer: for each (fund, earnings, their exact rebate share), what the fund's
+    split on its new totals adds to rebate payable and to the fund's co-op (the split is rounded once per fund, on
+    its totals, so the same earnings give the same co-op in one line or in many). Once a fund's earning period is
+    closed, late co-op follows the close's outcome (available, or converted below the threshold) until the period
+    jobs re-evaluate it (`funds_reevaluate`). The one place that posts earnings, so the funds' cached earned figures
+    always move with the ledger."""
     assert_in_transaction()
     ids = sorted({f.pk for f, _, _ in items})
     funds = {f.pk: f for f in Fund.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
@@ -105,17 +136,28 @@ def funds_accrue(
         accounts[account.fund_id][account.bucket] = account  # type: ignore[index]
     first = next(iter(funds.values()))
     source = ledger.source_account(first.program_id, Bucket.EARNINGS, first.currency)
+    gross_of = {pk: Decimal(0) for pk in ids}
+    share_of = {pk: Decimal(0) for pk in ids}
+    for fund_ref, amount, share in items:
+        gross_of[fund_ref.pk] += amount
+        share_of[fund_ref.pk] += share
     legs: list[ledger.Leg] = []
-    for fund_ref, coop, rebate in items:
-        fund = funds[fund_ref.pk]
+    coop_of: dict[int, Decimal] = {}
+    rebate_of: dict[int, Decimal] = {}
+    for pk in ids:
+        fund = funds[pk]
+        share = micros(fund.rebate_share_micros)
+        coop_before, rebate_before = fund_split(fund.earned_gross, share)
+        coop_after, rebate_after = fund_split(fund.earned_gross + gross_of[pk], share + share_of[pk])
+        coop_of[pk], rebate_of[pk] = coop_after - coop_before, rebate_after - rebate_before
         if fund.closed_at is None:
             coop_bucket = Bucket.ACCRUED
         else:
             coop_bucket = Bucket.CONVERTED if fund.converted_to_rebate else Bucket.AVAILABLE
         legs += [
-            (source, -(coop + rebate)),
-            (accounts[fund.pk][Bucket.REBATE], rebate),
-            (accounts[fund.pk][coop_bucket], coop),
+            (source, -gross_of[pk]),
+            (accounts[pk][Bucket.REBATE], rebate_of[pk]),
+            (accounts[pk][coop_bucket], coop_of[pk]),
         ]
     already = Transfer.objects.filter(idempotency_key=key).exists()
     transfer = ledger.post(
@@ -128,14 +170,13 @@ def funds_accrue(
         legs=legs,
     )
     if not already:
-        coop_of = {pk: Decimal(0) for pk in ids}
-        rebate_of = {pk: Decimal(0) for pk in ids}
-        for fund_ref, coop, rebate in items:
-            coop_of[fund_ref.pk] += coop
-            rebate_of[fund_ref.pk] += rebate
         Fund.objects.filter(pk__in=ids).update(
             earned=Case(*[When(pk=pk, then=F("earned") + coop_of[pk]) for pk in ids]),
             earned_rebate=Case(*[When(pk=pk, then=F("earned_rebate") + rebate_of[pk]) for pk in ids]),
+            earned_gross=Case(*[When(pk=pk, then=F("earned_gross") + gross_of[pk]) for pk in ids]),
+            rebate_share_micros=Case(
+                *[When(pk=pk, then=F("rebate_share_micros") + to_micros(share_of[pk])) for pk in ids]
+            ),
         )
     return transfer
 
@@ -143,7 +184,7 @@ def funds_accrue(
 def fund_accrue(
     *,
     fund: Fund,
-    coop: Decimal,
+    amount: Decimal,
     rebate: Decimal,
     key: str,
     reference: str,
@@ -151,8 +192,9 @@ def fund_accrue(
     memo: str = "",
     actor: Any = None,
 ) -> Transfer:
+    """Earnings of `amount` into one fund, `rebate` being their exact rebate share (`rebate_share`)."""
     return funds_accrue(
-        items=[(fund, coop, rebate)], key=key, reference=reference, effective_on=effective_on, memo=memo, actor=actor
+        items=[(fund, amount, rebate)], key=key, reference=reference, effective_on=effective_on, memo=memo, actor=actor
     )
 
 
@@ -287,13 +329,14 @@ class CloseOutcome:
     converted: bool
 
 
-def _close_fund(fund: Fund, actor: Any) -> CloseOutcome | None:
+def _close_fund(fund: Fund, book: rules.RuleBook, actor: Any) -> CloseOutcome | None:
     fund = Fund.objects.select_for_update().select_related("program").get(pk=fund.pk)
     if fund.closed_at is not None:
         return None
+    ruled = book.on(fund.earning_end)  # the rules in force on the period's last day, whenever the close runs
     accounts = _accounts(fund)
     coop = accounts[Bucket.ACCRUED].balance
-    threshold = fund.program.coop_threshold
+    threshold = ruled.coop_threshold
     converted = coop < threshold
     if coop:
         if converted:
@@ -315,23 +358,71 @@ def _close_fund(fund: Fund, actor: Any) -> CloseOutcome | None:
             actor=actor,
         )
     Fund.objects.filter(pk=fund.pk).update(
-        closed_at=timezone.now(), threshold_applied=threshold, converted_to_rebate=converted
+        closed_at=timezone.now(),
+        threshold_applied=threshold,
+        converted_to_rebate=converted,
+        rules_version=ruled.rules_version,
     )
     return CloseOutcome(fund=fund, coop=coop, converted=converted)
 
 
 def period_close(*, program: Program, today: date | None = None, actor: Any = None) -> list[CloseOutcome]:
-    """Close every earning period of `program` that has ended: apply the threshold to each fund. Running it
-    again, late, or concurrently changes nothing more (each fund is closed once, under its row lock)."""
+    """Close every earning period of `program` that has ended: apply the threshold in force on its last day to
+    each fund. Running it again, late, or concurrently changes nothing more (each fund is closed once, under its
+    row lock)."""
     today = today or timezone.localdate()
+    book = rules.RuleBook(program)
     outcomes = []
     for fund_id in Fund.objects.filter(program=program, earning_end__lt=today, closed_at__isnull=True).values_list(
         "pk", flat=True
     ):
         with transaction.atomic(durable=True):
-            outcome = _close_fund(Fund(pk=fund_id), actor)
+            outcome = _close_fund(Fund(pk=fund_id), book, actor)
         if outcome:
             outcomes.append(outcome)
+    return outcomes
+
+
+def funds_reevaluate(*, program: Program, today: date | None = None, actor: Any = None) -> list[CloseOutcome]:
+    """Late earnings into closed funds, where the program's rule (in force on the period's last day) says to
+    re-evaluate: a fund converted to rebate whose co-op now reaches the threshold its close applied becomes
+    available, while its usage period runs and none of the converted co-op was paid as rebate (money paid stays
+    paid: the close's outcome is kept then, and the transfer's memo would have nothing to move). Idempotent."""
+    today = today or timezone.localdate()
+    book = rules.RuleBook(program)
+    outcomes = []
+    candidates = Fund.objects.filter(
+        program=program,
+        closed_at__isnull=False,
+        converted_to_rebate=True,
+        usage_end__gte=today,
+        earned__gte=F("threshold_applied"),
+    )
+    for fund_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic(durable=True):
+            fund = Fund.objects.select_for_update().get(pk=fund_id)
+            ruled = book.on(fund.earning_end)
+            if not fund.converted_to_rebate or ruled.late_earnings != LateEarnings.REEVALUATE:
+                continue
+            accounts = _accounts(fund)
+            converted = accounts[Bucket.CONVERTED].balance
+            if converted != fund.earned or fund.threshold_applied is None or fund.earned < fund.threshold_applied:
+                continue  # some of it was paid as rebate: the outcome stands
+            ledger.post(
+                key=f"reevaluate:{fund.pk}",
+                kind=TransferKind.CLOSE,
+                legs=[(accounts[Bucket.CONVERTED], -converted), (accounts[Bucket.AVAILABLE], converted)],
+                effective_on=today,
+                reference=f"fund:{fund.pk}",
+                memo=(
+                    f"Late earnings took the period's co-op to {converted} {fund.currency}, at or above the threshold "
+                    f"of {fund.threshold_applied} {fund.currency}: available until {fund.usage_end:%d %b %Y} "
+                    "instead of paid as rebate."
+                ),
+                actor=actor,
+            )
+            Fund.objects.filter(pk=fund.pk).update(converted_to_rebate=False)
+            outcomes.append(CloseOutcome(fund=fund, coop=converted, converted=False))
     return outcomes
 
 
@@ -439,12 +530,14 @@ def fund_adjust(
 
 
 def run_fund_jobs(today: date | None = None, actor: Any = None) -> dict[str, int]:
-    """Close ended earning periods and forfeit expired funds, for every active program."""
-    closed = forfeited = 0
+    """Close ended earning periods, re-evaluate closed ones that late earnings changed, and forfeit expired
+    funds, for every active program."""
+    closed = reevaluated = forfeited = 0
     for program in Program.objects.filter(is_active=True):
         closed += len(period_close(program=program, today=today, actor=actor))
+        reevaluated += len(funds_reevaluate(program=program, today=today, actor=actor))
         forfeited += len(fund_forfeit_expired(program=program, today=today, actor=actor))
-    return {"closed": closed, "forfeited": forfeited}
+    return {"closed": closed, "reevaluated": reevaluated, "forfeited": forfeited}
 
 
 def period_jobs_run(*, actor: Any) -> dict[str, int]:
@@ -457,6 +550,6 @@ def period_jobs_run(*, actor: Any) -> dict[str, int]:
             actor=actor,
             verb="funds.period_jobs",
             target=actor,
-            changes={"closed": (None, counts["closed"]), "forfeited": (None, counts["forfeited"])},
+            changes={name: (None, count) for name, count in counts.items()},
         )
     return counts

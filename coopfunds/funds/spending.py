@@ -12,6 +12,7 @@ spend, and refuses with a message that names the cap, what is used and what is l
 rest) cannot break a cap and take no lock."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,7 @@ from coopfunds.core.db import assert_in_transaction, lock
 from coopfunds.core.money import money
 from coopfunds.funds.models import Fund, Spend
 from coopfunds.funds.services import fund_approve, fund_release, fund_reserve
+from coopfunds.programs import rules
 from coopfunds.programs.models import ActivityType, Cap
 
 ZERO = Decimal("0.00")
@@ -56,9 +58,11 @@ class CapRoom:
         )
 
 
-def period_caps(activity_type: ActivityType) -> list[Cap]:
-    """The activity type's caps that limit a period's spend (prefetched `caps` are used when present)."""
-    return [c for c in activity_type.caps.all() if c.kind in (Cap.Kind.PERIOD_AMOUNT, Cap.Kind.PERIOD_PERCENT)]
+def period_caps(activity_type: ActivityType, caps_at: datetime | None = None) -> list[Cap]:
+    """The activity type's caps that limit a period's spend, as in force at `caps_at` (None: now, and the
+    prefetched `caps` are used when present)."""
+    caps = rules.caps_as_of(activity_type, caps_at)
+    return [c for c in caps if c.kind in (Cap.Kind.PERIOD_AMOUNT, Cap.Kind.PERIOD_PERCENT)]
 
 
 def used_by_others(*, fund: Fund, activity_type: ActivityType, reference: str) -> Decimal:
@@ -71,9 +75,11 @@ def used_by_others(*, fund: Fund, activity_type: ActivityType, reference: str) -
     return total if total is not None else ZERO
 
 
-def cap_rooms(*, fund: Fund, activity_type: ActivityType, reference: str) -> list[CapRoom]:
+def cap_rooms(
+    *, fund: Fund, activity_type: ActivityType, reference: str, caps_at: datetime | None = None
+) -> list[CapRoom]:
     """Each per-period cap that applies (exempt caps do not), with what the others use of it."""
-    caps = [(cap, cap.period_limit(fund.earned)) for cap in period_caps(activity_type)]
+    caps = [(cap, cap.period_limit(fund.earned)) for cap in period_caps(activity_type, caps_at)]
     applying = [(cap, limit) for cap, limit in caps if limit is not None]
     if not applying:
         return []
@@ -81,23 +87,28 @@ def cap_rooms(*, fund: Fund, activity_type: ActivityType, reference: str) -> lis
     return [CapRoom(cap, limit, used) for cap, limit in applying]
 
 
-def cap_refusals(*, fund: Fund, activity_type: ActivityType, reference: str, amount: Decimal) -> list[str]:
+def cap_refusals(
+    *, fund: Fund, activity_type: ActivityType, reference: str, amount: Decimal, caps_at: datetime | None = None
+) -> list[str]:
     """Why `reference` may not count `amount` against the caps in `fund` (empty: it may). For checkers."""
     return [
         m
-        for room in cap_rooms(fund=fund, activity_type=activity_type, reference=reference)
+        for room in cap_rooms(fund=fund, activity_type=activity_type, reference=reference, caps_at=caps_at)
         if (m := room.refusal(activity_type, fund, amount)) is not None
     ]
 
 
-def _enforce_caps(fund: Fund, activity_type: ActivityType, reference: str, counted: Decimal) -> None:
-    """Under the (fund, activity type) lock: refuse if `reference` counting `counted` passes a cap."""
-    if not period_caps(activity_type):
+def _enforce_caps(
+    fund: Fund, activity_type: ActivityType, reference: str, counted: Decimal, caps_at: datetime | None
+) -> None:
+    """Under the (fund, activity type) lock: refuse if `reference` counting `counted` passes a cap in force at
+    `caps_at` (its submission)."""
+    if not period_caps(activity_type, caps_at):
         return
     lock("spend", fund.pk, activity_type.pk)
     # the fund's earned co-op can grow (late earnings): read it under the lock, for percentage caps
     fund.earned = Fund.objects.values_list("earned", flat=True).get(pk=fund.pk)
-    refused = cap_refusals(fund=fund, activity_type=activity_type, reference=reference, amount=counted)
+    refused = cap_refusals(fund=fund, activity_type=activity_type, reference=reference, amount=counted, caps_at=caps_at)
     if refused:
         raise CapExceeded(refused)
 
@@ -122,13 +133,15 @@ def spend_hold(
     key: str,
     actor: Any,
     within: str = "",
+    caps_at: datetime | None = None,
 ) -> Spend:
     """Make what `reference` holds in `fund` exactly `amount` (reserving or releasing the difference). Holding
-    more is refused with `CapExceeded` past a cap, and with `ledger.InsufficientFunds` past the fund's balance."""
+    more is refused with `CapExceeded` past a cap in force at `caps_at` (the submission; None: now), and with
+    `ledger.InsufficientFunds` past the fund's balance."""
     assert_in_transaction()
     spend = _spend(fund, activity_type, reference, within)
     if amount > spend.held:
-        _enforce_caps(fund, activity_type, reference, spend.approved + amount)
+        _enforce_caps(fund, activity_type, reference, spend.approved + amount, caps_at)
         fund_reserve(fund=fund, amount=amount - spend.held, key=f"{key}:reserve", reference=reference, actor=actor)
     elif amount < spend.held:
         fund_release(fund=fund, amount=spend.held - amount, key=f"{key}:release", reference=reference, actor=actor)
@@ -160,16 +173,17 @@ def spend_approve(
     key: str,
     actor: Any,
     keep_held: Decimal = ZERO,
+    caps_at: datetime | None = None,
 ) -> Spend:
     """Of what `reference` holds, `amount` becomes payable and `keep_held` stays held (a proof's excess carried
     above its plan's limit); the rest is released. Refused with `CapExceeded` if approving passes a cap (another
-    spend took the room since this one was held, or the cap was lowered)."""
+    spend took the room since this one was held); the caps are those in force at `caps_at`, its submission."""
     assert_in_transaction()
     spend = _spend(fund, activity_type, reference, "")
     if amount < 0 or keep_held < 0 or amount + keep_held > spend.held:
         raise ValueError(f"{reference} holds {spend.held}: it cannot approve {amount} and keep {keep_held}.")
     if amount:
-        _enforce_caps(fund, activity_type, reference, spend.approved + amount + keep_held)
+        _enforce_caps(fund, activity_type, reference, spend.approved + amount + keep_held, caps_at)
     release = spend.held - amount - keep_held
     spend.held, spend.approved = keep_held, spend.approved + amount
     spend.save(update_fields=["held", "approved", "updated_at"])

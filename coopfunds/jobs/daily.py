@@ -19,7 +19,10 @@ from coopfunds.plans.tasks import run_plan_jobs
 
 def jobs(today: date | None) -> list[tuple[str, Callable[[], object]]]:
     return [
-        ("funds: close ended earning periods, forfeit expired funds", lambda: run_fund_jobs(today)),
+        (
+            "funds: close ended earning periods, re-evaluate late earnings, forfeit expired funds",
+            lambda: run_fund_jobs(today),
+        ),
         ("claims: warn about and expire drafts, escalate overdue reviews", lambda: run_claim_jobs(today)),
         ("plans: deadlines and reminders", lambda: run_plan_jobs(today)),
         ("associations: auto-reject unanswered requests, close consent windows", lambda: run_association_jobs(today)),

@@ -36,6 +36,7 @@ from coopfunds.plans import deadlines, permissions, proof_checks, selectors
 from coopfunds.plans.models import Campaign, ExcessPolicy, PlanActivity, PlanEvent, Proof, ProofDocument, ProofStatus
 from coopfunds.plans.services import Reason, event, lock_plan, partners_of, reasons_record
 from coopfunds.programs import periods
+from coopfunds.programs import rules as program_rules
 from coopfunds.programs.models import DocumentKind
 from coopfunds.review import workflow
 from coopfunds.review.workflow import ACTIVE, AWAITING_REVIEW, EDITABLE
@@ -335,6 +336,7 @@ def _hold(proof: Proof, fund: Fund, amount: Decimal, actor: User | None, key: st
         key=key,
         actor=actor,
         within=proof.plan.reference,
+        caps_at=proof.submitted_at,
     )
     proof.reserved = spend.held
 
@@ -384,6 +386,7 @@ def proof_submit(*, proof: Proof, actor: User) -> Proof:
         "Submitted for review." if proof.submissions == 0 else "Resubmitted for review.",
         {"amount": (None, str(proof.amount))},
     )
+    proof.submitted_by, proof.submitted_at = actor, timezone.now()  # held to the caps in force now
     try:
         _hold(proof, fund, proof.amount, actor, f"proof:{proof.pk}:event:{done.pk}")
     except ledger.InsufficientFunds:
@@ -391,7 +394,6 @@ def proof_submit(*, proof: Proof, actor: User) -> Proof:
     attached = ProofDocument.objects.filter(proof=proof, removed_at__isnull=True).select_related("document")
     document_lock(documents=[a.document for a in attached], actor=actor, retain_from=proof.execution_date)
     proof.submissions += 1
-    proof.submitted_by, proof.submitted_at = actor, timezone.now()
     proof.due_on = deadlines.proof_review_due(today)
     proof.reviewer = proof.reviewer or proof.plan.reviewer
     workflow.save_invoice_once(proof)
@@ -529,6 +531,7 @@ def proof_approve(
         keep_held=carry,
         key=f"proof:{proof.pk}:event:{done.pk}",
         actor=actor,
+        caps_at=proof.submitted_at,
     )
     proof.approved_amount, proof.payable, proof.carried, proof.reserved = amount, pay, carry, carry
     proof.decided_at = timezone.now()
@@ -591,7 +594,9 @@ def proof_reject(*, proof: Proof, actor: User, reasons: list[Reason], message: s
 
 
 def dispute_deadline(proof: Proof) -> date | None:
-    return workflow.dispute_deadline(proof.status, proof.decided_at, proof.plan.program.dispute_window_days)
+    return workflow.dispute_deadline(
+        proof.status, proof.decided_at, program_rules.dispute_window_days(proof.plan.program, proof.decided_at)
+    )
 
 
 @transaction.atomic(durable=True)
@@ -602,7 +607,7 @@ def proof_dispute(*, proof: Proof, actor: User, reason: str) -> Proof:
     reason = workflow.check_dispute(
         status=proof.status,
         decided_at=proof.decided_at,
-        window_days=proof.plan.program.dispute_window_days,
+        window_days=program_rules.dispute_window_days(proof.plan.program, proof.decided_at),
         reason=reason,
     )
     done = _move(proof, S.DISPUTED, actor, reason)
@@ -677,6 +682,7 @@ def proofs_settle(*, today: date | None = None) -> dict[str, int]:
                 keep_held=proof.carried - pay,
                 key=f"proof:{proof.pk}:settle:{proof.payable}",
                 actor=None,
+                caps_at=proof.submitted_at,
             )
             before = proof.payable
             proof.payable += pay

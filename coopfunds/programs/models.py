@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from coopfunds.core.models import TimeStamped, status_constraint
 from coopfunds.core.money import CurrencyField, MoneyField, quantize
@@ -11,6 +12,11 @@ from coopfunds.core.money import CurrencyField, MoneyField, quantize
 
 def default_upload_types() -> list[str]:
     return ["pdf", "png", "jpeg", "gif", "webp", "tiff", "docx", "xlsx", "pptx", "csv", "txt"]
+
+
+class LateEarnings(models.TextChoices):
+    REEVALUATE = "reevaluate", "Re-evaluate the threshold on the period's new total"
+    KEEP = "keep", "Keep the outcome of the period's close"
 
 
 class Program(TimeStamped):
@@ -41,6 +47,7 @@ class Program(TimeStamped):
 
     # Money.
     rebate_percent = models.DecimalField(
+        "rebate share",
         max_digits=5,
         decimal_places=2,
         default=Decimal("60"),
@@ -48,7 +55,9 @@ class Program(TimeStamped):
         help_text="Share of earnings paid as rebate; the rest is co-op.",
     )
     coop_threshold = MoneyField(
-        default=Decimal("1500"), help_text="Co-op below this for an earning period is converted to rebate."
+        "co-op threshold",
+        default=Decimal("1500"),
+        help_text="Co-op below this for an earning period is converted to rebate.",
     )
 
     # Service levels (business days, on the holiday calendar below) and payment day.
@@ -78,6 +87,28 @@ class Program(TimeStamped):
     )
     max_upload_mb = models.PositiveSmallIntegerField(default=25, help_text="Largest file, in MB.")
     max_claim_upload_mb = models.PositiveSmallIntegerField(default=100, help_text="All files of one claim, in MB.")
+
+    late_earnings = models.CharField(
+        "rule for late earnings",
+        max_length=16,
+        choices=LateEarnings.choices,
+        default=LateEarnings.REEVALUATE,
+        help_text="An earning line that arrives after its earning period closed: the period jobs re-apply the "
+        "threshold to the period's new total (co-op converted to rebate becomes available once the total reaches "
+        "the threshold, unless that rebate was paid), or keep the close's outcome.",
+    )
+
+    # Reminders (`jobs`), in calendar days before the date.
+    expiry_reminder_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Remind a location's admins this many days before its available co-op is forfeited."
+    )
+    window_reminder_days = models.PositiveSmallIntegerField(
+        default=14, help_text="Remind a location's admins this many days before a claiming window closes."
+    )
+
+    rules_version = models.PositiveIntegerField(
+        default=1, help_text="The number of the rules version these columns are (on `rules.as_of` copies: theirs)."
+    )
 
     # Customer associations (coopfunds.associations).
     earnings_require_association = models.BooleanField(
@@ -110,6 +141,7 @@ class Program(TimeStamped):
             models.CheckConstraint(
                 condition=Q(payment_day__gte=1, payment_day__lte=28), name="program_payment_day_valid"
             ),
+            status_constraint("late_earnings", LateEarnings, "program_late_earnings_valid"),
         ]
 
     def __str__(self) -> str:
@@ -118,6 +150,31 @@ class Program(TimeStamped):
     @property
     def coop_percent(self) -> Decimal:
         return Decimal(100) - self.rebate_percent
+
+
+class RuleVersion(models.Model):
+    """One version of a program's rules: every rule change writes the next one, in force from `effective_at` until
+    the next version's. Computations read the version in force on the date that matters for them
+    (`programs.rules.as_of`); the program's own columns are always the newest version (docs/adr/0010)."""
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="rule_versions")
+    number = models.PositiveIntegerField()
+    effective_at = models.DateTimeField()
+    rules = models.JSONField(help_text="Every rule of the program as it was, by field name (amounts as text).")
+    changed = models.JSONField(default=list, blank=True, help_text="The rules this version changed.")
+    reason = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["program", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "number"], name="ruleversion_unique_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="ruleversion_number_positive"),
+        ]
+        indexes = [models.Index(fields=["program", "effective_at"], name="ruleversion_program_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.program.code} rules v{self.number} from {self.effective_at:%d %b %Y %H:%M}"
 
 
 class Holiday(models.Model):
@@ -210,10 +267,21 @@ class CapKind(models.TextChoices):
     PER_EVENT = "per_event", "Amount per event"
 
 
+class CurrentCaps(models.Manager["Cap"]):
+    """The caps in force now (`activity_type.caps` uses it too); `Cap.versions` also holds the retired ones."""
+
+    def get_queryset(self) -> models.QuerySet["Cap"]:
+        return super().get_queryset().filter(retired_at__isnull=True)
+
+
 class Cap(models.Model):
     """A spending limit on an activity type. Three shapes: a fixed amount per period, a percentage of the
     co-op earned for the period (optionally never below a floor amount: "the greater of"), and per-person
-    or per-event limits (an amount, and for attendees a count)."""
+    or per-event limits (an amount, and for attendees a count).
+
+    Caps are versioned like the program's rules: a change retires the caps in force (`retired_at`) and writes
+    their successors (`effective_at`); a claim is held to the caps in force when it was submitted
+    (`programs.rules.caps_as_of`)."""
 
     Kind = CapKind
 
@@ -224,9 +292,15 @@ class Cap(models.Model):
     count = models.PositiveIntegerField(null=True, blank=True)
     expense = models.CharField(max_length=100, blank=True, help_text="The expense it limits, e.g. travel.")
     exempt = models.BooleanField(default=False, help_text="The program waives this cap.")
+    effective_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CurrentCaps()
+    versions: "models.Manager[Cap]" = models.Manager()
 
     class Meta:
         ordering = ["id"]
+        base_manager_name = "versions"
         constraints = [
             status_constraint("kind", CapKind, "cap_kind_valid"),
             models.CheckConstraint(

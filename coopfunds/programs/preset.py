@@ -225,7 +225,7 @@ def preset_load(
     if program is None:
         rules = ProgramRules(**RULES, coop_threshold=THRESHOLD_BIG if big else THRESHOLD_OTHER)
         rules["holiday_country"] = holiday_country
-        program = program_insert(vendor=org, code=code, name=name, currency=currency, rules=rules)
+        program = program_insert(vendor=org, code=code, name=name, currency=currency, settings=rules, actor=actor)
         changes["program"] = (None, str(program))
         if org_created:
             changes["vendor"] = (None, org.name)

@@ -8,7 +8,15 @@ from django.db.models import Prefetch, Q, QuerySet
 from coopfunds.accounts import permissions
 from coopfunds.accounts.models import PARTNER_ROLES, User
 from coopfunds.core.errors import NotFound
-from coopfunds.programs.models import ActivityType, Cap, DocumentRequirement, ExchangeRate, Holiday, Program
+from coopfunds.programs.models import (
+    ActivityType,
+    Cap,
+    DocumentRequirement,
+    ExchangeRate,
+    Holiday,
+    Program,
+    RuleVersion,
+)
 
 
 def programs_visible_to(user: User) -> QuerySet[Program]:
@@ -31,6 +39,11 @@ def programs_visible_to(user: User) -> QuerySet[Program]:
                 one &= Q(pk=grant.program_id)
             covered |= one
     return qs.filter(pk__in=Program.objects.filter(covered).values("pk"))
+
+
+def rule_versions_of(program: Program) -> QuerySet[RuleVersion]:
+    """The program's rules versions, newest first (vendor staff: the API's roles table gates it)."""
+    return RuleVersion.objects.filter(program=program).select_related("created_by").order_by("-id")
 
 
 def program_for(user: User, pk: int) -> Program:

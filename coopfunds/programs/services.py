@@ -10,18 +10,21 @@ from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from coopfunds.accounts.models import Organisation, User
 from coopfunds.audit.services import audit_record, diff
 from coopfunds.core.db import assert_in_transaction
 from coopfunds.core.money import validate_currency
-from coopfunds.programs import catalogue, permissions
+from coopfunds.programs import catalogue, permissions, rules
 from coopfunds.programs.catalogue import ActivitySpec, CapSpec, DocumentSpec
-from coopfunds.programs.models import ActivityType, Cap, DocumentRequirement, Holiday, Program
+from coopfunds.programs.models import ActivityType, Cap, DocumentRequirement, Holiday, LateEarnings, Program
 from coopfunds.programs.periods import supported_holiday_countries
 
 
 class ProgramRules(TypedDict, total=False):
+    """The rules a program manager sets here (`programs.rules.RULE_FIELDS` lists every versioned rule)."""
+
     fiscal_year_start_month: int
     period_months: int
     claim_opens_month: int
@@ -34,6 +37,10 @@ class ProgramRules(TypedDict, total=False):
     payment_sla_business_days: int
     payment_day: int
     holiday_country: str
+    late_earnings: str
+    expiry_reminder_days: int
+    window_reminder_days: int
+    dispute_window_days: int
     is_active: bool
 
 
@@ -109,6 +116,19 @@ def _check_rules(values: dict[str, Any], errors: dict[str, str], current: Progra
     ):
         _check_whole(values, errors, f"{name}_sla_business_days", 1, 365, f"{what} within 1 to 365 business days.")
     _check_whole(values, errors, "payment_day", 1, 28, "Payments run on a day from 1 to 28 of the month.")
+    if "late_earnings" in values and values["late_earnings"] not in LateEarnings.values:
+        errors["late_earnings"] = (
+            "Say what late earnings do to a closed period: reevaluate (apply the threshold to the new total) or "
+            "keep (the close's outcome stands)."
+        )
+    for name, what in (
+        ("expiry_reminder_days", "Reminders before co-op is forfeited are sent"),
+        ("window_reminder_days", "Reminders before a claiming window closes are sent"),
+    ):
+        _check_whole(values, errors, name, 0, 180, f"{what} 0 to 180 days before (0: none).")
+    _check_whole(
+        values, errors, "dispute_window_days", 1, 365, "A rejection can be disputed for 1 to 365 days after it."
+    )
     if "is_active" in values and not isinstance(values["is_active"], bool):
         errors["is_active"] = "Say whether the program is active: true or false."
     country = values.get("holiday_country", "")
@@ -132,12 +152,19 @@ def _clean_program_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def program_insert(
-    *, vendor: Organisation, code: str, name: str, currency: str, rules: ProgramRules | None = None
+    *,
+    vendor: Organisation,
+    code: str,
+    name: str,
+    currency: str,
+    settings: ProgramRules | None = None,
+    actor: User | None = None,
 ) -> Program:
-    """Check and insert a program (no permission check, no audit): a building block of services."""
+    """Check and insert a program with its first rules version (no permission check, no audit): a building
+    block of services."""
     assert_in_transaction()
     code, currency = code.strip(), currency.strip().upper()
-    values = _clean_program_values({"name": name, **(rules or {})})
+    values = _clean_program_values({"name": name, **(settings or {})})
     errors: dict[str, str] = {}
     catalogue.check_code(code, errors, CODE_MAX)
     if "code" not in errors and Program.objects.filter(code=code).exists():
@@ -154,17 +181,21 @@ def program_insert(
         raise ValidationError(errors)
     try:
         with transaction.atomic():
-            return Program.objects.create(vendor=vendor, code=code, currency=currency, **values)
+            program = Program.objects.create(vendor=vendor, code=code, currency=currency, **values)
     except IntegrityError:
         raise ValidationError({"code": f"Another program already uses the code “{code}”; choose another."}) from None
+    rules.record_version(program, actor=actor, changed=list(rules.RULE_FIELDS))
+    return program
 
 
 @transaction.atomic(durable=True)
-def program_create(*, code: str, name: str, currency: str, actor: User, **rules: Unpack[ProgramRules]) -> Program:
+def program_create(*, code: str, name: str, currency: str, actor: User, **settings: Unpack[ProgramRules]) -> Program:
     """A program manager of the vendor creates a program; rules left out take the preset's values."""
     if not permissions.can_create_program(actor):
         raise PermissionDenied("Only a program manager for every program can create programs.")
-    program = program_insert(vendor=actor.organisation, code=code, name=name, currency=currency, rules=rules)
+    program = program_insert(
+        vendor=actor.organisation, code=code, name=name, currency=currency, settings=settings, actor=actor
+    )
     fields = ["code", "name", "currency", *ProgramRules.__annotations__]
     audit_record(
         actor=actor, verb="program.create", target=program, changes={f: (None, getattr(program, f)) for f in fields}
@@ -173,8 +204,12 @@ def program_create(*, code: str, name: str, currency: str, actor: User, **rules:
 
 
 @transaction.atomic(durable=True)
-def program_update(*, program: Program, actor: User, **changes: Unpack[ProgramChanges]) -> Program:
-    """Change a program's name and rules. Its code and currency never change."""
+def program_update(
+    *, program: Program, actor: User, confirm: bool = False, reason: str = "", **changes: Unpack[ProgramChanges]
+) -> Program:
+    """Change a program's name and rules. Its code and currency never change. A change of rules writes the
+    program's next rules version, in force from now; one that decides the close of the earning period now
+    running is refused (field `confirm`, saying what it does) unless `confirm`."""
     program = Program.objects.select_for_update().get(pk=program.pk)
     if not permissions.can_configure_program(actor, program):
         raise PermissionDenied("Only a program manager of this program can change its rules.")
@@ -188,10 +223,18 @@ def program_update(*, program: Program, actor: User, **changes: Unpack[ProgramCh
     changed = diff(program, values)
     if not changed:
         return program
+    effects = rules.open_period_effects(program, set(changed))
+    if effects and not confirm:
+        raise ValidationError({"confirm": effects})
+    rules.first_version(program)
     for field, (_, new) in changed.items():
         setattr(program, field, new)
     program.save(update_fields=[*changed, "updated_at"])
-    audit_record(actor=actor, verb="program.update", target=program, changes=changed)
+    ruled = [name for name in rules.RULE_FIELDS if name in changed]
+    if ruled:
+        version = rules.record_version(program, actor=actor, changed=ruled, reason=reason.strip())
+        changed["rules_version"] = (version.number - 1, version.number)
+    audit_record(actor=actor, verb="program.update", target=program, changes=changed, reason=reason.strip())
     return program
 
 
@@ -254,8 +297,9 @@ def _replace_details(
             DocumentRequirement(activity_type=activity_type, kind=d.kind, required=d.required, note=d.note)
             for d in documents
         )
-    if caps is not None:
-        activity_type.caps.all().delete()
+    if caps is not None and caps != [_cap_spec(c) for c in activity_type.caps.all()]:
+        now = timezone.now()  # the caps in force are retired, not deleted: claims already submitted keep them
+        Cap.objects.filter(activity_type=activity_type).update(retired_at=now)
         Cap.objects.bulk_create(
             Cap(
                 activity_type=activity_type,
@@ -265,9 +309,14 @@ def _replace_details(
                 count=c.count,
                 expense=c.expense,
                 exempt=c.exempt,
+                effective_at=now,
             )
             for c in caps
         )
+
+
+def _cap_spec(c: Cap) -> CapSpec:
+    return CapSpec(kind=c.kind, amount=c.amount, percent=c.percent, count=c.count, expense=c.expense, exempt=c.exempt)
 
 
 def activity_type_insert(*, program: Program, fiscal_year: int, spec: ActivitySpec) -> ActivityType:
@@ -413,7 +462,8 @@ def activity_type_update(
 
 @transaction.atomic(durable=True)
 def cap_set_exempt(*, cap: Cap, exempt: bool, actor: User, reason: str = "") -> Cap:
-    """The program waives a cap (exempt) or applies it again."""
+    """The program waives a cap (exempt) or applies it again, from now: the cap keeps its id, and its version
+    until now is kept retired, for what was submitted under it."""
     cap = Cap.objects.select_for_update().select_related("activity_type__program").get(pk=cap.pk)
     if not permissions.can_configure_program(actor, cap.activity_type.program):
         raise PermissionDenied("Only a program manager of this program can exempt caps.")
@@ -426,8 +476,20 @@ def cap_set_exempt(*, cap: Cap, exempt: bool, actor: User, reason: str = "") -> 
         changes={"exempt": (cap.exempt, exempt)},
         reason=reason.strip(),
     )
-    cap.exempt = exempt
-    cap.save(update_fields=["exempt"])
+    now = timezone.now()
+    Cap.versions.create(  # the version ending now, kept for what was submitted under it
+        activity_type_id=cap.activity_type_id,
+        kind=cap.kind,
+        amount=cap.amount,
+        percent=cap.percent,
+        count=cap.count,
+        expense=cap.expense,
+        exempt=cap.exempt,
+        effective_at=cap.effective_at,
+        retired_at=now,
+    )
+    cap.exempt, cap.effective_at = exempt, now
+    cap.save(update_fields=["exempt", "effective_at"])
     return cap
 
 
@@ -444,10 +506,7 @@ def _spec_of(activity_type: ActivityType) -> ActivitySpec:
             DocumentSpec(kind=d.kind, required=d.required, note=d.note)
             for d in activity_type.document_requirements.all()
         ),
-        caps=tuple(
-            CapSpec(kind=c.kind, amount=c.amount, percent=c.percent, count=c.count, expense=c.expense, exempt=c.exempt)
-            for c in activity_type.caps.all()
-        ),
+        caps=tuple(_cap_spec(c) for c in activity_type.caps.all()),
     )
 
 

@@ -196,8 +196,8 @@ def test_money_released_after_the_usage_period_is_forfeited(open_fund, enrolled,
 
 def test_fund_jobs_are_idempotent(enrolled):
     earn(enrolled, "2026-03-15,FAB-001,coop,30000.00,USD,,,,A-1", "2026-03-15,FAB-002,coop,100.00,USD,,,,B-1")
-    assert run_fund_jobs(date(2027, 1, 1)) == {"closed": 2, "forfeited": 1}
-    assert run_fund_jobs(date(2027, 1, 1)) == {"closed": 0, "forfeited": 0}
+    assert run_fund_jobs(date(2027, 1, 1)) == {"closed": 2, "reevaluated": 0, "forfeited": 1}
+    assert run_fund_jobs(date(2027, 1, 1)) == {"closed": 0, "reevaluated": 0, "forfeited": 0}
     assert ledger_drift() == []
 
 

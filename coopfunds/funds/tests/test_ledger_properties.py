@@ -25,8 +25,10 @@ from coopfunds.funds.services import (
     fund_pay,
     fund_release,
     fund_reserve,
-    split,
+    fund_split,
+    rebate_share,
 )
+from coopfunds.programs.rules import RuleBook
 from coopfunds.testing.factories import LocationFactory
 
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("20000"), places=2)
@@ -45,6 +47,7 @@ def run(world):
             self.fund = fund_for_earning(location=location, program=world.program, earned_on=date(2026, 3, 1))
             self.model = {b.value: Decimal(0) for b in Bucket}
             self.closed = False
+            self.gross = self.share = Decimal(0)
 
         def teardown(self):
             if hasattr(self, "savepoint"):
@@ -56,12 +59,17 @@ def run(world):
 
         @rule(amount=amounts)
         def accrue(self, amount):
-            coop, rebate = split(world.program, amount)
+            # the model splits the fund's exact totals once, as the rule says (ADR 0010)
+            coop_before, rebate_before = fund_split(self.gross, self.share)
+            self.gross += amount
+            self.share += rebate_share(world.program, amount)
+            coop_after, rebate_after = fund_split(self.gross, self.share)
+            coop, rebate = coop_after - coop_before, rebate_after - rebate_before
             with transaction.atomic():
                 fund_accrue(
                     fund=self.fund,
-                    coop=coop,
-                    rebate=rebate,
+                    amount=amount,
+                    rebate=rebate_share(world.program, amount),
                     key=self.key("accrue"),
                     reference="prop",
                     effective_on=date(2026, 3, 1),
@@ -74,7 +82,7 @@ def run(world):
         @rule()
         def close(self):
             with transaction.atomic():
-                _close_fund(self.fund, None)
+                _close_fund(self.fund, RuleBook(world.program), None)
             if not self.closed:
                 dst = (
                     Bucket.AVAILABLE if self.model[Bucket.ACCRUED] >= world.program.coop_threshold else Bucket.CONVERTED

@@ -23,7 +23,7 @@ def fund(enrolled):
         fund = fund_for_earning(location=enrolled.location, program=enrolled.program, earned_on=date(2026, 3, 1))
         fund_accrue(
             fund=fund,
-            coop=Decimal("8000.00"),
+            amount=Decimal("20000.00"),
             rebate=Decimal("12000.00"),
             key="seed",
             reference="test",

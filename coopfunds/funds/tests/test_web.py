@@ -584,7 +584,10 @@ def test_running_the_period_jobs(books, as_persona, persona, time_machine):
     assert response.status_code == code
     if code == 302 and persona != "anonymous":
         page = text(client.get(response["Location"]))
-        assert "Period jobs done: 0 fund(s) closed, 2 fund(s) with money forfeited." in page
+        assert (
+            "Period jobs done: 0 fund(s) closed, 0 re-evaluated after late earnings, 2 fund(s) with money forfeited."
+            in page
+        )
         assert "Cloud Co-op (coop) 1 Jan 2026 – 30 Jun 2026 FY27 H1 3 Closed 36,000.00 USD 1 fund 28,000.00 USD" in page
     else:
         assert state() == before

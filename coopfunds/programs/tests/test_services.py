@@ -186,7 +186,10 @@ def test_program_update_changes_rules_and_audits_the_difference(world):
     )
     assert (program.period_months, program.payment_day) == (3, 10)
     event = last_audit()
-    assert (event.verb, event.changes) == ("program.update", {"period_months": [6, 3], "payment_day": [15, 10]})
+    assert (event.verb, event.changes) == (
+        "program.update",
+        {"period_months": [6, 3], "payment_day": [15, 10], "rules_version": [1, 2]},
+    )
 
 
 def test_program_update_without_changes_writes_nothing(world):

@@ -35,6 +35,10 @@ def program_data(**overrides: Any) -> dict[str, Any]:
         "payment_sla_business_days": "45",
         "payment_day": "15",
         "holiday_country": "",
+        "dispute_window_days": "30",
+        "late_earnings": "reevaluate",
+        "expiry_reminder_days": "30",
+        "window_reminder_days": "14",
         "is_active": "on",
         **overrides,
     }
@@ -105,7 +109,7 @@ ACTIONS: list[tuple[str, str, str, int, Any, Any]] = [
         "configure",
         302,
         lambda p, t, c, h: f"/programs/{p.pk}/edit/",
-        program_data(name="Renamed"),
+        program_data(name="Renamed", coop_threshold="10000"),
     ),
     (
         "holiday_add",
@@ -287,7 +291,7 @@ def test_program_create_page_shows_errors_under_their_fields(as_persona, world, 
 
 def test_program_edit_page_saves_rules(as_persona, world):
     response = as_persona("program_manager").post(
-        f"/programs/{world.program.pk}/edit/", program_data(period_months="3", payment_day="10")
+        f"/programs/{world.program.pk}/edit/", program_data(period_months="3", payment_day="10", coop_threshold="10000")
     )
     assert response.status_code == 302
     world.program.refresh_from_db()

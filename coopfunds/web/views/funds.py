@@ -490,7 +490,8 @@ def period_jobs_run(request: HttpRequest) -> HttpResponse:
     counts = services.period_jobs_run(actor=user)
     messages.success(
         request,
-        f"Period jobs done: {counts['closed']} fund(s) closed, {counts['forfeited']} fund(s) with money forfeited.",
+        f"Period jobs done: {counts['closed']} fund(s) closed, {counts['reevaluated']} re-evaluated after late "
+        f"earnings, {counts['forfeited']} fund(s) with money forfeited.",
     )
     return redirect("fund_periods")
 

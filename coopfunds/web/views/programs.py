@@ -21,7 +21,7 @@ from coopfunds.core.errors import NotFound
 from coopfunds.core.money import parse_amount
 from coopfunds.programs import periods, permissions, selectors, services
 from coopfunds.programs.catalogue import FISCAL_YEARS, CapSpec, DocumentSpec
-from coopfunds.programs.models import ActivityCategory, ActivityType, CapKind, DocumentKind, Program
+from coopfunds.programs.models import ActivityCategory, ActivityType, CapKind, DocumentKind, LateEarnings, Program
 from coopfunds.programs.wording import MONTHS, rules_in_words
 from coopfunds.web.views.common import add_errors, not_found_as_404
 
@@ -86,19 +86,32 @@ class ProgramForm(forms.Form):
     holiday_country = forms.CharField(
         label="Public holidays of", required=False, help_text="ISO country code, e.g. US; empty for none."
     )
+    dispute_window_days = _whole("A rejection can be disputed for (days)")
+    late_earnings = forms.ChoiceField(label="Earnings that arrive after a period closed", choices=LateEarnings.choices)
+    expiry_reminder_days = _whole("Remind before co-op is forfeited (days)", "0 for no reminder.")
+    window_reminder_days = _whole("Remind before a claiming window closes (days)", "0 for no reminder.")
     is_active = forms.BooleanField(label="Active", required=False)
+    reason = forms.CharField(
+        label="Why the rules change", required=False, help_text="Kept with the new rules version and in the audit log."
+    )
+    confirm = forms.BooleanField(label="Yes, the running earning period closes under the new rules", required=False)
 
     def __init__(self, *args: Any, program: Program | None = None, **kwargs: Any) -> None:
         source = program or Program(is_active=True)  # a new program starts from the model's (preset) defaults
-        kwargs.setdefault("initial", {name: getattr(source, name) for name in self.base_fields if name != "code"})
+        kwargs.setdefault(
+            "initial",
+            {name: getattr(source, name) for name in self.base_fields if name not in ("code", "reason", "confirm")},
+        )
         super().__init__(*args, **kwargs)
         if program is None:
-            del self.fields["is_active"]
+            del self.fields["is_active"], self.fields["reason"], self.fields["confirm"]
         else:
             del self.fields["code"], self.fields["currency"]
 
     def rules(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k not in ("code", "currency", "name")}
+        return {
+            k: v for k, v in self.cleaned_data.items() if k not in ("code", "currency", "name", "reason", "confirm")
+        }
 
 
 class HolidayForm(forms.Form):
@@ -275,11 +288,18 @@ def program_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ProgramForm(request.POST or None, program=program)
     if request.method == "POST" and form.is_valid():
         try:
-            services.program_update(program=program, actor=user, name=form.cleaned_data["name"], **form.rules())
+            services.program_update(
+                program=program,
+                actor=user,
+                name=form.cleaned_data["name"],
+                confirm=form.cleaned_data["confirm"],
+                reason=form.cleaned_data["reason"],
+                **form.rules(),
+            )
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, "The program's rules are saved.")
+            messages.success(request, "The program's rules are saved as a new version, in force from now.")
             return redirect("program_detail", pk=program.pk)
     return render(
         request,

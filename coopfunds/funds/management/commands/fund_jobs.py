@@ -22,4 +22,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Queued task {result.id}.")
             return
         counts = run_fund_jobs(today)
-        self.stdout.write(f"Closed {counts['closed']} fund(s); forfeited {counts['forfeited']} fund(s).")
+        self.stdout.write(
+            f"Closed {counts['closed']} fund(s); re-evaluated {counts['reevaluated']}; "
+            f"forfeited {counts['forfeited']} fund(s)."
+        )
