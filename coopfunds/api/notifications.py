@@ -12,9 +12,9 @@ from ninja.pagination import paginate
 from coopfunds.accounts.models import User
 from coopfunds.api.common import ERRORS, Id, Keyset
 from coopfunds.api.idempotency import IdempotencyKey, idempotent
-from coopfunds.notifications.models import Notification
+from coopfunds.notifications.models import EmailSettings, Notification, NotificationKind
 from coopfunds.notifications.selectors import notifications_of
-from coopfunds.notifications.services import notifications_mark_read
+from coopfunds.notifications.services import email_settings_of, email_settings_update, notifications_mark_read
 
 router = Router(tags=["notifications"])
 
@@ -27,6 +27,7 @@ class NotificationOut(Schema):
     id: int
     subject: str
     body: str
+    kind: NotificationKind
     link: str = Field(..., description="Path of the web page to act on, e.g. /claims/7/.")
     created_at: datetime
     read_at: datetime | None
@@ -59,3 +60,22 @@ def notifications_read(
 ) -> dict[str, int]:
     """Mark notifications read (someone else's ids are ignored)."""
     return {"marked": notifications_mark_read(user=_actor(request), ids=data.ids)}
+
+
+class EmailSettingsIO(Schema):
+    muted: list[NotificationKind] = Field(
+        ..., description="Kinds of notification not sent by email (the inbox still has them)."
+    )
+    weekly_digest: bool = Field(..., description="One email a week with everything not muted, instead of one each.")
+
+
+@router.get("/me/email-settings", response={200: EmailSettingsIO, **ERRORS})
+def email_settings_get(request: HttpRequest) -> EmailSettings:
+    """Which of the caller's notifications also reach them by email."""
+    return email_settings_of(_actor(request))
+
+
+@router.put("/me/email-settings", response={200: EmailSettingsIO, **ERRORS})
+def email_settings_put(request: HttpRequest, data: EmailSettingsIO) -> EmailSettings:
+    """Choose which kinds of notification also reach the caller by email, and whether as a weekly digest."""
+    return email_settings_update(user=_actor(request), muted=list(data.muted), weekly_digest=data.weekly_digest)

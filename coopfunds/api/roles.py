@@ -217,6 +217,8 @@ ROLES: dict[str, frozenset[Role]] = {
     # notifications
     "GET /notifications": ANYONE,
     "POST /notifications/read": ANYONE,
+    "GET /me/email-settings": ANYONE,
+    "PUT /me/email-settings": ANYONE,
 }
 
 ORDER = [IA, IU, PM, RV, FI, AU]

@@ -156,6 +156,7 @@ class Association(TimeStamped):
     rejected_at = models.DateTimeField(null=True, blank=True)
     disputed_at = models.DateTimeField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True, help_text="Review due (business days from submission).")
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the overdue review was escalated.")
     action_due_on = models.DateField(null=True, blank=True, help_text="The partner must answer by this day.")
     consent_closes_on = models.DateField(null=True, blank=True, help_text="The customer may decline until then.")
     # SHA-256 of the consent link's random nonce; emptied when the link is used or the window ends.

@@ -42,6 +42,8 @@ from coopfunds.core.errors import Conflict, NotFound
 from coopfunds.core.notify import email_after_commit
 from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_delete, document_lock, document_store
+from coopfunds.notifications import escalation
+from coopfunds.notifications.models import NotificationKind
 from coopfunds.notifications.services import notify
 from coopfunds.programs import periods
 from coopfunds.programs.models import Program
@@ -490,6 +492,7 @@ def association_submit(*, association: Association, actor: User) -> Association:
     notify(
         users=reviewers_of(association.program),
         subject=f"Association {association.pk} to review: {association.customer_name}",
+        kind=NotificationKind.REVIEW,
         body=f"{association.location} claims to be partner of record for {association.customer_domain}. "
         f"Review due {_day(association.due_on)}.{contest}",
         link=_link(association),
@@ -850,3 +853,16 @@ def consent_windows_close(*, today: date | None = None) -> int:
             )
             count += 1
     return count
+
+
+def associations_escalate(*, today: date | None = None) -> int:
+    """Tell program managers about association reviews past their due date (once per due date), as for claims."""
+    return escalation.escalate_overdue(
+        Association.objects.all(),
+        today or _today(),
+        lock=lambda pk: _lock(Association(pk=pk)),
+        note=lambda association, text: _event(association, None, AssociationEvent.Kind.NOTE, text, internal=True),
+        noun="association",
+        link=_link,
+        awaiting=frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.DISPUTED}),
+    )

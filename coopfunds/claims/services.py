@@ -35,6 +35,8 @@ from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_lock, documents_store
 from coopfunds.funds import ledger, spending
 from coopfunds.funds.models import Fund
+from coopfunds.notifications import escalation
+from coopfunds.notifications.models import NotificationKind
 from coopfunds.notifications.services import notify
 from coopfunds.programs import periods, rules
 from coopfunds.programs.models import ActivityType, Program
@@ -429,6 +431,7 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
     notify(
         users=reviewers_of(claim.program),
         subject=f"Claim {claim.pk} to review: {claim.name}",
+        kind=NotificationKind.REVIEW,
         body=f"{claim.location} claims {checks.money(claim.amount, claim.currency)} for {claim.activity_type.name}. "
         f"Review due {claim.due_on:%d %b %Y}.",
         link=_link(claim),
@@ -699,6 +702,7 @@ def drafts_expire(*, today: date | None = None) -> dict[str, int]:
                 notify(
                     users=_partners_of(claim),
                     subject=f"Draft claim {claim.pk} expires after {claim.expires_on:%d %b %Y}",
+                    kind=NotificationKind.REMINDER,
                     body=f"Submit “{claim.name}” by {claim.expires_on:%d %b %Y} or it expires.",
                     link=_link(claim),
                 )
@@ -716,13 +720,14 @@ def drafts_expire(*, today: date | None = None) -> dict[str, int]:
 
 def reviews_escalate(*, today: date | None = None) -> int:
     """Tell program managers about reviews past their service level (once per claim)."""
-    return workflow.escalate_overdue(
+    return escalation.escalate_overdue(
         Claim.objects.all(),
         today or timezone.localdate(),
         lock=lambda pk: _lock(Claim(pk=pk), None),
         note=lambda claim, text: _event(claim, None, ClaimEvent.Kind.NOTE, text, internal=True),
         noun="claim",
         link=_link,
+        awaiting=workflow.AWAITING_REVIEW,
     )
 
 

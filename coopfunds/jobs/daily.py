@@ -13,7 +13,9 @@ from coopfunds.api.idempotency import idempotent_requests_purge
 from coopfunds.associations.tasks import run_association_jobs
 from coopfunds.claims.tasks import run_claim_jobs
 from coopfunds.documents.services import storage_orphans_delete
+from coopfunds.funds.reminders import run_reminders
 from coopfunds.funds.services import run_fund_jobs
+from coopfunds.notifications.services import digests_send
 from coopfunds.plans.tasks import run_plan_jobs
 
 
@@ -23,11 +25,19 @@ def jobs(today: date | None) -> list[tuple[str, Callable[[], object]]]:
             "funds: close ended earning periods, re-evaluate late earnings, forfeit expired funds",
             lambda: run_fund_jobs(today),
         ),
+        (
+            "funds: remind of co-op about to be forfeited and claiming windows closing, escalate late payments",
+            lambda: run_reminders(today),
+        ),
         ("claims: warn about and expire drafts, escalate overdue reviews", lambda: run_claim_jobs(today)),
-        ("plans: deadlines and reminders", lambda: run_plan_jobs(today)),
-        ("associations: auto-reject unanswered requests, close consent windows", lambda: run_association_jobs(today)),
+        ("plans: deadlines and reminders, escalate overdue reviews", lambda: run_plan_jobs(today)),
+        (
+            "associations: auto-reject unanswered requests, close consent windows, escalate overdue reviews",
+            lambda: run_association_jobs(today),
+        ),
         ("documents: delete stored files no document names", lambda: len(storage_orphans_delete())),
         ("api: forget idempotency keys older than a week", lambda: idempotent_requests_purge()),
+        ("notifications: weekly digests", lambda: digests_send(today=today)),
     ]
 
 

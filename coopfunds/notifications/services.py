@@ -1,27 +1,55 @@
-"""Tell people: an in-app notification (written in the caller's transaction) and an email (sent after commit)."""
+"""Tell people: an in-app notification (written in the caller's transaction) and, as each person chose, an email
+(sent after commit) or a line in their weekly digest."""
 
 from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from coopfunds.accounts.models import User
 from coopfunds.core.db import assert_in_transaction
 from coopfunds.core.notify import email_after_commit
-from coopfunds.notifications.models import Notification
+from coopfunds.notifications.models import EmailSettings, Notification, NotificationKind, Reminder
+
+DIGEST_DAYS = 7
 
 
-def notify(*, users: Iterable[User], subject: str, body: str, link: str = "") -> list[Notification]:
+def _url(link: str) -> str:
+    return settings.SITE_URL.rstrip("/") + link if link else ""
+
+
+def notify(
+    *, users: Iterable[User], subject: str, body: str, link: str = "", kind: str = NotificationKind.UPDATE
+) -> list[Notification]:
+    """Tell each active person in `users`: always in the inbox; by email at once unless they turned `kind` off or
+    take a weekly digest."""
     assert_in_transaction()
     people = {u.pk: u for u in users if u.is_active}
     rows = Notification.objects.bulk_create(
-        [Notification(user=u, subject=subject[:200], body=body, link=link) for u in people.values()]
+        [Notification(user=u, kind=kind, subject=subject[:200], body=body, link=link) for u in people.values()]
     )
-    url = settings.SITE_URL.rstrip("/") + link if link else ""
+    held = {s.user_id for s in EmailSettings.objects.filter(user_id__in=people) if s.weekly_digest or kind in s.muted}
     for user in people.values():
-        email_after_commit(to=[user.email], subject=subject, body=f"{body}\n\n{url}".strip() + "\n")
+        if user.pk not in held:
+            email_after_commit(to=[user.email], subject=subject, body=f"{body}\n\n{_url(link)}".strip() + "\n")
     return rows
+
+
+def remind_once(
+    *, key: str, users: Iterable[User], subject: str, body: str, link: str = "", kind: str = NotificationKind.REMINDER
+) -> bool:
+    """`notify` once per `key` ever (False: it was sent before). Inside the caller's transaction."""
+    assert_in_transaction()
+    try:
+        with transaction.atomic():
+            Reminder.objects.create(key=key)
+    except IntegrityError:
+        return False
+    notify(users=users, subject=subject, body=body, link=link, kind=kind)
+    return True
 
 
 @transaction.atomic(durable=True)
@@ -30,3 +58,58 @@ def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
+
+
+def email_settings_of(user: User) -> EmailSettings:
+    """The person's email settings (everything by email, no digest, until they change it)."""
+    return EmailSettings.objects.filter(user=user).first() or EmailSettings(user=user, muted=[])
+
+
+@transaction.atomic(durable=True)
+def email_settings_update(*, user: User, muted: list[str], weekly_digest: bool) -> EmailSettings:
+    """A person chooses which kinds of notification also reach them by email, and whether as a weekly digest."""
+    unknown = sorted(set(muted) - set(NotificationKind.values))
+    if unknown:
+        raise ValidationError(
+            {
+                "muted": f"“{unknown[0]}” is not a kind of notification; the kinds are {', '.join(NotificationKind.values)}."
+            }
+        )
+    chosen, _ = EmailSettings.objects.update_or_create(
+        user=user,
+        defaults={"muted": [k for k in NotificationKind.values if k in set(muted)], "weekly_digest": weekly_digest},
+    )
+    return chosen
+
+
+def digests_send(*, today: date | None = None) -> int:
+    """Send each person who takes a weekly digest one email with what reached their inbox since their last one
+    (kinds they turned off left out), once a week. Safe to run daily, twice, or on two machines at once."""
+    now = timezone.now() if today is None else timezone.make_aware(datetime.combine(today, time()))
+    sent = 0
+    for settings_id in EmailSettings.objects.filter(weekly_digest=True, user__is_active=True).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic(durable=True):
+            chosen = EmailSettings.objects.select_for_update().select_related("user").get(pk=settings_id)
+            since = chosen.digest_sent_at
+            if since is not None and now - since < timedelta(days=DIGEST_DAYS):
+                continue
+            items = Notification.objects.filter(user=chosen.user).exclude(kind__in=chosen.muted)
+            if since is not None:
+                items = items.filter(created_at__gt=since)
+            items = items.filter(created_at__lte=now).order_by("id")
+            lines = [f"- {n.subject}" + (f": {_url(n.link)}" if n.link else "") for n in items[:200]]
+            chosen.digest_sent_at = now
+            chosen.save(update_fields=["digest_sent_at"])
+            if not lines:
+                continue
+            more = items.count() - len(lines)
+            body = "\n".join(lines) + (f"\n… and {more} more in your inbox." if more > 0 else "")
+            email_after_commit(
+                to=[chosen.user.email],
+                subject=f"Coopfunds: your week, {len(lines) + max(more, 0)} notification(s)",
+                body=f"Since your last digest:\n\n{body}\n\n{_url('/notifications/')}\n",
+            )
+            sent += 1
+    return sent

@@ -25,6 +25,7 @@ from coopfunds.audit.services import audit_record
 from coopfunds.core.errors import Conflict
 from coopfunds.documents.services import UploadPolicy, document_lock, document_store
 from coopfunds.funds.services import funds_pay
+from coopfunds.notifications.models import NotificationKind
 from coopfunds.notifications.services import notify
 from coopfunds.payments import permissions, rates
 from coopfunds.payments.models import (
@@ -285,6 +286,7 @@ def payment_tax_invoice_submit(
     notify(
         users=finance_users(),
         subject=f"Tax invoice to review: payment {payment.end_to_end_id}",
+        kind=NotificationKind.REVIEW,
         body=f"{payment.location} sent tax invoice {payment.tax_invoice_number}.",
         link=_link(payment),
     )

@@ -134,6 +134,7 @@ class Plan(TimeStamped):
     decided_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     due_on = models.DateField(null=True, blank=True, help_text="Review due (business days from submission).")
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the overdue review was escalated.")
 
     class Meta:
         ordering = ["-id"]

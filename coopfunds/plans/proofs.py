@@ -31,6 +31,8 @@ from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_lock, documents_store
 from coopfunds.funds import ledger, spending
 from coopfunds.funds.models import Fund
+from coopfunds.notifications import escalation
+from coopfunds.notifications.models import NotificationKind
 from coopfunds.notifications.services import notify
 from coopfunds.plans import deadlines, permissions, proof_checks, selectors
 from coopfunds.plans.models import Campaign, ExcessPolicy, PlanActivity, PlanEvent, Proof, ProofDocument, ProofStatus
@@ -400,6 +402,7 @@ def proof_submit(*, proof: Proof, actor: User) -> Proof:
     notify(
         users=[proof.reviewer] if proof.reviewer else reviewers_of(proof.plan.program),
         subject=f"Proof of execution {proof.pk} to review: {proof.name}",
+        kind=NotificationKind.REVIEW,
         body=f"{proof.location} asks {money(proof.amount, proof.currency)} for {proof.activity.activity_type.name} "
         f"(plan {proof.plan_id}). Review due {proof.due_on:%d %b %Y}.",
         link=review_link(proof),
@@ -705,13 +708,14 @@ def proofs_settle(*, today: date | None = None) -> dict[str, int]:
 
 def proofs_escalate(*, today: date | None = None) -> int:
     """Tell program managers about proof reviews past their due date (once per proof), as for claims."""
-    return workflow.escalate_overdue(
+    return escalation.escalate_overdue(
         Proof.objects.all(),
         today or timezone.localdate(),
         lock=lambda pk: _lock(Proof(pk=pk)),
         note=lambda proof, text: event(proof.plan, None, PlanEvent.Kind.NOTE, text, proof=proof, internal=True),
         noun="proof of execution",
         link=review_link,
+        awaiting=workflow.AWAITING_REVIEW,
     )
 
 
@@ -742,6 +746,7 @@ def proofs_warn_due(*, today: date | None = None) -> int:
             notify(
                 users=partners_of(plan),
                 subject=f"Proof of execution due {due:%d %b %Y}: {campaign.name}",
+                kind=NotificationKind.REMINDER,
                 body=message,
                 link=f"/plans/{plan.pk}/",
             )

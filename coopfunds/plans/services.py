@@ -18,6 +18,8 @@ from coopfunds.claims.checks import money
 from coopfunds.claims.services import reviewers_of
 from coopfunds.core.errors import Conflict
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
+from coopfunds.notifications import escalation
+from coopfunds.notifications.models import NotificationKind
 from coopfunds.notifications.services import notify
 from coopfunds.plans import checks, deadlines, permissions, selectors
 from coopfunds.plans.builder import clean_activity, clean_campaign
@@ -463,6 +465,7 @@ def plan_submit(*, plan: Plan, actor: User) -> Plan:
     notify(
         users=[plan.reviewer] if plan.reviewer else reviewers_of(plan.program),
         subject=f"Plan {plan.pk} to review: {plan.name}",
+        kind=NotificationKind.REVIEW,
         body=f"{plan.location} {'resubmits' if resubmitted else 'submits'} version {version.number} "
         f"({money(total, plan.currency)}). Review due {plan.due_on:%d %b %Y}.",
         link=review_link(plan),
@@ -494,7 +497,13 @@ def plan_assign(*, plan: Plan, reviewer: User, actor: User) -> Plan:
         _audit(plan, actor, "plan.assign", changes={"reviewer": (old, reviewer.pk)})
     plan.save()
     if reviewer.pk != actor.pk:
-        notify(users=[reviewer], subject=f"Plan {plan.pk} is yours to review", body=plan.name, link=review_link(plan))
+        notify(
+            users=[reviewer],
+            subject=f"Plan {plan.pk} is yours to review",
+            body=plan.name,
+            link=review_link(plan),
+            kind=NotificationKind.REVIEW,
+        )
     return plan
 
 
@@ -751,3 +760,16 @@ def plan_settings_update(*, program: Program, actor: User, **values: Any) -> Pla
     if changes:
         audit_record(actor=actor, verb="plan_settings.update", target=rules, changes=changes)
     return rules
+
+
+def plans_escalate(*, today: date | None = None) -> int:
+    """Tell program managers about plan reviews past their due date (once per due date), as for claims."""
+    return escalation.escalate_overdue(
+        Plan.objects.all(),
+        today or timezone.localdate(),
+        lock=lock_plan,
+        note=lambda plan, text: event(plan, None, PlanEvent.Kind.NOTE, text, internal=True),
+        noun="plan",
+        link=review_link,
+        awaiting=frozenset({S.SUBMITTED, S.UNDER_REVIEW}),
+    )

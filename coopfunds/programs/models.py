@@ -176,6 +176,11 @@ class RuleVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.program.code} rules v{self.number} from {self.effective_at:%d %b %Y %H:%M}"
 
+    @property
+    def changed_words(self) -> str:
+        names = {f.name: str(f.verbose_name) for f in Program._meta.fields}
+        return ", ".join(names.get(n, n) for n in self.changed)
+
 
 class Holiday(models.Model):
     """A non-business day of a program's calendar, on top of weekends and `holiday_country`'s holidays."""

@@ -83,8 +83,23 @@ def rules_in_words(program: Program, today: date, holiday_count: int = 0) -> lis
         Rule(
             "Threshold",
             f"Co-op below {money(program.coop_threshold, program.currency)} for an earning period is converted "
-            "to rebate instead.",
+            "to rebate instead. The split and the threshold apply to each fund's exact totals, rounded once.",
         ),
+        Rule(
+            "Late earnings",
+            "Earnings that arrive after their period closed: "
+            + (
+                "the threshold is applied again to the period's new total (converted co-op becomes available "
+                "once it reaches the threshold, unless it was paid as rebate)."
+                if program.late_earnings == "reevaluate"
+                else "the close's outcome stands."
+            ),
+        ),
+        Rule(
+            "Disputes",
+            f"A rejection can be disputed for {program.dispute_window_days} days after it.",
+        ),
+        Rule("Reminders", _reminders(program)),
         Rule(
             "Service levels",
             f"Claims are reviewed within {program.review_sla_business_days} business days of submission, disputes "
@@ -94,6 +109,17 @@ def rules_in_words(program: Program, today: date, holiday_count: int = 0) -> lis
         Rule("Payments", f"Payment runs are monthly, by the {ordinal(program.payment_day)}."),
         Rule("Business days", _business_days(country, holiday_count)),
     ]
+
+
+def _reminders(program: Program) -> str:
+    parts = []
+    if program.expiry_reminder_days:
+        parts.append(f"{program.expiry_reminder_days} days before available co-op is forfeited")
+    if program.window_reminder_days:
+        parts.append(f"{program.window_reminder_days} days before a claiming window closes")
+    if not parts:
+        return "No reminders before forfeiture or the end of a claiming window."
+    return "Location admins are reminded " + " and ".join(parts) + "."
 
 
 def _business_days(country: str, holiday_count: int) -> str:

@@ -4,7 +4,7 @@ reviewer above it), the dispute window, and the escalation of reviews past their
 proofs keep what is theirs (their rows, timelines, money and checks) and call these for the rest, so that a rule
 of the review lives in one place. Pure rules and one job loop; no models of its own."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,11 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from coopfunds.accounts.models import Role
-from coopfunds.accounts.selectors import people_holding
 from coopfunds.core.errors import Conflict
 from coopfunds.core.money import money
-from coopfunds.notifications.services import notify
 from coopfunds.programs import periods
 
 
@@ -181,35 +178,3 @@ def save_invoice_once(item: models.Model) -> None:
         raise ValidationError(
             {"invoice_number": "This invoice (vendor and number) has already been claimed."}
         ) from None
-
-
-def escalate_overdue(
-    queryset: models.QuerySet[Any],
-    today: date,
-    *,
-    lock: Callable[[int], Any],
-    note: Callable[[Any, str], object],
-    noun: str,
-    link: Callable[[Any], str],
-) -> int:
-    """Tell the program managers, once per item, about reviews past their due date: each item of `queryset`
-    re-read under `lock` in its own transaction, stamped, noted in its history (`note`) and notified. Safe to run
-    twice, late, or on two machines at once."""
-    overdue = queryset.filter(status__in=AWAITING_REVIEW, due_on__lt=today, escalated_at__isnull=True)
-    count = 0
-    for pk in overdue.values_list("pk", flat=True):
-        with transaction.atomic(durable=True):
-            item = lock(pk)
-            if item.escalated_at is not None or item.status not in AWAITING_REVIEW:
-                continue
-            item.escalated_at = timezone.now()
-            item.save(update_fields=["escalated_at"])
-            note(item, f"Review overdue since {item.due_on:%d %b %Y}: escalated.")
-            notify(
-                users=people_holding(Role.PROGRAM_MANAGER, program_id=item.program_id),
-                subject=f"Review of {noun} {item.pk} is overdue",
-                body=f"Due {item.due_on:%d %b %Y}.",
-                link=link(item),
-            )
-            count += 1
-    return count

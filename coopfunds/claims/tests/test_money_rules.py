@@ -18,6 +18,8 @@ from coopfunds.funds.models import Spend
 from coopfunds.funds.selectors import balances, ledger_drift
 from coopfunds.funds.tests.conftest import csv_file
 from coopfunds.notifications.models import Notification
+from coopfunds.programs import services as program_services
+from coopfunds.programs.catalogue import CapSpec
 from coopfunds.programs.models import Cap, ExchangeRate
 
 D = Decimal
@@ -82,24 +84,64 @@ def test_a_disputed_claim_that_fits_is_held_again_and_approved(rich):
     assert (b.available, b.reserved, b.payable) == (D("22000.00"), D("0.00"), D("18000.00"))
 
 
-def test_approval_rechecks_the_cap_when_it_was_lowered_after_submission(rich):
+def lower_cap(world, amount):
+    """The program manager lowers the syndicated-content cap from now: a new version of the caps."""
+    activity = world.activity("syndicated-content")
+    program_services.activity_type_update(
+        activity_type=activity,
+        actor=world.program_manager,
+        caps=[CapSpec(kind="period_amount", amount=D(amount))],
+    )
+
+
+def test_a_cap_lowered_after_submission_holds_claims_submitted_after_it(rich, time_machine):
     claim = submitted(rich, "10000.00", "INV-1")
     services.claim_approve(claim=submitted(rich, "5000.00", "INV-2"), actor=rich.reviewer)
-    Cap.objects.filter(activity_type=claim.activity_type, kind="period_amount").update(amount=D("12000.00"))
+    time_machine.shift(60)
+    lower_cap(rich, "12000.00")
+    # submitted under the 18,750.00 cap: approved under it, with 15,000.00 used in all
+    assert services.claim_approve(claim=claim, actor=rich.reviewer).approved_amount == D("10000.00")
+    later = ready_claim(rich, amount="1000.00", invoice="INV-3")
     with pytest.raises(ValidationError) as error:
-        services.claim_approve(claim=claim, actor=rich.reviewer)
+        services.claim_submit(claim=later, actor=rich.partner_admin)
     assert error.value.message_dict == {
         "amount": [
-            "Syndicated content is capped at 12,000.00 USD for FY27 H1 (12,000.00 per period); 5,000.00 USD is "
-            "already claimed, so at most 7,000.00 USD more."
+            "Syndicated content is capped at 12,000.00 USD for FY27 H1 (12,000.00 per period); 15,000.00 USD is "
+            "already claimed, so at most 0.00 USD more."
         ]
     }
-    assert Claim.objects.get(pk=claim.pk).status == "submitted"
-    # a partial approval within what is left passes, and releases the rest
-    approved = services.claim_approve(claim=claim, actor=rich.reviewer, amount=D("7000.00"), note="Up to the cap.")
-    assert approved.approved_amount == D("7000.00")
+    retired, current = Cap.versions.filter(activity_type=claim.activity_type).order_by("id")
+    assert (retired.amount, retired.retired_at is not None, current.amount, current.retired_at) == (
+        D("18750.00"),
+        True,
+        D("12000.00"),
+        None,
+    )
     b = balances(rich.fund)
-    assert (b.available, b.reserved, b.payable) == (D("28000.00"), D("0.00"), D("12000.00"))
+    assert (b.available, b.reserved, b.payable) == (D("25000.00"), D("0.00"), D("15000.00"))
+
+
+def test_a_dispute_is_held_to_the_caps_of_its_submission(rich, time_machine):
+    first = services.claim_reject(
+        claim=submitted(rich, "8000.00", "INV-1"), actor=rich.reviewer, reasons=MISSING, message="No."
+    )
+    time_machine.shift(60)
+    lower_cap(rich, "5000.00")
+    disputed = services.claim_dispute(claim=first, actor=rich.partner_admin, reason="The screenshot is attached.")
+    assert (disputed.status, disputed.reserved) == ("disputed", D("8000.00"))
+    assert services.claim_approve(claim=disputed, actor=rich.reviewer).approved_amount == D("8000.00")
+
+
+def test_the_dispute_window_is_the_one_in_force_at_the_rejection(rich, time_machine):
+    rejected = services.claim_reject(
+        claim=submitted(rich, "8000.00", "INV-1"), actor=rich.reviewer, reasons=MISSING, message="No."
+    )
+    time_machine.shift(60)
+    program_services.program_update(program=rich.program, actor=rich.program_manager, dispute_window_days=5)
+    time_machine.shift(10 * 86400)  # 10 days later: inside the 30 days in force at the rejection
+    assert services.dispute_deadline(rejected) == TODAY + timedelta(days=30)
+    disputed = services.claim_dispute(claim=rejected, actor=rich.partner_admin, reason="The screenshot is attached.")
+    assert disputed.status == "disputed"
 
 
 def test_after_a_partial_approval_the_cap_counts_what_was_approved(rich):

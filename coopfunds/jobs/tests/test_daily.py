@@ -8,9 +8,12 @@ def test_the_daily_run_runs_every_job_and_a_second_run_does_nothing_more(enrolle
     first = capsys.readouterr().out
     call_command("daily_jobs", "--today", "2027-01-01")
     second = capsys.readouterr().out
-    assert (
-        first.splitlines()[0]
-        == "funds: close ended earning periods, forfeit expired funds: {'closed': 0, 'forfeited': 0}"
-    )
-    assert len(first.splitlines()) == 6
+    assert first.splitlines()[:2] == [
+        "funds: close ended earning periods, re-evaluate late earnings, forfeit expired funds: "
+        "{'closed': 0, 'reevaluated': 0, 'forfeited': 0}",
+        "funds: remind of co-op about to be forfeited and claiming windows closing, escalate late payments: "
+        "{'expiry': 0, 'window': 0, 'payment_late': 0}",
+    ]
+    assert first.splitlines()[-1] == "notifications: weekly digests: 0"
+    assert len(first.splitlines()) == 8
     assert second == first

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coopfunds.accounts.models import User
+from coopfunds.accounts.permissions import is_vendor_staff
 from coopfunds.core.errors import NotFound
 from coopfunds.core.money import parse_amount
 from coopfunds.programs import periods, permissions, selectors, services
@@ -274,6 +275,9 @@ def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "page": _page(request, holidays),
             "can_configure": can_configure,
             "holiday_form": HolidayForm() if can_configure else None,
+            "versions": _page(request, selectors.rule_versions_of(program), param="versions")
+            if is_vendor_staff(user)
+            else None,
         },
     )
 

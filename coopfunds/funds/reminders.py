@@ -1,0 +1,147 @@
+"""Reminders and escalations about funds, sent by the daily jobs, each once per occasion (`notifications.remind_once`):
+
+- co-op about to be forfeited: a fund's available money, `expiry_reminder_days` before its usage period ends;
+- a claiming window closing: `window_reminder_days` before a fund's claims close, while it holds co-op;
+- approved money not paid by its deadline: `payment_sla_business_days` business days after the approval (the
+  rules in force on the day of the approval), to finance and the program managers.
+
+Location admins get the first two (their incentives admins for the program); the days are the program's rules of
+today, the day each reminder is about."""
+
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from coopfunds.accounts.models import Role, User
+from coopfunds.accounts.selectors import people_holding
+from coopfunds.core.money import money
+from coopfunds.funds.models import Account, Bucket, Entry, Fund, TransferKind
+from coopfunds.notifications.models import NotificationKind
+from coopfunds.notifications.services import remind_once
+from coopfunds.programs import periods, rules
+from coopfunds.programs.models import Program
+
+
+def _admins(fund: Fund) -> list[User]:
+    return people_holding(Role.INCENTIVES_ADMIN, program_id=fund.program_id, location_id=fund.location_id)
+
+
+def _link(fund: Fund) -> str:
+    return f"/funds/{fund.pk}/"
+
+
+def funds_remind_expiry(*, program: Program, today: date) -> int:
+    """Remind location admins, once per fund, that its available co-op is forfeited after its usage period."""
+    if not program.expiry_reminder_days:
+        return 0
+    last_day = today + timedelta(days=program.expiry_reminder_days)
+    candidates = Account.objects.filter(
+        fund__program=program,
+        fund__closed_at__isnull=False,
+        fund__usage_end__gte=today,
+        fund__usage_end__lte=last_day,
+        bucket=Bucket.AVAILABLE,
+        balance__gt=0,
+    ).select_related("fund__location", "fund__program")
+    sent = 0
+    for account in candidates:
+        fund = account.fund
+        assert fund is not None
+        with transaction.atomic(durable=True):
+            sent += remind_once(
+                key=f"fund-expiry:{fund.pk}:{fund.usage_end}",
+                users=_admins(fund),
+                subject=f"{money(account.balance, fund.currency)} of co-op is forfeited after {fund.usage_end:%d %b %Y}",
+                body=f"{fund.location} has {money(account.balance, fund.currency)} of {fund.label} co-op available. "
+                f"What is not claimed by the end of {fund.usage_end:%d %b %Y} is forfeited.",
+                link=_link(fund),
+            )
+    return sent
+
+
+def funds_remind_window(*, program: Program, today: date) -> int:
+    """Remind location admins, once per fund, that its claiming window closes soon, while it holds co-op."""
+    if not program.window_reminder_days:
+        return 0
+    last_day = today + timedelta(days=program.window_reminder_days)
+    funds = (
+        Fund.objects.filter(
+            program=program,
+            closed_at__isnull=False,
+            converted_to_rebate=False,
+            claim_opens__lte=today,
+            claim_closes__gte=today,
+            claim_closes__lte=last_day,
+        )
+        .filter(Q(accounts__bucket=Bucket.AVAILABLE, accounts__balance__gt=0))
+        .select_related("location")
+    )
+    sent = 0
+    for fund in funds:
+        with transaction.atomic(durable=True):
+            sent += remind_once(
+                key=f"fund-window:{fund.pk}:{fund.claim_closes}",
+                users=_admins(fund),
+                subject=f"Claims for {fund.label} close on {fund.claim_closes:%d %b %Y}",
+                body=f"{fund.location}: the claiming window for {fund.label} closes on {fund.claim_closes:%d %b %Y}; "
+                "claims not submitted by then cannot be paid from it.",
+                link=_link(fund),
+            )
+    return sent
+
+
+def payments_escalate_late(*, program: Program, today: date) -> int:
+    """Tell finance and the program managers, once per approval, about approved money still not paid after the
+    payment deadline that was in force on the day it was approved."""
+    book = rules.RuleBook(program)
+    sent = 0
+    for account in Account.objects.filter(fund__program=program, bucket=Bucket.PAYABLE, balance__gt=0).select_related(
+        "fund__location"
+    ):
+        fund = account.fund
+        assert fund is not None
+        paid_until = Entry.objects.filter(account=account, transfer__kind=TransferKind.PAY).aggregate(
+            last=Max("transfer__created_at")
+        )["last"]
+        approvals = Entry.objects.filter(account=account, transfer__kind=TransferKind.APPROVE, amount__gt=0)
+        if paid_until is not None:
+            approvals = approvals.filter(transfer__created_at__gt=paid_until)
+        oldest = approvals.select_related("transfer").order_by("transfer__created_at", "id").first()
+        if oldest is None:
+            continue
+        approved_on = timezone.localdate(oldest.transfer.created_at)
+        ruled = book.on(oldest.transfer.created_at)
+        deadline = periods.add_business_days(ruled, approved_on, ruled.payment_sla_business_days)
+        if today <= deadline:
+            continue
+        with transaction.atomic(durable=True):
+            sent += remind_once(
+                key=f"payment-late:{fund.pk}:{oldest.transfer_id}",
+                users=_finance_and_managers(program),
+                subject=f"Payment overdue: {fund.location} {fund.label}, due {deadline:%d %b %Y}",
+                body=f"{money(account.balance, fund.currency)} approved for {fund.location} ({fund.label}) is not paid; "
+                f"the oldest of it was approved on {approved_on:%d %b %Y} and was due by {deadline:%d %b %Y} "
+                f"({ruled.payment_sla_business_days} business days).",
+                link=_link(fund),
+                kind=NotificationKind.ESCALATION,
+            )
+    return sent
+
+
+def _finance_and_managers(program: Program) -> list[User]:
+    people = {u.pk: u for u in people_holding(Role.FINANCE, program_id=program.pk)}
+    people.update({u.pk: u for u in people_holding(Role.PROGRAM_MANAGER, program_id=program.pk)})
+    return list(people.values())
+
+
+def run_reminders(today: date | None = None) -> dict[str, int]:
+    """Every fund reminder and payment escalation due today, for every active program."""
+    today = today or timezone.localdate()
+    counts = {"expiry": 0, "window": 0, "payment_late": 0}
+    for program in Program.objects.filter(is_active=True):
+        counts["expiry"] += funds_remind_expiry(program=program, today=today)
+        counts["window"] += funds_remind_window(program=program, today=today)
+        counts["payment_late"] += payments_escalate_late(program=program, today=today)
+    return counts
