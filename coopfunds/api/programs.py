@@ -382,7 +382,7 @@ def program_update(request: HttpRequest, program_id: Id, payload: ProgramPatchIn
 
 
 @router.get("/programs/{program_id}/rule-versions", response={200: list[RuleVersionOut], **ERRORS})
-@paginate(Keyset)
+@paginate(Keyset, ordering=("-id",))
 def rule_versions(request: HttpRequest, program_id: Id) -> Any:
     """Every version of the program's rules, newest first: what each changed, when, by whom and why."""
     program = selectors.program_for(_user(request), program_id)

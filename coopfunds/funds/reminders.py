@@ -1,7 +1,7 @@
 """Reminders and escalations about funds, sent by the daily jobs, each once per occasion (`notifications.remind_once`):
 
 - co-op about to be forfeited: a fund's available money, `expiry_reminder_days` before its usage period ends;
-- a claiming window closing: `window_reminder_days` before a fund's claims close, while it holds co-op;
+- a claiming window closing: `window_reminder_days` before the claims of a fund with co-op close;
 - approved money not paid by its deadline: `payment_sla_business_days` business days after the approval (the
   rules in force on the day of the approval), to finance and the program managers.
 
@@ -11,7 +11,7 @@ today, the day each reminder is about."""
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from coopfunds.accounts.models import Role, User
@@ -62,7 +62,7 @@ def funds_remind_expiry(*, program: Program, today: date) -> int:
 
 
 def funds_remind_window(*, program: Program, today: date) -> int:
-    """Remind location admins, once per fund, that its claiming window closes soon, while it holds co-op."""
+    """Remind location admins, once per fund with co-op, that its claiming window closes soon."""
     if not program.window_reminder_days:
         return 0
     last_day = today + timedelta(days=program.window_reminder_days)
@@ -74,9 +74,10 @@ def funds_remind_window(*, program: Program, today: date) -> int:
             claim_opens__lte=today,
             claim_closes__gte=today,
             claim_closes__lte=last_day,
+            earned__gt=0,
         )
-        .filter(Q(accounts__bucket=Bucket.AVAILABLE, accounts__balance__gt=0))
         .select_related("location")
+        .order_by("pk")
     )
     sent = 0
     for fund in funds:
@@ -85,8 +86,8 @@ def funds_remind_window(*, program: Program, today: date) -> int:
                 key=f"fund-window:{fund.pk}:{fund.claim_closes}",
                 users=_admins(fund),
                 subject=f"Claims for {fund.label} close on {fund.claim_closes:%d %b %Y}",
-                body=f"{fund.location}: the claiming window for {fund.label} closes on {fund.claim_closes:%d %b %Y}; "
-                "claims not submitted by then cannot be paid from it.",
+                body=f"{fund.location}: claims for activities of {fund.label} (executed by {fund.usage_end:%d %b %Y}) "
+                f"must be submitted by {fund.claim_closes:%d %b %Y}; after that they cannot be paid from this fund.",
                 link=_link(fund),
             )
     return sent
@@ -102,13 +103,14 @@ def payments_escalate_late(*, program: Program, today: date) -> int:
     ):
         fund = account.fund
         assert fund is not None
+        # a payment run pays a fund's whole payable balance: what waits was approved after the last payment
         paid_until = Entry.objects.filter(account=account, transfer__kind=TransferKind.PAY).aggregate(
-            last=Max("transfer__created_at")
+            last=Max("transfer_id")
         )["last"]
         approvals = Entry.objects.filter(account=account, transfer__kind=TransferKind.APPROVE, amount__gt=0)
         if paid_until is not None:
-            approvals = approvals.filter(transfer__created_at__gt=paid_until)
-        oldest = approvals.select_related("transfer").order_by("transfer__created_at", "id").first()
+            approvals = approvals.filter(transfer_id__gt=paid_until)
+        oldest = approvals.select_related("transfer").order_by("transfer_id").first()
         if oldest is None:
             continue
         approved_on = timezone.localdate(oldest.transfer.created_at)

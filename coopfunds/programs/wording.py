@@ -89,7 +89,7 @@ def rules_in_words(program: Program, today: date, holiday_count: int = 0) -> lis
             "Late earnings",
             "Earnings that arrive after their period closed: "
             + (
-                "the threshold is applied again to the period's new total (converted co-op becomes available "
+                "the threshold is applied again to the new total of the period (converted co-op becomes available "
                 "once it reaches the threshold, unless it was paid as rebate)."
                 if program.late_earnings == "reevaluate"
                 else "the close's outcome stands."

@@ -31,7 +31,7 @@ def test_no_answer_by_the_deadline_rejects(world_a, at, day, rejected):
     association = asked(world_a)
     assert association.action_due_on == date(2026, 11, 27)
     at(day)
-    assert run_association_jobs() == {"rejected": rejected, "in_force": 0}
+    assert run_association_jobs() == {"rejected": rejected, "in_force": 0, "escalated": 0}
     association.refresh_from_db()
     if rejected:
         assert (association.status, association.rejection_reason) == ("rejected", "no_partner_response")
@@ -72,7 +72,7 @@ def test_the_consent_window_closes_into_force(world_a, at, day, in_force):
     association = approved(world_a)
     assert association.consent_closes_on == date(2026, 11, 27)
     at(day)
-    assert run_association_jobs() == {"rejected": 0, "in_force": in_force}
+    assert run_association_jobs() == {"rejected": 0, "in_force": in_force, "escalated": 0}
     association.refresh_from_db()
     if in_force:
         assert (association.status, association.in_force_from, association.consent_answer) == (
@@ -89,9 +89,9 @@ def test_the_jobs_are_idempotent(world_a, at):
     asked(world_a)
     approved(world_a, customer_domain="northwind-traders.com", workloads=["defender"])
     at(date(2026, 12, 1))
-    assert run_association_jobs() == {"rejected": 1, "in_force": 1}
+    assert run_association_jobs() == {"rejected": 1, "in_force": 1, "escalated": 0}
     before = state()
-    assert run_association_jobs() == {"rejected": 0, "in_force": 0}
+    assert run_association_jobs() == {"rejected": 0, "in_force": 0, "escalated": 0}
     assert state() == before
 
 
@@ -102,5 +102,19 @@ def test_the_command_and_the_task(world_a, at):
     assert out.getvalue() == "Rejected 0 association(s) without partner response; 0 association(s) now in force.\n"
     at(date(2026, 11, 28))
     result = association_jobs.enqueue()
-    assert result.return_value == {"rejected": 0, "in_force": 1}
+    assert result.return_value == {"rejected": 0, "in_force": 1, "escalated": 0}
     assert Association.objects.get().status == "in_force"
+
+
+def test_an_association_review_past_its_due_date_is_escalated_once(world_a, at):
+    at(date(2026, 11, 20))
+    association = submitted(world_a)  # Friday: due Tuesday 24 Nov (2 business days)
+    assert association.due_on == date(2026, 11, 24)
+    at(date(2026, 11, 24))
+    assert run_association_jobs()["escalated"] == 0
+    at(date(2026, 11, 25))
+    assert run_association_jobs()["escalated"] == 1
+    assert services.associations_escalate() == 0
+    assert list(
+        Notification.objects.filter(user=world_a.program_manager, kind="escalation").values_list("subject", flat=True)
+    ) == [f"Review of association {association.pk} is overdue"]

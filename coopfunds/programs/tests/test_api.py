@@ -148,7 +148,8 @@ def test_program_detail_has_rules_and_the_current_period(as_persona, objects):
     assert [r["topic"] for r in body["rules"]][:3] == ["Fiscal year", "Periods", "Claiming window"]
     assert body["rules"][4] == {
         "topic": "Threshold",
-        "text": "Co-op below 10,000.00 USD for an earning period is converted to rebate instead.",
+        "text": "Co-op below 10,000.00 USD for an earning period is converted to rebate instead. The split and the "
+        "threshold apply to each fund's exact totals, rounded once.",
     }
     assert set(body["current_period"]) == {
         "fiscal_year",

@@ -210,10 +210,22 @@ def test_program_detail_shows_rules_in_words_periods_and_holidays(as_persona, ob
         "Claiming window",
         "Rebate and co-op",
         "Threshold",
+        "Late earnings",
+        "Disputes",
+        "Reminders",
         "Service levels",
         "Payments",
         "Business days",
     ]
+    assert (
+        "Earnings that arrive after their period closed: the threshold is applied again to the new total of the period "
+        "(converted co-op becomes available once it reaches the threshold, unless it was paid as rebate)." in text
+    )
+    assert "A rejection can be disputed for 30 days after it." in text
+    assert (
+        "Location admins are reminded 30 days before available co-op is forfeited and 14 days before a claiming "
+        "window closes." in text
+    )
     assert "60% of earnings are paid as rebate; 40% become co-op funds." in text
     assert "Co-op below 10,000.00 USD for an earning period is converted to rebate instead." in text
     assert "Claims for a usage period open on the 16th of its 2nd month and close 45 days after it ends." in text
