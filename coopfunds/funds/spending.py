@@ -79,7 +79,11 @@ def cap_rooms(
     *, fund: Fund, activity_type: ActivityType, reference: str, caps_at: datetime | None = None
 ) -> list[CapRoom]:
     """Each per-period cap that applies (exempt caps do not), with what the others use of it."""
-    caps = [(cap, cap.period_limit(fund.earned)) for cap in period_caps(activity_type, caps_at)]
+    return _rooms(fund, activity_type, reference, period_caps(activity_type, caps_at))
+
+
+def _rooms(fund: Fund, activity_type: ActivityType, reference: str, period: list[Cap]) -> list[CapRoom]:
+    caps = [(cap, cap.period_limit(fund.earned)) for cap in period]
     applying = [(cap, limit) for cap, limit in caps if limit is not None]
     if not applying:
         return []
@@ -103,12 +107,17 @@ def _enforce_caps(
 ) -> None:
     """Under the (fund, activity type) lock: refuse if `reference` counting `counted` passes a cap in force at
     `caps_at` (its submission)."""
-    if not period_caps(activity_type, caps_at):
+    caps = period_caps(activity_type, caps_at)
+    if not caps:
         return
     lock("spend", fund.pk, activity_type.pk)
     # the fund's earned co-op can grow (late earnings): read it under the lock, for percentage caps
     fund.earned = Fund.objects.values_list("earned", flat=True).get(pk=fund.pk)
-    refused = cap_refusals(fund=fund, activity_type=activity_type, reference=reference, amount=counted, caps_at=caps_at)
+    refused = [
+        m
+        for room in _rooms(fund, activity_type, reference, caps)
+        if (m := room.refusal(activity_type, fund, counted)) is not None
+    ]
     if refused:
         raise CapExceeded(refused)
 

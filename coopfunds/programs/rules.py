@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Field, Min, Q
+from django.db.models import Field
 from django.utils import timezone
 
 from coopfunds.core.db import assert_in_transaction
@@ -144,18 +144,15 @@ def _ruled(program: Program, version: RuleVersion | None) -> Program:
 
 
 def caps_as_of(activity_type: ActivityType, when: datetime | None) -> list[Cap]:
-    """The caps of `activity_type` in force at `when` (None: now; the prefetched caps are used then)."""
+    """The caps of `activity_type` in force at `when` (None: now; the prefetched caps are used then). Before the
+    first caps on record, those caps: they always existed. One query."""
     if when is None:
         return list(activity_type.caps.all())
-    versions = Cap.versions.filter(activity_type_id=activity_type.pk)
-    first = versions.aggregate(first=Min("effective_at"))["first"]
-    if first is not None and when < first:  # before the first caps on record, those caps: they always existed
-        when = first
-    return list(
-        versions.filter(effective_at__lte=when)
-        .filter(Q(retired_at__isnull=True) | Q(retired_at__gt=when))
-        .order_by("id")
-    )
+    versions = list(Cap.versions.filter(activity_type_id=activity_type.pk).order_by("id"))
+    if not versions:
+        return []
+    when = max(when, min(c.effective_at for c in versions))
+    return [c for c in versions if c.effective_at <= when and (c.retired_at is None or c.retired_at > when)]
 
 
 def open_period_effects(program: Program, names: set[str], today: date | None = None) -> str:
