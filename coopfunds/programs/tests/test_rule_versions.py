@@ -28,10 +28,12 @@ def may(time_machine):
 def test_the_edit_page_asks_to_confirm_a_threshold_change_then_saves_a_version(as_persona, world, may):
     client = as_persona("program_manager")
     url = f"/programs/{world.program.pk}/edit/"
+    assert 'type="hidden" name="confirm"' in client.get(url).content.decode()  # not asked before it matters
     data = program_data(coop_threshold="5000", reason="Smaller partners")
     response = client.post(url, data)
     assert response.status_code == 200
     assert response.context["form"].errors == {"confirm": [CONFIRM]}
+    assert 'type="checkbox" name="confirm"' in response.content.decode()
     assert Program.objects.get(pk=world.program.pk).coop_threshold == Decimal("10000.00")
     response = client.post(url, {**data, "confirm": "on"})
     assert response.status_code == 302

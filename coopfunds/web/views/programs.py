@@ -95,7 +95,10 @@ class ProgramForm(forms.Form):
     reason = forms.CharField(
         label="Why the rules change", required=False, help_text="Kept with the new rules version and in the audit log."
     )
-    confirm = forms.BooleanField(label="Yes, the running earning period closes under the new rules", required=False)
+    # shown only once the service asked for it (a change that decides the running period's close)
+    confirm = forms.BooleanField(
+        label="Yes, the running earning period closes under the new rules", required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args: Any, program: Program | None = None, **kwargs: Any) -> None:
         source = program or Program(is_active=True)  # a new program starts from the model's (preset) defaults
@@ -302,6 +305,8 @@ def program_edit(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationError as error:
             add_errors(form, error)
+            if "confirm" in form.errors:
+                form.fields["confirm"].widget = forms.CheckboxInput()
         else:
             messages.success(request, "The program's rules are saved as a new version, in force from now.")
             return redirect("program_detail", pk=program.pk)
