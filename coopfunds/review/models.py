@@ -6,6 +6,7 @@ from django.db import models
 
 from coopfunds.core.models import TimeStamped
 from coopfunds.core.money import CurrencyField, MoneyField
+from coopfunds.programs import rules
 from coopfunds.review.workflow import EDITABLE, ReviewStatus
 
 
@@ -61,6 +62,16 @@ class ReviewedItem(TimeStamped):
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE
+
+    @property
+    def rules_version(self) -> int | None:
+        """The number of the program rules version it is held to: the one in force at its submission (its caps;
+        once decided, its dispute window is the decision's). One query; for its page."""
+        if self.submitted_at is None:
+            return None
+        program = self.program  # type: ignore[attr-defined]  # claims and proofs both name their program
+        version = rules.version_at(program, self.submitted_at)
+        return version.number if version else program.rules_version
 
 
 class TimelineEvent(models.Model):

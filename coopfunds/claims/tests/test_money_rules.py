@@ -307,3 +307,14 @@ def test_no_claim_can_be_started_after_its_window_closed(claims_world, time_mach
         "fund": ["Claims for FY27 H1 closed on 15 Feb 2027: a new claim cannot be filed."]
     }
     assert Claim.objects.count() == 0
+
+
+def test_the_claim_page_says_which_rules_version_it_is_held_to(rich, time_machine, client):
+    claim = submitted(rich, "1000.00", "INV-1")
+    time_machine.shift(60)
+    program_services.program_update(program=rich.program, actor=rich.program_manager, payment_day=20)
+    client.force_login(rich.partner_admin)
+    text = client.get(f"/claims/{claim.pk}/").content.decode()
+    assert f"version 1, in force when it was submitted ({claim.submitted_at:%-d %b %Y %H:%M}): its caps" in text
+    later = submitted(rich, "1000.00", "INV-2")
+    assert later.rules_version == 2
