@@ -53,6 +53,11 @@ def is_vendor_staff(user: User) -> bool:
     )
 
 
+def can_read_audit_log(user: User) -> bool:
+    """The whole audit log (search, export): auditors and program managers."""
+    return is_vendor_staff(user) and holds_anywhere(user, {Role.AUDITOR, Role.PROGRAM_MANAGER})
+
+
 def is_partner_user(user: User) -> bool:
     return (
         user.is_authenticated

@@ -138,6 +138,7 @@ def register_routers() -> None:
     from coopfunds.api import (
         accounts,
         associations,
+        audit,
         claims,
         documents,
         enrollments,
@@ -160,6 +161,7 @@ def register_routers() -> None:
     api.add_router("", claims.router)
     api.add_router("", review.router)
     api.add_router("", notifications.router)
+    api.add_router("", audit.router)
 
 
 register_routers()

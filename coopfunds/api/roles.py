@@ -218,6 +218,9 @@ ROLES: dict[str, frozenset[Role]] = {
     "GET /notifications": ANYONE,
     "POST /notifications/read": ANYONE,
     "GET /me/email-settings": ANYONE,
+    # audit
+    "GET /audit-events": _(PM, AU),
+    "GET /audit-events/export": _(PM, AU),
     "PUT /me/email-settings": ANYONE,
 }
 

@@ -11,6 +11,7 @@ from django.tasks import task
 
 from coopfunds.api.idempotency import idempotent_requests_purge
 from coopfunds.associations.tasks import run_association_jobs
+from coopfunds.audit.sealing import audit_seal
 from coopfunds.claims.tasks import run_claim_jobs
 from coopfunds.documents.services import storage_orphans_delete
 from coopfunds.funds.reminders import run_reminders
@@ -38,6 +39,7 @@ def jobs(today: date | None) -> list[tuple[str, Callable[[], object]]]:
         ("documents: delete stored files no document names", lambda: len(storage_orphans_delete())),
         ("api: forget idempotency keys older than a week", lambda: idempotent_requests_purge()),
         ("notifications: weekly digests", lambda: digests_send(today=today)),
+        ("audit: seal new audit rows into the hash chain", lambda: audit_seal()),
     ]
 
 

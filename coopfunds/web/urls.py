@@ -4,6 +4,7 @@ from django.urls import include, path
 from coopfunds.web.views import (
     accounts,
     associations,
+    audit,
     claims,
     documents,
     enrollments,
@@ -39,4 +40,5 @@ urlpatterns = [
     path("", include(claims.urlpatterns)),
     path("", include(review.urlpatterns)),
     path("", include(notifications.urlpatterns)),
+    path("", include(audit.urlpatterns)),
 ]
