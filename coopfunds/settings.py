@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "coopfunds.plans",
     "coopfunds.payments",
     "coopfunds.notifications",
+    "coopfunds.webhooks",
     "coopfunds.demo",
     "coopfunds.jobs",
     "coopfunds.api",
@@ -211,6 +212,9 @@ if PRODUCTION:
 # scanned; off, they are stored and shown as "not scanned".
 CLAMAV_ADDRESS = env("CLAMAV_ADDRESS")
 CLAMAV_REQUIRED = env_bool("CLAMAV_REQUIRED", PRODUCTION)
+
+# Webhook endpoints must be https:// in production; WEBHOOKS_ALLOW_HTTP lets a development or test setup use http://.
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", not PRODUCTION)
 
 # Files: local disk by default; S3-compatible object storage when S3_BUCKET is set.
 MEDIA_ROOT = DATA_DIR / "media"

@@ -148,6 +148,7 @@ def register_routers() -> None:
         plans,
         programs,
         review,
+        webhooks,
     )
 
     api.add_router("", accounts.router)
@@ -162,6 +163,7 @@ def register_routers() -> None:
     api.add_router("", review.router)
     api.add_router("", notifications.router)
     api.add_router("", audit.router)
+    api.add_router("", webhooks.router)
 
 
 register_routers()

@@ -221,6 +221,13 @@ ROLES: dict[str, frozenset[Role]] = {
     # audit
     "GET /audit-events": _(PM, AU),
     "GET /audit-events/export": _(PM, AU),
+    # webhooks
+    "GET /webhooks": _(PM),
+    "POST /webhooks": _(PM),
+    "PATCH /webhooks/{endpoint_id}": _(PM),
+    "POST /webhooks/{endpoint_id}/rotate-secret": _(PM),
+    "GET /webhooks/{endpoint_id}/deliveries": _(PM),
+    "POST /webhook-deliveries/{delivery_id}/redeliver": _(PM),
     "PUT /me/email-settings": ANYONE,
 }
 

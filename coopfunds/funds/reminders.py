@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from coopfunds.accounts.models import Role, User
 from coopfunds.accounts.selectors import people_holding
+from coopfunds.audit.services import audit_record
 from coopfunds.core.money import money
 from coopfunds.funds.models import Account, Bucket, Entry, Fund, TransferKind
 from coopfunds.notifications.models import NotificationKind
@@ -50,7 +51,7 @@ def funds_remind_expiry(*, program: Program, today: date) -> int:
         fund = account.fund
         assert fund is not None
         with transaction.atomic(durable=True):
-            sent += remind_once(
+            reminded = remind_once(
                 key=f"fund-expiry:{fund.pk}:{fund.usage_end}",
                 users=_admins(fund),
                 subject=f"{money(account.balance, fund.currency)} of co-op is forfeited after {fund.usage_end:%d %b %Y}",
@@ -58,6 +59,15 @@ def funds_remind_expiry(*, program: Program, today: date) -> int:
                 f"What is not claimed by the end of {fund.usage_end:%d %b %Y} is forfeited.",
                 link=_link(fund),
             )
+            if reminded:  # on the record, and so an event for webhooks (fund_expiring)
+                audit_record(
+                    actor=None,
+                    verb="fund.expiring",
+                    target=fund,
+                    changes={"available": (None, str(account.balance)), "forfeited_after": (None, str(fund.usage_end))},
+                    organisation_id=fund.location.organisation_id,
+                )
+            sent += reminded
     return sent
 
 

@@ -21,5 +21,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_manage_partners": permissions.can_manage_partners(user),
         "nav_finance": permissions.holds_anywhere(user, {permissions.Role.FINANCE, permissions.Role.AUDITOR}),
         "nav_audit": permissions.can_read_audit_log(user),
+        "nav_webhooks": vendor and permissions.holds_anywhere(user, permissions.Role.PROGRAM_MANAGER),
         "nav_unread": unread_count(user),  # type: ignore[arg-type]
     }

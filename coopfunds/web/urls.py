@@ -15,6 +15,7 @@ from coopfunds.web.views import (
     plans,
     programs,
     review,
+    webhooks,
 )
 
 urlpatterns = [
@@ -41,4 +42,5 @@ urlpatterns = [
     path("", include(review.urlpatterns)),
     path("", include(notifications.urlpatterns)),
     path("", include(audit.urlpatterns)),
+    path("", include(webhooks.urlpatterns)),
 ]
