@@ -8,11 +8,12 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from coopfunds.audit.sealing import SETTLE, audit_seal
 from coopfunds.claims import services as claims
-from coopfunds.claims.tests.conftest import claims_world, ready_claim  # noqa: F401  # the claims tests' world
+from coopfunds.claims.tests.conftest import ready_claim
 from coopfunds.webhooks import services, signing
 from coopfunds.webhooks.models import Delivery
 
@@ -29,7 +30,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((dict(self.headers), body))
                 answer = receiver.answers.pop(0) if receiver.answers else 200
@@ -79,7 +80,7 @@ def settle():
 
 def test_a_status_change_is_delivered_signed_after_commit(claims_world, receivers):
     receiver = receivers()
-    endpoint, secret = services.endpoint_create(
+    _, secret = services.endpoint_create(
         url=receiver.url, kinds=["claim"], actor=claims_world.program_manager, description="CRM"
     )
     claim = submit_claim(claims_world)
@@ -170,8 +171,6 @@ def test_only_the_kinds_an_endpoint_asked_for_and_a_rotated_secret_signs_beside_
 
 def test_http_endpoints_are_refused_in_production(claims_world, settings):
     settings.WEBHOOKS_ALLOW_HTTP = False
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError) as error:
         services.endpoint_create(url="http://example.com/x", kinds=["claim"], actor=claims_world.program_manager)
     assert error.value.message_dict == {"url": ["Give the endpoint's full address, starting with https://."]}
