@@ -178,6 +178,11 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
+# With Redis (REDIS_URL) the failure counters live in the shared cache, so every app server counts the same
+# failures; without it, in the database.
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler" if env("REDIS_URL") else "axes.handlers.database.AxesDatabaseHandler"
+)
 
 # Sessions and cookies.
 SESSION_COOKIE_HTTPONLY = True
