@@ -1,6 +1,5 @@
 """The auditor's reads of the audit log: search and a complete export (who may read it: `accounts.permissions`)."""
 
-import csv
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
@@ -10,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from coopfunds.audit.models import AuditEvent
+from coopfunds.core.csvlines import line_writer
 
 CSV_HEADER = [
     "id",
@@ -64,15 +64,10 @@ def audit_search(
     return qs.order_by("-id")
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def audit_csv_lines(qs: QuerySet[AuditEvent]) -> Iterator[str]:
     """Every row of `qs` as CSV, streamed (machine formats: ISO times in UTC, changes as JSON), UTF-8 with a
     byte-order mark for spreadsheet programs."""
-    writer = csv.writer(_Echo())
+    writer = line_writer()
     yield "\ufeff" + writer.writerow(CSV_HEADER)
     for row in qs.iterator(chunk_size=2000):
         yield writer.writerow(

@@ -4,7 +4,6 @@ chunks and written as it is read, so a million rows never sit in memory.
 Spreadsheet formula injection: a text cell starting with = + - @ tab or carriage return would run as a
 formula when opened; it gets a leading apostrophe. Amounts are numbers, never text."""
 
-import csv
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import IO
 
 from django.db.models import QuerySet
 
+from coopfunds.core.csvlines import line_writer
 from coopfunds.funds.models import Bucket, Entry, TransferKind
 
 CHUNK = 1000
@@ -89,16 +89,9 @@ def transaction_rows(entries: QuerySet[Entry]) -> Iterator[TransactionRow]:
         yield row_of(entry)
 
 
-class _Echo:
-    """A file that hands back what is written, so csv.writer can produce one line at a time."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def csv_lines(rows: Iterable[TransactionRow]) -> Iterator[str]:
     """The CSV text, line by line; UTF-8 with a byte-order mark so spreadsheet programs read it as UTF-8."""
-    writer = csv.writer(_Echo())
+    writer = line_writer()
     yield "\ufeff" + writer.writerow(HEADER)
     for r in rows:
         partner_id, program, fund, kind, bucket, currency, reference, memo = r.texts()

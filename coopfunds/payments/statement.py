@@ -5,7 +5,6 @@ Movements are named as partners reconcile them: earned, made available, converte
 released, approved, paid, payment returned, forfeited, adjusted. Amounts are signed: into the bucket positive.
 """
 
-import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +13,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from coopfunds.accounts.models import Location
+from coopfunds.core.csvlines import line_writer
 from coopfunds.funds.exports import safe_text
 from coopfunds.funds.models import FUND_BUCKETS, Account, Entry, TransferKind
 
@@ -89,13 +89,8 @@ def _row(entry: Entry, amounts: dict[str, Decimal]) -> StatementRow:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def csv_lines(statement: Iterable[StatementRow]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = line_writer()
     yield "\ufeff" + writer.writerow(HEADER)
     for r in statement:
         texts = [safe_text(t) for t in (r.program, r.fund, r.currency, r.movement, r.reference, r.memo)]
