@@ -154,14 +154,10 @@ class ClaimOut(Schema):
 
 
 class ClaimDetailOut(ClaimOut):
-    findings: list[ClaimFindingOut] = Field(..., description="The checker's findings now (empty once decided).")
-    documents: list[ClaimDocumentOut]
+    """The claim and its documents. The checker's findings are not part of it: they are computed against the
+    fund, the caps and every other claim at the moment they are asked for, at `GET /claims/{id}/checks`."""
 
-    @staticmethod
-    def resolve_findings(obj: Claim, context: Any) -> list[dict[str, Any]]:
-        if obj.status not in EDITABLE | AWAITING_REVIEW:
-            return []
-        return _findings_for(_actor(context["request"]), obj)
+    documents: list[ClaimDocumentOut]
 
     @staticmethod
     def resolve_documents(obj: Claim) -> list[ClaimDocument]:
@@ -377,12 +373,13 @@ def claim_create(request: HttpRequest, data: ClaimCreateIn, idempotency_key: Ide
     fields = _fields(data)
     name = fields.pop("name")
     claim = services.claim_create(fund=fund, activity_type=activity, name=name, actor=user, **fields)
-    return Status(201, selectors.claim_for(user, claim.pk))
+    return Status(201, selectors.claim_shown_to(user, claim.pk))
 
 
 @router.get("/claims/{claim_id}", response={200: ClaimDetailOut, **ERRORS})
 def claim_get(request: HttpRequest, claim_id: Id) -> Claim:
-    return _claim(request, claim_id)
+    """The claim and its documents (its checker's findings: `/claims/{id}/checks`)."""
+    return selectors.claim_shown_to(_actor(request), claim_id)
 
 
 @router.patch("/claims/{claim_id}", response={200: ClaimDetailOut, **ERRORS})
@@ -391,13 +388,17 @@ def claim_patch(request: HttpRequest, claim_id: Id, data: ClaimPatchIn) -> Claim
     user = _actor(request)
     claim = _claim(request, claim_id)
     services.claim_update(claim=claim, actor=user, **_fields(data))
-    return selectors.claim_for(user, claim.pk)
+    return selectors.claim_shown_to(user, claim.pk)
 
 
 @router.get("/claims/{claim_id}/checks", response={200: list[ClaimFindingOut], **ERRORS})
 def claim_checks(request: HttpRequest, claim_id: Id) -> list[dict[str, Any]]:
-    """The checker's findings on the claim as saved; a blocking one prevents submission."""
-    return _findings_for(_actor(request), _claim(request, claim_id))
+    """The checker's findings on the claim as saved, now: a blocking one prevents submission, and a reviewer
+    reads them before deciding (empty once the claim is decided)."""
+    claim = _claim(request, claim_id)
+    if claim.status not in EDITABLE | AWAITING_REVIEW:
+        return []
+    return _findings_for(_actor(request), claim)
 
 
 @router.post("/claims/{claim_id}/documents", response={201: list[ClaimDocumentOut], **ERRORS})

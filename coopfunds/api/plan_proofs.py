@@ -32,6 +32,7 @@ from coopfunds.plans.models import (
     Proof,
     ProofDocument,
 )
+from coopfunds.review.workflow import AWAITING_REVIEW, EDITABLE
 
 router = Router(tags=["proof of execution"])
 
@@ -137,23 +138,9 @@ class ProofFindingOut(Schema):
 
 
 class ProofDetailOut(ProofOut):
-    findings: list[ProofFindingOut] = Field(..., description="The checker now (while editable or under review).")
-    documents: list[ProofDocumentOut]
+    """The proof and its documents; the checker's findings are at `GET /proofs/{id}/checks`."""
 
-    @staticmethod
-    def resolve_findings(obj: Proof, context: Any) -> list[dict[str, Any]]:
-        if obj.status not in ("editing", "action_required", "submitted", "under_review", "disputed"):
-            return []
-        vendor = is_vendor_staff(_user(context["request"]))
-        return [
-            {
-                "code": f.code,
-                "field": f.field,
-                "message": f.for_reviewer() if vendor else f.message,
-                "blocking": f.blocking,
-            }
-            for f in proof_checks.proof_findings(obj)
-        ]
+    documents: list[ProofDocumentOut]
 
     @staticmethod
     def resolve_documents(obj: Proof) -> list[ProofDocument]:
@@ -266,6 +253,20 @@ def proof_create(
 @router.get("/proofs/{proof_id}", response={200: ProofDetailOut, **ERRORS})
 def proof_detail(request: HttpRequest, proof_id: Id) -> Proof:
     return _proof(request, proof_id)
+
+
+@router.get("/proofs/{proof_id}/checks", response={200: list[ProofFindingOut], **ERRORS})
+def proof_checks_now(request: HttpRequest, proof_id: Id) -> list[dict[str, Any]]:
+    """The checker's findings on the proof as saved, now, in the caller's words (vendor staff: where a duplicate
+    is); a blocking one prevents submission. Empty once the proof is decided."""
+    user, proof = _user(request), _proof(request, proof_id)
+    if proof.status not in EDITABLE | AWAITING_REVIEW:
+        return []
+    vendor = is_vendor_staff(user)
+    return [
+        {"code": f.code, "field": f.field, "message": f.for_reviewer() if vendor else f.message, "blocking": f.blocking}
+        for f in proof_checks.proof_findings(proof)
+    ]
 
 
 @router.patch("/proofs/{proof_id}", response={200: ProofDetailOut, **ERRORS})

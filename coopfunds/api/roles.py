@@ -146,6 +146,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "GET /proofs": ANYONE,
     "POST /plan-activities/{activity_id}/proofs": PARTNER,
     "GET /proofs/{proof_id}": ANYONE,
+    "GET /proofs/{proof_id}/checks": ANYONE,
     "PATCH /proofs/{proof_id}": PARTNER,
     "POST /proofs/{proof_id}/documents": PARTNER,
     "DELETE /proofs/{proof_id}/documents/{document_id}": PARTNER,

@@ -38,7 +38,7 @@ from coopfunds.funds.models import Fund
 from coopfunds.notifications import escalation
 from coopfunds.notifications.models import NotificationKind
 from coopfunds.notifications.services import notify
-from coopfunds.programs import periods, rules
+from coopfunds.programs import periods
 from coopfunds.programs.models import ActivityType, Program
 from coopfunds.review import workflow
 from coopfunds.review.workflow import AWAITING_REVIEW, EDITABLE
@@ -602,9 +602,7 @@ def claim_reject(*, claim: Claim, actor: User, reasons: list[Reason], message: s
 
 
 def dispute_deadline(claim: Claim) -> date | None:
-    return workflow.dispute_deadline(
-        claim.status, claim.decided_at, rules.dispute_window_days(claim.program, claim.decided_at)
-    )
+    return workflow.dispute_deadline(claim.status, claim.decided_at, claim.program)
 
 
 @transaction.atomic(durable=True)
@@ -615,7 +613,7 @@ def claim_dispute(*, claim: Claim, actor: User, reason: str) -> Claim:
     reason = workflow.check_dispute(
         status=claim.status,
         decided_at=claim.decided_at,
-        window_days=rules.dispute_window_days(claim.program, claim.decided_at),
+        program=claim.program,
         reason=reason,
     )
     event = _move(claim, S.DISPUTED, actor, reason)

@@ -38,7 +38,6 @@ from coopfunds.plans import deadlines, permissions, proof_checks, selectors
 from coopfunds.plans.models import Campaign, ExcessPolicy, PlanActivity, PlanEvent, Proof, ProofDocument, ProofStatus
 from coopfunds.plans.services import Reason, event, lock_plan, partners_of, reasons_record
 from coopfunds.programs import periods
-from coopfunds.programs import rules as program_rules
 from coopfunds.programs.models import DocumentKind
 from coopfunds.review import workflow
 from coopfunds.review.workflow import ACTIVE, AWAITING_REVIEW, EDITABLE
@@ -597,9 +596,7 @@ def proof_reject(*, proof: Proof, actor: User, reasons: list[Reason], message: s
 
 
 def dispute_deadline(proof: Proof) -> date | None:
-    return workflow.dispute_deadline(
-        proof.status, proof.decided_at, program_rules.dispute_window_days(proof.plan.program, proof.decided_at)
-    )
+    return workflow.dispute_deadline(proof.status, proof.decided_at, proof.plan.program)
 
 
 @transaction.atomic(durable=True)
@@ -610,7 +607,7 @@ def proof_dispute(*, proof: Proof, actor: User, reason: str) -> Proof:
     reason = workflow.check_dispute(
         status=proof.status,
         decided_at=proof.decided_at,
-        window_days=program_rules.dispute_window_days(proof.plan.program, proof.decided_at),
+        program=proof.plan.program,
         reason=reason,
     )
     done = _move(proof, S.DISPUTED, actor, reason)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from coopfunds.core.errors import Conflict
 from coopfunds.core.money import money
-from coopfunds.programs import periods
+from coopfunds.programs import periods, rules
 
 
 class ReviewStatus(models.TextChoices):
@@ -115,18 +115,19 @@ def approval_step(
     return None
 
 
-def dispute_deadline(status: str, decided_at: Any, window_days: int) -> date | None:
-    """The last day a rejection can be disputed (None: not rejected)."""
+def dispute_deadline(status: str, decided_at: Any, program: Any) -> date | None:
+    """The last day a rejection can be disputed (None: not rejected): the window in force when it was decided
+    (read only for a rejection: every other read of a claim or proof costs nothing for it)."""
     if status != S.REJECTED or decided_at is None:
         return None
-    return timezone.localdate(decided_at) + timedelta(days=window_days)
+    return timezone.localdate(decided_at) + timedelta(days=rules.dispute_window_days(program, decided_at))
 
 
-def check_dispute(*, status: str, decided_at: Any, window_days: int, reason: str) -> str:
+def check_dispute(*, status: str, decided_at: Any, program: Any, reason: str) -> str:
     """The dispute's reason, cleaned; ValidationError without one, Conflict once the window has closed."""
     if not reason.strip():
         raise ValidationError({"reason": "Say why the rejection is wrong."})
-    deadline = dispute_deadline(status, decided_at, window_days)
+    deadline = dispute_deadline(status, decided_at, program)
     if deadline is not None and timezone.localdate() > deadline:
         raise Conflict(f"The rejection could be disputed until {deadline:%d %b %Y}.", code="dispute_window_closed")
     return reason.strip()
