@@ -233,10 +233,30 @@ def people_holding(
 ) -> list[User]:
     """The active people who hold `role` for this program (at this location, for partner roles; vendor roles
     have none), plus the people whose ids are in `also`: whom a notification about one object goes to."""
-    holders = RoleAssignment.objects.filter(
-        Q(location_id=location_id) if location_id else Q(location__isnull=True),
-        Q(program__isnull=True) | Q(program_id=program_id),
-        role=role,
-    ).values("user_id")
-    named = Q(pk__in=holders) | Q(pk__in={pk for pk in also if pk})
-    return list(User.objects.filter(named, is_active=True).order_by("pk"))
+    return people_holding_each(role, [(program_id, location_id, tuple(also))])[0]
+
+
+Audience = tuple[int, int | None, tuple[int | None, ...]]  # (program id, location id or None, also these ids)
+
+
+def people_holding_each(role: str, audiences: list[Audience]) -> list[list[User]]:
+    """`people_holding` for each (program, location, also) of `audiences`, in two queries whatever their number
+    (the notifications of a decision on many items), each list in id order."""
+    locations = {location for _, location, _ in audiences}
+    grants = RoleAssignment.objects.filter(role=role).filter(
+        (Q(location_id__in={pk for pk in locations if pk}) if locations - {None} else Q(pk__in=[]))
+        | (Q(location__isnull=True) if None in locations else Q(pk__in=[]))
+    )
+    holders: dict[tuple[int | None, int | None], set[int]] = {}
+    for user_id, location_id, program_id in grants.values_list("user_id", "location_id", "program_id"):
+        holders.setdefault((location_id, program_id), set()).add(user_id)
+    wanted = [
+        {
+            *holders.get((location, None), ()),
+            *holders.get((location, program), ()),
+            *(pk for pk in also if pk),
+        }
+        for program, location, also in audiences
+    ]
+    by_id = {u.pk: u for u in User.objects.filter(pk__in=set().union(*wanted), is_active=True)}
+    return [[by_id[pk] for pk in sorted(ids) if pk in by_id] for ids in wanted]

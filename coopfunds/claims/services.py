@@ -6,19 +6,20 @@ schedules notifications, all in one durable transaction."""
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from coopfunds.accounts.models import Location, Role, User
 from coopfunds.accounts.permissions import holds
-from coopfunds.accounts.selectors import people_holding
+from coopfunds.accounts.selectors import people_holding, people_holding_each
+from coopfunds.audit.models import AuditEvent
 from coopfunds.audit.services import audit_entry, audit_record, audit_record_all
 from coopfunds.claims import checks, permissions
 from coopfunds.claims.models import (
@@ -30,14 +31,15 @@ from coopfunds.claims.models import (
     ClaimStatus,
     ReasonCode,
 )
-from coopfunds.core.errors import Conflict, NotFound
+from coopfunds.core.db import assert_in_transaction
+from coopfunds.core.errors import Conflict, DomainError, NotFound
 from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_lock, documents_store
 from coopfunds.funds import ledger, spending
 from coopfunds.funds.models import Fund
 from coopfunds.notifications import escalation
 from coopfunds.notifications.models import NotificationKind
-from coopfunds.notifications.services import notify
+from coopfunds.notifications.services import Message, notify, notify_each
 from coopfunds.programs import periods
 from coopfunds.programs.models import ActivityType, Program
 from coopfunds.review import workflow
@@ -125,6 +127,22 @@ def _move(
 ) -> ClaimEvent:
     """Check the transition table, change the status, write the timeline event and the audit row. `before`:
     steps taken first (a decision straight from the queue starts the review), written in the same INSERTs."""
+    events, audits = _steps(claim, to, actor, message, kind=kind, before=before)
+    ClaimEvent.objects.bulk_create(events)
+    audit_record_all(audits)
+    return events[-1]
+
+
+def _steps(
+    claim: Claim,
+    to: str,
+    actor: User | None,
+    message: str = "",
+    *,
+    kind: str = ClaimEvent.Kind.STATUS,
+    before: list[Step] | None = None,
+) -> tuple[list[ClaimEvent], list[AuditEvent]]:
+    """`_move` without the writing: the claim's new status, and its events and audit rows to save."""
     events, audits = [], []
     steps = [*(before or []), (to, message)]
     for n, (step_to, step_message) in enumerate(steps, start=1):
@@ -150,28 +168,34 @@ def _move(
                 organisation_id=claim.location.organisation_id,
             )
         )
-    ClaimEvent.objects.bulk_create(events)
-    audit_record_all(audits)
-    return events[-1]
+    return events, audits
 
 
 def _reasons(claim: Claim, event: ClaimEvent, reasons: list[Reason]) -> None:
+    codes = _check_reasons(claim, reasons)
+    ClaimReason.objects.bulk_create(
+        [
+            ClaimReason(event=event, code=codes[r.code], note=r.note.strip(), document_id=r.document_id, field=r.field)
+            for r in reasons
+        ]
+    )
+
+
+def _check_reasons(claim: Claim, reasons: list[Reason]) -> dict[str, ReasonCode]:
+    """ValidationError unless every reason is of the program's catalogue and points at the claim's documents;
+    the codes by name."""
     if not reasons:
         raise ValidationError({"reasons": "Give at least one reason, so the partner knows what to change."})
     codes = {
         r.code: r for r in ReasonCode.objects.filter(Q(program=claim.program) | Q(program__isnull=True), is_active=True)
     }
     documents = set(ClaimDocument.objects.filter(claim=claim).values_list("document_id", flat=True))
-    rows = []
     for r in reasons:
         if r.code not in codes:
             raise ValidationError({"reasons": f"“{r.code}” is not a reason of this program's catalogue."})
         if r.document_id is not None and r.document_id not in documents:
             raise ValidationError({"reasons": "A reason can only point at a document of this claim."})
-        rows.append(
-            ClaimReason(event=event, code=codes[r.code], note=r.note.strip(), document_id=r.document_id, field=r.field)
-        )
-    ClaimReason.objects.bulk_create(rows)
+    return codes
 
 
 def _partners_of(claim: Claim) -> list[User]:
@@ -485,80 +509,195 @@ def approval_limit(user: User, program: Program) -> Decimal | None:
     return ApprovalLimit.objects.filter(user=user, program=program).values_list("amount", flat=True).first()
 
 
+@dataclass(frozen=True)
+class Approval:
+    """A reviewer's approval of one claim: in full (amount None) or of `amount`, with reasons for a part."""
+
+    claim_id: int
+    amount: Decimal | None = None
+    reasons: list[Reason] | None = None
+
+
+Refusal = ValidationError | PermissionDenied | DomainError
+
+
 @transaction.atomic(durable=True)
 def claim_approve(
     *, claim: Claim, actor: User, amount: Decimal | None = None, note: str = "", reasons: list[Reason] | None = None
 ) -> Claim:
-    claim = _lock(claim, actor)
-    start = _reviewable(claim, actor)
+    """Approve in full or in part; above the reviewer's approval limit, the first approval of two."""
+    (done,) = claims_approve(approvals=[Approval(claim.pk, amount, reasons)], actor=actor, note=note)
+    if not isinstance(done, Claim):
+        raise done
+    return done
+
+
+def claims_approve(*, approvals: list[Approval], actor: User, note: str = "") -> list[Claim | Refusal]:
+    """Each approval, in order, inside the caller's transaction: the claim as approved (or first-approved), or
+    what refuses it, which leaves nothing of it behind and does not stop the others. Every claim is checked and
+    audited as one approved on its own (`claim_approve` is this with one); the reads and writes are shared, so
+    a thousand cost a few queries each rather than fifteen: one lock of all the claims, one read of the
+    reviewer's limits, one of the spends and caps (`spending.spends_approve`), one INSERT each of the events,
+    audit rows and notifications, one UPDATE of the claims, and a ledger posting per claim."""
+    assert_in_transaction()
+    locked = {
+        c.pk: c
+        for c in Claim.objects.select_for_update(of=("self",))
+        .select_related("location", "program", "fund", "activity_type")
+        .filter(pk__in=[a.claim_id for a in approvals])
+        .order_by("pk")
+    }
+    limits = dict(
+        ApprovalLimit.objects.filter(user=actor, program_id__in={c.program_id for c in locked.values()}).values_list(
+            "program_id", "amount"
+        )
+    )
+    out: list[Claim | Refusal] = []
+    deciding: list[tuple[int, Claim, Decimal, list[Step], Approval]] = []
+    for a in approvals:
+        try:
+            claim = locked.get(a.claim_id)
+            if claim is None or not permissions.can_view(actor, claim):
+                raise NotFound("No such claim.")
+            start = _reviewable(claim, actor)
+            amount = _decided(claim, a, note, limits.get(claim.program_id), actor)
+            if a.reasons:
+                _check_reasons(claim, a.reasons)
+        except (ValidationError, PermissionDenied, DomainError) as refused:
+            out.append(refused)
+            continue
+        out.append(claim)
+        if amount is None:  # a first approval: the second reviewer decides
+            _first_approval(claim, actor, start, limits[claim.program_id])
+        else:
+            deciding.append((len(out) - 1, claim, amount, start, a))
+    # the money: under the locks of the capped (fund, activity type)s, a refusal leaves its claim untouched
+    spent = spending.spends_approve(
+        [
+            spending.Approval(
+                fund=claim.fund,
+                activity_type=claim.activity_type,
+                reference=claim.reference,
+                amount=amount,
+                key=f"claim:{claim.pk}:approval",  # once: an approved claim never changes again
+                caps_at=claim.submitted_at,
+            )
+            for _, claim, amount, _, _ in deciding
+        ],
+        actor=actor,
+    )
+    approved = []
+    for (i, claim, amount, start, a), money in zip(deciding, spent, strict=True):
+        if isinstance(money, spending.CapExceeded):
+            out[i] = money
+        else:
+            approved.append((claim, amount, start, a))
+    _record_approvals(approved, actor, note)
+    return out
+
+
+def _save_approved(approved: list[tuple[Claim, bool, bool]], actor: User, now: datetime) -> None:
+    """UPDATE the approved claims (given as (claim, approved in full, its review started now)): one statement
+    per kind, a partial approval on its own."""
+    done = {"status": S.APPROVED, "reserved": Decimal(0), "decided_at": now, "closed_at": now, "updated_at": now}
+    started = {"reviewer": actor, "review_started_at": now}
+    for now_started in (False, True):
+        whole = [c.pk for c, full, fresh in approved if full and fresh == now_started]
+        if whole:
+            more = started if now_started else {}
+            Claim.objects.filter(pk__in=whole).update(**done, **more, approved_amount=F("amount"))
+    for claim, full, fresh in approved:
+        if not full:
+            more = started if fresh else {}
+            Claim.objects.filter(pk=claim.pk).update(**done, **more, approved_amount=claim.approved_amount)
+
+
+def _decided(claim: Claim, a: Approval, note: str, limit: Decimal | None, actor: User) -> Decimal | None:
+    """The amount approved now (None: only the first approval of two), or the refusal."""
     assert claim.amount is not None
     amount = workflow.decided_amount(
         asked=claim.amount,
-        amount=amount,
+        amount=a.amount,
         partial_allowed=claim.program.partial_approval,
         program_name=claim.program.name,
         currency=claim.currency,
-        explained=bool(note.strip() or reasons),
+        explained=bool(note.strip() or a.reasons),
         plural="claims",
         noun="claim",
     )
     second = workflow.approval_step(
-        amount=amount,
-        limit=approval_limit(actor, claim.program),
-        first_approver_id=claim.first_approver_id,
-        actor_id=actor.pk,
-        noun="claim",
+        amount=amount, limit=limit, first_approver_id=claim.first_approver_id, actor_id=actor.pk, noun="claim"
     )
     if second is not None:
-        for step_to, step_message in start:
-            _move(claim, step_to, actor, step_message)
-        claim.first_approver = actor
-        claim.save()
-        _event(
-            claim,
-            actor,
-            ClaimEvent.Kind.NOTE,
-            f"First approval of {checks.money(amount, claim.currency)}, above "
-            f"{actor.get_full_name()}'s limit of {checks.money(second.limit, claim.currency)}: a second reviewer must approve.",
-            internal=True,
-        )
-        audit_record(
-            actor=actor,
-            verb="claim.first_approval",
-            target=claim,
-            changes={"first_approver": (None, actor.pk)},
-            organisation_id=claim.location.organisation_id,
-        )
-        others = [u for u in reviewers_of(claim.program) if u.pk != actor.pk]
-        notify(users=others, subject=f"Claim {claim.pk} needs a second approval", body=claim.name, link=_link(claim))
-        return claim
-    message = note.strip() or ("Approved." if amount == claim.amount else "Partly approved.")
-    event = _move(claim, S.APPROVED, actor, message, before=start)
-    if reasons:
-        _reasons(claim, event, reasons)
+        return None
     if claim.reserved != claim.amount:
         raise Conflict("The claim's reservation does not match its amount.", code="reservation_mismatch")
-    claim.reserved, claim.approved_amount = Decimal(0), amount
-    claim.decided_at = claim.closed_at = timezone.now()
-    claim.save(update_fields=[*_REVIEW_FIELDS, "reserved", "approved_amount", "decided_at", "closed_at"])
-    notify(
-        users=_partners_of(claim),
-        subject=f"Claim {claim.pk} approved: {claim.name}",
-        body=f"{checks.money(amount, claim.currency)} approved. {message}",
-        link=_link(claim),
+    return amount
+
+
+def _first_approval(claim: Claim, actor: User, start: list[Step], limit: Decimal) -> None:
+    assert claim.amount is not None
+    for step_to, step_message in start:
+        _move(claim, step_to, actor, step_message)
+    claim.first_approver = actor
+    claim.save()
+    _event(
+        claim,
+        actor,
+        ClaimEvent.Kind.NOTE,
+        f"First approval of {checks.money(claim.amount, claim.currency)}, above "
+        f"{actor.get_full_name()}'s limit of {checks.money(limit, claim.currency)}: a second reviewer must approve.",
+        internal=True,
     )
-    # The money last: the fund's balances stay locked from here to the commit, and other decisions on the
-    # same fund wait for them.
-    spending.spend_approve(
-        fund=claim.fund,
-        activity_type=claim.activity_type,
-        reference=claim.reference,
-        amount=amount,
-        key=f"claim:{claim.pk}:event:{event.pk}",
+    audit_record(
         actor=actor,
-        caps_at=claim.submitted_at,
+        verb="claim.first_approval",
+        target=claim,
+        changes={"first_approver": (None, actor.pk)},
+        organisation_id=claim.location.organisation_id,
     )
-    return claim
+    others = [u for u in reviewers_of(claim.program) if u.pk != actor.pk]
+    notify(users=others, subject=f"Claim {claim.pk} needs a second approval", body=claim.name, link=_link(claim))
+
+
+def _record_approvals(approved: list[tuple[Claim, Decimal, list[Step], Approval]], actor: User, note: str) -> None:
+    """The approved claims' new state, timeline events, reasons, audit rows and the partners' notifications,
+    each kind in one statement."""
+    if not approved:
+        return
+    now = timezone.now()
+    events, audits, last = [], [], []
+    for claim, amount, start, _ in approved:
+        message = note.strip() or ("Approved." if amount == claim.amount else "Partly approved.")
+        steps, entries = _steps(claim, S.APPROVED, actor, message, before=start)
+        events += steps
+        audits += entries
+        last.append(steps[-1])
+        claim.reserved, claim.approved_amount = Decimal(0), amount
+        claim.decided_at = claim.closed_at = claim.updated_at = now
+        if start:
+            claim.review_started_at = now
+    ClaimEvent.objects.bulk_create(events)
+    audit_record_all(audits)
+    for (claim, _, _, a), event in zip(approved, last, strict=True):
+        if a.reasons:
+            _reasons(claim, event, a.reasons)
+    _save_approved([(c, amount == c.amount, bool(start)) for c, amount, start, _ in approved], actor, now)
+    partners = people_holding_each(
+        Role.INCENTIVES_ADMIN,
+        [(c.program_id, c.location_id, (c.created_by_id, c.submitted_by_id)) for c, _, _, _ in approved],
+    )
+    notify_each(
+        [
+            Message(
+                people,
+                f"Claim {claim.pk} approved: {claim.name}",
+                f"{checks.money(amount, claim.currency)} approved. {event.message}",
+                _link(claim),
+            )
+            for (claim, amount, _, _), event, people in zip(approved, last, partners, strict=True)
+        ]
+    )
 
 
 @transaction.atomic(durable=True)

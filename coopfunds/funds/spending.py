@@ -18,8 +18,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Sum
+from django.utils import timezone
 
-from coopfunds.core.db import assert_in_transaction, lock
+from coopfunds.core.db import assert_in_transaction, lock, lock_all
 from coopfunds.core.money import money
 from coopfunds.funds.models import Fund, Spend
 from coopfunds.funds.services import fund_approve, fund_release, fund_reserve
@@ -61,8 +62,7 @@ class CapRoom:
 def period_caps(activity_type: ActivityType, caps_at: datetime | None = None) -> list[Cap]:
     """The activity type's caps that limit a period's spend, as in force at `caps_at` (None: now, and the
     prefetched `caps` are used when present)."""
-    caps = rules.caps_as_of(activity_type, caps_at)
-    return [c for c in caps if c.kind in (Cap.Kind.PERIOD_AMOUNT, Cap.Kind.PERIOD_PERCENT)]
+    return _period(rules.caps_as_of(activity_type, caps_at))
 
 
 def used_by_others(*, fund: Fund, activity_type: ActivityType, reference: str) -> Decimal:
@@ -173,6 +173,21 @@ def spend_release(*, fund: Fund, reference: str, key: str, actor: Any) -> Spend 
     return spend
 
 
+@dataclass(frozen=True)
+class Approval:
+    """Of what `reference` holds in `fund`, `amount` becomes payable and `keep_held` stays held (a proof's excess
+    carried above its plan's limit); the rest is released. Held to the caps in force at `caps_at` (its
+    submission)."""
+
+    fund: Fund
+    activity_type: ActivityType
+    reference: str
+    amount: Decimal
+    key: str
+    keep_held: Decimal = ZERO
+    caps_at: datetime | None = None
+
+
 def spend_approve(
     *,
     fund: Fund,
@@ -184,24 +199,112 @@ def spend_approve(
     keep_held: Decimal = ZERO,
     caps_at: datetime | None = None,
 ) -> Spend:
-    """Of what `reference` holds, `amount` becomes payable and `keep_held` stays held (a proof's excess carried
-    above its plan's limit); the rest is released. Refused with `CapExceeded` if approving passes a cap (another
-    spend took the room since this one was held); the caps are those in force at `caps_at`, its submission."""
+    """One `Approval` (see `spends_approve`); `CapExceeded` if approving passes a cap (another spend took the
+    room since this one was held)."""
+    (done,) = spends_approve([Approval(fund, activity_type, reference, amount, key, keep_held, caps_at)], actor=actor)
+    if isinstance(done, CapExceeded):
+        raise done
+    return done
+
+
+def spends_approve(approvals: list[Approval], *, actor: Any) -> list[Spend | CapExceeded]:
+    """Approve each of `approvals`, in order: its spend, or the `CapExceeded` that refuses it (which leaves nothing
+    of it behind and does not stop the others). One read of their spends, caps and usage, the locks of every
+    capped (fund, activity type) taken together in one order, one write of the spends; then the money, one
+    posting each (the fund's balances stay locked from there to the commit)."""
     assert_in_transaction()
-    spend = _spend(fund, activity_type, reference, "")
-    if amount < 0 or keep_held < 0 or amount + keep_held > spend.held:
-        raise ValueError(f"{reference} holds {spend.held}: it cannot approve {amount} and keep {keep_held}.")
-    if amount:
-        _enforce_caps(fund, activity_type, reference, spend.approved + amount + keep_held, caps_at)
-    release = spend.held - amount - keep_held
-    spend.held, spend.approved = keep_held, spend.approved + amount
-    spend.save(update_fields=["held", "approved", "updated_at"])
-    # the money last: the fund's balances stay locked from here to the commit
-    if release:
-        fund_release(fund=fund, amount=release, key=f"{key}:release", reference=reference, actor=actor)
-    if amount:
-        fund_approve(fund=fund, amount=amount, key=f"{key}:approve", reference=reference, actor=actor)
-    return spend
+    if not approvals:
+        return []
+    spends = {
+        (s.fund_id, s.reference): s
+        for s in Spend.objects.filter(
+            fund_id__in={a.fund.pk for a in approvals}, reference__in={a.reference for a in approvals}
+        )
+    }
+    for a in approvals:
+        if (a.fund.pk, a.reference) not in spends:  # held before spends were recorded
+            spends[a.fund.pk, a.reference] = _spend(a.fund, a.activity_type, a.reference, "")
+        held = spends[a.fund.pk, a.reference].held
+        if a.amount < 0 or a.keep_held < 0 or a.amount + a.keep_held > held:
+            raise ValueError(f"{a.reference} holds {held}: it cannot approve {a.amount} and keep {a.keep_held}.")
+    versions = rules.cap_versions({a.activity_type.pk for a in approvals if a.amount})
+    capped = {
+        i: caps
+        for i, a in enumerate(approvals)
+        if a.amount
+        and (caps := _period(rules.caps_in_force(versions[a.activity_type.pk], a.caps_at or timezone.now())))
+    }
+    used = _usage_under_lock([approvals[i] for i in capped])
+    out: list[Spend | CapExceeded] = []
+    approved: list[tuple[Approval, Spend, Decimal]] = []
+    for i, a in enumerate(approvals):
+        spend = spends[a.fund.pk, a.reference]
+        if i in capped:
+            pair = (a.fund.pk, a.activity_type.pk)
+            mine = spend.held + spend.approved if spend.activity_type_id == a.activity_type.pk else ZERO
+            others = used[pair] - mine
+            counted = spend.approved + a.amount + a.keep_held
+            refused = [
+                m
+                for cap in capped[i]
+                if (limit := cap.period_limit(a.fund.earned)) is not None
+                and (m := CapRoom(cap, limit, others).refusal(a.activity_type, a.fund, counted)) is not None
+            ]
+            if refused:
+                out.append(CapExceeded(refused))
+                continue
+            used[pair] = others + counted
+        release = spend.held - a.amount - a.keep_held
+        spend.held, spend.approved = a.keep_held, spend.approved + a.amount
+        spend.updated_at = timezone.now()
+        out.append(spend)
+        approved.append((a, spend, release))
+    _save(approved)
+    for a, _, release in approved:
+        if release:
+            fund_release(fund=a.fund, amount=release, key=f"{a.key}:release", reference=a.reference, actor=actor)
+        if a.amount:
+            fund_approve(fund=a.fund, amount=a.amount, key=f"{a.key}:approve", reference=a.reference, actor=actor)
+    return out
+
+
+def _save(approved: list[tuple[Approval, Spend, Decimal]]) -> None:
+    """Write the approved spends: those approved whole (nothing kept, nothing released) in one UPDATE, each
+    other on its own."""
+    now = timezone.now()
+    whole = [s.pk for a, s, release in approved if not a.keep_held and not release]
+    if whole:
+        # every SET reads the row as it was: `approved + held` is the old held
+        Spend.objects.filter(pk__in=whole).update(held=ZERO, approved=F("approved") + F("held"), updated_at=now)
+    for a, spend, release in approved:
+        if a.keep_held or release:
+            Spend.objects.filter(pk=spend.pk).update(held=spend.held, approved=spend.approved, updated_at=now)
+
+
+def _period(caps: list[Cap]) -> list[Cap]:
+    return [c for c in caps if c.kind in (Cap.Kind.PERIOD_AMOUNT, Cap.Kind.PERIOD_PERCENT)]
+
+
+def _usage_under_lock(approvals: list[Approval]) -> dict[tuple[int, int], Decimal]:
+    """Lock each (fund, activity type) of `approvals`, then read what all spends of each hold plus had approved,
+    and the funds' earned co-op (it can grow with late earnings: percentage caps need it as it is now)."""
+    pairs = {(a.fund.pk, a.activity_type.pk) for a in approvals}
+    if not pairs:
+        return {}
+    lock_all("spend", pairs)
+    earned = dict(Fund.objects.filter(pk__in={f for f, _ in pairs}).values_list("pk", "earned"))
+    for a in approvals:
+        a.fund.earned = earned[a.fund.pk]
+    used = dict.fromkeys(pairs, ZERO)
+    rows = (
+        Spend.objects.filter(fund_id__in={f for f, _ in pairs}, activity_type_id__in={t for _, t in pairs})
+        .values_list("fund_id", "activity_type_id")
+        .annotate(total=Sum(F("held") + F("approved")))
+    )
+    for fund_id, type_id, total in rows:
+        if (fund_id, type_id) in used:
+            used[fund_id, type_id] = total
+    return used
 
 
 def approved_within(within: str) -> Decimal:

@@ -2,6 +2,7 @@
 (sent after commit) or a line in their weekly digest."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -26,15 +27,37 @@ def notify(
 ) -> list[Notification]:
     """Tell each active person in `users`: always in the inbox; by email at once unless they turned `kind` off or
     take a weekly digest."""
+    return notify_each([Message(list(users), subject, body, link)], kind=kind)
+
+
+@dataclass(frozen=True)
+class Message:
+    users: list[User]
+    subject: str
+    body: str
+    link: str = ""
+
+
+def notify_each(messages: list[Message], *, kind: str = NotificationKind.UPDATE) -> list[Notification]:
+    """`notify` of each message (the notifications of a decision on many items): one INSERT and one read of the
+    email settings for all of them."""
     assert_in_transaction()
-    people = {u.pk: u for u in users if u.is_active}
+    sent = [(m, {u.pk: u for u in m.users if u.is_active}) for m in messages]
     rows = Notification.objects.bulk_create(
-        [Notification(user=u, kind=kind, subject=subject[:200], body=body, link=link) for u in people.values()]
+        [
+            Notification(user=u, kind=kind, subject=m.subject[:200], body=m.body, link=m.link)
+            for m, people in sent
+            for u in people.values()
+        ]
     )
-    held = {s.user_id for s in EmailSettings.objects.filter(user_id__in=people) if s.weekly_digest or kind in s.muted}
-    for user in people.values():
-        if user.pk not in held:
-            email_after_commit(to=[user.email], subject=subject, body=f"{body}\n\n{_url(link)}".strip() + "\n")
+    everyone = {pk for _, people in sent for pk in people}
+    held = {s.user_id for s in EmailSettings.objects.filter(user_id__in=everyone) if s.weekly_digest or kind in s.muted}
+    for m, people in sent:
+        for user in people.values():
+            if user.pk not in held:
+                email_after_commit(
+                    to=[user.email], subject=m.subject, body=f"{m.body}\n\n{_url(m.link)}".strip() + "\n"
+                )
     return rows
 
 

@@ -13,6 +13,7 @@ newest version. A computation that happens after the moment it is about reads th
 A date means the end of that day on the site's clock: rules changed during the day applied to it."""
 
 import copy
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -148,7 +149,19 @@ def caps_as_of(activity_type: ActivityType, when: datetime | None) -> list[Cap]:
     first caps on record, those caps: they always existed. One query."""
     if when is None:
         return list(activity_type.caps.all())
-    versions = list(Cap.versions.filter(activity_type_id=activity_type.pk).order_by("id"))
+    return caps_in_force(list(Cap.versions.filter(activity_type_id=activity_type.pk).order_by("id")), when)
+
+
+def cap_versions(activity_type_ids: Iterable[int]) -> dict[int, list[Cap]]:
+    """Every cap version of these activity types, for `caps_in_force` (many items held to their own dates)."""
+    out: dict[int, list[Cap]] = {pk: [] for pk in activity_type_ids}
+    for cap in Cap.versions.filter(activity_type_id__in=list(out)).order_by("id"):
+        out[cap.activity_type_id].append(cap)
+    return out
+
+
+def caps_in_force(versions: list[Cap], when: datetime) -> list[Cap]:
+    """Of one activity type's cap `versions`, those in force at `when` (see `caps_as_of`)."""
     if not versions:
         return []
     when = max(when, min(c.effective_at for c in versions))

@@ -194,3 +194,156 @@ def test_api_approve_many_validates_the_list(waiting, api_as):
             "approved_amount": None,
         }
     ]
+
+
+# --- decisions in batches ------------------------------------------------------------------------------------
+
+
+def what_approval_wrote(claim):
+    """Everything approving `claim` wrote, in words that do not depend on ids or times."""
+    from coopfunds.funds.models import Spend, Transfer
+    from coopfunds.notifications.models import Notification
+
+    claim = Claim.objects.get(pk=claim.pk)
+    events = [
+        (e.kind, e.old_status, e.new_status, e.message, e.internal, e.actor_id)
+        for e in claim.events.filter(new_status__in=["under_review", "approved"]).order_by("id")
+    ]
+    audits = list(
+        AuditEvent.objects.filter(
+            target_type="claims.claim", target_id=str(claim.pk), verb__in=["claim.under_review", "claim.approved"]
+        )
+        .order_by("id")
+        .values_list("verb", "changes", "reason", "actor_id", "organisation_id")
+    )
+    money = list(
+        Transfer.objects.filter(reference=claim.reference, kind__in=["approve", "release"])
+        .order_by("id")
+        .values_list("kind", "entries__amount")
+    )
+    told = sorted(
+        (email, subject.replace(f"Claim {claim.pk} ", "Claim N "), body)
+        for email, subject, body in Notification.objects.filter(
+            link=f"/claims/{claim.pk}/", subject__contains="approved"
+        ).values_list("user__email", "subject", "body")
+    )
+    spend = Spend.objects.values_list("held", "approved").get(reference=claim.reference)
+    state = (claim.status, claim.reserved, claim.approved_amount, claim.reviewer_id, claim.decided_at is not None)
+    return events, audits, money, told, spend, state
+
+
+def test_a_claim_approved_in_a_batch_is_written_exactly_as_one_approved_alone(claims_world, monkeypatch):
+    from coopfunds.desk import services as desk
+
+    monkeypatch.setattr(desk, "CHUNK", 2)  # three claims: a batch of two, then one alone
+    world = claims_world
+    alone = claim(world, "1000.00", "INV-A")
+    batched = [claim(world, "1000.00", f"INV-B{n}") for n in range(3)]
+    claims.claim_approve(claim=alone, actor=world.reviewer, note="Fine.")
+    outcomes = desk.review_approve_many(items=[("claim", c.pk) for c in batched], actor=world.reviewer, note="Fine.")
+    assert [(o.id, o.outcome, o.approved_amount) for o in outcomes] == [
+        (c.pk, "approved", D("1000.00")) for c in batched
+    ]
+    expected = what_approval_wrote(alone)
+    assert expected[0] == [
+        ("status", "submitted", "under_review", "Review started by Rita Reviewer.", False, world.reviewer.pk),
+        ("status", "under_review", "approved", "Fine.", False, world.reviewer.pk),
+    ]
+    assert [m[0] for m in expected[2]] == ["approve", "approve"]  # two legs: reserved -1,000.00, payable +1,000.00
+    assert sorted(m[1] for m in expected[2]) == [D("-1000.00"), D("1000.00")]
+    assert expected[4] == (D("0.00"), D("1000.00"))
+    assert expected[5] == ("approved", D("0.00"), D("1000.00"), world.reviewer.pk, True)
+    for c in batched:
+        assert what_approval_wrote(c) == expected
+    b = balances(world.fund)
+    assert (b.reserved, b.payable) == (D("0.00"), D("4000.00"))
+
+
+def test_refusals_inside_a_batch_leave_their_claims_untouched_and_approve_the_rest(claims_world):
+    from coopfunds.desk import services as desk
+    from coopfunds.funds.earnings import earnings_import
+    from coopfunds.funds.models import Spend
+    from coopfunds.funds.tests.conftest import csv_file
+
+    world = claims_world
+    earnings_import(  # the fund holds 40,000.00 USD: more than the cap
+        stream=csv_file("2026-03-20,FAB-001,coop,70000.00,USD,,,,A-2"), file_name="late.csv", actor=world.finance
+    )
+    offers = "customer-offers"  # capped at 25% of the earned co-op: 10,000.00
+    first, last = (
+        claims.claim_submit(
+            claim=ready_claim(world, amount="4000.00", invoice=f"INV-O{n}", code=offers), actor=world.partner_admin
+        )
+        for n in range(2)
+    )
+    capped, withdrawn = (claim(world, "4000.00", f"INV-S{n}") for n in range(2))
+    claims.claim_withdraw(claim=withdrawn, actor=world.partner_admin)
+    # syndicated content spent elsewhere since `capped` was held (say, by another server, under the lock): with
+    # 4,000.00 more it would pass its 18,750.00 cap
+    Spend.objects.create(
+        fund=world.fund,
+        activity_type=capped.activity_type,
+        reference="proof:999",
+        held=D("0.00"),
+        approved=D("16000.00"),
+    )
+    outcomes = desk.review_approve_many(
+        items=[
+            ("claim", first.pk),
+            ("claim", capped.pk),
+            ("claim", withdrawn.pk),
+            ("claim", 999999),
+            ("claim", last.pk),
+        ],
+        actor=world.reviewer,
+    )
+    assert [(o.id, o.outcome, o.code) for o in outcomes] == [
+        (first.pk, "approved", ""),
+        (capped.pk, "refused", "invalid"),
+        (withdrawn.pk, "refused", "invalid_transition"),
+        (999999, "refused", "not_found"),
+        (last.pk, "approved", ""),
+    ]
+    assert outcomes[1].message == (
+        "Syndicated content is capped at 18,750.00 USD for FY27 H1 (18,750.00 per period); 16,000.00 USD is already "
+        "claimed, so at most 2,750.00 USD more."
+    )
+    refused = Claim.objects.get(pk=capped.pk)
+    assert (refused.status, refused.reserved, refused.reviewer_id) == ("submitted", D("4000.00"), None)
+    assert what_approval_wrote(refused)[:3] == ([], [], [])  # no event, no audit row, no money moved
+    assert Spend.objects.values_list("held", "approved").get(reference=capped.reference) == (D("4000.00"), D("0.00"))
+    assert list(Claim.objects.filter(pk__in=[first.pk, last.pk]).values_list("status", flat=True)) == ["approved"] * 2
+    b = balances(world.fund)
+    assert (b.reserved, b.payable) == (D("4000.00"), D("8000.00"))
+
+
+def test_a_batch_that_fails_as_a_whole_is_decided_one_by_one(claims_world):
+    """Should the ledger refuse a posting inside a batch (here: the fund's reserved money was moved away behind
+    the claims' back), the batch is undone and its claims approved one at a time: the others still pass."""
+    from datetime import date
+
+    from django.db import transaction
+
+    from coopfunds.desk import services as desk
+    from coopfunds.funds import ledger
+    from coopfunds.funds.models import Bucket, TransferKind
+    from coopfunds.funds.services import _accounts
+
+    world = claims_world
+    short, fine = claim(world, "3000.00", "INV-1"), claim(world, "2000.00", "INV-2")
+    accounts = _accounts(world.fund)
+    with transaction.atomic():
+        ledger.post(
+            key="drain",
+            kind=TransferKind.ADJUST,
+            effective_on=date(2026, 11, 20),
+            legs=[(accounts[Bucket.RESERVED], D("-2500.00")), (accounts[Bucket.AVAILABLE], D("2500.00"))],
+        )
+    outcomes = desk.review_approve_many(items=[("claim", short.pk), ("claim", fine.pk)], actor=world.reviewer)
+    assert [(o.id, o.outcome, o.code) for o in outcomes] == [
+        (short.pk, "refused", "insufficient_funds"),
+        (fine.pk, "approved", ""),
+    ]
+    assert list(Claim.objects.order_by("pk").values_list("status", flat=True)) == ["submitted", "approved"]
+    b = balances(world.fund)
+    assert (b.reserved, b.payable) == (D("500.00"), D("2000.00"))  # 2,500.00 left reserved, less the 2,000.00

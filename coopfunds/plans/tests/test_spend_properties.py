@@ -1,5 +1,5 @@
-"""Random sequences of submit / resubmit / dispute / approve / partial approve / reject / withdraw / request action
-over claims and proofs of execution on one fund: what is approved plus what is held per (fund, activity type)
+"""Random sequences of submit / resubmit / dispute / approve / partial approve / approve many at once / reject /
+withdraw / request action over claims and proofs of execution on one fund: what is approved plus what is held per (fund, activity type)
 never passes its cap, the spend record equals the fund's reserved and payable money, and the ledger balances."""
 
 import contextlib
@@ -19,6 +19,7 @@ from coopfunds.claims.models import Claim
 from coopfunds.claims.services import Reason
 from coopfunds.claims.tests.conftest import ready_claim
 from coopfunds.core.errors import DomainError
+from coopfunds.desk import services as desk
 from coopfunds.funds.earnings import earnings_import
 from coopfunds.funds.models import Spend
 from coopfunds.funds.selectors import balances, ledger_drift, unbalanced_transfers
@@ -98,6 +99,15 @@ def run(world):
                 self.attempt(claims.claim_approve, claim=item, actor=world.reviewer, amount=amount, note=note)
             else:
                 self.attempt(proofs.proof_approve, proof=item, actor=world.reviewer, amount=amount, note=note)
+
+        @precondition(having(WAITING))
+        @rule(n=picks, many=st.integers(min_value=1, max_value=4))
+        def approve_many(self, n, many):
+            """The reviewer's desk: several waiting claims and proofs approved in one step (claims in one batch)."""
+            waiting = [i for i in self.fresh() if i.status in WAITING]
+            chosen = [waiting[(n + k) % len(waiting)] for k in range(min(many, len(waiting)))]
+            keys = [(("claim" if isinstance(i, Claim) else "proof"), i.pk) for i in chosen]
+            desk.review_approve_many(items=keys, actor=world.reviewer)
 
         @precondition(having(WAITING))
         @rule(n=picks)
