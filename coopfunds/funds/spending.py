@@ -260,7 +260,9 @@ def spends_approve(approvals: list[Approval], *, actor: Any) -> list[Spend | Cap
         out.append(spend)
         approved.append((a, spend, release))
     _save(approved)
-    for a, _, release in approved:
+    # postings in fund order (each posting already locks its accounts in account order), so that two batches
+    # over the same funds never wait for each other in a circle
+    for a, _, release in sorted(approved, key=lambda done: done[0].fund.pk):
         if release:
             fund_release(fund=a.fund, amount=release, key=f"{a.key}:release", reference=a.reference, actor=actor)
         if a.amount:
