@@ -312,3 +312,18 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
         actor=actor, verb="api_token.revoke", target=token, organisation_id=_partner_org_id(actor.organisation)
     )
     return token
+
+
+@transaction.atomic(durable=True)
+def user_language_set(*, user: User, language: str) -> User:
+    """A person chooses the language of their pages and emails ("" : their browser's)."""
+    choices = dict(settings.LANGUAGES)
+    if language and language not in choices:
+        raise ValidationError(
+            {"language": f"“{language}” is not a language of Coopfunds; choose one of {', '.join(choices)}."}
+        )
+    if user.language != language:
+        audit_record(actor=user, verb="user.language", target=user, changes={"language": (user.language, language)})
+        user.language = language
+        user.save(update_fields=["language"])
+    return user

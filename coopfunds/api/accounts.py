@@ -2,12 +2,13 @@
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import ConfigDict
 
 from coopfunds.accounts import permissions, selectors, services
 from coopfunds.accounts.models import ApiToken, Location, Organisation, OrganisationKind, Role, RoleAssignment, User
@@ -93,10 +94,16 @@ class UserOut(Schema):
         return list(obj.role_assignments.all())
 
 
+Language = Literal["", "en", "sv"]
+
+
 class MeOut(Schema):
     id: int
     email: str
     full_name: str
+    language: Language = Field(
+        ..., description="The language of your pages, emails and API messages; empty: your browser's (Accept-Language)."
+    )
     organisation: OrganisationOut
     is_vendor_staff: bool
     grants: list[GrantOut]
@@ -173,6 +180,17 @@ def _grant_args(actor: User, data: GrantIn | InviteIn) -> dict[str, Any]:
 @router.get("/me", response={200: MeOut, **ERRORS}, summary="Who am I: organisation and grants")
 def me(request: HttpRequest) -> User:
     return _actor(request)
+
+
+class MeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    language: Language
+
+
+@router.patch("/me", response={200: MeOut, **ERRORS}, summary="Choose your language")
+def me_update(request: HttpRequest, payload: MeIn) -> User:
+    return services.user_language_set(user=_actor(request), language=payload.language)
 
 
 @router.get("/organisations", response={200: list[OrganisationOut], **ERRORS})

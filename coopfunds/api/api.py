@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
@@ -25,6 +26,8 @@ class TokenAuth(HttpBearer):
         user = user_for_api_token(token)
         if user is not None:
             request.user = user
+            if user.language:  # the owner's language over the request's Accept-Language
+                translation.activate(user.language)
             roles.gate(request, user)
         return user
 

@@ -28,6 +28,7 @@ def _(*roles: Role) -> frozenset[Role]:
 ROLES: dict[str, frozenset[Role]] = {
     # accounts
     "GET /me": ANYONE,
+    "PATCH /me": ANYONE,
     "GET /organisations": ANYONE,
     "POST /organisations": _(PM),
     "GET /organisations/{organisation_id}": ANYONE,

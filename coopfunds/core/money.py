@@ -4,6 +4,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import translation
+from django.utils.formats import number_format
 from pycountry import currencies
 
 CENT = Decimal("0.01")
@@ -15,9 +17,18 @@ def quantize(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+# A currency's own sign where the language writes it instead of the code (sv: "1 234,50 kr").
+_SIGNS = {"sv": {"SEK": "kr"}}
+
+
 def money(amount: Decimal, currency: str) -> str:
-    """An amount as people read it in messages: "18,750.00 USD"."""
-    return f"{amount:,.2f} {currency}"
+    """An amount as people read it, in the active language: "18,750.00 USD" in English, "18 750,00 USD" and
+    "1 234,50 kr" in Swedish (the grouping is a no-break space). Exports never use it: they keep "18750.00"."""
+    language = (translation.get_language() or "en").split("-")[0]
+    if language == "en":
+        return f"{amount:,.2f} {currency}"
+    figures = number_format(quantize(Decimal(amount)), 2, use_l10n=True, force_grouping=True)
+    return f"{figures} {_SIGNS.get(language, {}).get(currency, currency)}"
 
 
 def parse_amount(text: str) -> Decimal:

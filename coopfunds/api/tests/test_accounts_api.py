@@ -208,6 +208,7 @@ def test_me_names_the_organisation_and_grants(world, api_as):
         "id": world.partner_user.pk,
         "email": "uma.user@fabrikam.example",
         "full_name": "Uma User",
+        "language": "",
         "organisation": {"id": world.partner.pk, "kind": "partner", "name": "Fabrikam"},
         "is_vendor_staff": False,
         "grants": [

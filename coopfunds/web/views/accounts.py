@@ -4,6 +4,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +13,9 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
@@ -426,7 +430,34 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("token_list")
 
 
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The language chooser of every page: remembered in a cookie, and on the person once signed in (their emails
+    follow it too); back to the page it was chosen on."""
+    language = request.POST.get("language", "")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("home")
+    if language not in dict(settings.LANGUAGES):
+        messages.error(request, _("Choose one of the languages offered."))
+        return redirect(back)
+    if request.user.is_authenticated:
+        services.user_language_set(user=_user(request), language=language)
+    translation.activate(language)
+    response = redirect(back)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 urlpatterns = [
+    path("language/", language_set, name="language_set"),
     path("partners/", partner_list, name="partner_list"),
     path("partners/new/", partner_create, name="partner_create"),
     path("partners/<int:pk>/", partner_detail, name="partner_detail"),
