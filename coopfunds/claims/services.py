@@ -15,6 +15,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from coopfunds.accounts.models import Location, Role, User
 from coopfunds.accounts.permissions import holds
@@ -33,6 +35,7 @@ from coopfunds.claims.models import (
 )
 from coopfunds.core.db import assert_in_transaction
 from coopfunds.core.errors import Conflict, DomainError, NotFound
+from coopfunds.core.i18n import day_lazy, money_lazy
 from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_lock, documents_store
 from coopfunds.funds import ledger, spending
@@ -691,11 +694,16 @@ def _record_approvals(approved: list[tuple[Claim, Decimal, list[Step], Approval]
         [
             Message(
                 people,
-                f"Claim {claim.pk} approved: {claim.name}",
-                f"{checks.money(amount, claim.currency)} approved. {event.message}",
+                format_lazy(gettext_lazy("Claim {pk} approved: {name}"), pk=claim.pk, name=claim.name),
+                format_lazy(
+                    gettext_lazy("{amount} approved. {note}"),
+                    amount=money_lazy(amount, claim.currency),
+                    note=note.strip()
+                    or (gettext_lazy("Approved.") if amount == claim.amount else gettext_lazy("Partly approved.")),
+                ),
                 _link(claim),
             )
-            for (claim, amount, _, _), event, people in zip(approved, last, partners, strict=True)
+            for (claim, amount, _, _), people in zip(approved, partners, strict=True)
         ]
     )
 
@@ -712,8 +720,8 @@ def claim_request_action(*, claim: Claim, actor: User, reasons: list[Reason], me
     claim.save()
     notify(
         users=_partners_of(claim),
-        subject=f"Claim {claim.pk} needs your action: {claim.name}",
-        body=message.strip() or "The reviewer asks for changes.",
+        subject=format_lazy(gettext_lazy("Claim {pk} needs your action: {name}"), pk=claim.pk, name=claim.name),
+        body=message.strip() or gettext_lazy("The reviewer asks for changes."),
         link=_link(claim),
     )
     return claim
@@ -733,8 +741,16 @@ def claim_reject(*, claim: Claim, actor: User, reasons: list[Reason], message: s
     deadline = timezone.localdate() + timedelta(days=claim.program.dispute_window_days)
     notify(
         users=_partners_of(claim),
-        subject=f"Claim {claim.pk} rejected: {claim.name}",
-        body=f"{message.strip()} You can dispute the decision until {deadline:%d %b %Y}.".strip(),
+        subject=format_lazy(gettext_lazy("Claim {pk} rejected: {name}"), pk=claim.pk, name=claim.name),
+        body=(
+            format_lazy(
+                gettext_lazy("{note} You can dispute the decision until {day}."),
+                note=message.strip(),
+                day=day_lazy(deadline),
+            )
+            if message.strip()
+            else format_lazy(gettext_lazy("You can dispute the decision until {day}."), day=day_lazy(deadline))
+        ),
         link=_link(claim),
     )
     return claim

@@ -8,7 +8,8 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from coopfunds.accounts.models import User
 from coopfunds.core.db import assert_in_transaction
@@ -22,42 +23,49 @@ def _url(link: str) -> str:
     return settings.SITE_URL.rstrip("/") + link if link else ""
 
 
+Text = str | Promise  # a lazy text (gettext_lazy, format_lazy) is written in each reader's language
+
+
 def notify(
-    *, users: Iterable[User], subject: str, body: str, link: str = "", kind: str = NotificationKind.UPDATE
+    *, users: Iterable[User], subject: Text, body: Text, link: str = "", kind: str = NotificationKind.UPDATE
 ) -> list[Notification]:
     """Tell each active person in `users`: always in the inbox; by email at once unless they turned `kind` off or
-    take a weekly digest."""
+    take a weekly digest. Each reads it in their own language (see `Message`)."""
     return notify_each([Message(list(users), subject, body, link)], kind=kind)
 
 
 @dataclass(frozen=True)
 class Message:
+    """One notification to some people. A subject or body made lazily (`gettext_lazy`, `format_lazy`,
+    `core.money.money_lazy`) is written in each person's language (User.language; the site's when they chose
+    none); a plain string is the same for all."""
+
     users: list[User]
-    subject: str
-    body: str
+    subject: Text
+    body: Text
     link: str = ""
+
+    def written_for(self, user: User) -> tuple[str, str]:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            return str(self.subject), str(self.body)
 
 
 def notify_each(messages: list[Message], *, kind: str = NotificationKind.UPDATE) -> list[Notification]:
     """`notify` of each message (the notifications of a decision on many items): one INSERT and one read of the
     email settings for all of them."""
     assert_in_transaction()
-    sent = [(m, {u.pk: u for u in m.users if u.is_active}) for m in messages]
+    sent = [(m, u, *m.written_for(u)) for m in messages for u in {u.pk: u for u in m.users if u.is_active}.values()]
     rows = Notification.objects.bulk_create(
-        [
-            Notification(user=u, kind=kind, subject=m.subject[:200], body=m.body, link=m.link)
-            for m, people in sent
-            for u in people.values()
-        ]
+        [Notification(user=u, kind=kind, subject=subject[:200], body=body, link=m.link) for m, u, subject, body in sent]
     )
-    everyone = {pk for _, people in sent for pk in people}
-    held = {s.user_id for s in EmailSettings.objects.filter(user_id__in=everyone) if s.weekly_digest or kind in s.muted}
-    for m, people in sent:
-        for user in people.values():
-            if user.pk not in held:
-                email_after_commit(
-                    to=[user.email], subject=m.subject, body=f"{m.body}\n\n{_url(m.link)}".strip() + "\n"
-                )
+    held = {
+        s.user_id
+        for s in EmailSettings.objects.filter(user_id__in={u.pk for _, u, _, _ in sent})
+        if s.weekly_digest or kind in s.muted
+    }
+    for m, user, subject, body in sent:
+        if user.pk not in held:
+            email_after_commit(to=[user.email], subject=subject, body=f"{body}\n\n{_url(m.link)}".strip() + "\n")
     return rows
 
 
