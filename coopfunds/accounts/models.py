@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django_countries.fields import CountryField
 
 from coopfunds.core.models import TimeStamped, status_constraint
@@ -86,7 +87,7 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in with email and password. Belongs to exactly one organisation."""
 
-    email = models.EmailField(unique=True)
+    email = models.EmailField(gettext_lazy("email"), unique=True)
     full_name = models.CharField(max_length=200, blank=True)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="users")
     is_active = models.BooleanField(default=True)

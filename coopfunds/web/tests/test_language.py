@@ -86,3 +86,22 @@ def test_the_api_shows_and_changes_the_language(world, api_as):
 def test_money_is_written_the_way_each_language_writes_it(language, amount, currency, said):
     with translation.override(language):
         assert money(Decimal(amount), currency) == said
+
+
+def test_signing_in_and_resetting_a_password_in_swedish(world, client, mailoutbox):
+    client.cookies["django_language"] = "sv"
+    html = client.get(reverse("login")).content.decode()
+    assert "<title>Logga in · Coopfunds</title>" in html
+    assert '<button type="submit">Logga in</button>' in html
+    assert f'<a href="{reverse("password_reset")}">Glömt lösenordet?</a>' in html
+    assert '<label for="id_username">E-post:</label>' in html
+    assert '<label for="id_password">Lösenord:</label>' in html  # Django's own Swedish
+    sent = client.post(reverse("password_reset"), {"email": world.partner_admin.email}, follow=True)
+    assert "<h1>Titta i din e-post</h1>" in sent.content.decode()
+    (mail,) = mailoutbox
+    assert mail.subject == "Återställ ditt Coopfunds-lösenord"
+    assert mail.body.startswith(
+        "Någon har bett om att återställa Coopfunds-lösenordet för ada.admin@fabrikam.example. Om det var du, välj "
+        "ett nytt lösenord här:\n\nhttp://testserver/password-reset/"
+    )
+    assert mail.body.endswith("Om det inte var du kan du bortse från meddelandet; ditt lösenord förblir som det är.\n")
