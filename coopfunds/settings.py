@@ -296,6 +296,7 @@ CACHES = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("sv", "Svenska")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["coopfunds.formats"]  # pages' dates per language: date:"DATE_FORMAT" and the like
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

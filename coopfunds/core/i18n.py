@@ -14,7 +14,7 @@ from coopfunds.core.money import money
 
 def _day(day: date) -> str:
     """ "04 Dec 2026" in English (as the messages always said it); in another language its own long date
-    ("4 december 2026")."""
+    ("4 dec 2026": the pages' DATE_FORMAT, coopfunds/formats)."""
     english = (translation.get_language() or "en").startswith("en")
     return date_format(day, "d M Y" if english else "DATE_FORMAT")
 

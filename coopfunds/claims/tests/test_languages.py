@@ -72,7 +72,7 @@ def test_a_rejection_and_a_request_for_action_are_told_in_swedish(claims_world):
     mine = Notification.objects.get(user=sven, link=f"/claims/{rejected.pk}/")
     assert (mine.subject, mine.body) == (
         f"Anspråk {rejected.pk} avslaget: Autumn campaign",
-        "The screenshot is missing. Du kan bestrida beslutet till och med 20 december 2026.",
+        "The screenshot is missing. Du kan bestrida beslutet till och med 20 dec 2026.",
     )
     asked = services.claim_request_action(
         claim=services.claim_submit(claim=ready_claim(world, invoice="INV-A"), actor=world.partner_admin),

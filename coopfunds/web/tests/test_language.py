@@ -105,3 +105,13 @@ def test_signing_in_and_resetting_a_password_in_swedish(world, client, mailoutbo
         "ett nytt lösenord här:\n\nhttp://testserver/password-reset/"
     )
     assert mail.body.endswith("Om det inte var du kan du bortse från meddelandet; ditt lösenord förblir som det är.\n")
+
+
+def test_the_partners_home_page_in_swedish(claims_world, as_persona):
+    client = as_persona("partner_admin")
+    client.cookies["django_language"] = "sv"
+    html = client.get(reverse("home")).content.decode()
+    assert "<h1>Välkommen, Ada</h1>" in html
+    assert "<h2>Dina registreringar</h2>" in html
+    assert "<th>Program</th><th>Plats</th><th>Status</th><th>Intjänar från</th>" in html
+    assert "<td>1 jan 2026</td>" in html  # the month as Swedish writes it
