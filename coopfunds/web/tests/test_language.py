@@ -115,3 +115,25 @@ def test_the_partners_home_page_in_swedish(claims_world, as_persona):
     assert "<h2>Dina registreringar</h2>" in html
     assert "<th>Program</th><th>Plats</th><th>Status</th><th>Intjänar från</th>" in html
     assert "<td>1 jan 2026</td>" in html  # the month as Swedish writes it
+
+
+def test_the_claims_list_and_the_inbox_in_swedish(claims_world, as_persona):
+    from coopfunds.claims import services
+    from coopfunds.claims.tests.conftest import ready_claim
+
+    world = claims_world
+    world.program.partial_approval = True
+    world.program.save()
+    claim = services.claim_submit(claim=ready_claim(world, amount="1234.50"), actor=world.partner_admin)
+    services.claim_approve(claim=claim, actor=world.reviewer, amount=Decimal("1000.00"), note="Part.")
+    User.objects.filter(pk=world.partner_admin.pk).update(language="sv")
+    client = as_persona("partner_admin")
+    listed = client.get(reverse("claim_list")).content.decode()
+    assert "<h1>Mina anspråk</h1>" in listed
+    assert '<th scope="col" class="num">Belopp</th>' in listed
+    assert f"1{NBSP}234,50 USD" in listed
+    assert f'<small class="muted">1{NBSP}000,00 godkänt</small>' in listed
+    inbox = client.get(reverse("notification_list")).content.decode()
+    assert "<h1>Aviseringar</h1>" in inbox
+    assert '<span class="badge pending">ny</span>' in inbox
+    assert "Markera alla som lästa" in inbox
