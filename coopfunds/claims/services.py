@@ -557,6 +557,7 @@ def claims_approve(*, approvals: list[Approval], actor: User, note: str = "") ->
     )
     out: list[Claim | Refusal] = []
     deciding: list[tuple[int, Claim, Decimal, list[Step], Approval]] = []
+    reviewers: dict[int, list[User]] = {}  # per program: whom first approvals tell, read once
     for a in approvals:
         try:
             claim = locked.get(a.claim_id)
@@ -571,7 +572,9 @@ def claims_approve(*, approvals: list[Approval], actor: User, note: str = "") ->
             continue
         out.append(claim)
         if amount is None:  # a first approval: the second reviewer decides
-            _first_approval(claim, actor, start, limits[claim.program_id])
+            if claim.program_id not in reviewers:
+                reviewers[claim.program_id] = reviewers_of(claim.program)
+            _first_approval(claim, actor, start, limits[claim.program_id], reviewers[claim.program_id])
         else:
             deciding.append((len(out) - 1, claim, amount, start, a))
     # the money: under the locks of the capped (fund, activity type)s, a refusal leaves its claim untouched
@@ -638,7 +641,7 @@ def _decided(claim: Claim, a: Approval, note: str, limit: Decimal | None, actor:
     return amount
 
 
-def _first_approval(claim: Claim, actor: User, start: list[Step], limit: Decimal) -> None:
+def _first_approval(claim: Claim, actor: User, start: list[Step], limit: Decimal, reviewers: list[User]) -> None:
     assert claim.amount is not None
     for step_to, step_message in start:
         _move(claim, step_to, actor, step_message)
@@ -659,7 +662,7 @@ def _first_approval(claim: Claim, actor: User, start: list[Step], limit: Decimal
         changes={"first_approver": (None, actor.pk)},
         organisation_id=claim.location.organisation_id,
     )
-    others = [u for u in reviewers_of(claim.program) if u.pk != actor.pk]
+    others = [u for u in reviewers if u.pk != actor.pk]
     notify(users=others, subject=f"Claim {claim.pk} needs a second approval", body=claim.name, link=_link(claim))
 
 

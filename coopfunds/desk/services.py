@@ -53,8 +53,8 @@ def _refusal(error: Exception) -> tuple[str, str]:
 
 def review_approve_many(*, items: list[tuple[str, int]], actor: User, note: str = "") -> list[Outcome]:
     """Approve each (kind, id) in full; the outcome of each, in the order given (claims are decided first, in their
-    order, then proofs). Items above the reviewer's
-    approval limit get their first approval; items that cannot be approved say why."""
+    order, then proofs). Items above the reviewer's approval limit get their first approval; items that cannot
+    be approved say why."""
     if not items:
         raise ValidationError({"items": "Choose at least one claim or proof to approve."})
     if len(items) > MAX_ITEMS:

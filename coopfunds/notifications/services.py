@@ -37,7 +37,7 @@ def notify(
 @dataclass(frozen=True)
 class Message:
     """One notification to some people. A subject or body made lazily (`gettext_lazy`, `format_lazy`,
-    `core.money.money_lazy`) is written in each person's language (User.language; the site's when they chose
+    `core.i18n.money_lazy`) is written in each person's language (User.language; the site's when they chose
     none); a plain string is the same for all."""
 
     users: list[User]
