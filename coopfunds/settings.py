@@ -128,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "coopfunds.web.context.navigation",
             ],
+            "builtins": ["coopfunds.web.templatetags.money"],
         },
     },
 ]

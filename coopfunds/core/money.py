@@ -5,7 +5,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import translation
-from django.utils.formats import number_format
+from django.utils.formats import get_format, number_format
+from django.utils.translation import gettext as _
 from pycountry import currencies
 
 CENT = Decimal("0.01")
@@ -32,24 +33,55 @@ def money(amount: Decimal, currency: str) -> str:
 
 
 def parse_amount(text: str) -> Decimal:
-    """Parse a user-typed amount. A comma decimal ("12,50") is refused rather than guessed."""
-    cleaned = text.strip()
-    if "," in cleaned:
-        raise ValidationError(f"“{text}” uses a comma; write amounts with a dot as decimal separator, e.g. 1234.50.")
+    """Parse an amount in the machine format of files and the API: "1234.50". A comma is refused rather than
+    guessed (is "1,234" a thousand or one and a bit?)."""
+    if "," in text:
+        raise ValidationError(
+            _("“%(text)s” uses a comma; write amounts with a dot as decimal separator, e.g. 1234.50.") % {"text": text}
+        )
+    return _decimal(text.strip(), text)
+
+
+def _decimal(figures: str, text: str) -> Decimal:
+    """`figures` as an amount of at most two decimals; the errors quote what the person wrote, `text`."""
     try:
-        value = Decimal(cleaned)
+        value = Decimal(figures)
     except InvalidOperation:
-        raise ValidationError(f"“{text}” is not an amount.") from None
+        raise ValidationError(_("“%(text)s” is not an amount.") % {"text": text}) from None
     if not value.is_finite():
-        raise ValidationError(f"“{text}” is not an amount.")
+        raise ValidationError(_("“%(text)s” is not an amount.") % {"text": text})
     if value != value.quantize(CENT):
-        raise ValidationError(f"“{text}” has more than two decimal places.")
+        raise ValidationError(_("“%(text)s” has more than two decimal places.") % {"text": text})
     return value
+
+
+# What people put between groups of figures where the decimal separator is a comma: a space, a no-break space,
+# a narrow no-break space (what "1 234,50" copied from a page holds), a thin space.
+_GROUP_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")
+
+
+def parse_typed_amount(text: str) -> Decimal:
+    """Parse an amount a person typed on a page, in the active language. Where the language writes a decimal
+    comma (Swedish: "1 234,50") the comma is the decimal separator and spaces group the figures; a dot is still
+    read as a decimal point when there is no comma ("1234.50"), but both at once are refused rather than guessed.
+    In English it is `parse_amount`: a dot decimal, and a comma refused."""
+    if get_format("DECIMAL_SEPARATOR") != ",":
+        return parse_amount(text)
+    figures = text.strip().translate(_GROUP_SPACES)
+    if "," in figures:
+        if "." in figures or figures.count(",") > 1:
+            raise ValidationError(
+                _("“%(text)s” is not an amount: write it with one decimal comma, e.g. 1 234,50.") % {"text": text}
+            )
+        figures = figures.replace(",", ".")
+    return _decimal(figures, text)
 
 
 def validate_currency(code: str) -> None:
     if len(code) != 3 or not code.isupper() or currencies.get(alpha_3=code) is None:
-        raise ValidationError(f"“{code}” is not an ISO 4217 currency code (for example USD, EUR, GBP).")
+        raise ValidationError(
+            _("“%(code)s” is not an ISO 4217 currency code (for example USD, EUR, GBP).") % {"code": code}
+        )
 
 
 def currency_choices() -> list[tuple[str, str]]:

@@ -1,21 +1,19 @@
 """The forms of the claim pages and the review console. They parse what people type; services decide."""
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from coopfunds.accounts.models import Location, User
 from coopfunds.claims.models import Claim, ClaimStatus, ReasonCode
 from coopfunds.claims.services import Reason
-from coopfunds.core.money import currency_choices, parse_amount
+from coopfunds.core.money import currency_choices
 from coopfunds.documents.models import Document
 from coopfunds.funds.models import Fund
 from coopfunds.programs.models import ActivityType, CapKind, DocumentKind, Program
 from coopfunds.review.workflow import AWAITING_REVIEW
-from coopfunds.web.views.common import MultipleFileField
+from coopfunds.web.views.common import AmountField, MultipleFileField
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 REASON_ROWS = 3
@@ -46,23 +44,6 @@ class IdsForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", f"{self.ids}_%s")
         super().__init__(*args, **kwargs)
-
-
-class AmountField(forms.CharField):
-    """An amount typed by a person, e.g. 1500 or 1500.50; a comma decimal is refused rather than guessed."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "maxlength": "24"}))
-        super().__init__(**kwargs)
-
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        text = super().to_python(value)
-        if not text:
-            return None
-        try:
-            return parse_amount(text)
-        except ValidationError as error:
-            raise forms.ValidationError(error.messages) from None
 
 
 # --- partner: list, new claim, the claim form ------------------------------------------------------------

@@ -1,6 +1,8 @@
-"""Helpers shared by the web views: turning domain errors into form errors and 404s."""
+"""Helpers shared by the web views: turning domain errors into form errors and 404s, the fields every form
+uses the same way."""
 
 from collections.abc import Callable
+from decimal import Decimal
 from functools import cached_property, wraps
 from typing import Any
 
@@ -11,6 +13,7 @@ from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 
 from coopfunds.core.errors import NotFound
+from coopfunds.core.money import parse_typed_amount
 
 
 def not_found_as_404[R: HttpResponseBase](view: Callable[..., R]) -> Callable[..., R]:
@@ -69,3 +72,22 @@ class MultipleFileField(forms.FileField):
         if isinstance(data, list | tuple):
             return [single(d, initial) for d in data]
         return [single(data, initial)] if data else []
+
+
+class AmountField(forms.CharField):
+    """An amount typed by a person, in their language (`core.money.parse_typed_amount`): "1500.50" in English,
+    "1 500,50" (or "1500.50") in Swedish. Shown again in the same language."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "maxlength": "24"}))
+        kwargs.setdefault("localize", True)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return parse_typed_amount(text)
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None

@@ -26,7 +26,6 @@ from coopfunds.accounts.models import Role, User
 from coopfunds.accounts.permissions import holds, is_vendor_staff
 from coopfunds.accounts.selectors import locations_visible_to
 from coopfunds.core.errors import Conflict
-from coopfunds.core.money import parse_amount
 from coopfunds.funds import exports, selectors, services
 from coopfunds.funds.charts import expiry_charts
 from coopfunds.funds.earnings import earnings_import, import_rejected_message
@@ -34,7 +33,7 @@ from coopfunds.funds.imports import COLUMNS
 from coopfunds.funds.ledger import IdempotencyConflict
 from coopfunds.funds.models import EarningImport, Entry, Fund
 from coopfunds.funds.permissions import can_import_earnings
-from coopfunds.web.views.common import add_errors, not_found_as_404
+from coopfunds.web.views.common import AmountField, add_errors, not_found_as_404
 
 PAGE_SIZE = 25
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
@@ -204,9 +203,8 @@ class FundChoiceField(forms.ModelChoiceField):
 
 
 class AdjustmentForm(forms.Form):
-    amount = forms.CharField(
+    amount = AmountField(
         label="Amount",
-        max_length=24,
         help_text="Positive to credit the fund, negative to debit it, e.g. 500.00 or -200.00. "
         "A rollover moves a positive amount.",
     )
@@ -230,12 +228,6 @@ class AdjustmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["to_fund"].queryset = selectors.rollover_targets(fund)  # type: ignore[attr-defined]
         self.fields["key"].error_messages["required"] = "This form is incomplete; reload the page and try again."
-
-    def clean_amount(self) -> Any:
-        try:
-            return parse_amount(self.cleaned_data["amount"])
-        except ValidationError as error:
-            raise forms.ValidationError(error.messages) from None
 
 
 def _can_adjust(user: User, fund: Fund) -> bool:

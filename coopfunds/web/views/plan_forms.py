@@ -11,7 +11,7 @@ from coopfunds.documents.models import Document
 from coopfunds.plans.models import Campaign, ExcessPolicy, PlanActivity
 from coopfunds.plans.services import Reason
 from coopfunds.programs.models import ActivityType, DocumentKind, Program
-from coopfunds.web.views.common import MultipleFileField
+from coopfunds.web.views.common import AmountField, MultipleFileField
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONEY_INPUT = forms.TextInput(attrs={"inputmode": "decimal", "maxlength": "24"})
@@ -213,7 +213,7 @@ class PlanDecisionForm(_Reasons):
 
 class ProofDecisionForm(_Reasons):
     DECISIONS = [("approve", "Approve"), ("request_action", "Request action"), ("reject", "Reject")]
-    amount = forms.DecimalField(label="Approved amount (empty: all)", required=False, max_digits=18, decimal_places=2)
+    amount = AmountField(label="Approved amount (empty: all)", required=False)
 
     def __init__(self, *args: Any, documents: list[Document], partial: bool, **kwargs: Any) -> None:
         about = [("", "The proof as a whole")]

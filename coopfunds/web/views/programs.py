@@ -1,7 +1,6 @@
 """Web pages for programs: their rules and periods, holiday calendar and activity catalogue. Forms parse
 input; services decide."""
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -19,12 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
 from coopfunds.core.errors import NotFound
-from coopfunds.core.money import parse_amount
 from coopfunds.programs import periods, permissions, selectors, services
 from coopfunds.programs.catalogue import FISCAL_YEARS, CapSpec, DocumentSpec
 from coopfunds.programs.models import ActivityCategory, ActivityType, CapKind, DocumentKind, LateEarnings, Program
 from coopfunds.programs.wording import MONTHS, rules_in_words
-from coopfunds.web.views.common import add_errors, not_found_as_404
+from coopfunds.web.views.common import AmountField, add_errors, not_found_as_404
 
 PAGE_SIZE = 25
 CATALOGUE_PAGE_SIZE = 50
@@ -49,14 +47,6 @@ def _require_configure(user: User, program: Program) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- forms
-
-
-class AmountField(forms.CharField):
-    """An amount typed by a person: "1500" or "1500.50"; a comma decimal is refused rather than guessed."""
-
-    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
-        text = super().to_python(value)
-        return parse_amount(text) if text else None
 
 
 def _whole(label: str, help_text: str = "") -> forms.IntegerField:
