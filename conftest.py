@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from coopfunds.accounts.models import ApiToken, Location, Organisation, Role, User
 from coopfunds.accounts.selectors import token_digest
@@ -19,6 +20,14 @@ from coopfunds.testing.factories import (
     UserFactory,
     VendorFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _english_again():  # type: ignore[no-untyped-def]
+    """A request in Swedish leaves Swedish active in its thread (LocaleMiddleware activates and never
+    deactivates; the next request activates its own). Tests share the thread, so each starts in the default."""
+    yield
+    translation.deactivate()
 
 
 @dataclass

@@ -6,15 +6,15 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django_countries.fields import CountryField
 
 from coopfunds.core.models import TimeStamped, status_constraint
 
 
 class OrganisationKind(models.TextChoices):
-    VENDOR = "vendor", "Vendor"
-    PARTNER = "partner", "Partner"
+    VENDOR = "vendor", gettext_lazy("Vendor")
+    PARTNER = "partner", gettext_lazy("Partner")
 
 
 class Organisation(TimeStamped):
@@ -40,7 +40,7 @@ class Location(TimeStamped):
     """A partner organisation's place of business: enrollments, funds, claims and roles hang off it."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="locations")
-    partner_id = models.CharField("partner ID", max_length=32, unique=True)
+    partner_id = models.CharField(gettext_lazy("partner ID"), max_length=32, unique=True)
     name = models.CharField(max_length=200)
     country = CountryField()
 
@@ -54,12 +54,12 @@ class Location(TimeStamped):
 
 
 class Role(models.TextChoices):
-    INCENTIVES_ADMIN = "incentives_admin", "Incentives admin"
-    INCENTIVES_USER = "incentives_user", "Incentives user"
-    PROGRAM_MANAGER = "program_manager", "Program manager"
-    REVIEWER = "reviewer", "Reviewer"
-    FINANCE = "finance", "Finance"
-    AUDITOR = "auditor", "Auditor"
+    INCENTIVES_ADMIN = "incentives_admin", gettext_lazy("Incentives admin")
+    INCENTIVES_USER = "incentives_user", gettext_lazy("Incentives user")
+    PROGRAM_MANAGER = "program_manager", gettext_lazy("Program manager")
+    REVIEWER = "reviewer", gettext_lazy("Reviewer")
+    FINANCE = "finance", gettext_lazy("Finance")
+    AUDITOR = "auditor", gettext_lazy("Auditor")
 
 
 PARTNER_ROLES = frozenset({Role.INCENTIVES_ADMIN, Role.INCENTIVES_USER})
@@ -91,14 +91,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=200, blank=True)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="users")
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text="May use the Django admin site.")
+    is_staff = models.BooleanField(default=False, help_text=gettext_lazy("May use the Django admin site."))
     date_joined = models.DateTimeField(default=timezone.now)
     language = models.CharField(
         max_length=8,
         blank=True,
         default="",
         choices=settings.LANGUAGES,
-        help_text="The language of pages and emails for this person; empty: their browser's.",
+        help_text=gettext_lazy("The language of pages and emails for this person; empty: their browser's."),
     )
 
     objects = UserManager()
@@ -175,7 +175,7 @@ class RoleAssignment(TimeStamped):
 
     def __str__(self) -> str:
         where = [str(x) for x in (self.location, self.program) if x is not None]
-        return f"{self.get_role_display()} ({', '.join(where) or 'all'})"
+        return f"{self.get_role_display()} ({', '.join(where) or gettext('all')})"
 
 
 class ApiToken(models.Model):
@@ -183,7 +183,7 @@ class ApiToken(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=12, help_text="The first characters, to recognise a token.")
+    prefix = models.CharField(max_length=12, help_text=gettext_lazy("The first characters, to recognise a token."))
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import connection, models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coopfunds.accounts import permissions
 from coopfunds.accounts.models import PARTNER_ROLES, ApiToken, Location, Organisation, RoleAssignment, User
@@ -30,9 +31,9 @@ def location_for(user: User, pk: int) -> Location:
     try:
         location = Location.objects.select_related("organisation").get(pk=pk)
     except (Location.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such location.") from None
+        raise NotFound(gettext("No such location.")) from None
     if not permissions.can_view_location(user, location):
-        raise NotFound("No such location.")
+        raise NotFound(gettext("No such location."))
     return location
 
 
@@ -59,7 +60,7 @@ def organisation_for(user: User, pk: int) -> Organisation:
     try:
         return organisations_visible_to(user).get(pk=pk)
     except (Organisation.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such organisation.") from None
+        raise NotFound(gettext("No such organisation.")) from None
 
 
 def users_visible_to(user: User) -> QuerySet[User]:
@@ -88,7 +89,7 @@ def user_for(viewer: User, pk: int) -> User:
     try:
         return users_visible_to(viewer).get(pk=pk)
     except (User.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such user.") from None
+        raise NotFound(gettext("No such user.")) from None
 
 
 def role_assignments_of(user: User) -> QuerySet[RoleAssignment]:
@@ -101,7 +102,7 @@ def role_assignment_for(viewer: User, pk: int) -> RoleAssignment:
             pk=pk, user__in=users_visible_to(viewer)
         )
     except (RoleAssignment.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such role assignment.") from None
+        raise NotFound(gettext("No such role assignment.")) from None
 
 
 def token_digest(token: str) -> str:
@@ -210,7 +211,7 @@ def api_token_for(user: User, pk: int) -> ApiToken:
     try:
         return ApiToken.objects.get(pk=pk, user_id=user.pk)
     except (ApiToken.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such API token.") from None
+        raise NotFound(gettext("No such API token.")) from None
 
 
 def partner_scope(user: User) -> Q:

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
@@ -31,7 +32,9 @@ class OrganisationOut(Schema):
 
 
 PARTNER_ID = "^" + PARTNER_ID_SHAPE.pattern + "$"
-PATTERN_MESSAGES[PARTNER_ID] = "A partner ID has only letters A–Z, digits and single hyphens between them."
+PATTERN_MESSAGES[PARTNER_ID] = gettext_lazy(
+    "A partner ID has only letters A–Z, digits and single hyphens between them."
+)
 
 
 class OrganisationIn(Schema):
@@ -155,7 +158,7 @@ def _field[T](field: str, find: Callable[[User, int], T], actor: User, pk: int) 
     try:
         return find(actor, pk)
     except NotFound as error:
-        raise ValidationError({field: error.message}) from None
+        raise ValidationError({field: str(error.message)}) from None
 
 
 def _program(actor: User, pk: int | None) -> Program | None:
@@ -163,7 +166,7 @@ def _program(actor: User, pk: int | None) -> Program | None:
         return None
     program = programs_visible_to(actor).filter(pk=pk).first()
     if program is None:
-        raise ValidationError({"program_id": "No such program."})
+        raise ValidationError({"program_id": gettext("No such program.")})
     return program
 
 
@@ -230,7 +233,7 @@ def location_create(request: HttpRequest, payload: LocationIn) -> Status[Locatio
     """Add a location to a partner organisation (program managers)."""
     actor = _actor(request)
     if not permissions.can_manage_partners(actor):  # before reading the body's references
-        raise PermissionDenied("Only a program manager can add locations.")
+        raise PermissionDenied(gettext("Only a program manager can add locations."))
     organisation = _field("organisation_id", selectors.organisation_for, actor, payload.organisation_id)
     location = services.location_create(
         organisation=organisation,
@@ -269,7 +272,7 @@ def user_invite(request: HttpRequest, payload: InviteIn) -> Status[User]:
         else _field("organisation_id", selectors.organisation_for, actor, payload.organisation_id)
     )
     if not permissions.can_invite_to(actor, organisation):
-        raise PermissionDenied("You cannot invite people to this organisation.")
+        raise PermissionDenied(gettext("You cannot invite people to this organisation."))
     user = services.user_invite(
         email=payload.email,
         full_name=payload.full_name,
@@ -291,7 +294,7 @@ def user_grant(request: HttpRequest, user_id: Id, payload: GrantIn) -> Status[Ro
     actor = _actor(request)
     target = selectors.user_for(actor, user_id)
     if not permissions.can_manage_users_of(actor, target.organisation):
-        raise PermissionDenied("You cannot manage the users of this organisation.")
+        raise PermissionDenied(gettext("You cannot manage the users of this organisation."))
     return Status(201, services.role_grant(user=target, actor=actor, **_grant_args(actor, payload)))
 
 

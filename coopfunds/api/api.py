@@ -1,11 +1,16 @@
 """The HTTP API: /api/v1/. Typed endpoints per domain, one error shape for every 4xx:
-`{"code": "...", "message": "...", "fields": {"field": ["reason", ...]}}`."""
+`{"code": "...", "message": "...", "fields": {"field": ["reason", ...]}}`.
+
+Messages are in the caller's language: a token's owner's (User.language, activated when the token is read,
+before any input is), else the request's (Accept-Language, the language cookie, or a signed-in session user's
+choice: LocaleMiddleware and web.middleware.PreferredLanguage)."""
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
@@ -15,7 +20,7 @@ from ninja.security.session import SessionAuth
 from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import user_for_api_token
 from coopfunds.api import roles
-from coopfunds.api.common import PATTERN_MESSAGES
+from coopfunds.api.common import pattern_message
 from coopfunds.core.errors import DomainError, NotFound
 
 
@@ -77,7 +82,9 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     if hasattr(exc, "error_dict"):
         fields = {name: [m for e in errs for m in e.messages] for name, errs in exc.error_dict.items()}
         general = fields.pop("__all__", [])
-        message = "; ".join(general) or "Some fields are not valid: " + ", ".join(sorted(fields)) + "."
+        message = "; ".join(general) or gettext("Some fields are not valid: %(fields)s.") % {
+            "fields": ", ".join(sorted(fields))
+        }
         return error(request, 422, "invalid", message, fields)
     return error(request, 422, "invalid", " ".join(exc.messages))
 
@@ -96,44 +103,100 @@ def on_schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpRes
         elif loc and loc[0] in ("body", "form", "file", "query", "path", "header", "cookie"):
             loc = loc[1:]
         fields.setdefault(".".join(loc) or "__all__", []).append(_message(err))
-    return error(request, 400, "invalid", "The request is not valid: " + ", ".join(sorted(fields)) + ".", fields)
+    message = gettext("The request is not valid: %(fields)s.") % {"fields": ", ".join(sorted(fields))}
+    return error(request, 400, "invalid", message, fields)
+
+
+# pydantic's messages of the commonest kinds, to translate (in English pydantic's own words are kept as they are).
+_SCHEMA_MESSAGES = {
+    "missing": gettext_lazy("Field required"),
+    "extra_forbidden": gettext_lazy("Extra inputs are not permitted"),
+    "greater_than": gettext_lazy("Input should be greater than %(gt)s"),
+    "greater_than_equal": gettext_lazy("Input should be greater than or equal to %(ge)s"),
+    "less_than": gettext_lazy("Input should be less than %(lt)s"),
+    "less_than_equal": gettext_lazy("Input should be less than or equal to %(le)s"),
+    "string_type": gettext_lazy("Input should be a valid string"),
+    "enum": gettext_lazy("Input should be %(expected)s"),
+    "literal_error": gettext_lazy("Input should be %(expected)s"),
+    "dict_type": gettext_lazy("Input should be a valid dictionary"),
+    "model_attributes_type": gettext_lazy("Input should be a valid dictionary or object to extract fields from"),
+    "list_type": gettext_lazy("Input should be a valid list"),
+    "bool_type": gettext_lazy("Input should be a valid boolean"),
+    "bool_parsing": gettext_lazy("Input should be a valid boolean, unable to interpret input"),
+    "int_type": gettext_lazy("Input should be a valid integer"),
+    "int_parsing": gettext_lazy("Input should be a valid integer, unable to parse string as an integer"),
+    "int_from_float": gettext_lazy("Input should be a valid integer, got a number with a fractional part"),
+    "float_parsing": gettext_lazy("Input should be a valid number, unable to parse string as a number"),
+    "decimal_parsing": gettext_lazy("Input should be a valid decimal"),
+    "date_type": gettext_lazy("Input should be a valid date"),
+}
+
+
+def _schema_message(err: dict[str, Any]) -> str:
+    """pydantic's message in the active language, for the kinds above; any other as pydantic wrote it."""
+    kind, ctx, msg = err.get("type"), err.get("ctx") or {}, str(err.get("msg", "Invalid value."))
+    if (translation.get_language() or "en").startswith("en"):
+        return msg
+    n = ctx.get("min_length" if kind == "string_too_short" else "max_length")
+    if kind in ("string_too_short", "string_too_long") and isinstance(n, int):
+        words = (
+            ngettext("String should have at least %(n)s character", "String should have at least %(n)s characters", n)
+            if kind == "string_too_short"
+            else ngettext(
+                "String should have at most %(n)s character", "String should have at most %(n)s characters", n
+            )
+        )
+        return words % {"n": n}
+    template = _SCHEMA_MESSAGES.get(str(kind))
+    if template is None:
+        return msg if "msg" in err else gettext("Invalid value.")
+    try:
+        return str(template) % {k: str(v) for k, v in ctx.items()}
+    except (KeyError, TypeError, ValueError):
+        return msg
 
 
 def _message(err: dict[str, Any]) -> str:
     if err.get("type") == "string_pattern_mismatch":
-        return PATTERN_MESSAGES.get(err.get("ctx", {}).get("pattern"), err["msg"])
-    return str(err.get("msg", "Invalid value."))
+        return pattern_message(err.get("ctx", {}).get("pattern"), str(err["msg"]))
+    return _schema_message(err)
 
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return error(request, 403, "forbidden", str(exc) or "You are not allowed to do this.")
+    return error(request, 403, "forbidden", str(exc) or gettext("You are not allowed to do this."))
 
 
 @api.exception_handler(NotFound)
 def on_not_found(request: HttpRequest, exc: NotFound) -> HttpResponse:
-    return error(request, 404, exc.code, exc.message)
+    return error(request, 404, exc.code, str(exc.message))
 
 
 @api.exception_handler(Http404)
 def on_http404(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return error(request, 404, "not_found", "Not found.")
+    return error(request, 404, "not_found", gettext("Not found."))
 
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return error(request, 409, exc.code, exc.message)
+    return error(request, 409, exc.code, str(exc.message))
 
 
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error(request, 401, "unauthenticated", "Send a valid API token: Authorization: Bearer <token>.")
+    return error(request, 401, "unauthenticated", gettext("Send a valid API token: Authorization: Bearer <token>."))
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400 and str(exc) == "Cannot parse request body":  # ninja's word for malformed JSON
-        return error(request, 400, "invalid", "The request body is not valid JSON.", {"body": ["Not valid JSON."]})
+        return error(
+            request,
+            400,
+            "invalid",
+            gettext("The request body is not valid JSON."),
+            {"body": [gettext("Not valid JSON.")]},
+        )
     return error(request, exc.status_code, "error", str(exc))
 
 

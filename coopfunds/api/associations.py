@@ -11,6 +11,8 @@ from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -262,7 +264,9 @@ class AssociationSettingsIn(AssociationStrict):
 
 
 OPTION_CODE = r"^[a-z0-9][a-z0-9-]{0,63}$"
-PATTERN_MESSAGES[OPTION_CODE] = "Use lowercase letters, digits and hyphens (at most 64), e.g. exchange-online."
+PATTERN_MESSAGES[OPTION_CODE] = gettext_lazy(
+    "Use lowercase letters, digits and hyphens (at most 64), e.g. exchange-online."
+)
 
 
 class AssociationOptionIn(AssociationStrict):
@@ -334,11 +338,11 @@ def association_create(request: HttpRequest, data: AssociationCreateIn) -> Statu
     try:
         location = location_for(user, data.location_id)
     except NotFound:
-        raise ValidationError({"location_id": "No location with this id."}) from None
+        raise ValidationError({"location_id": _("No location with this id.")}) from None
     try:
         program = program_for(user, data.program_id)
     except NotFound:
-        raise ValidationError({"program_id": "No program with this id."}) from None
+        raise ValidationError({"program_id": _("No program with this id.")}) from None
     fields = _fields(data)
     created = services.association_create(
         location=location,
@@ -429,7 +433,7 @@ def association_queue(request: HttpRequest, filters: Query[AssociationQueueQuery
     """Associations waiting for a decision, the earliest due first, with the clock in business days."""
     user = _actor(request)
     if not is_vendor_staff(user):
-        raise NotFound("Not found.")
+        raise NotFound(_("Not found."))
     return selectors.review_queue(
         user, mine=filters.mine, program_id=filters.program_id, overdue=filters.overdue
     ).prefetch_related("items")
@@ -441,7 +445,7 @@ def association_competitors(request: HttpRequest, association_id: Id) -> list[di
     user = _actor(request)
     association = _association(request, association_id)
     if not permissions.can_see_internal(user):
-        raise PermissionDenied("Only vendor staff see who else claims the customer.")
+        raise PermissionDenied(_("Only vendor staff see who else claims the customer."))
     out = []
     for c in selectors.competitors(association):
         other = c.other

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -22,7 +23,7 @@ router = Router(tags=["audit"])
 def _reader(request: HttpRequest) -> User:
     user = cast(User, request.auth)  # type: ignore[attr-defined]  # every endpoint is authenticated
     if not can_read_audit_log(user):
-        raise PermissionDenied("Only auditors and program managers read the audit log.")
+        raise PermissionDenied(gettext("Only auditors and program managers read the audit log."))
     return user
 
 
@@ -60,7 +61,7 @@ class AuditQuery(Schema):
 
     def search(self) -> QuerySet[AuditEvent]:
         if self.since and self.until and self.since > self.until:
-            raise ValidationError({"until": "The last day comes on or after the first."})
+            raise ValidationError({"until": gettext("The last day comes on or after the first.")})
         return audit_search_of(self.model_dump())
 
 

@@ -13,6 +13,7 @@ from typing import Any, cast
 from django.core.files.uploadedfile import UploadedFile as DjangoUploadedFile
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Form, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.pagination import paginate
@@ -365,11 +366,11 @@ def claim_create(request: HttpRequest, data: ClaimCreateIn, idempotency_key: Ide
     try:
         fund = fund_for(user, data.fund_id)
     except NotFound:
-        raise ValidationError({"fund_id": "No fund with this id."}) from None
+        raise ValidationError({"fund_id": _("No fund with this id.")}) from None
     try:
         activity = activity_type_for(user, data.activity_type_id)
     except NotFound:
-        raise ValidationError({"activity_type_id": "No activity type with this id."}) from None
+        raise ValidationError({"activity_type_id": _("No activity type with this id.")}) from None
     fields = _fields(data)
     name = fields.pop("name")
     claim = services.claim_create(fund=fund, activity_type=activity, name=name, actor=user, **fields)
@@ -427,7 +428,7 @@ def claim_document_remove(request: HttpRequest, claim_id: Id, document_id: Id) -
     claim = _claim(request, claim_id)
     attached = selectors.attachments(claim).filter(document_id=document_id).first()
     if attached is None:
-        raise NotFound("No such document on this claim.")
+        raise NotFound(_("No such document on this claim."))
     services.claim_remove_document(claim=claim, document=attached.document, actor=user)
     return Status(204, None)
 
@@ -484,7 +485,7 @@ def claim_document_request(
     claim = _claim(request, claim_id)
     colleague = selectors.colleagues_of(user, claim).filter(pk=data.colleague_id).first()
     if colleague is None:
-        raise ValidationError({"colleague_id": "Choose a colleague who can work on this location's claims."})
+        raise ValidationError({"colleague_id": _("Choose a colleague who can work on this location's claims.")})
     event = services.claim_request_documents(claim=claim, colleague=colleague, message=data.message, actor=user)
     return Status(201, event)
 
@@ -515,7 +516,7 @@ def claim_assign(
     if data.reviewer_id is not None and data.reviewer_id != user.pk:
         found = users_visible_to(user).filter(pk=data.reviewer_id).first()
         if found is None:
-            raise ValidationError({"reviewer_id": "No user with this id."})
+            raise ValidationError({"reviewer_id": _("No user with this id.")})
         reviewer = found
     return _transition(request, claim_id, lambda c, u: services.claim_assign(claim=c, reviewer=reviewer, actor=u))
 
@@ -570,7 +571,7 @@ def review_queue(request: HttpRequest, filters: Query[ReviewQueueQuery]) -> Quer
     """Claims waiting for a decision, the earliest due first, with their review clock in business days."""
     user = _actor(request)
     if not is_vendor_staff(user):
-        raise PermissionDenied("The review queue is for vendor staff.")
+        raise PermissionDenied(_("The review queue is for vendor staff."))
     queue = selectors.review_queue(user, mine=filters.mine, program_id=filters.program_id, overdue=filters.overdue)
     if filters.status is not None:
         queue = queue.filter(status=filters.status)

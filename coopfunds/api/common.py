@@ -8,6 +8,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.db.models import DateField, F, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import PaginationBase
@@ -42,24 +45,36 @@ DOMAIN = r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 DOCUMENT_KIND = r"^[a-z][a-z0-9_]{0,31}$"
 CURSOR = r"^[0-9]{1,19}$"
 DATED_CURSOR = r"^[0-9]{1,7}\.[0-9]{1,19}$"
-PATTERN_MESSAGES = {
-    NOT_BLANK: "Write something here: it cannot be empty or only spaces.",
-    AMOUNT: "Write an amount above zero with a dot and at most two decimals, e.g. 1250.00.",
-    SIGNED_AMOUNT: "Write a non-zero amount with a dot and at most two decimals, e.g. 500.00 or -200.00.",
-    AMOUNT_OR_ZERO: "Write an amount with a dot and at most two decimals, e.g. 1250.00 (0 is allowed).",
-    PERCENT: "Write a percentage from 0 to 100 with at most two decimals, e.g. 12.5.",
-    POSITIVE_PERCENT: "Write a percentage above 0 and at most 100, with at most two decimals, e.g. 12.5.",
-    HOURS: "Write the hours above zero and at most 10000, with at most two decimals, e.g. 7.5.",
-    CODE: "Use lowercase letters and digits, with single hyphens or underscores between them, e.g. digital-ads.",
-    MONTH: "Write the month as YYYY-MM, e.g. 2026-11.",
-    EMAIL: "Enter an email address, e.g. ada@example.com.",
-    GUID: "A GUID looks like 72f988bf-86f1-41af-91ab-2d7cd011db47.",
-    DOMAIN: "A domain looks like contoso.com: lowercase labels joined by dots.",
-    DOCUMENT_KIND: "Say what the document is in one short word such as invoice or proof (lowercase letters, digits "
-    "and _, at most 32).",
-    CURSOR: "Not a cursor of this list: follow the `next` URL of the page before.",
-    DATED_CURSOR: "Not a cursor of this list: follow the `next` URL of the page before.",
+PATTERN_MESSAGES: dict[str, str | Promise] = {
+    NOT_BLANK: _("Write something here: it cannot be empty or only spaces."),
+    AMOUNT: _("Write an amount above zero with a dot and at most two decimals, e.g. 1250.00."),
+    SIGNED_AMOUNT: _("Write a non-zero amount with a dot and at most two decimals, e.g. 500.00 or -200.00."),
+    AMOUNT_OR_ZERO: _("Write an amount with a dot and at most two decimals, e.g. 1250.00 (0 is allowed)."),
+    PERCENT: _("Write a percentage from 0 to 100 with at most two decimals, e.g. 12.5."),
+    POSITIVE_PERCENT: _("Write a percentage above 0 and at most 100, with at most two decimals, e.g. 12.5."),
+    HOURS: _("Write the hours above zero and at most 10000, with at most two decimals, e.g. 7.5."),
+    CODE: _("Use lowercase letters and digits, with single hyphens or underscores between them, e.g. digital-ads."),
+    MONTH: _("Write the month as YYYY-MM, e.g. 2026-11."),
+    EMAIL: _("Enter an email address, e.g. ada@example.com."),
+    GUID: _("A GUID looks like 72f988bf-86f1-41af-91ab-2d7cd011db47."),
+    DOMAIN: _("A domain looks like contoso.com: lowercase labels joined by dots."),
+    DOCUMENT_KIND: _(
+        "Say what the document is in one short word such as invoice or proof (lowercase letters, digits "
+        "and _, at most 32)."
+    ),
+    CURSOR: _("Not a cursor of this list: follow the `next` URL of the page before."),
+    DATED_CURSOR: _("Not a cursor of this list: follow the `next` URL of the page before."),
 }
+
+
+def pattern_message(pattern: str | None, default: str = "") -> str:
+    """The sentence for a value that does not match `pattern`, in the active language (the caller's: the API
+    activates it before reading input). An entry is lazy (`gettext_lazy`) or marked with `gettext_noop`."""
+    message = PATTERN_MESSAGES.get(pattern or "")
+    if message is None:
+        return default
+    return str(message) if isinstance(message, Promise) else gettext(message)
+
 
 # Text a person must write: not empty, not only spaces.
 Text = Annotated[str, Field(pattern=NOT_BLANK)]
@@ -72,7 +87,7 @@ def _decimal(pattern: str, **constraints: Any) -> Any:
     def read(value: Any) -> Any:
         text = str(value).strip() if isinstance(value, str | int | float | Decimal) else ""
         if re.fullmatch(pattern, text) is None:
-            raise PydanticCustomError("decimal_pattern", PATTERN_MESSAGES[pattern])
+            raise PydanticCustomError("decimal_pattern", pattern_message(pattern))
         return Decimal(text)
 
     return Annotated[

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, Literal, cast
 
 from django.http import FileResponse, HttpRequest
+from django.utils.translation import gettext
 from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -160,14 +161,14 @@ def _location(request: HttpRequest, pk: int, *, field: str | None = None) -> Loc
     except NotFound:
         if field is None:
             raise
-        raise ValidationError({field: "No location with this id."}) from None
+        raise ValidationError({field: gettext("No location with this id.")}) from None
 
 
 def _program(pk: int) -> Program:
     try:
         return selectors.program_by_id(pk)
     except NotFound:
-        raise ValidationError({"program_id": "No program with this id."}) from None
+        raise ValidationError({"program_id": gettext("No program with this id.")}) from None
 
 
 # --- enrollments ---------------------------------------------------------------------------------------
@@ -319,7 +320,7 @@ def tax_profile_document(request: HttpRequest, profile_id: Id) -> FileResponse:
     """The registration certificate file."""
     profile = selectors.tax_profile_for(_actor(request), profile_id)
     if not profile.document:
-        raise NotFound("This tax profile has no document.")
+        raise NotFound(gettext("This tax profile has no document."))
     name = (profile.document.name or "certificate").rsplit("/", 1)[-1]
     return FileResponse(profile.document.open("rb"), as_attachment=True, filename=name)
 

@@ -17,6 +17,7 @@ from typing import Any, Literal, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -27,9 +28,9 @@ from coopfunds.api.common import ERRORS, SIGNED_AMOUNT, ErrorOut, Id, Keyset, Te
 from coopfunds.api.idempotency import PATTERN as KEY_PATTERN
 from coopfunds.core.errors import NotFound, PermissionDenied, ValidationError
 from coopfunds.core.money import parse_amount, quantize
-from coopfunds.funds import exports, selectors, services
+from coopfunds.funds import selectors, services
 from coopfunds.funds.earnings import earnings_import
-from coopfunds.funds.models import Bucket, EarningImport, Entry, Fund, Transfer, TransferKind
+from coopfunds.funds.models import EarningImport, Entry, Fund, Transfer, TransferKind
 from coopfunds.funds.services import period_jobs_run
 
 router = Router(tags=["funds"])
@@ -174,7 +175,7 @@ class FundTransactionOut(Schema):
 
     @staticmethod
     def resolve_kind_label(obj: Entry) -> str:
-        return exports.kind_label(obj.transfer.kind)
+        return selectors.movement_label(obj.transfer.kind)
 
     @staticmethod
     def resolve_bucket(obj: Entry) -> str:
@@ -182,7 +183,7 @@ class FundTransactionOut(Schema):
 
     @staticmethod
     def resolve_bucket_label(obj: Entry) -> str:
-        return Bucket(obj.account.bucket).label
+        return selectors.bucket_label(obj.account.bucket)
 
     @staticmethod
     def resolve_currency(obj: Entry) -> str:
@@ -340,7 +341,7 @@ def transaction_list(request: HttpRequest, filters: Query[FundTransactionQuery])
     """The ledger entries of every fund the caller may see, oldest first; new entries appear at the end, so
     following `next` later picks up what was added."""
     if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
-        raise ValidationError({"date_to": "The end date is before the start date."})
+        raise ValidationError({"date_to": gettext("The end date is before the start date.")})
     return selectors.entries_filter(
         selectors.entries_visible_to(_actor(request)),
         location_id=filters.location_id,
@@ -375,7 +376,7 @@ def fund_adjust(
         try:
             to_fund = selectors.fund_for(user, data.to_fund_id)
         except NotFound:
-            raise ValidationError({"to_fund_id": "No fund with this id."}) from None
+            raise ValidationError({"to_fund_id": gettext("No fund with this id.")}) from None
     key = f"adjust:{user.pk}:{idempotency_key}"
     replay = selectors.adjustment_by_key(key) is not None
     transfer = services.fund_adjust(
@@ -396,7 +397,7 @@ def period_jobs(request: HttpRequest) -> dict[str, int]:
     says so) and forfeit expired funds now (program managers of all programs).
     Safe to repeat: what was done is not done again."""
     if not selectors.can_run_period_jobs(_actor(request)):
-        raise PermissionDenied("Only a program manager of every program can run the period jobs.")
+        raise PermissionDenied(gettext("Only a program manager of every program can run the period jobs."))
     return period_jobs_run(actor=_actor(request))
 
 
@@ -409,7 +410,7 @@ def import_list(request: HttpRequest) -> Any:
     """Past imports, newest first (program managers, finance, auditors)."""
     user = _actor(request)
     if not selectors.can_see_imports(user):
-        raise PermissionDenied("Only program managers, finance and auditors see earnings imports.")
+        raise PermissionDenied(gettext("Only program managers, finance and auditors see earnings imports."))
     return selectors.imports_visible_to(user)
 
 
@@ -421,7 +422,11 @@ def import_get(request: HttpRequest, import_id: Id) -> EarningImport:
 
 
 def _problem_text(problem: dict[str, Any]) -> str:
-    return f"row {problem['row']}, {problem['column']}: {problem['message']}"
+    return gettext("row %(row)s, %(column)s: %(message)s") % {
+        "row": problem["row"],
+        "column": problem["column"],
+        "message": problem["message"],
+    }
 
 
 @router.post("/earnings-imports", response={201: EarningImportDetailOut, **ERRORS})
@@ -439,8 +444,9 @@ def import_create(request: HttpRequest, response: HttpResponse, file: File[Uploa
         "rows": [_problem_text(p) for p in batch.errors if p["row"] != 0],
     }
     n = len(batch.errors)
-    message = (
-        f"{batch.file_name}: {n} problem{'s' if n != 1 else ''} found; nothing was imported. "
-        f"The report is import {batch.pk} ({url})."
-    )
+    message = ngettext(
+        "%(file)s: %(n)s problem found; nothing was imported. The report is import %(batch)s (%(url)s).",
+        "%(file)s: %(n)s problems found; nothing was imported. The report is import %(batch)s (%(url)s).",
+        n,
+    ) % {"file": batch.file_name, "n": n, "batch": batch.pk, "url": url}
     return Status(422, ErrorOut(code="import_rejected", message=message, fields={k: v for k, v in fields.items() if v}))

@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import timedelta
 from functools import wraps
 from typing import Any
@@ -21,18 +22,19 @@ from typing import Any
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy
 from ninja.params import HeaderEx, P
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import user_for_api_token
-from coopfunds.api.common import PATTERN_MESSAGES
+from coopfunds.api.common import PATTERN_MESSAGES, pattern_message
 from coopfunds.core.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 200
 PATTERN = r"^[!-~]{1,200}$"  # 1 to 200 visible ASCII characters (no spaces): what a header carries safely
-PATTERN_MESSAGES[PATTERN] = f"Send 1 to {MAX_KEY} visible ASCII characters without spaces, e.g. a UUID."
+PATTERN_MESSAGES[PATTERN] = gettext_lazy("Send 1 to 200 visible ASCII characters without spaces, e.g. a UUID.")
 # How long a retry waits for the first request with its key to finish (then: 409 in progress). A first request
 # whose process died is over at once: its transaction, the key's record with it, is gone with its connection.
 WAIT_SECONDS = 10
@@ -65,6 +67,11 @@ def _caller(request: HttpRequest) -> User | None:
     return user if user is not None and user.is_authenticated and user.is_active else None  # type: ignore[return-value]
 
 
+def _language_of(user: User | None) -> Any:
+    """The caller's chosen language while answering (none chosen, or no caller: the request's)."""
+    return translation.override(user.language) if user is not None and user.language else nullcontext()
+
+
 def fingerprint(request: HttpRequest) -> str:
     """SHA-256 of what the request carries: the raw body, or for multipart the fields and each file's bytes."""
     digest = hashlib.sha256()
@@ -88,12 +95,16 @@ def _earlier(user: User, key: str, endpoint: str, print_: str) -> HttpResponse |
     if earlier is None:
         return None
     if earlier.endpoint != endpoint or earlier.fingerprint != print_:
-        return _error(
-            409,
-            "idempotency_key_reused",
-            f"This Idempotency-Key was already used for another request ({earlier.endpoint}) or with another body; "
-            "use a new key for a new request.",
-        )
+        with _language_of(user):  # answered before the API reads the token: in its owner's language
+            return _error(
+                409,
+                "idempotency_key_reused",
+                gettext(
+                    "This Idempotency-Key was already used for another request (%(endpoint)s) or with another body; "
+                    "use a new key for a new request."
+                )
+                % {"endpoint": earlier.endpoint},
+            )
     if earlier.status_code is None:
         # left "in progress" by the previous design, which stored the key apart from the effect: nothing waits
         # for it any more, so it was abandoned; run the request again (every transition re-checks its state)
@@ -104,12 +115,13 @@ def _earlier(user: User, key: str, endpoint: str, print_: str) -> HttpResponse |
     return replay
 
 
-def _busy() -> JsonResponse:
-    return _error(
-        409,
-        "idempotency_request_in_progress",
-        "A request with this Idempotency-Key is still being processed; retry in a moment.",
-    )
+def _busy(user: User) -> JsonResponse:
+    with _language_of(user):
+        return _error(
+            409,
+            "idempotency_request_in_progress",
+            gettext("A request with this Idempotency-Key is still being processed; retry in a moment."),
+        )
 
 
 def _run_once(
@@ -134,7 +146,7 @@ def _run_once(
                 record = IdempotentRequest.objects.create(user=user, key=key, endpoint=endpoint, fingerprint=print_)
         except OperationalError:
             transaction.set_rollback(True)
-            return _busy()
+            return _busy(user)
         response = run(request, *args, **kwargs)
         if 200 <= response.status_code < 300 and isinstance(response, HttpResponse):
             IdempotentRequest.objects.filter(pk=record.pk).update(
@@ -158,19 +170,21 @@ def idempotent(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespon
             return run(request, *args, **kwargs)
         key = key.strip()
         if re.fullmatch(PATTERN, key) is None:
-            return _error(
-                400,
-                "invalid",
-                "The Idempotency-Key header is not valid.",
-                {HEADER: [PATTERN_MESSAGES[PATTERN]]},
-            )
+            # answered before the API reads the token: in its owner's language, as the API's own answers are
+            with _language_of(_caller(request)):
+                return _error(
+                    400,
+                    "invalid",
+                    gettext("The Idempotency-Key header is not valid."),
+                    {HEADER: [pattern_message(PATTERN)]},
+                )
         user = _caller(request)
         if user is None:
             return run(request, *args, **kwargs)  # the operation answers 401
         try:
             return _run_once(request, user, key, run, *args, **kwargs)
         except OperationalError:
-            return _busy()  # SQLite: the first request still holds the database's write lock
+            return _busy(user)  # SQLite: the first request still holds the database's write lock
 
     return wrapped
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext, gettext_noop
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -41,7 +42,7 @@ def _actor(request: HttpRequest) -> User:
 
 def _vendor_only(user: User) -> None:
     if not permissions.can_see_runs(user):
-        raise NotFound("Not found.")
+        raise NotFound(gettext("Not found."))
 
 
 # --- schemas -------------------------------------------------------------------------------------------
@@ -83,7 +84,7 @@ class PaymentOut(Schema):
 
     @staticmethod
     def resolve_status_label(obj: Payment) -> str:
-        return PaymentStatus(obj.status).label
+        return str(PaymentStatus(obj.status).label)
 
     @staticmethod
     def resolve_account(obj: Payment) -> str:
@@ -187,9 +188,10 @@ class BankFileOut(Schema):
 RATE = r"^([1-9][0-9]{0,9}(\.[0-9]{1,8})?|0\.[0-9]{0,7}[1-9])$"
 ENTITY_CODE = r"^[A-Za-z0-9_-]*[A-Za-z0-9][A-Za-z0-9_-]*$"
 IBAN = r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"
-PATTERN_MESSAGES[RATE] = "Write the rate with a dot and at most 8 decimals, above zero, e.g. 0.9215."
-PATTERN_MESSAGES[ENTITY_CODE] = "A short code of letters, digits, - and _ (at most 32)."
-PATTERN_MESSAGES[IBAN] = "Write the IBAN without spaces, in capitals, e.g. DE89370400440532013000."
+# Marked only (gettext_noop): the shared table holds plain strings; whoever reads it translates them.
+PATTERN_MESSAGES[RATE] = gettext_noop("Write the rate with a dot and at most 8 decimals, above zero, e.g. 0.9215.")
+PATTERN_MESSAGES[ENTITY_CODE] = gettext_noop("A short code of letters, digits, - and _ (at most 32).")
+PATTERN_MESSAGES[IBAN] = gettext_noop("Write the IBAN without spaces, in capitals, e.g. DE89370400440532013000.")
 
 
 class RateIn(Schema):
@@ -430,7 +432,7 @@ def run_prepare(request: HttpRequest, data: RunIn) -> Status[PaymentRun]:
     try:
         entity = selectors.entity_by_id(data.entity_id)
     except NotFound:
-        raise ValidationError({"entity_id": "No paying entity with this id."}) from None
+        raise ValidationError({"entity_id": gettext("No paying entity with this id.")}) from None
     return Status(201, runs.payment_run_prepare(entity=entity, run_date=data.run_date, actor=user))
 
 
@@ -464,7 +466,7 @@ def run_files(request: HttpRequest, run_id: Id) -> list[BankFile]:
     user = _actor(request)
     run = selectors.run_for(user, run_id)
     if not permissions.can_run_payments(user):
-        raise PermissionDenied("Only finance sees bank files.")
+        raise PermissionDenied(gettext("Only finance sees bank files."))
     return list(selectors.bank_files_of(run))
 
 
@@ -484,7 +486,7 @@ def run_file(request: HttpRequest, run_id: Id, file_id: Id) -> HttpResponse:
     user = _actor(request)
     run = selectors.run_for(user, run_id)
     if not permissions.can_run_payments(user):
-        raise PermissionDenied("Only finance downloads bank files.")
+        raise PermissionDenied(gettext("Only finance downloads bank files."))
     bank_file = selectors.bank_file_for(user, run, file_id)
     content_type = "application/xml" if bank_file.kind == BankFile.Kind.PAIN001 else "text/csv; charset=utf-8"
     response = HttpResponse(str(bank_file.content).encode(), content_type=content_type)
@@ -550,6 +552,6 @@ def entity_assign(request: HttpRequest, entity_id: Id, data: AssignIn) -> Paying
     entity = selectors.entity_by_id(entity_id)
     program = Program.objects.filter(pk=data.program_id).first()
     if program is None:
-        raise ValidationError({"program_id": "No program with this id."})
+        raise ValidationError({"program_id": gettext("No program with this id.")})
     services.paying_entity_assign(entity=entity, program=program, actor=user)
     return selectors.entities().get(pk=entity.pk)

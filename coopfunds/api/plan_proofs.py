@@ -9,6 +9,7 @@ from typing import Any, cast
 from django.core.files.uploadedfile import UploadedFile as DjangoUploadedFile
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Form, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.pagination import paginate
@@ -298,7 +299,7 @@ def proof_document_remove(request: HttpRequest, proof_id: Id, document_id: Id) -
     proof = _proof(request, proof_id)
     attached = selectors.proof_attachments(proof).filter(document_id=document_id).first()
     if attached is None:
-        raise NotFound("No such document on this proof.")
+        raise NotFound(_("No such document on this proof."))
     proofs.proof_remove_document(proof=proof, document=attached.document, actor=_user(request))
     return Status(204, None)
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
@@ -360,10 +361,10 @@ def reviewer_by_id(user_id: Id | None) -> User | None:
         return None
     found = User.objects.filter(pk=user_id, is_active=True).first()
     if found is None:
-        raise NotFound("No such reviewer.")
+        raise NotFound(_("No such reviewer."))
     return found
 
 
 def staff_only(user: User) -> None:
     if not is_vendor_staff(user):
-        raise PermissionDenied("The review queues are for vendor staff.")
+        raise PermissionDenied(_("The review queues are for vendor staff."))

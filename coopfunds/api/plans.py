@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 from ninja.decorators import decorate_view
 from ninja.pagination import paginate
@@ -157,7 +158,7 @@ def plan_changes(request: HttpRequest, plan_id: Id, query: Query[PlanChangesQuer
     else:
         since = PlanVersion.objects.filter(plan=plan, number=query.since).first()
         if since is None:
-            raise NotFound("No such version of this plan.")
+            raise NotFound(_("No such version of this plan."))
     changes = version_changes(since, plan.current) if since else []
     return {
         "since": since.number if since else None,

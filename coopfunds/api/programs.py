@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 from ninja.responses import Status
@@ -246,7 +247,9 @@ class CapOut(Schema):
 
     @staticmethod
     def resolve_description(obj: Cap) -> str:
-        return f"At most {obj}" + (" (waived by the program)" if obj.exempt else "")
+        if obj.exempt:
+            return _("At most %(cap)s (waived by the program)") % {"cap": obj}
+        return _("At most %(cap)s") % {"cap": obj}
 
 
 class DocumentRequirementOut(Schema):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, cast
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy
 from ninja import Field, Query, Router, Schema
 
 from coopfunds.accounts.models import User
@@ -17,13 +18,13 @@ from coopfunds.desk.selectors import QueueItem
 
 router = Router(tags=["review"])
 REFERENCE = r"^(claim|proof):[1-9][0-9]{0,17}$"  # no leading zeros: one way to write each, so uniqueItems holds
-PATTERN_MESSAGES[REFERENCE] = "Name each item as claim:<id> or proof:<id>, e.g. claim:42."
+PATTERN_MESSAGES[REFERENCE] = gettext_lazy("Name each item as claim:<id> or proof:<id>, e.g. claim:42.")  # type: ignore[assignment]
 
 
 def _staff(request: HttpRequest) -> User:
     user = cast(User, request.auth)  # type: ignore[attr-defined]  # every endpoint is authenticated
     if not is_vendor_staff(user):
-        raise PermissionDenied("The review desk is for vendor staff.")
+        raise PermissionDenied(gettext("The review desk is for vendor staff."))
     return user
 
 

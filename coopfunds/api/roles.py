@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import Resolver404, resolve
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy
 
 from coopfunds.accounts.models import Role, User
 
@@ -238,13 +240,14 @@ PREFIX = "/api/v1"
 _PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
+# Who, in the caller's language (the OpenAPI document states it untranslated: `describe`).
 WORDS = {
-    IA: "incentives admins",
-    IU: "incentives users",
-    PM: "program managers",
-    RV: "reviewers",
-    FI: "finance staff",
-    AU: "auditors",
+    IA: gettext_lazy("incentives admins"),
+    IU: gettext_lazy("incentives users"),
+    PM: gettext_lazy("program managers"),
+    RV: gettext_lazy("reviewers"),
+    FI: gettext_lazy("finance staff"),
+    AU: gettext_lazy("auditors"),
 }
 
 
@@ -266,20 +269,29 @@ def gate(request: HttpRequest, user: User) -> None:
     if roles is None or roles == ANYONE:
         return
     if not any(grant.role in roles for grant in user.grants):
-        raise PermissionDenied(f"Only {_words(roles)} may do this.")
+        raise PermissionDenied(gettext("Only %(who)s may do this.") % {"who": _words(roles)})
 
 
 def _words(roles: frozenset[Role]) -> str:
-    names = [WORDS[role] for role in ORDER if role in roles]
+    """ "program managers and reviewers", in the active language."""
+    names = [str(WORDS[role]) for role in ORDER if role in roles]
     if roles == PARTNER:
-        names = ["partners' incentives admins and users"]
+        names = [gettext("partners' incentives admins and users")]
     elif roles == VENDOR:
-        names = ["vendor staff"]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        names = [gettext("vendor staff")]
+    if len(names) == 1:
+        return names[0]
+    return gettext("%(names)s and %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
 
 
 def describe(schema: dict[str, Any]) -> dict[str, Any]:
-    """State each operation's roles in the OpenAPI document: `x-roles` and the description's last line."""
+    """State each operation's roles in the OpenAPI document: `x-roles` and the description's last line (in
+    English, like the rest of the document, whatever the language of the request for it)."""
+    with translation.override(None):
+        return _describe(schema)
+
+
+def _describe(schema: dict[str, Any]) -> dict[str, Any]:
     for path, operations in schema.get("paths", {}).items():
         for method, operation in operations.items():
             roles = ROLES[f"{method.upper()} {path.removeprefix(PREFIX)}"]

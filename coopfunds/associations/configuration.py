@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from coopfunds.accounts.models import User
 from coopfunds.associations import permissions
@@ -20,6 +21,16 @@ LIMITS = {
     "consent_days": (1, 60, "days"),
     "dispute_days": (1, 365, "days"),
 }
+
+
+def _out_of_range(unit: str, low: int, high: int) -> str:
+    words = (
+        gettext("Give a whole number of business days from %(low)s to %(high)s.")
+        if unit == "business days"
+        else gettext("Give a whole number of days from %(low)s to %(high)s.")
+    )
+    return words % {"low": low, "high": high}
+
 
 # The preset's lists (Microsoft's co-op partner-of-record vocabulary), loaded by `association_defaults_load`.
 DEFAULTS: dict[str, list[tuple[str, str]]] = {
@@ -54,15 +65,15 @@ DEFAULTS: dict[str, list[tuple[str, str]]] = {
 
 def _authorise(actor: User, program: Program) -> None:
     if not permissions.can_configure(actor, program):
-        raise PermissionDenied("Only a program manager of this program can change its association settings.")
+        raise PermissionDenied(gettext("Only a program manager of this program can change its association settings."))
 
 
 def _clean_label(label: str) -> str:
     label = (label or "").strip()
     if not label:
-        raise ValidationError({"label": "Give the option a name people understand."})
+        raise ValidationError({"label": gettext("Give the option a name people understand.")})
     if len(label) > 200:
-        raise ValidationError({"label": "Keep the name to 200 characters."})
+        raise ValidationError({"label": gettext("Keep the name to 200 characters.")})
     return label
 
 
@@ -72,23 +83,29 @@ def association_option_add(*, program: Program, kind: str, code: str, label: str
     _authorise(actor, program)
     errors: dict[str, str] = {}
     if kind not in OptionKind.values:
-        errors["kind"] = "Choose solution area, partner role or workload."
+        errors["kind"] = gettext("Choose solution area, partner role or workload.")
     code = (code or "").strip().lower()
     if not _CODE.match(code):
-        errors["code"] = "Use lowercase letters, digits and hyphens (at most 64), e.g. exchange-online."
+        errors["code"] = gettext("Use lowercase letters, digits and hyphens (at most 64), e.g. exchange-online.")
     try:
         label = _clean_label(label)
     except ValidationError as e:
         errors.update({k: v[0] for k, v in e.message_dict.items()})
     if not errors and AssociationOption.objects.filter(program=program, kind=kind, code=code).exists():
-        errors["code"] = f"{program.name} already has the {OptionKind(kind).label.lower()} “{code}”."
+        errors["code"] = gettext("%(program)s already has the %(kind)s “%(code)s”.") % {
+            "program": program.name,
+            "kind": OptionKind(kind).label.lower(),
+            "code": code,
+        }
     if errors:
         raise ValidationError(errors)
     try:
         with transaction.atomic():
             option = AssociationOption.objects.create(program=program, kind=kind, code=code, label=label)
     except IntegrityError:
-        raise ValidationError({"code": f"{program.name} already has “{code}”."}) from None
+        raise ValidationError(
+            {"code": gettext("%(program)s already has “%(code)s”.") % {"program": program.name, "code": code}}
+        ) from None
     audit_record(actor=actor, verb="association_option.add", target=option, changes={"label": (None, label)})
     return option
 
@@ -122,14 +139,14 @@ def association_policy_update(*, program: Program, actor: User, **values: Any) -
     _authorise(actor, program)
     unknown = set(values) - {*LIMITS, "earnings_require_association"}
     if unknown:
-        raise ValidationError({name: "This setting does not exist." for name in sorted(unknown)})
+        raise ValidationError({name: gettext("This setting does not exist.") for name in sorted(unknown)})
     errors: dict[str, str] = {}
     for name, (low, high, unit) in LIMITS.items():
         value = values.get(name)
         if value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            errors[name] = f"Give a whole number of {unit} from {low} to {high}."
+            errors[name] = _out_of_range(unit, low, high)
     if errors:
         raise ValidationError(errors)
     policy, _ = AssociationPolicy.objects.get_or_create(program=program)

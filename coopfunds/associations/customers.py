@@ -3,21 +3,26 @@ equal wherever they come from (a partner's form, the API, an earnings file). Pur
 
 import re
 import uuid
+from typing import Literal
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _TLD = re.compile(r"^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 
 
-def normalise_guid(text: str, what: str = "tenant ID") -> str:
+def normalise_guid(text: str, what: Literal["tenant ID", "subscription ID"] = "tenant ID") -> str:
     """A GUID in lowercase with hyphens. Raises ValidationError in words."""
     try:
         return str(uuid.UUID(text.strip()))
     except (ValueError, AttributeError):
-        raise ValidationError(
-            f"“{text.strip()}” is not a {what}: it looks like 72f988bf-86f1-41af-91ab-2d7cd011db47."
-        ) from None
+        words = (
+            _("“%(text)s” is not a subscription ID: it looks like 72f988bf-86f1-41af-91ab-2d7cd011db47.")
+            if what == "subscription ID"
+            else _("“%(text)s” is not a tenant ID: it looks like 72f988bf-86f1-41af-91ab-2d7cd011db47.")
+        )
+        raise ValidationError(words % {"text": text.strip()}) from None
 
 
 def normalise_domain(text: str) -> str:
@@ -35,7 +40,7 @@ def normalise_domain(text: str) -> str:
         or not all(_LABEL.match(label) for label in labels)
         or not _TLD.match(labels[-1])
     ):
-        raise ValidationError(f"“{text.strip()}” is not a domain name such as contoso.com.")
+        raise ValidationError(_("“%(text)s” is not a domain name such as contoso.com.") % {"text": text.strip()})
     return ascii_name
 
 

@@ -10,19 +10,21 @@ consent window) or in force; the services set and clear `holds` in the same tran
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from coopfunds.core.models import TimeStamped, status_constraint
 
 
 class AssociationStatus(models.TextChoices):
-    EDITING = "editing", "Editing"
-    SUBMITTED = "submitted", "Submitted"
-    UNDER_REVIEW = "under_review", "Under review"
-    ACTION_REQUIRED = "action_required", "Partner action required"
-    APPROVED = "approved", "Approved: customer consent window"
-    IN_FORCE = "in_force", "In force"
-    REJECTED = "rejected", "Rejected"
-    DISPUTED = "disputed", "Disputed"
+    EDITING = "editing", pgettext_lazy("association", "Editing")
+    SUBMITTED = "submitted", pgettext_lazy("association", "Submitted")
+    UNDER_REVIEW = "under_review", pgettext_lazy("association", "Under review")
+    ACTION_REQUIRED = "action_required", pgettext_lazy("association", "Partner action required")
+    APPROVED = "approved", pgettext_lazy("association", "Approved: customer consent window")
+    IN_FORCE = "in_force", pgettext_lazy("association", "In force")
+    REJECTED = "rejected", pgettext_lazy("association", "Rejected")
+    DISPUTED = "disputed", pgettext_lazy("association", "Disputed")
 
 
 S = AssociationStatus
@@ -51,12 +53,12 @@ class RejectionReason(models.TextChoices):
     """The catalogue of rejection reasons. Reviewers choose among the first three; the others are given by
     the partner's own request, the customer's decline and the partner-action deadline."""
 
-    INSUFFICIENT_PROOF = "insufficient_proof", "Insufficient proof"
-    ALREADY_ASSOCIATED = "already_associated", "Already associated with another partner"
-    CUSTOMER_MISMATCH = "customer_mismatch", "Customer details do not match"
-    PARTNER_REQUEST = "partner_request", "Partner request"
-    CUSTOMER_DECLINE = "customer_decline", "Customer decline"
-    NO_PARTNER_RESPONSE = "no_partner_response", "No partner response"
+    INSUFFICIENT_PROOF = "insufficient_proof", _("Insufficient proof")
+    ALREADY_ASSOCIATED = "already_associated", _("Already associated with another partner")
+    CUSTOMER_MISMATCH = "customer_mismatch", _("Customer details do not match")
+    PARTNER_REQUEST = "partner_request", _("Partner request")
+    CUSTOMER_DECLINE = "customer_decline", _("Customer decline")
+    NO_PARTNER_RESPONSE = "no_partner_response", _("No partner response")
 
 
 REVIEWER_REASONS = (
@@ -68,9 +70,9 @@ NOT_DISPUTABLE = frozenset({RejectionReason.PARTNER_REQUEST})
 
 
 class OptionKind(models.TextChoices):
-    SOLUTION_AREA = "solution_area", "Solution area"
-    PARTNER_ROLE = "partner_role", "Partner role"
-    WORKLOAD = "workload", "Workload"
+    SOLUTION_AREA = "solution_area", _("Solution area")
+    PARTNER_ROLE = "partner_role", _("Partner role")
+    WORKLOAD = "workload", _("Workload")
 
 
 class AssociationOption(models.Model):
@@ -80,9 +82,9 @@ class AssociationOption(models.Model):
 
     program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="association_options")
     kind = models.CharField(max_length=16, choices=OptionKind.choices)
-    code = models.SlugField(max_length=64, help_text="Stored on associations; never changes.")
+    code = models.SlugField(max_length=64, help_text=_("Stored on associations; never changes."))
     label = models.CharField(max_length=200)
-    is_active = models.BooleanField(default=True, help_text="Inactive options are kept but cannot be chosen.")
+    is_active = models.BooleanField(default=True, help_text=_("Inactive options are kept but cannot be chosen."))
 
     class Meta:
         ordering = ["kind", "label", "id"]
@@ -100,13 +102,13 @@ class AssociationPolicy(models.Model):
 
     program = models.OneToOneField("programs.Program", on_delete=models.CASCADE, related_name="association_policy")
     partner_action_business_days = models.PositiveSmallIntegerField(
-        default=5, help_text="Business days the partner has to answer a request for action before rejection."
+        default=5, help_text=_("Business days the partner has to answer a request for action before rejection.")
     )
     consent_days = models.PositiveSmallIntegerField(
-        default=7, help_text="Days the customer has after approval to decline."
+        default=7, help_text=_("Days the customer has after approval to decline.")
     )
     dispute_days = models.PositiveSmallIntegerField(
-        default=30, help_text="Days after a rejection during which the partner can dispute it."
+        default=30, help_text=_("Days after a rejection during which the partner can dispute it.")
     )
 
     class Meta:
@@ -127,12 +129,12 @@ class Association(TimeStamped):
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="associations")
     location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="associations")
     customer_name = models.CharField(max_length=200)
-    customer_tenant_id = models.CharField("customer tenant ID", max_length=36, help_text="A GUID, lowercase.")
-    customer_domain = models.CharField(max_length=253, help_text="Lowercase, IDNA (punycode) for other scripts.")
+    customer_tenant_id = models.CharField(_("customer tenant ID"), max_length=36, help_text=_("A GUID, lowercase."))
+    customer_domain = models.CharField(max_length=253, help_text=_("Lowercase, IDNA (punycode) for other scripts."))
     solution_area = models.SlugField(max_length=64, blank=True)
     partner_role = models.SlugField(max_length=64, blank=True)
     customer_contact_name = models.CharField(max_length=200, blank=True)
-    customer_contact_email = models.EmailField(blank=True, help_text="Receives the consent link on approval.")
+    customer_contact_email = models.EmailField(blank=True, help_text=_("Receives the consent link on approval."))
     partner_contact_name = models.CharField(max_length=200, blank=True)
     partner_contact_email = models.EmailField(blank=True)
     proof = models.ForeignKey("documents.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -140,7 +142,7 @@ class Association(TimeStamped):
 
     status = models.CharField(max_length=32, choices=AssociationStatus.choices, default=AssociationStatus.EDITING)
     rejection_reason = models.CharField(max_length=32, choices=RejectionReason.choices, blank=True)
-    decision_note = models.TextField(blank=True, help_text="The reviewer's words with the last decision.")
+    decision_note = models.TextField(blank=True, help_text=_("The reviewer's words with the last decision."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -155,17 +157,19 @@ class Association(TimeStamped):
     approved_on = models.DateField(null=True, blank=True)
     rejected_at = models.DateTimeField(null=True, blank=True)
     disputed_at = models.DateTimeField(null=True, blank=True)
-    due_on = models.DateField(null=True, blank=True, help_text="Review due (business days from submission).")
-    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the overdue review was escalated.")
-    action_due_on = models.DateField(null=True, blank=True, help_text="The partner must answer by this day.")
-    consent_closes_on = models.DateField(null=True, blank=True, help_text="The customer may decline until then.")
+    due_on = models.DateField(null=True, blank=True, help_text=_("Review due (business days from submission)."))
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text=_("When the overdue review was escalated."))
+    action_due_on = models.DateField(null=True, blank=True, help_text=_("The partner must answer by this day."))
+    consent_closes_on = models.DateField(null=True, blank=True, help_text=_("The customer may decline until then."))
     # SHA-256 of the consent link's random nonce; emptied when the link is used or the window ends.
     consent_nonce_hash = models.CharField(max_length=64, blank=True)
     consent_sent_at = models.DateTimeField(null=True, blank=True)
-    consent_answer = models.CharField(max_length=16, blank=True, help_text="confirmed, declined or lapsed.")
+    consent_answer = models.CharField(max_length=16, blank=True, help_text=_("confirmed, declined or lapsed."))
     consent_answered_at = models.DateTimeField(null=True, blank=True)
-    in_force_from = models.DateField(null=True, blank=True, help_text="Earnings on the customer count from this day.")
-    in_force_until = models.DateField(null=True, blank=True, help_text="…until the day before this one.")
+    in_force_from = models.DateField(
+        null=True, blank=True, help_text=_("Earnings on the customer count from this day.")
+    )
+    in_force_until = models.DateField(null=True, blank=True, help_text=_("…until the day before this one."))
 
     class Meta:
         ordering = ["-id"]
@@ -217,8 +221,8 @@ class Association(TimeStamped):
 
 
 class ItemKind(models.TextChoices):
-    WORKLOAD = "workload", "Workload"
-    SUBSCRIPTION = "subscription", "Subscription"
+    WORKLOAD = "workload", _("Workload")
+    SUBSCRIPTION = "subscription", _("Subscription")
 
 
 class AssociationItem(models.Model):
@@ -231,8 +235,8 @@ class AssociationItem(models.Model):
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
     customer_tenant_id = models.CharField(max_length=36)
     kind = models.CharField(max_length=16, choices=ItemKind.choices)
-    value = models.CharField(max_length=64, help_text="The workload's code, or the subscription ID (a GUID).")
-    holds = models.BooleanField(default=False, help_text="The association is approved or in force.")
+    value = models.CharField(max_length=64, help_text=_("The workload's code, or the subscription ID (a GUID)."))
+    holds = models.BooleanField(default=False, help_text=_("The association is approved or in force."))
 
     class Meta:
         ordering = ["kind", "value", "id"]
@@ -260,13 +264,13 @@ class AssociationEvent(models.Model):
     """The association's history, shown as a timeline. Internal notes are seen by vendor staff only."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        UPDATED = "updated", "Changed"
-        PROOF = "proof", "Proof"
-        STATUS = "status", "Status"
-        COMMENT = "comment", "Comment"
-        NOTE = "note", "Internal note"
-        CONSENT = "consent", "Customer"
+        CREATED = "created", pgettext_lazy("association event", "Created")
+        UPDATED = "updated", pgettext_lazy("association event", "Changed")
+        PROOF = "proof", pgettext_lazy("association event", "Proof")
+        STATUS = "status", pgettext_lazy("association event", "Status")
+        COMMENT = "comment", pgettext_lazy("association event", "Comment")
+        NOTE = "note", pgettext_lazy("association event", "Internal note")
+        CONSENT = "consent", pgettext_lazy("association event", "Customer")
 
     association = models.ForeignKey(Association, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
@@ -290,5 +294,5 @@ class AssociationEvent(models.Model):
     @property
     def who(self) -> str:
         if self.kind == self.Kind.CONSENT:
-            return "Customer contact"
+            return gettext("Customer contact")
         return self.actor.get_full_name() if self.actor is not None else "Coopfunds"

@@ -8,6 +8,8 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from coopfunds.accounts import permissions as account_permissions
 from coopfunds.accounts.models import PARTNER_ROLES, Location, User
@@ -60,7 +62,7 @@ def association_for(user: User, pk: int) -> Association:
     try:
         return associations_visible_to(user).get(pk=pk)
     except (Association.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such association.") from None
+        raise NotFound(_("No such association.")) from None
 
 
 def review_queue(
@@ -141,13 +143,13 @@ def option_for(user: User, pk: int) -> AssociationOption:
     try:
         return AssociationOption.objects.select_related("program").get(pk=pk, program__in=programs_visible_to(user))
     except (AssociationOption.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such option.") from None
+        raise NotFound(_("No such option.")) from None
 
 
 def item_label(item: AssociationItem, labels: dict[tuple[str, str], str]) -> str:
     if item.kind == ItemKind.WORKLOAD:
         return labels.get((OptionKind.WORKLOAD, item.value), item.value)
-    return f"Subscription {item.value}"
+    return _("Subscription %(id)s") % {"id": item.value}
 
 
 # --------------------------------------------------------------------------------------------- competition
@@ -232,33 +234,46 @@ def flags_for(user: User, association: Association) -> list[str]:
     flags = []
     if contact_outside_domain(association):
         flags.append(
-            f"The customer contact's email is not at {association.customer_domain}: the consent link should reach "
-            "the customer, not a partner."
+            _(
+                "The customer contact's email is not at %(domain)s: the consent link should reach the customer, "
+                "not a partner."
+            )
+            % {"domain": association.customer_domain}
         )
     vendor = permissions.can_see_internal(user)
     for c in competitors(association):
         what = item_label(c.item, labels)
         other = c.other
         if vendor:
-            where = f"{other.location} of {other.location.organisation.name}"
+            facts = {
+                "what": what,
+                "where": _("%(location)s of %(organisation)s")
+                % {"location": other.location, "organisation": other.location.organisation.name},
+                "pk": other.pk,
+                "status": other.get_status_display().lower(),
+            }
             if c.holding:
-                since = f"{other.approved_on:%-d %b %Y}" if other.approved_on else "–"
+                since = date_format(other.approved_on, "DATE_FORMAT") if other.approved_on else "–"
                 flags.append(
-                    f"{what}: associated with {where} since {since} (association {other.pk}, "
-                    f"{other.get_status_display().lower()})."
+                    _("%(what)s: associated with %(where)s since %(since)s (association %(pk)s, %(status)s).")
+                    % {**facts, "since": since}
                 )
             else:
-                when = f"{timezone.localdate(other.submitted_at):%-d %b %Y}" if other.submitted_at else "–"
+                when = date_format(timezone.localdate(other.submitted_at), "DATE_FORMAT") if other.submitted_at else "–"
                 flags.append(
-                    f"{what}: also claimed by {where}, submitted {when} (association {other.pk}, "
-                    f"{other.get_status_display().lower()})."
+                    _("%(what)s: also claimed by %(where)s, submitted %(when)s (association %(pk)s, %(status)s).")
+                    % {**facts, "when": when}
                 )
         elif other.location.organisation_id == association.location.organisation_id:
-            flags.append(f"{what}: also claimed by your organisation's association {other.pk}.")
+            flags.append(
+                _("%(what)s: also claimed by your organisation's association %(pk)s.") % {"what": what, "pk": other.pk}
+            )
         elif c.holding:
-            flags.append(f"{what}: already associated with another partner.")
+            flags.append(_("%(what)s: already associated with another partner.") % {"what": what})
         else:
-            flags.append(f"{what}: another partner claims it too; a reviewer decides on the proof.")
+            flags.append(
+                _("%(what)s: another partner claims it too; a reviewer decides on the proof.") % {"what": what}
+            )
     return flags
 
 

@@ -14,7 +14,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext_lazy
 
 from coopfunds.accounts.models import Location, Role, User
 from coopfunds.accounts.selectors import locations_visible_to, people_holding
@@ -44,7 +48,7 @@ from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_delete, document_lock, document_store
 from coopfunds.notifications import escalation
 from coopfunds.notifications.models import NotificationKind
-from coopfunds.notifications.services import notify
+from coopfunds.notifications.services import Text, notify
 from coopfunds.programs import periods
 from coopfunds.programs.models import Program
 
@@ -71,16 +75,30 @@ EDITABLE_FIELDS = (
     "subscription_ids",
 )
 REQUIRED_TO_SUBMIT = {
-    "customer_contact_name": "Name the customer's contact, who confirms or declines the association.",
-    "customer_contact_email": "Give the customer contact's email: the consent link goes there.",
-    "partner_contact_name": "Name your contact for this customer.",
-    "partner_contact_email": "Give your contact's email.",
-    "solution_area": "Choose the solution area.",
-    "partner_role": "Choose your role for this customer.",
+    "customer_contact_name": gettext_lazy("Name the customer's contact, who confirms or declines the association."),
+    "customer_contact_email": gettext_lazy("Give the customer contact's email: the consent link goes there."),
+    "partner_contact_name": gettext_lazy("Name your contact for this customer."),
+    "partner_contact_email": gettext_lazy("Give your contact's email."),
+    "solution_area": gettext_lazy("Choose the solution area."),
+    "partner_role": gettext_lazy("Choose your role for this customer."),
 }
 
 
 def _day(value: date) -> str:
+    """A day in the active language ("4 Dec 2026" in English)."""
+    return date_format(value, "DATE_FORMAT")
+
+
+# A day in each reader's language, for notifications.
+_day_lazy = lazy(_day, str)
+
+
+# The association's history (its events) is written once and kept in the source language.
+RECORD_LANGUAGE = "en"
+
+
+def _on_record(value: date) -> str:
+    """A day in the association's history: "4 Dec 2026"."""
     return f"{value:%-d %b %Y}"
 
 
@@ -130,7 +148,8 @@ def _move(association: Association, to: str, actor: User | None, message: str = 
     """Check the transition table, change the status, write the timeline event and the audit row."""
     if to not in TRANSITIONS[association.status]:
         raise Conflict(
-            f"An association that is {S(association.status).label.lower()} cannot become {S(to).label.lower()}.",
+            gettext("An association that is %(old)s cannot become %(new)s.")
+            % {"old": S(association.status).label.lower(), "new": S(to).label.lower()},
             code="invalid_transition",
         )
     old, association.status = association.status, to
@@ -169,7 +188,10 @@ def _clean_items(program: Program, values: dict[str, Any], errors: dict[str, str
         codes = list(dict.fromkeys(str(c).strip() for c in values["workloads"] or [] if str(c).strip()))
         unknown = [c for c in codes if c not in active]
         if unknown:
-            errors["workloads"] = f"{', '.join(unknown)}: not a workload of {program.name}."
+            errors["workloads"] = gettext("%(codes)s: not a workload of %(program)s.") % {
+                "codes": ", ".join(unknown),
+                "program": program.name,
+            }
         values["workloads"] = codes
     if "subscription_ids" in values:
         raw = values["subscription_ids"] or []
@@ -184,38 +206,39 @@ def _clean_items(program: Program, values: dict[str, Any], errors: dict[str, str
             except ValidationError:
                 bad.append(text)
         if bad:
-            errors["subscription_ids"] = (
-                f"Not a subscription ID: {', '.join(bad)}. A subscription ID looks like "
-                "72f988bf-86f1-41af-91ab-2d7cd011db47."
-            )
+            errors["subscription_ids"] = gettext(
+                "Not a subscription ID: %(ids)s. A subscription ID looks like 72f988bf-86f1-41af-91ab-2d7cd011db47."
+            ) % {"ids": ", ".join(bad)}
         values["subscription_ids"] = list(dict.fromkeys(subscriptions))
     count = len(values.get("workloads", [])) + len(values.get("subscription_ids", []))
     if count > MAX_ITEMS:
-        errors["workloads"] = f"Claim at most {MAX_ITEMS} workloads and subscriptions in one association."
+        errors["workloads"] = gettext("Claim at most %(n)s workloads and subscriptions in one association.") % {
+            "n": MAX_ITEMS
+        }
 
 
 def _clean(program: Program, values: dict[str, Any]) -> dict[str, Any]:
     """Normalise and check the fields given; every problem comes back at once, by field."""
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+        raise ValidationError({name: gettext("This field cannot be changed here.") for name in sorted(unknown)})
     errors: dict[str, str] = {}
     for name in TEXT_FIELDS:
         if name in values:
             values[name] = (values[name] or "").strip()
     if "customer_name" in values and not values["customer_name"]:
-        errors["customer_name"] = "Give the customer's name."
+        errors["customer_name"] = gettext("Give the customer's name.")
     for name, limit in (("customer_name", 200), ("customer_contact_name", 200), ("partner_contact_name", 200)):
         if len(values.get(name, "")) > limit:
-            errors[name] = f"Keep it to {limit} characters."
+            errors[name] = gettext("Keep it to %(n)s characters.") % {"n": limit}
     if len(values.get("comments", "")) > 5000:
-        errors["comments"] = "Keep comments to 5,000 characters."
+        errors["comments"] = gettext("Keep comments to 5,000 characters.")
     for name in ("customer_contact_email", "partner_contact_email"):
         if values.get(name):
             try:
                 validate_email(values[name])
             except ValidationError:
-                errors[name] = f"“{values[name]}” is not an email address."
+                errors[name] = gettext("“%(email)s” is not an email address.") % {"email": values[name]}
             values[name] = values[name].lower()
     if "customer_tenant_id" in values:
         try:
@@ -232,7 +255,11 @@ def _clean(program: Program, values: dict[str, Any]) -> dict[str, Any]:
             values[name] = str(values[name]).strip()
             active = {o.code for o in selectors.options_of(program, kind, active_only=True)}
             if values[name] not in active:
-                errors[name] = f"“{values[name]}” is not a {OptionKind(kind).label.lower()} of {program.name}."
+                errors[name] = gettext("“%(code)s” is not a %(kind)s of %(program)s.") % {
+                    "code": values[name],
+                    "kind": OptionKind(kind).label.lower(),
+                    "program": program.name,
+                }
         elif name in values:
             values[name] = ""
     _clean_items(program, values, errors)
@@ -286,8 +313,10 @@ def _authorise_filing(actor: User, location: Location, program: Program) -> None
     if permissions.can_file_for(actor, location, program):
         return
     if locations_visible_to(actor).filter(pk=location.pk).exists():
-        raise PermissionDenied("Only the location's incentives admins and users can file its customer associations.")
-    raise NotFound("No such location.")
+        raise PermissionDenied(
+            gettext("Only the location's incentives admins and users can file its customer associations.")
+        )
+    raise NotFound(gettext("No such location."))
 
 
 # --------------------------------------------------------------------------------------------- filing
@@ -309,7 +338,12 @@ def association_create(
     """Start an association (Editing) of a location with a customer in a program."""
     _authorise_filing(actor, location, program)
     if not selectors.is_enrolled(location, program):
-        raise ValidationError({"program": f"{location.name} is not enrolled in {program.name}."})
+        raise ValidationError(
+            {
+                "program": gettext("%(location)s is not enrolled in %(program)s.")
+                % {"location": location.name, "program": program.name}
+            }
+        )
     values = _clean(
         program,
         {
@@ -359,10 +393,11 @@ def association_update(*, association: Association, actor: User, **fields: Any) 
     """Change an association that is being edited or waits for the partner's answer."""
     association = _lock(association)
     if not permissions.can_file(actor, association):
-        raise PermissionDenied("Only the location's incentives admins and users can change its associations.")
+        raise PermissionDenied(gettext("Only the location's incentives admins and users can change its associations."))
     if association.status not in EDITABLE:
         raise Conflict(
-            f"An association that is {association.get_status_display().lower()} cannot be changed.",
+            gettext("An association that is %(status)s cannot be changed.")
+            % {"status": association.get_status_display().lower()},
             code="not_editable",
         )
     values = _clean(association.program, fields)
@@ -389,10 +424,12 @@ def association_attach_proof(*, association: Association, upload: File, note: st
     """Attach the proof document (it replaces an earlier one; a submitted proof is kept in the history)."""
     association = _lock(association)
     if not permissions.can_file(actor, association):
-        raise PermissionDenied("Only the location's incentives admins and users can add proof to its associations.")
+        raise PermissionDenied(
+            gettext("Only the location's incentives admins and users can add proof to its associations.")
+        )
     if association.status not in EDITABLE:
         raise Conflict(
-            "Proof can be added while the association is being edited or your answer is required.",
+            gettext("Proof can be added while the association is being edited or your answer is required."),
             code="not_editable",
         )
     old = association.proof
@@ -420,8 +457,8 @@ def _own_duplicates(association: Association) -> dict[str, list[str]]:
         what = selectors.item_label(c.item, labels)
         field = "workloads" if c.item.kind == ItemKind.WORKLOAD else "subscription_ids"
         errors.setdefault(field, []).append(
-            f"{what} is already claimed by your organisation's association {c.other.pk} "
-            f"({c.other.get_status_display().lower()})."
+            gettext("%(what)s is already claimed by your organisation's association %(pk)s (%(status)s).")
+            % {"what": what, "pk": c.other.pk, "status": c.other.get_status_display().lower()}
         )
     return errors
 
@@ -437,19 +474,21 @@ def _pairing_errors(association: Association) -> dict[str, list[str]]:
     if known.exists():
         return {
             "customer_domain": [
-                "This domain belongs to another tenant ID. Check the tenant ID and the domain in the customer's "
-                "admin centre."
+                gettext(
+                    "This domain belongs to another tenant ID. Check the tenant ID and the domain in the customer's "
+                    "admin centre."
+                )
             ]
         }
     return {}
 
 
 def _completeness(association: Association) -> dict[str, list[str]]:
-    errors = {name: [message] for name, message in REQUIRED_TO_SUBMIT.items() if not getattr(association, name)}
+    errors = {name: [str(message)] for name, message in REQUIRED_TO_SUBMIT.items() if not getattr(association, name)}
     if not association.items.exists():
-        errors["workloads"] = ["Claim at least one workload or subscription."]
+        errors["workloads"] = [gettext("Claim at least one workload or subscription.")]
     if association.proof_id is None:
-        errors["proof"] = ["Attach the proof, e.g. a statement of work signed by the customer."]
+        errors["proof"] = [gettext("Attach the proof, e.g. a statement of work signed by the customer.")]
     return errors
 
 
@@ -458,16 +497,18 @@ def association_submit(*, association: Association, actor: User) -> Association:
     """Submit for review, or send the partner's answer to a request for action."""
     association = _lock(association)
     if not permissions.can_file(actor, association):
-        raise PermissionDenied("Only the location's incentives admins and users can submit its associations.")
+        raise PermissionDenied(gettext("Only the location's incentives admins and users can submit its associations."))
     if association.status not in EDITABLE:
         raise Conflict(
-            f"An association that is {association.get_status_display().lower()} cannot be submitted.",
+            gettext("An association that is %(status)s cannot be submitted.")
+            % {"status": association.get_status_display().lower()},
             code="invalid_transition",
         )
     today = _today()
     if association.status == S.ACTION_REQUIRED and association.action_due_on and today > association.action_due_on:
         raise Conflict(
-            f"Your answer was due by {_day(association.action_due_on)}; the association is being rejected.",
+            gettext("Your answer was due by %(day)s; the association is being rejected.")
+            % {"day": _day(association.action_due_on)},
             code="answer_overdue",
         )
     errors = _completeness(association)
@@ -488,13 +529,29 @@ def association_submit(*, association: Association, actor: User) -> Association:
     association.action_due_on = None
     association.save()
     rivals = selectors.competitors(association)
-    contest = f" It competes with {len(rivals)} other claim(s) on the same customer." if rivals else ""
+    body = format_lazy(
+        gettext_lazy("{location} claims to be partner of record for {domain}. Review due {day}."),
+        location=str(association.location),
+        domain=association.customer_domain,
+        day=_day_lazy(association.due_on),
+    )
+    if rivals:
+        contest = format_lazy(
+            ngettext_lazy(
+                "It competes with {n} other claim(s) on the same customer.",
+                "It competes with {n} other claim(s) on the same customer.",
+                len(rivals),
+            ),
+            n=len(rivals),
+        )
+        body = format_lazy("{} {}", body, contest)
     notify(
         users=reviewers_of(association.program),
-        subject=f"Association {association.pk} to review: {association.customer_name}",
+        subject=format_lazy(
+            gettext_lazy("Association {pk} to review: {name}"), pk=association.pk, name=association.customer_name
+        ),
         kind=NotificationKind.REVIEW,
-        body=f"{association.location} claims to be partner of record for {association.customer_domain}. "
-        f"Review due {_day(association.due_on)}.{contest}",
+        body=body,
         link=_link(association),
     )
     return association
@@ -505,10 +562,13 @@ def association_submit(*, association: Association, actor: User) -> Association:
 
 def _reviewable(association: Association, actor: User) -> None:
     if not permissions.can_review(actor, association):
-        raise PermissionDenied("Only reviewers of this program who did not file the association can decide it.")
+        raise PermissionDenied(
+            gettext("Only reviewers of this program who did not file the association can decide it.")
+        )
     if association.status not in AWAITING_REVIEW:
         raise Conflict(
-            f"An association that is {association.get_status_display().lower()} is not waiting for a decision.",
+            gettext("An association that is %(status)s is not waiting for a decision.")
+            % {"status": association.get_status_display().lower()},
             code="invalid_transition",
         )
     if association.status == S.SUBMITTED:  # deciding straight from the queue starts the review
@@ -521,9 +581,9 @@ def association_take(*, association: Association, actor: User) -> Association:
     """A reviewer takes the association (“assign to me”); a submitted one goes under review."""
     association = _lock(association)
     if not permissions.can_review(actor, association):
-        raise PermissionDenied("Only reviewers of this program who did not file the association can take it.")
+        raise PermissionDenied(gettext("Only reviewers of this program who did not file the association can take it."))
     if association.status not in AWAITING_REVIEW:
-        raise Conflict("Only associations waiting for review can be taken.", code="invalid_transition")
+        raise Conflict(gettext("Only associations waiting for review can be taken."), code="invalid_transition")
     if association.status == S.SUBMITTED:
         _move(association, S.UNDER_REVIEW, actor, f"Review started by {actor.get_full_name()}.")
         association.review_started_at = timezone.now()
@@ -542,7 +602,7 @@ def association_request_action(*, association: Association, actor: User, message
     _reviewable(association, actor)
     message = message.strip()
     if not message:
-        raise ValidationError({"message": "Say what the partner must correct or add."})
+        raise ValidationError({"message": gettext("Say what the partner must correct or add.")})
     policy = selectors.policy_for(association.program)
     _move(association, S.ACTION_REQUIRED, actor, message)
     association.action_due_on = periods.add_business_days(
@@ -552,9 +612,16 @@ def association_request_action(*, association: Association, actor: User, message
     association.save()
     notify(
         users=_partners_of(association),
-        subject=f"Association {association.pk} needs your answer: {association.customer_name}",
-        body=f"{message} Answer by {_day(association.action_due_on)}, or the association is rejected "
-        "(reason: no partner response).",
+        subject=format_lazy(
+            gettext_lazy("Association {pk} needs your answer: {name}"),
+            pk=association.pk,
+            name=association.customer_name,
+        ),
+        body=format_lazy(
+            gettext_lazy("{message} Answer by {day}, or the association is rejected (reason: no partner response)."),
+            message=message,
+            day=_day_lazy(association.action_due_on),
+        ),
         link=_link(association),
     )
     return association
@@ -563,30 +630,41 @@ def association_request_action(*, association: Association, actor: User, message
 def _holders(association: Association) -> list[str]:
     labels = selectors.option_labels(association.program_id)
     return [
-        f"{selectors.item_label(c.item, labels)} is already associated with {c.other.location} (association {c.other.pk})"
+        gettext("%(what)s is already associated with %(location)s (association %(pk)s)")
+        % {"what": selectors.item_label(c.item, labels), "location": c.other.location, "pk": c.other.pk}
         for c in selectors.competitors(association)
         if c.holding
     ]
 
 
 def _consent_email(association: Association, token: str) -> None:
-    labels = selectors.option_labels(association.program_id)
-    claimed = [selectors.item_label(i, labels) for i in selectors.items_of(association)]
     url = settings.SITE_URL.rstrip("/") + f"/consent/{token}/"
     assert association.consent_closes_on is not None
-    email_after_commit(
-        to=[association.customer_contact_email],
-        subject=f"Please confirm your partner of record: {association.location.organisation.name}",
-        body=(
-            f"Hello {association.customer_contact_name},\n\n"
-            f"{association.location.organisation.name} says it is the partner of record for "
-            f"{association.customer_name} ({association.customer_domain}) in {association.program.vendor.name}'s "
-            f"{association.program.name} program, for: {', '.join(claimed)}.\n\n"
-            f"If this is right, you need do nothing. To confirm it, or to decline it, open this link by "
-            f"{_day(association.consent_closes_on)}; it works once:\n\n{url}\n\n"
+    partner = association.location.organisation.name
+    # The customer has no account and so no language of their own: the site's.
+    with translation.override(settings.LANGUAGE_CODE):
+        labels = selectors.option_labels(association.program_id)
+        claimed = [selectors.item_label(i, labels) for i in selectors.items_of(association)]
+        subject = gettext("Please confirm your partner of record: %(partner)s") % {"partner": partner}
+        body = gettext(
+            "Hello %(contact)s,\n\n"
+            "%(partner)s says it is the partner of record for %(customer)s (%(domain)s) in %(vendor)s's "
+            "%(program)s program, for: %(claimed)s.\n\n"
+            "If this is right, you need do nothing. To confirm it, or to decline it, open this link by "
+            "%(day)s; it works once:\n\n%(url)s\n\n"
             "If you decline, the association is rejected."
-        ),
-    )
+        ) % {
+            "contact": association.customer_contact_name,
+            "partner": partner,
+            "customer": association.customer_name,
+            "domain": association.customer_domain,
+            "vendor": association.program.vendor.name,
+            "program": association.program.name,
+            "claimed": ", ".join(claimed),
+            "day": _day(association.consent_closes_on),
+            "url": url,
+        }
+    email_after_commit(to=[association.customer_contact_email], subject=subject, body=body)
 
 
 def _grant(association: Association, actor: User, note: str) -> None:
@@ -594,16 +672,20 @@ def _grant(association: Association, actor: User, note: str) -> None:
     conflicts = _holders(association)
     if conflicts:
         raise Conflict(
-            "; ".join(conflicts) + ". Reject this one, or the other must end first.", code="already_associated"
+            gettext("%(conflicts)s. Reject this one, or the other must end first.")
+            % {"conflicts": "; ".join(conflicts)},
+            code="already_associated",
         )
     policy = selectors.policy_for(association.program)
-    _move(association, S.APPROVED, actor, note or "Approved.")
+    _move(association, S.APPROVED, actor, note or "Approved.")  # the history is kept in English (RECORD_LANGUAGE)
     try:
         with transaction.atomic():
             association.items.update(holds=True)
     except IntegrityError:
         raise Conflict(
-            "Another partner's association on the same customer was approved a moment ago; reload and decide again.",
+            gettext(
+                "Another partner's association on the same customer was approved a moment ago; reload and decide again."
+            ),
             code="already_associated",
         ) from None
     today = _today()
@@ -616,11 +698,16 @@ def _grant(association: Association, actor: User, note: str) -> None:
     association.decision_note, association.decided_at = note, timezone.now()
     association.save()
     _consent_email(association, token)
+    window = format_lazy(
+        gettext_lazy("The customer contact has until {day} to decline; then the association is in force."),
+        day=_day_lazy(association.consent_closes_on),
+    )
     notify(
         users=_partners_of(association),
-        subject=f"Association {association.pk} approved: {association.customer_name}",
-        body=f"{note} The customer contact has until {_day(association.consent_closes_on)} to decline; "
-        "then the association is in force.".strip(),
+        subject=format_lazy(
+            gettext_lazy("Association {pk} approved: {name}"), pk=association.pk, name=association.customer_name
+        ),
+        body=format_lazy("{} {}", note, window) if note else window,
         link=_link(association),
     )
 
@@ -633,10 +720,15 @@ def association_approve(*, association: Association, actor: User, note: str = ""
     return association
 
 
-def _end(association: Association, actor: User | None, reason: str, message: str) -> None:
-    """Reject (from any live status): release the items, kill the consent link, close the in-force period."""
+def _end(association: Association, actor: User | None, reason: str, message: Text) -> None:
+    """Reject (from any live status): release the items, kill the consent link, close the in-force period.
+    `message` is the reviewer's or partner's words, or the application's own (lazy: the partners read it in their
+    language; the history keeps it in English)."""
     label = RejectionReason(reason).label
-    _move(association, S.REJECTED, actor, f"{label}. {message}".strip() if message else f"{label}.", reason=reason)
+    with translation.override(RECORD_LANGUAGE):
+        words = str(message)
+        said = f"{label}. {words}".strip() if words else f"{label}."
+    _move(association, S.REJECTED, actor, said, reason=reason)
     association.items.update(holds=False)
     today = _today()
     if association.in_force_from is not None and association.in_force_until is None:
@@ -644,14 +736,23 @@ def _end(association: Association, actor: User | None, reason: str, message: str
     association.rejection_reason, association.rejected_at = reason, timezone.now()
     association.consent_nonce_hash = ""
     association.action_due_on = None
-    association.decision_note = message
+    association.decision_note = words
     association.save()
     deadline = today + timedelta(days=selectors.policy_for(association.program).dispute_days)
-    tail = "" if reason in NOT_DISPUTABLE else f" You can dispute the rejection until {_day(deadline)}."
+    body = (
+        format_lazy(gettext_lazy("Reason: {label}. {message}"), label=label, message=message)
+        if words
+        else format_lazy(gettext_lazy("Reason: {label}."), label=label)
+    )
+    if reason not in NOT_DISPUTABLE:
+        tail = format_lazy(gettext_lazy("You can dispute the rejection until {day}."), day=_day_lazy(deadline))
+        body = format_lazy("{} {}", body, tail)
     notify(
         users=_partners_of(association),
-        subject=f"Association {association.pk} rejected: {association.customer_name}",
-        body=f"Reason: {label}. {message}".strip() + tail,
+        subject=format_lazy(
+            gettext_lazy("Association {pk} rejected: {name}"), pk=association.pk, name=association.customer_name
+        ),
+        body=body,
         link=_link(association),
     )
 
@@ -663,14 +764,16 @@ def association_reject(*, association: Association, actor: User, reason: str, no
     association = _lock(association)
     if association.status in HOLDING:
         if not permissions.can_review(actor, association):
-            raise PermissionDenied("Only reviewers of this program who did not file the association can revoke it.")
+            raise PermissionDenied(
+                gettext("Only reviewers of this program who did not file the association can revoke it.")
+            )
         if not note.strip():
-            raise ValidationError({"note": "Say why an approved association is revoked."})
+            raise ValidationError({"note": gettext("Say why an approved association is revoked.")})
     else:
         _reviewable(association, actor)
     if reason not in REVIEWER_REASONS:
         choices = ", ".join(f"{r.value} ({r.label.lower()})" for r in REVIEWER_REASONS)
-        raise ValidationError({"reason": f"Choose a reason: {choices}."})
+        raise ValidationError({"reason": gettext("Choose a reason: %(choices)s.") % {"choices": choices}})
     _end(association, actor, reason, note.strip())
     return association
 
@@ -680,15 +783,17 @@ def association_withdraw(*, association: Association, actor: User, note: str = "
     """The partner ends its own association, in any status (reason: partner request; not disputable)."""
     association = _lock(association)
     if not permissions.can_file(actor, association):
-        raise PermissionDenied("Only the location's incentives admins and users can withdraw its associations.")
+        raise PermissionDenied(
+            gettext("Only the location's incentives admins and users can withdraw its associations.")
+        )
     if association.status not in LIVE:
-        raise Conflict("This association has already ended.", code="invalid_transition")
+        raise Conflict(gettext("This association has already ended."), code="invalid_transition")
     was_open = association.status in OPEN | HOLDING
     _end(association, actor, RejectionReason.PARTNER_REQUEST, note.strip())
     if was_open and association.reviewer is not None:
         notify(
             users=[association.reviewer],
-            subject=f"Association {association.pk} withdrawn by the partner",
+            subject=format_lazy(gettext_lazy("Association {pk} withdrawn by the partner"), pk=association.pk),
             body=note.strip(),
             link=_link(association),
         )
@@ -709,19 +814,22 @@ def dispute_deadline(association: Association) -> date | None:
 def association_dispute(*, association: Association, actor: User, reason: str) -> Association:
     association = _lock(association)
     if not permissions.can_dispute(actor, association):
-        raise PermissionDenied("Only the location's incentives admins can dispute a rejection.")
+        raise PermissionDenied(gettext("Only the location's incentives admins can dispute a rejection."))
     if association.status != S.REJECTED:
-        raise Conflict("Only a rejected association can be disputed.", code="invalid_transition")
+        raise Conflict(gettext("Only a rejected association can be disputed."), code="invalid_transition")
     if association.rejection_reason in NOT_DISPUTABLE:
-        raise Conflict("You withdrew this association yourself; start a new one instead.", code="not_disputable")
+        raise Conflict(
+            gettext("You withdrew this association yourself; start a new one instead."), code="not_disputable"
+        )
     deadline = dispute_deadline(association)
     if deadline is not None and _today() > deadline:
         raise Conflict(
-            f"The rejection could be disputed until {_day(deadline)}; start a new association instead.",
+            gettext("The rejection could be disputed until %(day)s; start a new association instead.")
+            % {"day": _day(deadline)},
             code="dispute_window_closed",
         )
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the rejection is wrong."})
+        raise ValidationError({"reason": gettext("Say why the rejection is wrong.")})
     _move(association, S.DISPUTED, actor, reason.strip())
     association.disputed_at = timezone.now()
     association.due_on = periods.add_business_days(
@@ -730,8 +838,12 @@ def association_dispute(*, association: Association, actor: User, reason: str) -
     association.save()
     notify(
         users=reviewers_of(association.program),
-        subject=f"Association {association.pk} disputed: {association.customer_name}",
-        body=f"{reason.strip()} Decision due {_day(association.due_on)}.",
+        subject=format_lazy(
+            gettext_lazy("Association {pk} disputed: {name}"), pk=association.pk, name=association.customer_name
+        ),
+        body=format_lazy(
+            gettext_lazy("{reason} Decision due {day}."), reason=reason.strip(), day=_day_lazy(association.due_on)
+        ),
         link=_link(association),
     )
     return association
@@ -745,10 +857,12 @@ def association_comment(
     allowed = permissions.can_see_internal(actor) if internal else permissions.can_comment(actor, association)
     if not allowed:
         raise PermissionDenied(
-            "Only vendor staff write internal notes." if internal else "You cannot comment on this association."
+            gettext("Only vendor staff write internal notes.")
+            if internal
+            else gettext("You cannot comment on this association.")
         )
     if not message.strip():
-        raise ValidationError({"message": "Write a comment."})
+        raise ValidationError({"message": gettext("Write a comment.")})
     kind = AssociationEvent.Kind.NOTE if internal else AssociationEvent.Kind.COMMENT
     return _event(association, actor, kind, message.strip(), internal=internal)
 
@@ -768,7 +882,7 @@ def association_for_consent(token: str) -> Association:
         else None
     )
     if found is None:
-        raise NotFound("This link is not valid (any more).", code="link_invalid")
+        raise NotFound(gettext("This link is not valid (any more)."), code="link_invalid")
     return found
 
 
@@ -784,7 +898,7 @@ def association_consent_answer(*, token: str, confirm: bool) -> Association:
         or association.consent_closes_on is None
         or association.consent_closes_on < _today()
     ):
-        raise NotFound("This link is not valid (any more).", code="link_invalid")
+        raise NotFound(gettext("This link is not valid (any more)."), code="link_invalid")
     association.consent_nonce_hash = ""
     association.consent_answer = "confirmed" if confirm else "declined"
     association.consent_answered_at = timezone.now()
@@ -801,12 +915,14 @@ def association_consent_answer(*, token: str, confirm: bool) -> Association:
         association.save()
         notify(
             users=_partners_of(association),
-            subject=f"Association {association.pk} in force: {association.customer_name}",
-            body="The customer confirmed the association.",
+            subject=format_lazy(
+                gettext_lazy("Association {pk} in force: {name}"), pk=association.pk, name=association.customer_name
+            ),
+            body=gettext_lazy("The customer confirmed the association."),
             link=_link(association),
         )
     else:
-        _end(association, None, RejectionReason.CUSTOMER_DECLINE, "The customer contact declined.")
+        _end(association, None, RejectionReason.CUSTOMER_DECLINE, gettext_lazy("The customer contact declined."))
     return association
 
 
@@ -824,7 +940,12 @@ def partner_actions_expire(*, today: date | None = None) -> int:
             due = association.action_due_on
             if association.status != S.ACTION_REQUIRED or due is None or due >= today:
                 continue
-            _end(association, None, RejectionReason.NO_PARTNER_RESPONSE, f"No answer by {_day(due)}.")
+            _end(
+                association,
+                None,
+                RejectionReason.NO_PARTNER_RESPONSE,
+                format_lazy(gettext_lazy("No answer by {day}."), day=_day_lazy(due)),
+            )
             count += 1
     return count
 
@@ -840,15 +961,19 @@ def consent_windows_close(*, today: date | None = None) -> int:
             closes = association.consent_closes_on
             if association.status != S.APPROVED or closes is None or closes >= today:
                 continue
-            _move(association, S.IN_FORCE, None, f"The customer did not decline by {_day(closes)}: in force.")
+            _move(association, S.IN_FORCE, None, f"The customer did not decline by {_on_record(closes)}: in force.")
             association.in_force_from = association.approved_on
             association.consent_nonce_hash = ""
             association.consent_answer = "lapsed"
             association.save()
             notify(
                 users=_partners_of(association),
-                subject=f"Association {association.pk} in force: {association.customer_name}",
-                body=f"The customer did not decline by {_day(closes)}.",
+                subject=format_lazy(
+                    gettext_lazy("Association {pk} in force: {name}"),
+                    pk=association.pk,
+                    name=association.customer_name,
+                ),
+                body=format_lazy(gettext_lazy("The customer did not decline by {day}."), day=_day_lazy(closes)),
                 link=_link(association),
             )
             count += 1

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEvent(models.Model):
@@ -7,14 +8,14 @@ class AuditEvent(models.Model):
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
-    actor_label = models.CharField(max_length=254, help_text="Email of the actor, or 'system'.")
+    actor_label = models.CharField(max_length=254, help_text=_("Email of the actor, or 'system'."))
     verb = models.CharField(max_length=64)
-    target_type = models.CharField(max_length=64, help_text="app_label.model of the target.")
+    target_type = models.CharField(max_length=64, help_text=_("app_label.model of the target."))
     target_id = models.CharField(max_length=64)
     target_repr = models.CharField(max_length=200)
     # The partner organisation the target belongs to (null for vendor-side objects), for scoping reads.
     organisation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    changes = models.JSONField(default=dict, blank=True, help_text="{field: [old, new]}")
+    changes = models.JSONField(default=dict, blank=True, help_text=_("{field: [old, new]}"))
     reason = models.TextField(blank=True)
     # The hash chain (`audit.sealing`): rows are sealed in order, a minute or so after they are written; each
     # sealed row's hash covers its content and the previous sealed row's hash.

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.db import models
+from django.utils import translation
 
 from coopfunds.audit.models import AuditEvent
 from coopfunds.core.db import assert_in_transaction
@@ -23,16 +24,22 @@ def audit_entry(
     reason: str = "",
     organisation_id: int | None = None,
 ) -> AuditEvent:
-    """One action, not yet saved: `audit_record` saves one, `audit_record_all` several in one INSERT."""
+    """One action, not yet saved: `audit_record` saves one, `audit_record_all` several in one INSERT. The row is
+    data, the same whoever reads it: names and labels in it are written untranslated (as in the source), whatever
+    the language of the request that made it."""
+    with translation.override(None):
+        target_repr = str(target)[:200]
+        plain = {field: [_plain(old), _plain(new)] for field, (old, new) in (changes or {}).items()}
+        reason = str(reason)
     return AuditEvent(
         actor=actor if actor is not None and actor.pk else None,
         actor_label=actor.email if actor is not None and actor.pk else "system",
         verb=verb,
         target_type=target._meta.label_lower,
         target_id=str(target.pk),
-        target_repr=str(target)[:200],
+        target_repr=target_repr,
         organisation_id=organisation_id,
-        changes={field: [_plain(old), _plain(new)] for field, (old, new) in (changes or {}).items()},
+        changes=plain,
         reason=reason,
     )
 

@@ -8,8 +8,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from coopfunds.claims.models import Claim, ClaimDocument
+from coopfunds.core.i18n import day_lazy
 from coopfunds.core.money import money, quantize
 from coopfunds.funds import spending
 from coopfunds.funds.models import Fund
@@ -43,7 +46,7 @@ def _document_findings(claim: Claim, attached: list[ClaimDocument]) -> list[Find
         out.append(
             Finding(
                 "missing_invoice",
-                "Add the third-party invoice, or a certification report for in-house work.",
+                _("Add the third-party invoice, or a certification report for in-house work."),
                 "documents",
             )
         )
@@ -53,11 +56,16 @@ def _document_findings(claim: Claim, attached: list[ClaimDocument]) -> list[Find
             and req.kind not in kinds
             and req.kind not in (DocumentKind.INVOICE, DocumentKind.CERTIFICATION_REPORT)
         ):
-            note = f": {req.note}" if req.note else "."
+            said = {"activity": claim.activity_type.name, "document": labels.get(req.kind, req.kind), "note": req.note}
             out.append(
                 Finding(
                     "missing_document",
-                    f"{claim.activity_type.name} requires “{labels.get(req.kind, req.kind)}”{note}",
+                    (
+                        _("%(activity)s requires “%(document)s”: %(note)s")
+                        if req.note
+                        else _("%(activity)s requires “%(document)s”.")
+                    )
+                    % said,
                     "documents",
                 )
             )
@@ -66,7 +74,7 @@ def _document_findings(claim: Claim, attached: list[ClaimDocument]) -> list[Find
             out.append(
                 Finding(
                     "document_note",
-                    f"Explain what “{a.document.original_name}” proves (a note is required).",
+                    _("Explain what “%(name)s” proves (a note is required).") % {"name": a.document.original_name},
                     "documents",
                 )
             )
@@ -77,14 +85,16 @@ def _date_findings(claim: Claim, today: date) -> list[Finding]:
     fund, out = claim.fund, []
     if claim.execution_start is None or claim.execution_end is None:
         out.append(
-            Finding("execution_dates", "Enter when the activity was executed (start and end dates).", "execution_start")
+            Finding(
+                "execution_dates", _("Enter when the activity was executed (start and end dates)."), "execution_start"
+            )
         )
     elif claim.execution_start < fund.usage_start or claim.execution_end > fund.usage_end:
         out.append(
             Finding(
                 "execution_dates",
-                f"The activity must be executed within the usage period "
-                f"{fund.label} ({fund.usage_start:%d %b %Y} – {fund.usage_end:%d %b %Y}).",
+                _("The activity must be executed within the usage period %(period)s (%(start)s – %(end)s).")
+                % {"period": fund.label, "start": day_lazy(fund.usage_start), "end": day_lazy(fund.usage_end)},
                 "execution_start",
             )
         )
@@ -92,16 +102,23 @@ def _date_findings(claim: Claim, today: date) -> list[Finding]:
         out.append(
             Finding(
                 "execution_dates",
-                f"A claim is for work already done: the activity cannot end after today ({today:%d %b %Y}).",
+                _("A claim is for work already done: the activity cannot end after today (%(today)s).")
+                % {"today": day_lazy(today)},
                 "execution_end",
             )
         )
     if claim.invoice_date is not None and claim.invoice_date > today:
-        out.append(Finding("invoice_date", f"The invoice date lies after today ({today:%d %b %Y}).", "invoice_date"))
+        said = _("The invoice date lies after today (%(today)s).") % {"today": day_lazy(today)}
+        out.append(Finding("invoice_date", said, "invoice_date"))
     if today < fund.claim_opens:
-        out.append(Finding("claim_window", f"Claims for {fund.label} open on {fund.claim_opens:%d %b %Y}."))
+        said = _("Claims for %(period)s open on %(day)s.") % {"period": fund.label, "day": day_lazy(fund.claim_opens)}
+        out.append(Finding("claim_window", said))
     elif today > fund.claim_closes:
-        out.append(Finding("claim_window", f"Claims for {fund.label} closed on {fund.claim_closes:%d %b %Y}."))
+        said = _("Claims for %(period)s closed on %(day)s.") % {
+            "period": fund.label,
+            "day": day_lazy(fund.claim_closes),
+        }
+        out.append(Finding("claim_window", said))
     return out
 
 
@@ -113,14 +130,13 @@ def fund_findings(
     out = []
     can_use = balances(fund).available + reserved
     if amount > can_use:
-        out.append(
-            Finding(
-                "over_balance",
-                f"Only {money(can_use, fund.currency)} of {fund.label} co-op is left; this {noun} asks for "
-                f"{money(amount, fund.currency)}.",
-                "amount",
-            )
+        said = (
+            _("Only %(left)s of %(period)s co-op is left; this claim asks for %(amount)s.")
+            if noun == "claim"
+            else _("Only %(left)s of %(period)s co-op is left; this proof asks for %(amount)s.")
         )
+        values = {"left": money(can_use, fund.currency), "period": fund.label, "amount": money(amount, fund.currency)}
+        out.append(Finding("over_balance", said % values, "amount"))
     refusals = spending.cap_refusals(fund=fund, activity_type=activity_type, reference=reference, amount=amount)
     return out + [Finding("over_cap", message, "amount") for message in refusals]
 
@@ -133,10 +149,13 @@ def _cap_findings(claim: Claim, amount: Decimal) -> list[Finding]:
         if cap.exempt:
             continue
         if cap.kind == CapKind.PER_EVENT and cap.amount is not None and amount > cap.amount:
-            out.append(Finding("over_cap", f"At most {money(cap.amount, currency)} per event.", "amount"))
+            said = _("At most %(amount)s per event.") % {"amount": money(cap.amount, currency)}
+            out.append(Finding("over_cap", said, "amount"))
         if cap.kind in (CapKind.PER_PERSON, CapKind.PER_EVENT_ATTENDEES) and not claim.attendees:
             out.append(
-                Finding("attendees", "Enter the number of attendees: this activity has per-person limits.", "attendees")
+                Finding(
+                    "attendees", _("Enter the number of attendees: this activity has per-person limits."), "attendees"
+                )
             )
         elif (
             cap.kind == CapKind.PER_EVENT_ATTENDEES
@@ -147,7 +166,8 @@ def _cap_findings(claim: Claim, amount: Decimal) -> list[Finding]:
             out.append(
                 Finding(
                     "over_cap",
-                    f"At most {cap.count} attendees per event; this claim has {claim.attendees}.",
+                    _("At most %(count)s attendees per event; this claim has %(attendees)s.")
+                    % {"count": cap.count, "attendees": claim.attendees},
                     "attendees",
                 )
             )
@@ -160,9 +180,17 @@ def _cap_findings(claim: Claim, amount: Decimal) -> list[Finding]:
             out.append(
                 Finding(
                     "over_cap",
-                    f"At most {money(cap.amount, currency)} per person"
-                    f"{' for ' + cap.expense if cap.expense else ''}: "
-                    f"{money(cap.amount * claim.attendees, currency)} for {claim.attendees} attendees.",
+                    (
+                        _("At most %(amount)s per person for %(expense)s: %(total)s for %(attendees)s attendees.")
+                        if cap.expense
+                        else _("At most %(amount)s per person: %(total)s for %(attendees)s attendees.")
+                    )
+                    % {
+                        "amount": money(cap.amount, currency),
+                        "expense": cap.expense,
+                        "total": money(cap.amount * claim.attendees, currency),
+                        "attendees": claim.attendees,
+                    },
                     "amount",
                 )
             )
@@ -179,7 +207,8 @@ def invoice_findings(
     today: date,
 ) -> list[Finding]:
     """The amount asked for may not be more than the invoice; an invoice in another currency is converted first,
-    with the monthly exchange rate of the invoice's month (refused, saying so, while there is none)."""
+    with the monthly exchange rate of the invoice's month (refused, saying so, while there is none). `what`:
+    "claim" or "proof"."""
     if invoice_amount is None:
         return []
     invoice_currency = invoice_currency or currency
@@ -187,27 +216,37 @@ def invoice_findings(
     if invoice_currency != currency:
         day = invoice_date or today
         rate = exchange_rate(invoice_currency, currency, day)
+        month = date_format(day, "F Y")
         if rate is None:
-            return [
-                Finding(
-                    "exchange_rate",
-                    f"The invoice is in {invoice_currency} and the {what} in {currency}, and there is no exchange rate "
-                    f"from {invoice_currency} to {currency} for {day:%B %Y} yet, so the two cannot be compared. The "
-                    "vendor's finance team adds each month's rates; submit once it is there.",
-                    "invoice_currency",
+            no_rate = (
+                _(
+                    "The invoice is in %(invoice_currency)s and the claim in %(currency)s, and there is no exchange "
+                    "rate from %(invoice_currency)s to %(currency)s for %(month)s yet, so the two cannot be compared. "
+                    "The vendor's finance team adds each month's rates; submit once it is there."
                 )
-            ]
+                if what == "claim"
+                else _(
+                    "The invoice is in %(invoice_currency)s and the proof in %(currency)s, and there is no exchange "
+                    "rate from %(invoice_currency)s to %(currency)s for %(month)s yet, so the two cannot be compared. "
+                    "The vendor's finance team adds each month's rates; submit once it is there."
+                )
+            )
+            values = {"invoice_currency": invoice_currency, "currency": currency, "month": month}
+            return [Finding("exchange_rate", no_rate % values, "invoice_currency")]
         converted = quantize(invoice_amount * rate)
-        said += f", which is {money(converted, currency)} at the rate for {day:%B %Y}"
+        said = _("%(amount)s, which is %(converted)s at the rate for %(month)s") % {
+            "amount": said,
+            "converted": money(converted, currency),
+            "month": month,
+        }
     if converted >= amount:
         return []
-    return [
-        Finding(
-            "invoice_amount",
-            f"The {what} ({money(amount, currency)}) is more than the invoice ({said}).",
-            "invoice_amount",
-        )
-    ]
+    more = (
+        _("The claim (%(amount)s) is more than the invoice (%(invoice)s).")
+        if what == "claim"
+        else _("The proof (%(amount)s) is more than the invoice (%(invoice)s).")
+    )
+    return [Finding("invoice_amount", more % {"amount": money(amount, currency), "invoice": said}, "invoice_amount")]
 
 
 def _duplicate_findings(claim: Claim, attached: list[ClaimDocument]) -> list[Finding]:
@@ -223,10 +262,17 @@ def _duplicate_findings(claim: Claim, attached: list[ClaimDocument]) -> list[Fin
             out.append(
                 Finding(
                     "duplicate_invoice",
-                    "This invoice (vendor and number) has already been claimed.",
+                    _("This invoice (vendor and number) has already been claimed."),
                     "invoice_number",
-                    reviewer_message=f"Invoice already claimed on claim {other.pk} by {other.location.organisation.name}, "
-                    f"{other.location} ({other.get_status_display()}).",
+                    reviewer_message=_(
+                        "Invoice already claimed on claim %(claim)s by %(organisation)s, %(location)s (%(status)s)."
+                    )
+                    % {
+                        "claim": other.pk,
+                        "organisation": other.location.organisation.name,
+                        "location": other.location,
+                        "status": other.get_status_display(),
+                    },
                 )
             )
     hashes = {a.document.sha256: a.document for a in attached}
@@ -244,10 +290,17 @@ def _duplicate_findings(claim: Claim, attached: list[ClaimDocument]) -> list[Fin
             out.append(
                 Finding(
                     "duplicate_file",
-                    f"“{mine.original_name}” has already been claimed.",
+                    _("“%(name)s” has already been claimed.") % {"name": mine.original_name},
                     "documents",
-                    reviewer_message=f"“{mine.original_name}” is the same file as one on claim {clash.claim_id} by "
-                    f"{clash.claim.location.organisation.name}, {clash.claim.location}.",
+                    reviewer_message=_(
+                        "“%(name)s” is the same file as one on claim %(claim)s by %(organisation)s, %(location)s."
+                    )
+                    % {
+                        "name": mine.original_name,
+                        "claim": clash.claim_id,
+                        "organisation": clash.claim.location.organisation.name,
+                        "location": clash.claim.location,
+                    },
                 )
             )
     return out
@@ -257,10 +310,10 @@ def findings(claim: Claim, today: date | None = None) -> list[Finding]:
     today = today or timezone.localdate()
     out: list[Finding] = []
     if not claim.name.strip():
-        out.append(Finding("name", "Give the claim a name.", "name"))
+        out.append(Finding("name", _("Give the claim a name."), "name"))
     amount = claim.amount
     if amount is None:
-        out.append(Finding("amount", "Enter the amount claimed.", "amount"))
+        out.append(Finding("amount", _("Enter the amount claimed."), "amount"))
     attached = _documents(claim)
     out += _document_findings(claim, attached)
     out += _date_findings(claim, today)
@@ -273,10 +326,13 @@ def findings(claim: Claim, today: date | None = None) -> list[Finding]:
     if {a.document.kind for a in attached} & {DocumentKind.INVOICE} and not (
         claim.invoice_vendor and claim.invoice_number and claim.invoice_date and claim.invoice_amount
     ):
-        out.append(Finding("invoice_details", "Enter the invoice's vendor, number, date and amount.", "invoice_vendor"))
+        out.append(
+            Finding("invoice_details", _("Enter the invoice's vendor, number, date and amount."), "invoice_vendor")
+        )
     missing = [m for m in claim.activity_type.metrics if str(claim.metrics.get(m, "")).strip() == ""]
     if missing:
-        out.append(Finding("missing_metrics", f"Report the metrics: {', '.join(missing)}.", "metrics"))
+        said = _("Report the metrics: %(metrics)s.") % {"metrics": ", ".join(missing)}
+        out.append(Finding("missing_metrics", said, "metrics"))
     out += _duplicate_findings(claim, attached)
     return out
 

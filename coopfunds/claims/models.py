@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from coopfunds.core.models import status_constraint
 from coopfunds.core.money import MoneyField
@@ -22,17 +23,19 @@ class Claim(ReviewedItem):
     description = models.TextField(blank=True)
     execution_start = models.DateField(null=True, blank=True)
     execution_end = models.DateField(null=True, blank=True)
-    amount = MoneyField(null=True, blank=True, help_text="Claimed, in the fund's currency.")
+    amount = MoneyField(null=True, blank=True, help_text=_("Claimed, in the fund's currency."))
     invoice_vendor_tax_id = models.CharField(max_length=64, blank=True)
     attendees = models.PositiveIntegerField(
-        null=True, blank=True, help_text="People, for per-person and per-event caps."
+        null=True, blank=True, help_text=_("People, for per-person and per-event caps.")
     )
     metrics = models.JSONField(default=dict, blank=True)
     comments = models.TextField(blank=True)
 
-    due_on = models.DateField(null=True, blank=True, help_text="Review due (business days from submission or dispute).")
+    due_on = models.DateField(
+        null=True, blank=True, help_text=_("Review due (business days from submission or dispute).")
+    )
     expires_on = models.DateField(
-        null=True, blank=True, help_text="The last day the draft can be submitted; it expires after it."
+        null=True, blank=True, help_text=_("The last day the draft can be submitted; it expires after it.")
     )
     expiry_warned_at = models.DateTimeField(null=True, blank=True)
 
@@ -78,7 +81,7 @@ class ClaimDocument(models.Model):
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="attachments")
     document = models.ForeignKey("documents.Document", on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
-    removed_at = models.DateTimeField(null=True, blank=True, help_text="Taken off the claim (drafts only).")
+    removed_at = models.DateTimeField(null=True, blank=True, help_text=_("Taken off the claim (drafts only)."))
 
     class Meta:
         ordering = ["id"]
@@ -113,14 +116,14 @@ class ClaimEvent(TimelineEvent):
     """The claim's history, shown as a timeline. Internal notes are seen by vendor staff only."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        UPDATED = "updated", "Changed"
-        DOCUMENT = "document", "Document"
-        STATUS = "status", "Status"
-        COMMENT = "comment", "Comment"
-        FEEDBACK = "feedback", "Reviewer feedback"
-        NOTE = "note", "Internal note"
-        REQUEST = "request", "Documents requested"
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Changed")
+        DOCUMENT = "document", _("Document")
+        STATUS = "status", _("Status")
+        COMMENT = "comment", _("Comment")
+        FEEDBACK = "feedback", _("Reviewer feedback")
+        NOTE = "note", _("Internal note")
+        REQUEST = "request", _("Documents requested")
 
     claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

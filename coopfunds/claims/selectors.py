@@ -5,6 +5,7 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from coopfunds.accounts import permissions as account_permissions
 from coopfunds.accounts.models import User
@@ -34,7 +35,7 @@ def claim_for(user: User, pk: int) -> Claim:
     try:
         return claims_visible_to(user).get(pk=pk)
     except (Claim.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such claim.") from None
+        raise NotFound(_("No such claim.")) from None
 
 
 # What a claim's own page of data names of the rows it joins (the API's claim): the claim's columns and these.
@@ -51,7 +52,7 @@ def claim_shown_to(user: User, pk: int) -> Claim:
     try:
         return _scoped(user, qs).get(pk=pk)
     except (Claim.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such claim.") from None
+        raise NotFound(_("No such claim.")) from None
 
 
 def review_queue(

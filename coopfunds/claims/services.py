@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from coopfunds.accounts.models import Location, Role, User
 from coopfunds.accounts.permissions import holds
@@ -95,9 +95,9 @@ def _lock(claim: Claim, viewer: User | None) -> Claim:
             .get(pk=claim.pk)
         )
     except Claim.DoesNotExist:
-        raise NotFound("No such claim.") from None
+        raise NotFound(gettext("No such claim.")) from None
     if viewer is not None and not permissions.can_view(viewer, locked):
-        raise NotFound("No such claim.")
+        raise NotFound(gettext("No such claim."))
     return locked
 
 
@@ -188,16 +188,17 @@ def _check_reasons(claim: Claim, reasons: list[Reason]) -> dict[str, ReasonCode]
     """ValidationError unless every reason is of the program's catalogue and points at the claim's documents;
     the codes by name."""
     if not reasons:
-        raise ValidationError({"reasons": "Give at least one reason, so the partner knows what to change."})
+        raise ValidationError({"reasons": gettext("Give at least one reason, so the partner knows what to change.")})
     codes = {
         r.code: r for r in ReasonCode.objects.filter(Q(program=claim.program) | Q(program__isnull=True), is_active=True)
     }
     documents = set(ClaimDocument.objects.filter(claim=claim).values_list("document_id", flat=True))
     for r in reasons:
         if r.code not in codes:
-            raise ValidationError({"reasons": f"“{r.code}” is not a reason of this program's catalogue."})
+            said = gettext("“%(code)s” is not a reason of this program's catalogue.") % {"code": r.code}
+            raise ValidationError({"reasons": said})
         if r.document_id is not None and r.document_id not in documents:
-            raise ValidationError({"reasons": "A reason can only point at a document of this claim."})
+            raise ValidationError({"reasons": gettext("A reason can only point at a document of this claim.")})
     return codes
 
 
@@ -219,20 +220,25 @@ def _link(claim: Claim) -> str:
     return f"/claims/{claim.pk}/"
 
 
+def _status(claim: Claim) -> str:
+    """The claim's status in a sentence: "submitted", "under review"."""
+    return str(claim.get_status_display()).lower()
+
+
 def _clean_fields(claim: Claim, values: dict[str, Any]) -> dict[str, Any]:
     unknown = set(values) - set(EDITABLE_FIELDS)
     if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+        raise ValidationError({name: gettext("This field cannot be changed here.") for name in sorted(unknown)})
     errors: dict[str, str] = {}
     if "name" in values:
         values["name"] = (values["name"] or "").strip()
         if not values["name"]:
-            errors["name"] = "Give the claim a name."
+            errors["name"] = gettext("Give the claim a name.")
     for name in ("amount", "invoice_amount"):
         if values.get(name) is not None:
             value = Decimal(values[name])
             if value <= 0 or value != value.quantize(Decimal("0.01")):
-                errors[name] = "Enter an amount above zero with at most two decimals."
+                errors[name] = gettext("Enter an amount above zero with at most two decimals.")
             values[name] = value
     if values.get("invoice_currency"):
         values["invoice_currency"] = values["invoice_currency"].strip().upper()
@@ -245,18 +251,25 @@ def _clean_fields(claim: Claim, values: dict[str, Any]) -> dict[str, Any]:
     start = values.get("execution_start", claim.execution_start)
     end = values.get("execution_end", claim.execution_end)
     if start and end and start > end:
-        errors["execution_end"] = "The end date is before the start date."
+        errors["execution_end"] = gettext("The end date is before the start date.")
     if "metrics" in values:
         metrics = values["metrics"] or {}
         if not isinstance(metrics, dict):
-            errors["metrics"] = "Metrics are name: value pairs."
+            errors["metrics"] = gettext("Metrics are name: value pairs.")
         else:
             known = set(claim.activity_type.metrics)
             extra = set(metrics) - known
             if extra:
-                errors["metrics"] = (
-                    f"{claim.activity_type.name} reports {', '.join(sorted(known)) or 'no metrics'}; not {', '.join(sorted(extra))}."
+                said = (
+                    gettext("%(activity)s reports %(known)s; not %(extra)s.")
+                    if known
+                    else gettext("%(activity)s reports no metrics; not %(extra)s.")
                 )
+                errors["metrics"] = said % {
+                    "activity": claim.activity_type.name,
+                    "known": ", ".join(sorted(known)),
+                    "extra": ", ".join(sorted(extra)),
+                }
             values["metrics"] = {k: str(v).strip() for k, v in metrics.items()}
     if errors:
         raise ValidationError(errors)
@@ -287,20 +300,20 @@ def claim_create(*, fund: Fund, activity_type: ActivityType, name: str, actor: U
         created_by=actor,
     )
     if not permissions.can_file(actor, claim):
-        raise PermissionDenied("Only the location's incentives admins and users can file its claims.")
+        raise PermissionDenied(gettext("Only the location's incentives admins and users can file its claims."))
     fiscal_year = periods.fiscal_year_of(fund.program, fund.usage_start)
     if (
         activity_type.program_id != fund.program_id
         or activity_type.fiscal_year != fiscal_year
         or not activity_type.is_active
     ):
+        said = gettext("Choose an activity of %(program)s's FY%(year)s catalogue.")
         raise ValidationError(
-            {"activity_type": f"Choose an activity of {fund.program.name}'s FY{fiscal_year % 100:02d} catalogue."}
+            {"activity_type": said % {"program": fund.program.name, "year": f"{fiscal_year % 100:02d}"}}
         )
     if timezone.localdate() > fund.claim_closes:
-        raise ValidationError(
-            {"fund": f"Claims for {fund.label} closed on {fund.claim_closes:%d %b %Y}: a new claim cannot be filed."}
-        )
+        said = gettext("Claims for %(period)s closed on %(day)s: a new claim cannot be filed.")
+        raise ValidationError({"fund": said % {"period": fund.label, "day": day_lazy(fund.claim_closes)}})
     values = _clean_fields(claim, {"name": name, **fields})
     for key, value in values.items():
         setattr(claim, key, value)
@@ -322,9 +335,10 @@ def claim_create(*, fund: Fund, activity_type: ActivityType, name: str, actor: U
 def claim_update(*, claim: Claim, actor: User, **fields: Any) -> Claim:
     claim = _lock(claim, actor)
     if not permissions.can_file(actor, claim):
-        raise PermissionDenied("Only the location's incentives admins and users can change its claims.")
+        raise PermissionDenied(gettext("Only the location's incentives admins and users can change its claims."))
     if claim.status not in EDITABLE:
-        raise Conflict(f"A claim that is {claim.get_status_display().lower()} cannot be changed.", code="not_editable")
+        said = gettext("A claim that is %(status)s cannot be changed.") % {"status": _status(claim)}
+        raise Conflict(said, code="not_editable")
     values = _clean_fields(claim, fields)
     changes = {k: (getattr(claim, k), v) for k, v in values.items() if getattr(claim, k) != v}
     if not changes:
@@ -367,10 +381,13 @@ def claim_add_documents(
     """Attach files (all or none). Proof documents need an explanatory note."""
     claim = _lock(claim, actor)
     if not permissions.can_file(actor, claim):
-        raise PermissionDenied("Only the location's incentives admins and users can add documents to its claims.")
+        raise PermissionDenied(
+            gettext("Only the location's incentives admins and users can add documents to its claims.")
+        )
     if claim.status not in EDITABLE:
         raise Conflict(
-            "Documents can be added while the claim is being edited or action is required.", code="not_editable"
+            gettext("Documents can be added while the claim is being edited or action is required."),
+            code="not_editable",
         )
     stored = documents_store(
         uploads=uploads,
@@ -390,16 +407,19 @@ def claim_add_documents(
 def claim_remove_document(*, claim: Claim, document: Document, actor: User) -> Claim:
     claim = _lock(claim, actor)
     if not permissions.can_file(actor, claim):
-        raise PermissionDenied("Only the location's incentives admins and users can remove documents from its claims.")
+        raise PermissionDenied(
+            gettext("Only the location's incentives admins and users can remove documents from its claims.")
+        )
     if claim.status not in EDITABLE:
         raise Conflict(
-            "Documents can be removed while the claim is being edited or action is required.", code="not_editable"
+            gettext("Documents can be removed while the claim is being edited or action is required."),
+            code="not_editable",
         )
     updated = ClaimDocument.objects.filter(claim=claim, document=document, removed_at__isnull=True).update(
         removed_at=timezone.now()
     )
     if not updated:
-        raise ValidationError({"document": "That document is not on this claim."})
+        raise ValidationError({"document": gettext("That document is not on this claim.")})
     _event(claim, actor, ClaimEvent.Kind.DOCUMENT, f"Removed “{document.original_name}” (kept in the history).")
     return claim
 
@@ -423,11 +443,10 @@ def _hold(claim: Claim, amount: Decimal, actor: User, key: str) -> None:
 def claim_submit(*, claim: Claim, actor: User) -> Claim:
     claim = _lock(claim, actor)
     if not permissions.can_file(actor, claim):
-        raise PermissionDenied("Only the location's incentives admins and users can submit its claims.")
+        raise PermissionDenied(gettext("Only the location's incentives admins and users can submit its claims."))
     if claim.status not in EDITABLE:
-        raise Conflict(
-            f"A claim that is {claim.get_status_display().lower()} cannot be submitted.", code="invalid_transition"
-        )
+        said = gettext("A claim that is %(status)s cannot be submitted.") % {"status": _status(claim)}
+        raise Conflict(said, code="invalid_transition")
     found = checks.blocking(checks.findings(claim))
     if found:
         errors: dict[str, list[str]] = {}
@@ -442,7 +461,7 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
     try:
         _hold(claim, claim.amount, actor, f"claim:{claim.pk}:event:{event.pk}")
     except ledger.InsufficientFunds:
-        raise ValidationError({"amount": "The fund no longer holds enough for this claim."}) from None
+        raise ValidationError({"amount": gettext("The fund no longer holds enough for this claim.")}) from None
     document_lock(
         documents=[
             a.document
@@ -457,10 +476,15 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
     workflow.save_invoice_once(claim)
     notify(
         users=reviewers_of(claim.program),
-        subject=f"Claim {claim.pk} to review: {claim.name}",
+        subject=format_lazy(gettext_lazy("Claim {pk} to review: {name}"), pk=claim.pk, name=claim.name),
         kind=NotificationKind.REVIEW,
-        body=f"{claim.location} claims {checks.money(claim.amount, claim.currency)} for {claim.activity_type.name}. "
-        f"Review due {claim.due_on:%d %b %Y}.",
+        body=format_lazy(
+            gettext_lazy("{location} claims {amount} for {activity}. Review due {day}."),
+            location=str(claim.location),
+            amount=money_lazy(claim.amount, claim.currency),
+            activity=claim.activity_type.name,
+            day=day_lazy(claim.due_on),
+        ),
         link=_link(claim),
     )
     return claim
@@ -471,9 +495,9 @@ def claim_assign(*, claim: Claim, reviewer: User, actor: User) -> Claim:
     """Assign a reviewer (“assign to me”, or reassign); a submitted claim goes under review."""
     claim = _lock(claim, actor)
     if not permissions.can_review(actor, claim) or not permissions.can_review(reviewer, claim):
-        raise PermissionDenied("Only reviewers of this program who did not file the claim can take it.")
+        raise PermissionDenied(gettext("Only reviewers of this program who did not file the claim can take it."))
     if claim.status not in AWAITING_REVIEW:
-        raise Conflict("Only claims waiting for review can be assigned.", code="invalid_transition")
+        raise Conflict(gettext("Only claims waiting for review can be assigned."), code="invalid_transition")
     old = claim.reviewer_id
     claim.reviewer = reviewer
     if claim.status == S.SUBMITTED:
@@ -500,7 +524,7 @@ def _reviewable(claim: Claim, actor: User) -> list[Step]:
     """Check that `actor` may decide the claim now; returns the step to take first, if any (deciding straight
     from the queue starts the review), for `_move(before=...)`."""
     if not permissions.can_review(actor, claim):
-        raise PermissionDenied("Only reviewers of this program who did not file the claim can decide it.")
+        raise PermissionDenied(gettext("Only reviewers of this program who did not file the claim can decide it."))
     workflow.check_awaiting_decision(claim.status, "claim")
     if claim.status != S.SUBMITTED:
         return []
@@ -562,7 +586,7 @@ def claims_approve(*, approvals: list[Approval], actor: User, note: str = "") ->
         try:
             claim = locked.get(a.claim_id)
             if claim is None or not permissions.can_view(actor, claim):
-                raise NotFound("No such claim.")
+                raise NotFound(gettext("No such claim."))
             start = _reviewable(claim, actor)
             amount = _decided(claim, a, note, limits.get(claim.program_id), actor)
             if a.reasons:
@@ -637,7 +661,7 @@ def _decided(claim: Claim, a: Approval, note: str, limit: Decimal | None, actor:
     if second is not None:
         return None
     if claim.reserved != claim.amount:
-        raise Conflict("The claim's reservation does not match its amount.", code="reservation_mismatch")
+        raise Conflict(gettext("The claim's reservation does not match its amount."), code="reservation_mismatch")
     return amount
 
 
@@ -663,7 +687,12 @@ def _first_approval(claim: Claim, actor: User, start: list[Step], limit: Decimal
         organisation_id=claim.location.organisation_id,
     )
     others = [u for u in reviewers if u.pk != actor.pk]
-    notify(users=others, subject=f"Claim {claim.pk} needs a second approval", body=claim.name, link=_link(claim))
+    notify(
+        users=others,
+        subject=format_lazy(gettext_lazy("Claim {pk} needs a second approval"), pk=claim.pk),
+        body=claim.name,
+        link=_link(claim),
+    )
 
 
 def _record_approvals(approved: list[tuple[Claim, Decimal, list[Step], Approval]], actor: User, note: str) -> None:
@@ -767,7 +796,7 @@ def dispute_deadline(claim: Claim) -> date | None:
 def claim_dispute(*, claim: Claim, actor: User, reason: str) -> Claim:
     claim = _lock(claim, actor)
     if not permissions.can_dispute(actor, claim):
-        raise PermissionDenied("Only the location's incentives admins can dispute a rejection.")
+        raise PermissionDenied(gettext("Only the location's incentives admins can dispute a rejection."))
     reason = workflow.check_dispute(
         status=claim.status,
         decided_at=claim.decided_at,
@@ -779,7 +808,7 @@ def claim_dispute(*, claim: Claim, actor: User, reason: str) -> Claim:
     try:
         _hold(claim, claim.amount, actor, f"claim:{claim.pk}:event:{event.pk}")
     except ledger.InsufficientFunds:
-        raise ValidationError({"reason": "The fund no longer holds enough to reopen this claim."}) from None
+        raise ValidationError({"reason": gettext("The fund no longer holds enough to reopen this claim.")}) from None
     claim.disputed_at = timezone.now()
     claim.due_on = periods.add_business_days(
         claim.program, timezone.localdate(), claim.program.dispute_sla_business_days
@@ -787,7 +816,7 @@ def claim_dispute(*, claim: Claim, actor: User, reason: str) -> Claim:
     claim.save()
     notify(
         users=reviewers_of(claim.program),
-        subject=f"Claim {claim.pk} disputed: {claim.name}",
+        subject=format_lazy(gettext_lazy("Claim {pk} disputed: {name}"), pk=claim.pk, name=claim.name),
         body=reason.strip(),
         link=_link(claim),
     )
@@ -798,7 +827,7 @@ def claim_dispute(*, claim: Claim, actor: User, reason: str) -> Claim:
 def claim_withdraw(*, claim: Claim, actor: User, reason: str = "") -> Claim:
     claim = _lock(claim, actor)
     if not permissions.can_file(actor, claim):
-        raise PermissionDenied("Only the location's incentives admins and users can withdraw its claims.")
+        raise PermissionDenied(gettext("Only the location's incentives admins and users can withdraw its claims."))
     event = _move(claim, S.WITHDRAWN, actor, reason.strip() or "Withdrawn.")
     _hold(claim, Decimal(0), actor, f"claim:{claim.pk}:event:{event.pk}")
     claim.closed_at = timezone.now()
@@ -812,10 +841,12 @@ def claim_comment(*, claim: Claim, actor: User, message: str, internal: bool = F
     allowed = permissions.can_see_internal_notes(actor) if internal else permissions.can_comment(actor, claim)
     if not allowed:
         raise PermissionDenied(
-            "Only vendor staff write internal notes." if internal else "You cannot comment on this claim."
+            gettext("Only vendor staff write internal notes.")
+            if internal
+            else gettext("You cannot comment on this claim.")
         )
     if not message.strip():
-        raise ValidationError({"message": "Write a comment."})
+        raise ValidationError({"message": gettext("Write a comment.")})
     return _event(
         claim, actor, ClaimEvent.Kind.NOTE if internal else ClaimEvent.Kind.COMMENT, message.strip(), internal=internal
     )
@@ -826,16 +857,18 @@ def claim_request_documents(*, claim: Claim, colleague: User, message: str, acto
     """Ask a colleague of the same organisation to add documents to the claim."""
     claim = _lock(claim, actor)
     if not permissions.can_file(actor, claim):
-        raise PermissionDenied("Only the location's incentives admins and users can ask for documents.")
+        raise PermissionDenied(gettext("Only the location's incentives admins and users can ask for documents."))
     if colleague.pk == actor.pk or not permissions.can_file(colleague, claim):
-        raise ValidationError({"colleague": "Choose a colleague who can work on this location's claims."})
+        raise ValidationError({"colleague": gettext("Choose a colleague who can work on this location's claims.")})
     event = _event(
         claim, actor, ClaimEvent.Kind.REQUEST, f"Asked {colleague.get_full_name()} to add documents: {message.strip()}"
     )
     notify(
         users=[colleague],
-        subject=f"Please add documents to claim {claim.pk}: {claim.name}",
-        body=f"{actor.get_full_name()} asks: {message.strip()}",
+        subject=format_lazy(gettext_lazy("Please add documents to claim {pk}: {name}"), pk=claim.pk, name=claim.name),
+        body=format_lazy(
+            gettext_lazy("{person} asks: {message}"), person=actor.get_full_name(), message=message.strip()
+        ),
         link=_link(claim),
     )
     return event
@@ -857,9 +890,17 @@ def drafts_expire(*, today: date | None = None) -> dict[str, int]:
                 claim.save(update_fields=["expiry_warned_at"])
                 notify(
                     users=_partners_of(claim),
-                    subject=f"Draft claim {claim.pk} expires after {claim.expires_on:%d %b %Y}",
+                    subject=format_lazy(
+                        gettext_lazy("Draft claim {pk} expires after {day}"),
+                        pk=claim.pk,
+                        day=day_lazy(claim.expires_on),
+                    ),
                     kind=NotificationKind.REMINDER,
-                    body=f"Submit “{claim.name}” by {claim.expires_on:%d %b %Y} or it expires.",
+                    body=format_lazy(
+                        gettext_lazy("Submit “{name}” by {day} or it expires."),
+                        name=claim.name,
+                        day=day_lazy(claim.expires_on),
+                    ),
                     link=_link(claim),
                 )
                 warned += 1

@@ -60,6 +60,18 @@ def _decimal(figures: str, text: str) -> Decimal:
 _GROUP_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009")
 
 
+def typed_figures(text: str) -> str:
+    """A number a person typed, in the active language, written the machine's way: Swedish "1 234,50" becomes
+    "1234.50". Text that is not written the language's way comes back as it was, for the caller to refuse in
+    its own words. In English (a dot decimal) nothing changes."""
+    if get_format("DECIMAL_SEPARATOR") != ",":
+        return text
+    figures = text.strip().translate(_GROUP_SPACES)
+    if figures.count(",") == 1 and "." not in figures:
+        return figures.replace(",", ".")
+    return figures if "," not in figures else text
+
+
 def parse_typed_amount(text: str) -> Decimal:
     """Parse an amount a person typed on a page, in the active language. Where the language writes a decimal
     comma (Swedish: "1 234,50") the comma is the decimal separator and spaces group the figures; a dot is still
@@ -67,13 +79,11 @@ def parse_typed_amount(text: str) -> Decimal:
     In English it is `parse_amount`: a dot decimal, and a comma refused."""
     if get_format("DECIMAL_SEPARATOR") != ",":
         return parse_amount(text)
-    figures = text.strip().translate(_GROUP_SPACES)
+    figures = typed_figures(text)
     if "," in figures:
-        if "." in figures or figures.count(",") > 1:
-            raise ValidationError(
-                _("“%(text)s” is not an amount: write it with one decimal comma, e.g. 1 234,50.") % {"text": text}
-            )
-        figures = figures.replace(",", ".")
+        raise ValidationError(
+            _("“%(text)s” is not an amount: write it with one decimal comma, e.g. 1 234,50.") % {"text": text}
+        )
     return _decimal(figures, text)
 
 

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from coopfunds.accounts.models import User
 from coopfunds.claims import services as claim_services
@@ -37,7 +39,8 @@ def parse_keys(keys: list[str]) -> list[tuple[str, int]]:
     for n, key in enumerate(keys, start=1):
         kind, _, pk = key.partition(":")
         if kind not in ("claim", "proof") or not pk.isdigit():
-            raise ValidationError({"items": f"Item {n} (“{key}”) is not a claim or proof reference, e.g. claim:12."})
+            said = gettext("Item %(n)s (“%(key)s”) is not a claim or proof reference, e.g. claim:12.")
+            raise ValidationError({"items": said % {"n": n, "key": key}})
         out.append((kind, int(pk)))
     return out
 
@@ -56,11 +59,15 @@ def review_approve_many(*, items: list[tuple[str, int]], actor: User, note: str 
     order, then proofs). Items above the reviewer's approval limit get their first approval; items that cannot
     be approved say why."""
     if not items:
-        raise ValidationError({"items": "Choose at least one claim or proof to approve."})
+        raise ValidationError({"items": gettext("Choose at least one claim or proof to approve.")})
     if len(items) > MAX_ITEMS:
-        raise ValidationError({"items": f"Approve at most {MAX_ITEMS:,} items at once; {len(items):,} were chosen."})
+        said = gettext("Approve at most %(max)s items at once; %(n)s were chosen.") % {
+            "max": number_format(MAX_ITEMS, force_grouping=True),
+            "n": number_format(len(items), force_grouping=True),
+        }
+        raise ValidationError({"items": said})
     if len(set(items)) != len(items):
-        raise ValidationError({"items": "Each claim or proof can be chosen once."})
+        raise ValidationError({"items": gettext("Each claim or proof can be chosen once.")})
     outcomes: dict[tuple[str, int], Outcome] = {}
     claims = [pk for kind, pk in items if kind == "claim"]
     for at in range(0, len(claims), CHUNK):
@@ -96,4 +103,4 @@ def _outcome(kind: str, pk: int, done: Claim | Proof | Exception) -> Outcome:
         return Outcome(kind, pk, "refused", code, message)
     if done.status == "approved":
         return Outcome(kind, pk, "approved", approved_amount=done.approved_amount)
-    return Outcome(kind, pk, "first_approval", message="A second reviewer must approve.")
+    return Outcome(kind, pk, "first_approval", message=gettext("A second reviewer must approve."))

@@ -4,51 +4,56 @@ A type is decided from the content (magic bytes), never from the name or the bro
 extension must then agree with it. Office files are ZIP containers, told apart by `office.identify`."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
 
 
 class FileType(models.TextChoices):
-    PDF = "pdf", "PDF document"
-    PNG = "png", "PNG image"
-    JPEG = "jpeg", "JPEG image"
-    GIF = "gif", "GIF image"
-    WEBP = "webp", "WebP image"
-    TIFF = "tiff", "TIFF image"
-    DOCX = "docx", "Word document"
-    XLSX = "xlsx", "Excel workbook"
-    PPTX = "pptx", "PowerPoint presentation"
-    CSV = "csv", "CSV file"
-    TXT = "txt", "text file"
+    PDF = "pdf", _("PDF document")
+    PNG = "png", _("PNG image")
+    JPEG = "jpeg", _("JPEG image")
+    GIF = "gif", _("GIF image")
+    WEBP = "webp", _("WebP image")
+    TIFF = "tiff", _("TIFF image")
+    DOCX = "docx", _("Word document")
+    XLSX = "xlsx", _("Excel workbook")
+    PPTX = "pptx", _("PowerPoint presentation")
+    CSV = "csv", _("CSV file")
+    TXT = "txt", _("text file")
 
 
 @dataclass(frozen=True)
 class TypeInfo:
-    label: str  # "a PDF document": fits in a sentence
+    label: "StrPromise"  # "a PDF document": fits in a sentence (in the reader's language)
     content_type: str
     extensions: tuple[str, ...]  # the first is the one to suggest
 
 
 TYPES: dict[str, TypeInfo] = {
-    FileType.PDF: TypeInfo("a PDF document", "application/pdf", ("pdf",)),
-    FileType.PNG: TypeInfo("a PNG image", "image/png", ("png",)),
-    FileType.JPEG: TypeInfo("a JPEG image", "image/jpeg", ("jpg", "jpeg", "jpe")),
-    FileType.GIF: TypeInfo("a GIF image", "image/gif", ("gif",)),
-    FileType.WEBP: TypeInfo("a WebP image", "image/webp", ("webp",)),
-    FileType.TIFF: TypeInfo("a TIFF image", "image/tiff", ("tif", "tiff")),
+    FileType.PDF: TypeInfo(_("a PDF document"), "application/pdf", ("pdf",)),
+    FileType.PNG: TypeInfo(_("a PNG image"), "image/png", ("png",)),
+    FileType.JPEG: TypeInfo(_("a JPEG image"), "image/jpeg", ("jpg", "jpeg", "jpe")),
+    FileType.GIF: TypeInfo(_("a GIF image"), "image/gif", ("gif",)),
+    FileType.WEBP: TypeInfo(_("a WebP image"), "image/webp", ("webp",)),
+    FileType.TIFF: TypeInfo(_("a TIFF image"), "image/tiff", ("tif", "tiff")),
     FileType.DOCX: TypeInfo(
-        "a Word document", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ("docx",)
+        _("a Word document"), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ("docx",)
     ),
     FileType.XLSX: TypeInfo(
-        "an Excel workbook", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ("xlsx",)
+        _("an Excel workbook"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ("xlsx",)
     ),
     FileType.PPTX: TypeInfo(
-        "a PowerPoint presentation",
+        _("a PowerPoint presentation"),
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         ("pptx",),
     ),
-    FileType.CSV: TypeInfo("a CSV file", "text/csv; charset=utf-8", ("csv",)),
-    FileType.TXT: TypeInfo("a text file", "text/plain; charset=utf-8", ("txt",)),
+    FileType.CSV: TypeInfo(_("a CSV file"), "text/csv; charset=utf-8", ("csv",)),
+    FileType.TXT: TypeInfo(_("a text file"), "text/plain; charset=utf-8", ("txt",)),
 }
 
 ALL_TYPES: frozenset[str] = frozenset(TYPES)
@@ -65,15 +70,16 @@ PROGRAM = "program"
 OLE = "ole"
 WEB = "web"
 TEXT = "text"
-NOT_DOCUMENTS = {
-    ZIP: "a ZIP archive",
-    PROGRAM: "a program",
-    OLE: "an old-format Office file (.doc, .xls, .ppt), an Outlook message or a password-protected Office file",
+NOT_DOCUMENTS: "dict[str, StrPromise]" = {
+    ZIP: _("a ZIP archive"),
+    PROGRAM: _("a program"),
+    OLE: _("an old-format Office file (.doc, .xls, .ppt), an Outlook message or a password-protected Office file"),
 }
 
 
 def label_of(key: str) -> str:
-    return TYPES[key].label if key in TYPES else NOT_DOCUMENTS.get(key, "a file of an unknown type")
+    """The type's words for a sentence ("a PDF document"), in the active language."""
+    return str(TYPES[key].label if key in TYPES else NOT_DOCUMENTS.get(key, _("a file of an unknown type")))
 
 
 def accepted_words(allowed: frozenset[str]) -> str:

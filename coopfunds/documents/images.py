@@ -8,6 +8,7 @@ import struct
 from typing import IO
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from coopfunds.documents.filetypes import FileType
 
@@ -18,8 +19,11 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def _trailing(name: str) -> ValidationError:
     return ValidationError(
-        f"“{name}” has data after the end of the image (another file hidden behind it); save the image again "
-        "and upload that.",
+        _(
+            "“%(name)s” has data after the end of the image (another file hidden behind it); save the image again "
+            "and upload that."
+        )
+        % {"name": name},
         code="trailing_data",
     )
 
@@ -35,8 +39,11 @@ class ImageScanner:
         buf = self.carry + data
         if _HTML.search(buf):
             raise ValidationError(
-                f"“{self.filename}” has a web page (HTML) hidden inside it, which can carry scripts; save the image "
-                "again and upload that.",
+                _(
+                    "“%(name)s” has a web page (HTML) hidden inside it, which can carry scripts; save the image again "
+                    "and upload that."
+                )
+                % {"name": self.filename},
                 code="polyglot",
             )
         self.carry = buf[-CARRY:]
@@ -49,11 +56,15 @@ def _png_end(file: IO[bytes], name: str) -> None:
     """Walk the chunks to IEND: nothing may come after its checksum."""
     file.seek(0)
     if file.read(8) != PNG_SIGNATURE:
-        raise ValidationError(f"“{name}” is damaged: it can't be read as a PNG image.", code="damaged")
+        raise ValidationError(
+            _("“%(name)s” is damaged: it can't be read as a PNG image.") % {"name": name}, code="damaged"
+        )
     while True:
         header = file.read(8)
         if len(header) < 8:
-            raise ValidationError(f"“{name}” is damaged: the PNG image ends too early.", code="damaged")
+            raise ValidationError(
+                _("“%(name)s” is damaged: the PNG image ends too early.") % {"name": name}, code="damaged"
+            )
         length, kind = struct.unpack(">I4s", header)
         file.seek(length + 4, 1)  # the chunk's data and checksum
         if kind == b"IEND":

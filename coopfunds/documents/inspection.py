@@ -13,6 +13,8 @@ from typing import IO, Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.utils.formats import get_format
+from django.utils.translation import gettext as _
 
 from coopfunds.documents import images, malware, office, previews
 from coopfunds.documents.filetypes import (
@@ -69,11 +71,12 @@ class _Scanner(Protocol):
 
 
 def human_size(size: int) -> str:
+    """ "812 bytes", "1.5 KB", "25 MB", with the active language's decimal separator ("1,5 KB" in Swedish)."""
     if size < 1024:
-        return f"{size} bytes"
-    if size < MB:
-        return f"{size / 1024:.1f} KB".replace(".0 KB", " KB")
-    return f"{size / MB:.1f} MB".replace(".0 MB", " MB")
+        return _("%(size)s bytes") % {"size": size}
+    value, unit = (size / 1024, "KB") if size < MB else (size / MB, "MB")
+    figures = f"{value:.1f}".removesuffix(".0").replace(".", get_format("DECIMAL_SEPARATOR"))
+    return f"{figures} {unit}"
 
 
 def _refuse(message: str, code: str) -> ValidationError:
@@ -82,21 +85,22 @@ def _refuse(message: str, code: str) -> ValidationError:
 
 def _stream(upload: File) -> IO[Any]:
     if upload.file is None:
-        raise _refuse(f"“{upload.name}” is empty.", "empty")
+        raise _refuse(_("“%(name)s” is empty.") % {"name": upload.name}, "empty")
     return upload.file
 
 
 def _check_size(name: str, size: int, policy: UploadPolicy, already: int) -> None:
     if size <= 0:
-        raise _refuse(f"“{name}” is empty.", "empty")
+        raise _refuse(_("“%(name)s” is empty.") % {"name": name}, "empty")
     if size > policy.max_file_bytes:
+        said = _("“%(name)s” is %(size)s; a file may be at most %(most)s.")
         raise _refuse(
-            f"“{name}” is {human_size(size)}; a file may be at most {human_size(policy.max_file_bytes)}.", "too_big"
+            said % {"name": name, "size": human_size(size), "most": human_size(policy.max_file_bytes)}, "too_big"
         )
     if already + size > policy.max_total_bytes:
+        said = _("“%(name)s” would bring the documents here to %(size)s; together they may be at most %(most)s.")
         raise _refuse(
-            f"“{name}” would bring the documents here to {human_size(already + size)}; together they may be at "
-            f"most {human_size(policy.max_total_bytes)}.",
+            said % {"name": name, "size": human_size(already + size), "most": human_size(policy.max_total_bytes)},
             "total_too_big",
         )
 
@@ -106,8 +110,11 @@ def _decide_type(upload: File, name: str, ext: str, head: bytes, allowed: frozen
     found = sniff(head)
     if found == WEB or ext in WEB_EXTENSIONS:
         raise _refuse(
-            f"“{name}” is a web page or SVG image, which can carry scripts; these are not accepted. Save it as PDF "
-            "and upload that.",
+            _(
+                "“%(name)s” is a web page or SVG image, which can carry scripts; these are not accepted. Save it as "
+                "PDF and upload that."
+            )
+            % {"name": name},
             "web",
         )
     if found == ZIP:
@@ -115,27 +122,36 @@ def _decide_type(upload: File, name: str, ext: str, head: bytes, allowed: frozen
     if found == TEXT:  # text is csv or txt by its name; text named like anything else is not that thing
         by_name = type_for_extension(ext)
         found = by_name if by_name in TEXT_TYPES else (FileType.TXT if not ext else None)
-    accepted = f"accepted here: {accepted_words(allowed)}."
+    accepted = _("accepted here: %(types)s.") % {"types": accepted_words(allowed)}
+    said: dict[str, object] = {"name": name, "ext": ext, "accepted": accepted}
     if found == PROGRAM:
-        raise _refuse(f"“{name}” is a program, not a document; {accepted}", "program")
+        raise _refuse(_("“%(name)s” is a program, not a document; %(accepted)s") % said, "program")
     if found is None or found not in TYPES:
         what = label_of(found) if found else None
         claimed = type_for_extension(ext)
         if found is None and claimed in TEXT_TYPES:
-            raise _refuse(f"“{name}” contains binary data, not text.", "binary")
+            raise _refuse(_("“%(name)s” contains binary data, not text.") % said, "binary")
         if claimed is not None:
-            it_is = f" (it is {what})" if what else ""
-            raise _refuse(f"“{name}” is named .{ext} but is not {TYPES[claimed].label}{it_is}; {accepted}", "mismatch")
-        raise _refuse(f"“{name}” is {what or 'not a type of file we accept'}; {accepted}", "type")
+            said |= {"type": TYPES[claimed].label, "what": what}
+            mismatch = (
+                _("“%(name)s” is named .%(ext)s but is not %(type)s (it is %(what)s); %(accepted)s")
+                if what
+                else _("“%(name)s” is named .%(ext)s but is not %(type)s; %(accepted)s")
+            )
+            raise _refuse(mismatch % said, "mismatch")
+        if what:
+            raise _refuse(_("“%(name)s” is %(what)s; %(accepted)s") % {**said, "what": what}, "type")
+        raise _refuse(_("“%(name)s” is not a type of file we accept; %(accepted)s") % said, "type")
+    said |= {"type": TYPES[found].label, "suggest": TYPES[found].extensions[0]}
     if ext not in TYPES[found].extensions:
-        suggest = TYPES[found].extensions[0]
-        named = f"is named .{ext}" if ext else "has no extension"
-        raise _refuse(
-            f"“{name}” {named} but is {TYPES[found].label}; rename it to .{suggest} or upload the right file.",
-            "mismatch",
+        rename = (
+            _("“%(name)s” is named .%(ext)s but is %(type)s; rename it to .%(suggest)s or upload the right file.")
+            if ext
+            else _("“%(name)s” has no extension but is %(type)s; rename it to .%(suggest)s or upload the right file.")
         )
+        raise _refuse(rename % said, "mismatch")
     if found not in allowed:
-        raise _refuse(f"“{name}” is {TYPES[found].label}; {accepted}", "not_allowed")
+        raise _refuse(_("“%(name)s” is %(what)s; %(accepted)s") % {**said, "what": TYPES[found].label}, "not_allowed")
     return found
 
 
@@ -195,7 +211,7 @@ def inspect_uploads(uploads: Sequence[File], policy: UploadPolicy, *, field: str
     """Check every upload of a batch (all or nothing): one ValidationError {field: [one message per refused
     file]} naming each. The batch's sizes add up against the policy's total."""
     if not uploads:
-        raise ValidationError({field: "Choose at least one file."})
+        raise ValidationError({field: _("Choose at least one file.")})
     inspected, errors, held = [], [], policy.already_bytes
     for upload in uploads:
         try:

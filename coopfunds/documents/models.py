@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from coopfunds.accounts.models import Location
 from coopfunds.core.models import status_constraint
@@ -29,9 +31,9 @@ def preview_path(instance: "Document", filename: str) -> str:
 
 
 class PreviewState(models.TextChoices):
-    PENDING = "pending", "Being prepared"
-    READY = "ready", "Ready"
-    NONE = "none", "None"
+    PENDING = "pending", _("Being prepared")
+    READY = "ready", _("Ready")
+    NONE = "none", pgettext_lazy("preview", "None")
 
 
 class Document(models.Model):
@@ -40,12 +42,12 @@ class Document(models.Model):
     PreviewState = PreviewState
 
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="documents")
-    kind = models.CharField(max_length=32, help_text="What the document is, in the caller's words: invoice, proof…")
-    note = models.TextField(blank=True, help_text="What the document shows or proves.")
+    kind = models.CharField(max_length=32, help_text=_("What the document is, in the caller's words: invoice, proof…"))
+    note = models.TextField(blank=True, help_text=_("What the document shows or proves."))
     file = models.FileField(upload_to=document_path, max_length=200)
     original_name = models.CharField(max_length=150)
     file_type = models.CharField(max_length=8, choices=FileType.choices)
-    content_type = models.CharField(max_length=100, help_text="Verified from the content.")
+    content_type = models.CharField(max_length=100, help_text=_("Verified from the content."))
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64, db_index=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -56,13 +58,13 @@ class Document(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="newer_versions",
-        help_text="The document this one replaces; the old version is kept.",
+        help_text=_("The document this one replaces; the old version is kept."),
     )
     locked_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set when what it belongs to is submitted: never changed or deleted after."
+        null=True, blank=True, help_text=_("Set when what it belongs to is submitted: never changed or deleted after.")
     )
     retain_until = models.DateField(
-        null=True, blank=True, help_text="Kept at least until this day: the activity date plus 24 months."
+        null=True, blank=True, help_text=_("Kept at least until this day: the activity date plus 24 months.")
     )
     preview = models.FileField(upload_to=preview_path, max_length=200, blank=True)
     preview_state = models.CharField(max_length=8, choices=PreviewState.choices, default=PreviewState.NONE)
@@ -70,7 +72,7 @@ class Document(models.Model):
         max_length=12,
         choices=ScanState.choices,
         default=ScanState.NOT_SCANNED,
-        help_text="What the malware scan at upload found (documents/malware.py).",
+        help_text=_("What the malware scan at upload found (documents/malware.py)."),
     )
 
     class Meta:

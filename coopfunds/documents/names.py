@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 MAX_NAME = 150
 _UNSAFE = re.compile(r"[^\w\s.()\-+,&@'’]", re.UNICODE)
@@ -23,13 +24,15 @@ def check_name(raw: str) -> None:
     """Refuse names with control characters, absolute paths, backslashes or a '..' component."""
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in raw):
         raise ValidationError(
-            f"The file name “{printable(raw)}” contains control characters; rename the file and upload it again.",
+            gettext("The file name “%(name)s” contains control characters; rename the file and upload it again.")
+            % {"name": printable(raw)},
             code="name_control",
         )
     parts = raw.split("/")
     if "\\" in raw or raw.startswith("/") or _DRIVE.match(raw) or ".." in parts:
         raise ValidationError(
-            f"The file name “{raw}” points into other folders; upload the file under its own name.",
+            gettext("The file name “%(name)s” points into other folders; upload the file under its own name.")
+            % {"name": raw},
             code="name_path",
         )
 

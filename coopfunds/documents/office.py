@@ -7,6 +7,8 @@ import zipfile
 from typing import IO
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from coopfunds.documents.filetypes import ZIP, FileType
 
@@ -76,37 +78,51 @@ def check(file: IO[bytes], name: str) -> None:
         with zipfile.ZipFile(file) as archive:
             _check_archive(archive, name)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
-        raise ValidationError(f"“{name}” is damaged: it can't be opened.", code="damaged") from None
+        raise ValidationError(
+            _("“%(name)s” is damaged: it can't be opened.") % {"name": name}, code="damaged"
+        ) from None
     finally:
         file.seek(0)
 
 
-def _bomb(name: str, why: str) -> ValidationError:
-    return ValidationError(f"“{name}” {why}; it looks like an archive bomb and is not accepted.", code="bomb")
+def _bomb(message: str) -> ValidationError:
+    return ValidationError(message, code="bomb")
 
 
 def _check_archive(archive: zipfile.ZipFile, name: str) -> None:
     infos = archive.infolist()
     if len(infos) > MAX_ENTRIES:
-        raise _bomb(name, f"holds more than {MAX_ENTRIES:,} parts")
+        raise _bomb(
+            _("“%(name)s” holds more than %(n)s parts; it looks like an archive bomb and is not accepted.")
+            % {"name": name, "n": number_format(MAX_ENTRIES, force_grouping=True)}
+        )
     unpacked = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos)
     if unpacked > MAX_UNPACKED:
-        raise _bomb(name, f"unpacks to more than {MAX_UNPACKED // (1024 * 1024)} MB")
+        raise _bomb(
+            _("“%(name)s” unpacks to more than %(n)s MB; it looks like an archive bomb and is not accepted.")
+            % {"name": name, "n": MAX_UNPACKED // (1024 * 1024)}
+        )
     if (unpacked > RATIO_FROM and unpacked > MAX_RATIO * max(packed, 1)) or any(
         i.file_size > RATIO_FROM and i.file_size > MAX_RATIO * max(i.compress_size, 1) for i in infos
     ):
-        raise _bomb(name, f"is compressed more than {MAX_RATIO} times")
+        raise _bomb(
+            _("“%(name)s” is compressed more than %(n)s times; it looks like an archive bomb and is not accepted.")
+            % {"name": name, "n": MAX_RATIO}
+        )
     if any(i.flag_bits & 0x1 for i in infos):
         raise ValidationError(
-            f"“{name}” is password-protected; save it without a password and upload it again.", code="encrypted"
+            _("“%(name)s” is password-protected; save it without a password and upload it again.") % {"name": name},
+            code="encrypted",
         )
     lowered = [i.filename.lower() for i in infos]
     if any(n.endswith("vbaproject.bin") or "/activex/" in f"/{n}" for n in lowered) or b"macroEnabled" in (
         _content_types(archive) or b""
     ):
         raise ValidationError(
-            f"“{name}” contains macros or controls, which are not accepted; save it without macros.", code="macros"
+            _("“%(name)s” contains macros or controls, which are not accepted; save it without macros.")
+            % {"name": name},
+            code="macros",
         )
     for info in infos:
         if info.is_dir() or info.file_size < 4:
@@ -115,7 +131,10 @@ def _check_archive(archive: zipfile.ZipFile, name: str) -> None:
             head = part.read(4)
         if head.startswith(_NESTED) or "/embeddings/" in f"/{info.filename.lower()}":
             raise ValidationError(
-                f"“{name}” contains another file or archive inside it (such as an embedded workbook); "
-                "save it as PDF and upload that.",
+                _(
+                    "“%(name)s” contains another file or archive inside it (such as an embedded workbook); "
+                    "save it as PDF and upload that."
+                )
+                % {"name": name},
                 code="nested",
             )

@@ -9,8 +9,13 @@ refused. `/JS` counts only followed by a string or a reference, so binary image 
 
 import re
 import zlib
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, gettext_lazy
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
 
 MAX_INFLATED = 100 * 1024 * 1024  # all object streams of one file together
 CARRY = 4096  # bytes kept between chunks: a name split by a chunk boundary, a stream's dictionary
@@ -29,21 +34,21 @@ _HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body|script|iframe|object|em
 _STREAM = re.compile(rb"(?<!end)stream(?:\r\n|\n|\r)?")
 _OBJ = re.compile(rb"\bobj\b")
 _FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/\w+)")
-WHAT = {
+WHAT: "dict[bytes, str | StrPromise]" = {
     b"JS": "JavaScript",
     b"JavaScript": "JavaScript",
-    b"Launch": "an action that starts a program",
-    b"EmbeddedFile": "embedded files",
-    b"EmbeddedFiles": "embedded files",
-    b"RichMedia": "embedded media",
-    b"XFA": "an XFA form, which can run scripts",
-    b"OpenAction": "an action that runs by itself when the file is opened",
-    b"AA": "actions that run by themselves when a page or field is shown",
-    b"URI": "a web address it can open",
-    b"SubmitForm": "a form that sends data elsewhere",
-    b"ImportData": "an action that imports data",
-    b"GoToE": "a link into an embedded file",
-    b"GoToR": "a link that opens another file",
+    b"Launch": gettext_lazy("an action that starts a program"),
+    b"EmbeddedFile": gettext_lazy("embedded files"),
+    b"EmbeddedFiles": gettext_lazy("embedded files"),
+    b"RichMedia": gettext_lazy("embedded media"),
+    b"XFA": gettext_lazy("an XFA form, which can run scripts"),
+    b"OpenAction": gettext_lazy("an action that runs by itself when the file is opened"),
+    b"AA": gettext_lazy("actions that run by themselves when a page or field is shown"),
+    b"URI": gettext_lazy("a web address it can open"),
+    b"SubmitForm": gettext_lazy("a form that sends data elsewhere"),
+    b"ImportData": gettext_lazy("an action that imports data"),
+    b"GoToE": gettext_lazy("a link into an embedded file"),
+    b"GoToR": gettext_lazy("a link that opens another file"),
 }
 
 
@@ -67,8 +72,11 @@ class _Names:
         buf = _unescape(self.carry + data)
         if _HTML.search(buf):
             raise ValidationError(
-                f"“{self.filename}” has a web page (HTML) hidden inside it, which can carry scripts; print it to a "
-                "new PDF and upload that.",
+                gettext(
+                    "“%(name)s” has a web page (HTML) hidden inside it, which can carry scripts; print it to a new "
+                    "PDF and upload that."
+                )
+                % {"name": self.filename},
                 code="polyglot",
             )
         for match in _BAD.finditer(buf):
@@ -88,13 +96,17 @@ class _Names:
     def _refuse(self, found: bytes) -> None:
         if found == b"Encrypt":
             raise ValidationError(
-                f"“{self.filename}” is encrypted or password-protected; save it without a password and upload it "
-                "again.",
+                gettext(
+                    "“%(name)s” is encrypted or password-protected; save it without a password and upload it again."
+                )
+                % {"name": self.filename},
                 code="encrypted",
             )
         raise ValidationError(
-            f"“{self.filename}” contains {WHAT[found]}, which is not accepted in a PDF; print it to a new PDF and "
-            "upload that.",
+            gettext(
+                "“%(name)s” contains %(what)s, which is not accepted in a PDF; print it to a new PDF and upload that."
+            )
+            % {"name": self.filename, "what": WHAT[found]},
             code="pdf_active",
         )
 
@@ -162,7 +174,8 @@ class PdfScanner:
         filters = re.findall(rb"/(\w+)", found.group(1)) if found else []
         if filters not in ([], [b"FlateDecode"]) or b"/DecodeParms" in dictionary:
             raise ValidationError(
-                f"“{self.filename}” uses a compression we can't check; print it to a new PDF and upload that.",
+                gettext("“%(name)s” uses a compression we can't check; print it to a new PDF and upload that.")
+                % {"name": self.filename},
                 code="pdf_unchecked",
             )
         if not filters:
@@ -181,8 +194,11 @@ class PdfScanner:
                 self.inflated += len(out)
                 if self.inflated > MAX_INFLATED:
                     raise ValidationError(
-                        f"“{self.filename}” contains a compressed part that unpacks to more than "
-                        f"{MAX_INFLATED // (1024 * 1024)} MB; it looks like a compression bomb and is not accepted.",
+                        gettext(
+                            "“%(name)s” contains a compressed part that unpacks to more than %(n)s MB; it looks like a "
+                            "compression bomb and is not accepted."
+                        )
+                        % {"name": self.filename, "n": MAX_INFLATED // (1024 * 1024)},
                         code="bomb",
                     )
                 self.inflated_names.feed(out)
@@ -191,7 +207,9 @@ class PdfScanner:
                     return
         except zlib.error:
             raise ValidationError(
-                f"“{self.filename}” is damaged: part of it can't be read, so we can't check it.", code="damaged"
+                gettext("“%(name)s” is damaged: part of it can't be read, so we can't check it.")
+                % {"name": self.filename},
+                code="damaged",
             ) from None
 
     def _end_stream(self, data: bytes) -> None:

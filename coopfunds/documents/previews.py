@@ -14,6 +14,8 @@ from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from coopfunds.documents.filetypes import IMAGE_TYPES, TYPES, FileType
@@ -51,18 +53,27 @@ def check_image(file: IO[bytes], name: str, key: str) -> None:
                 raise UnidentifiedImageError
             if width * height > MAX_PIXELS:
                 raise ValidationError(
-                    f"“{name}” is {width:,} × {height:,} pixels; images may have at most "
-                    f"{MAX_PIXELS // 1_000_000} million pixels.",
+                    _("“%(name)s” is %(width)s × %(height)s pixels; images may have at most %(n)s million pixels.")
+                    % {
+                        "name": name,
+                        "width": number_format(width, force_grouping=True),
+                        "height": number_format(height, force_grouping=True),
+                        "n": MAX_PIXELS // 1_000_000,
+                    },
                     code="pixels",
                 )
             image.verify()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ValidationError(
-            f"“{name}” is too large an image to open safely (a decompression bomb); it is not accepted.",
+            _("“%(name)s” is too large an image to open safely (a decompression bomb); it is not accepted.")
+            % {"name": name},
             code="pixels",
         ) from None
     except _DECODE_ERRORS:
-        raise ValidationError(f"“{name}” is damaged: it can't be read as {TYPES[key].label}.", code="damaged") from None
+        raise ValidationError(
+            _("“%(name)s” is damaged: it can't be read as %(type)s.") % {"name": name, "type": TYPES[key].label},
+            code="damaged",
+        ) from None
     finally:
         file.seek(0)
 

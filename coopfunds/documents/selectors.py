@@ -1,6 +1,7 @@
 """Reads, scoped to what a user may see. Outsiders get NotFound (404), never a hint that a row exists."""
 
 from django.db.models import QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from coopfunds.accounts.models import Location, User
 from coopfunds.accounts.selectors import locations_visible_to
@@ -19,7 +20,7 @@ def document_for(user: User, pk: int) -> Document:
     try:
         return documents_visible_to(user).get(pk=pk)
     except (Document.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such document.") from None
+        raise NotFound(_("No such document.")) from None
 
 
 def documents_of(user: User, location: Location) -> QuerySet[Document]:

@@ -16,6 +16,8 @@ from django.core.files.storage import Storage, default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
 
 from coopfunds.accounts.models import Location, User
 from coopfunds.accounts.selectors import locations_visible_to
@@ -58,13 +60,18 @@ def _field_errors(kind: str, note: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not _KIND.match(kind):
         errors["kind"] = [
-            "Say what the document is in one short word such as invoice or proof (lowercase letters, digits and _, "
-            "at most 32)."
+            _(
+                "Say what the document is in one short word such as invoice or proof (lowercase letters, digits and "
+                "_, at most 32)."
+            )
         ]
     if len(note) > MAX_NOTE:
-        errors["note"] = [f"Keep the note to {MAX_NOTE:,} characters; it is {len(note):,}."]
+        errors["note"] = [
+            _("Keep the note to %(most)s characters; it is %(n)s.")
+            % {"most": number_format(MAX_NOTE, force_grouping=True), "n": number_format(len(note), force_grouping=True)}
+        ]
     elif kind == PROOF and not note:
-        errors["note"] = ["Add a note that explains what this proof document shows."]
+        errors["note"] = [_("Add a note that explains what this proof document shows.")]
     return errors
 
 
@@ -72,15 +79,15 @@ def _authorise_upload(actor: User, location: Location) -> None:
     if permissions.can_add_documents(actor, location):
         return
     if locations_visible_to(actor).filter(pk=location.pk).exists():
-        raise PermissionDenied("Only the location's incentives admins and users can add or change its documents.")
-    raise NotFound("No such location.")
+        raise PermissionDenied(_("Only the location's incentives admins and users can add or change its documents."))
+    raise NotFound(_("No such location."))
 
 
 def _authorise_change(actor: User, document: Document) -> None:
     if not permissions.can_see_document(actor, document):
-        raise NotFound("No such document.")
+        raise NotFound(_("No such document."))
     if not permissions.can_change_document(actor, document):
-        raise PermissionDenied("Only the location's incentives admins and users can add or change its documents.")
+        raise PermissionDenied(_("Only the location's incentives admins and users can add or change its documents."))
 
 
 def _insert(
@@ -121,7 +128,8 @@ def _insert(
     except IntegrityError:
         if version_of is not None:
             raise Conflict(
-                f"“{version_of.original_name}” has just been replaced by someone else; replace the newest version.",
+                _("“%(name)s” has just been replaced by someone else; replace the newest version.")
+                % {"name": version_of.original_name},
                 code="superseded",
             ) from None
         raise
@@ -219,7 +227,8 @@ def document_new_version(*, document: Document, upload: File, note: str, policy:
     _authorise_change(actor, current)
     if selectors.newer_version_of(current) is not None:
         raise Conflict(
-            f"“{current.original_name}” has already been replaced by a newer version; replace that one.",
+            _("“%(name)s” has already been replaced by a newer version; replace that one.")
+            % {"name": current.original_name},
             code="superseded",
         )
     note = note.strip()
@@ -283,13 +292,18 @@ def document_delete(*, document: Document, actor: User) -> None:
     row = _locked_row(document)
     _authorise_change(actor, row)
     if row.must_keep_on(timezone.localdate()):
-        until = f" until {row.retain_until:%-d %B %Y}" if row.retain_until else ""
-        raise Conflict(
-            f"“{row.original_name}” is locked: it belongs to something already submitted and is kept{until}.",
-            code="locked",
+        locked = (
+            _("“%(name)s” is locked: it belongs to something already submitted and is kept until %(day)s.")
+            if row.retain_until
+            else _("“%(name)s” is locked: it belongs to something already submitted and is kept.")
         )
+        day = date_format(row.retain_until, "j F Y") if row.retain_until else ""
+        raise Conflict(locked % {"name": row.original_name, "day": day}, code="locked")
     if selectors.newer_version_of(row) is not None:
-        raise Conflict(f"“{row.original_name}” has a newer version; earlier versions are kept.", code="has_newer")
+        raise Conflict(
+            _("“%(name)s” has a newer version; earlier versions are kept.") % {"name": row.original_name},
+            code="has_newer",
+        )
     audit_record(
         actor=actor,
         verb="document.delete",
@@ -304,7 +318,8 @@ def document_delete(*, document: Document, actor: User) -> None:
             row.delete()
     except ProtectedError:
         raise Conflict(
-            f"“{row.original_name}” is still attached to a claim or another record; remove it there first.",
+            _("“%(name)s” is still attached to a claim or another record; remove it there first.")
+            % {"name": row.original_name},
             code="in_use",
         ) from None
     transaction.on_commit(partial(_delete_files, storage, files))

@@ -4,6 +4,7 @@ docs/adr/0003-documents.md), with the verified content type and headers that kee
 or sniffing anything in it."""
 
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 
 from coopfunds.core.errors import NotFound
 from coopfunds.documents.models import Document
@@ -35,6 +36,6 @@ def download_response(document: Document) -> FileResponse:
 def preview_response(document: Document) -> FileResponse:
     """Inline: the PNG preview that was rendered from the file (never the file itself). NotFound otherwise."""
     if not document.has_preview:
-        raise NotFound("This document has no preview; download it instead.")
+        raise NotFound(_("This document has no preview; download it instead."))
     stem = document.original_name.rsplit(".", 1)[0]
     return _harden(FileResponse(document.preview.open("rb"), filename=f"{stem}.png", content_type="image/png"))

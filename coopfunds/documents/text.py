@@ -3,6 +3,7 @@
 import codecs
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 _SCRIPTS = ("<script", "javascript:")
 _CARRY = max(len(s) for s in _SCRIPTS)
@@ -18,20 +19,22 @@ class TextScanner:
 
     def feed(self, data: bytes, final: bool = False) -> None:
         if b"\x00" in data:
-            raise ValidationError(f"“{self.filename}” contains binary data, not text.", code="binary")
+            raise ValidationError(
+                _("“%(name)s” contains binary data, not text.") % {"name": self.filename}, code="binary"
+            )
         try:
             text = self.decoder.decode(data, final)
         except UnicodeDecodeError:
             raise ValidationError(
-                f"“{self.filename}” is not UTF-8 text; save it as UTF-8 (for a spreadsheet: CSV UTF-8) and upload "
-                "it again.",
+                _("“%(name)s” is not UTF-8 text; save it as UTF-8 (for a spreadsheet: CSV UTF-8) and upload it again.")
+                % {"name": self.filename},
                 code="encoding",
             ) from None
         window = (self.carry + text).casefold()
         if any(script in window for script in _SCRIPTS):
             raise ValidationError(
-                f"“{self.filename}” contains a script (“<script” or “javascript:”), which is not accepted in a "
-                "text file.",
+                _("“%(name)s” contains a script (“<script” or “javascript:”), which is not accepted in a text file.")
+                % {"name": self.filename},
                 code="script",
             )
         self.carry = window[-_CARRY:]

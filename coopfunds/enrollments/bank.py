@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from django_countries import countries
 from schwifty import BIC, IBAN
 from schwifty.exceptions import (
@@ -62,38 +63,42 @@ def _check_iban(iban: str, bank_country: str, *, sepa: bool) -> str | None:
     try:
         parsed = IBAN(iban)
     except InvalidCountryCode:
-        return f"An IBAN starts with the code of its country; “{iban[:2]}” is not a country that uses IBANs."
+        return _("An IBAN starts with the code of its country; “%(code)s” is not a country that uses IBANs.") % {
+            "code": iban[:2]
+        }
     except InvalidLength:
-        return "This IBAN has the wrong number of characters for its country: check for a missing or extra digit."
+        return _("This IBAN has the wrong number of characters for its country: check for a missing or extra digit.")
     except InvalidChecksumDigits:
-        return "This IBAN's check digits do not match the rest of it: check it for typing mistakes."
+        return _("This IBAN's check digits do not match the rest of it: check it for typing mistakes.")
     except SchwiftyException:
-        return "This IBAN is not valid: its bank or account part is not formed as that country's banks form it."
+        return _("This IBAN is not valid: its bank or account part is not formed as that country's banks form it.")
     if bank_country and parsed.country_code != bank_country:
-        return (
-            f"This IBAN is for an account in {country_name(parsed.country_code)}, "
-            f"but the bank country is {country_name(bank_country)}."
-        )
+        return _("This IBAN is for an account in %(iban_country)s, but the bank country is %(bank_country)s.") % {
+            "iban_country": country_name(parsed.country_code),
+            "bank_country": country_name(bank_country),
+        }
     if sepa and not parsed.in_sepa_zone:
-        return f"Banks in {country_name(parsed.country_code)} cannot receive SEPA transfers: choose international wire."
+        return _("Banks in %(country)s cannot receive SEPA transfers: choose international wire.") % {
+            "country": country_name(parsed.country_code)
+        }
     return None
 
 
 def _check_bic(bic: str, bank_country: str) -> str | None:
     if not BIC_SHAPE.match(bic):
-        return (
+        return _(
             "A BIC (SWIFT code) has 8 or 11 letters and digits: 4 for the bank, 2 for the country, 2 for the place "
             "and optionally 3 for the branch, for example COBADEFFXXX."
         )
     try:
         parsed = BIC(bic)
     except SchwiftyException:
-        return f"Characters 5 and 6 of a BIC are its country; “{bic[4:6]}” is not a country."
+        return _("Characters 5 and 6 of a BIC are its country; “%(code)s” is not a country.") % {"code": bic[4:6]}
     if bank_country and parsed.country_code != bank_country:
-        return (
-            f"This BIC belongs to a bank in {country_name(parsed.country_code)}, "
-            f"but the bank country is {country_name(bank_country)}."
-        )
+        return _("This BIC belongs to a bank in %(bic_country)s, but the bank country is %(bank_country)s.") % {
+            "bic_country": country_name(parsed.country_code),
+            "bank_country": country_name(bank_country),
+        }
     return None
 
 
@@ -119,22 +124,26 @@ def clean_bank_details(
     account_number, routing_code = compact(account_number), compact(routing_code)
 
     if method not in PayoutMethod.values:
-        errors["method"] = "Choose how you want to be paid: SEPA credit transfer, international wire or local transfer."
+        errors["method"] = _(
+            "Choose how you want to be paid: SEPA credit transfer, international wire or local transfer."
+        )
     try:
         validate_currency(currency)
     except ValidationError as e:
         errors["currency"] = e.messages[0]
     else:
         if method == PayoutMethod.SEPA and currency != "EUR":
-            errors["currency"] = "SEPA transfers are paid in euros: choose EUR, or another payout method."
+            errors["currency"] = _("SEPA transfers are paid in euros: choose EUR, or another payout method.")
     if not beneficiary_name:
-        errors["beneficiary_name"] = "Enter the account holder's name exactly as the bank knows it."
+        errors["beneficiary_name"] = _("Enter the account holder's name exactly as the bank knows it.")
     elif len(beneficiary_name) > 140:
-        errors["beneficiary_name"] = "Banks accept at most 140 characters for the account holder's name."
+        errors["beneficiary_name"] = _("Banks accept at most 140 characters for the account holder's name.")
     if len(bank_name) > 140:
-        errors["bank_name"] = "Keep the bank's name under 140 characters."
+        errors["bank_name"] = _("Keep the bank's name under 140 characters.")
     if bank_country not in countries:
-        errors["bank_country"] = f"“{bank_country}” is not a country code (ISO 3166, for example DE, US, IN)."
+        errors["bank_country"] = _("“%(code)s” is not a country code (ISO 3166, for example DE, US, IN).") % {
+            "code": bank_country
+        }
         bank_country = ""
 
     sepa, wire, local = (method == m for m in (PayoutMethod.SEPA, PayoutMethod.WIRE, PayoutMethod.LOCAL))
@@ -144,21 +153,21 @@ def clean_bank_details(
     if local:
         iban = ""
     if sepa and not iban:
-        errors["iban"] = "A SEPA transfer needs the account's IBAN."
+        errors["iban"] = _("A SEPA transfer needs the account's IBAN.")
     elif wire and not iban and not account_number:
-        errors["iban"] = "An international wire needs the IBAN (or, where banks use no IBANs, the account number)."
+        errors["iban"] = _("An international wire needs the IBAN (or, where banks use no IBANs, the account number).")
     elif iban and (message := _check_iban(iban, bank_country, sepa=sepa)):
         errors["iban"] = message
     if wire and not bic:
-        errors["bic"] = "An international wire needs the bank's BIC (SWIFT code)."
+        errors["bic"] = _("An international wire needs the bank's BIC (SWIFT code).")
     elif bic and (message := _check_bic(bic, bank_country)):
         errors["bic"] = message
     if local and not account_number:
-        errors["account_number"] = "A local transfer needs the account number."
+        errors["account_number"] = _("A local transfer needs the account number.")
     elif account_number and not ACCOUNT_SHAPE.match(account_number):
-        errors["account_number"] = "An account number has 4 to 34 letters and digits (spaces and hyphens are fine)."
+        errors["account_number"] = _("An account number has 4 to 34 letters and digits (spaces and hyphens are fine).")
     if routing_code and not ROUTING_SHAPE.match(routing_code):
-        errors["routing_code"] = "A routing, sort or bank code has 2 to 20 letters and digits."
+        errors["routing_code"] = _("A routing, sort or bank code has 2 to 20 letters and digits.")
     if errors:
         raise ValidationError(errors)
     return BankDetails(

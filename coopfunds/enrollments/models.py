@@ -2,6 +2,8 @@ from datetime import date
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from coopfunds.core.crypto import EncryptedTextField
@@ -11,13 +13,13 @@ from coopfunds.documents.malware import ScanState
 
 
 class EnrollmentStatus(models.TextChoices):
-    INVITED = "invited", "Invited"
-    ACTION_REQUIRED = "action_required", "Action required"
-    REVIEWING = "reviewing", "Reviewing enrollment"
-    ENROLLED = "enrolled", "Enrolled"
-    INACTIVE = "inactive", "Inactive"
-    INELIGIBLE = "ineligible", "Ineligible"
-    NO_LONGER_SUPPORTED = "no_longer_supported", "No longer supported"
+    INVITED = "invited", pgettext_lazy("enrollment status", "Invited")
+    ACTION_REQUIRED = "action_required", pgettext_lazy("enrollment status", "Action required")
+    REVIEWING = "reviewing", pgettext_lazy("enrollment status", "Reviewing enrollment")
+    ENROLLED = "enrolled", pgettext_lazy("enrollment status", "Enrolled")
+    INACTIVE = "inactive", pgettext_lazy("enrollment status", "Inactive")
+    INELIGIBLE = "ineligible", pgettext_lazy("enrollment status", "Ineligible")
+    NO_LONGER_SUPPORTED = "no_longer_supported", pgettext_lazy("enrollment status", "No longer supported")
 
 
 ENDED = frozenset({EnrollmentStatus.INACTIVE, EnrollmentStatus.INELIGIBLE, EnrollmentStatus.NO_LONGER_SUPPORTED})
@@ -50,7 +52,7 @@ class Enrollment(TimeStamped):
     location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="enrollments")
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="enrollments")
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.INVITED)
-    status_reason = models.TextField(blank=True, help_text="Why it is in this status, in words for the partner.")
+    status_reason = models.TextField(blank=True, help_text=_("Why it is in this status, in words for the partner."))
     invited_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     review_started_at = models.DateTimeField(null=True, blank=True)
@@ -82,9 +84,9 @@ class Enrollment(TimeStamped):
 
 
 class ProfileStatus(models.TextChoices):
-    PENDING = "pending", "Pending validation"
-    APPROVED = "approved", "Approved"
-    ACTION_REQUIRED = "action_required", "Action required"
+    PENDING = "pending", pgettext_lazy("profile status", "Pending validation")
+    APPROVED = "approved", pgettext_lazy("profile status", "Approved")
+    ACTION_REQUIRED = "action_required", pgettext_lazy("profile status", "Action required")
 
 
 # The profile workflow. Action required is final for that profile: the partner submits a new one.
@@ -96,9 +98,9 @@ PROFILE_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 class PayoutMethod(models.TextChoices):
-    SEPA = "sepa", "SEPA credit transfer (IBAN)"
-    WIRE = "wire", "International wire (SWIFT)"
-    LOCAL = "local", "Local bank transfer (account number)"
+    SEPA = "sepa", _("SEPA credit transfer (IBAN)")
+    WIRE = "wire", _("International wire (SWIFT)")
+    LOCAL = "local", _("Local bank transfer (account number)")
 
 
 class PayoutProfile(TimeStamped):
@@ -141,7 +143,7 @@ class PayoutProfile(TimeStamped):
         return f"{self.get_method_display()} {self.masked_account} ({self.currency})"
 
     kind = "payout_profile"
-    label = "Payout profile"
+    label = _("Payout profile")
 
     @property
     def masked_account(self) -> str:
@@ -160,12 +162,12 @@ class TaxProfile(TimeStamped):
     status = models.CharField(max_length=32, choices=ProfileStatus.choices, default=ProfileStatus.PENDING)
     status_reason = models.TextField(blank=True)
     country = CountryField()
-    tax_id = models.CharField("tax ID", max_length=40)
+    tax_id = models.CharField(_("tax ID"), max_length=40)
     legal_name = models.CharField(max_length=200)
     expires_on = models.DateField()
     document = models.FileField(upload_to="tax-documents/%Y/%m/", blank=True)
     document_scan_state = models.CharField(
-        max_length=12, choices=ScanState.choices, blank=True, help_text="The malware scan of the document, if any."
+        max_length=12, choices=ScanState.choices, blank=True, help_text=_("The malware scan of the document, if any.")
     )
     submitted_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
     validated_by = models.ForeignKey(
@@ -186,7 +188,7 @@ class TaxProfile(TimeStamped):
         return f"{self.country} {self.tax_id}"
 
     kind = "tax_profile"
-    label = "Tax profile"
+    label = _("Tax profile")
 
     def can_move_to(self, status: str) -> bool:
         return status in PROFILE_TRANSITIONS[self.status]

@@ -8,8 +8,10 @@ by the interfaces for everyone but the location's incentives admins (`permission
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coopfunds.accounts.models import PARTNER_ROLES, Location, Role, RoleAssignment, User
 from coopfunds.accounts.permissions import is_vendor_staff
@@ -47,7 +49,7 @@ def enrollment_for(user: User, pk: Any) -> Enrollment:
     try:
         return enrollments_visible_to(user).get(pk=pk)
     except (Enrollment.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such enrollment.") from None
+        raise NotFound(gettext("No such enrollment.")) from None
 
 
 def enrollment_history(enrollment: Enrollment) -> QuerySet[AuditEvent]:
@@ -60,7 +62,7 @@ def program_by_id(pk: Any) -> Program:
     try:
         return Program.objects.get(pk=pk)
     except (Program.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such program.") from None
+        raise NotFound(gettext("No such program.")) from None
 
 
 def programs_for_filter(user: User) -> QuerySet[Program]:
@@ -88,7 +90,7 @@ def payout_profile_for(user: User, pk: Any) -> PayoutProfile:
             pk=pk, location__in=locations_visible_to(user)
         )
     except (PayoutProfile.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such payout profile.") from None
+        raise NotFound(gettext("No such payout profile.")) from None
 
 
 def tax_profile_for(user: User, pk: Any) -> TaxProfile:
@@ -97,7 +99,7 @@ def tax_profile_for(user: User, pk: Any) -> TaxProfile:
             pk=pk, location__in=locations_visible_to(user)
         )
     except (TaxProfile.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such tax profile.") from None
+        raise NotFound(gettext("No such tax profile.")) from None
 
 
 def payout_profiles_pending() -> QuerySet[PayoutProfile]:
@@ -121,8 +123,7 @@ def enrollments_reviewing(user: User) -> QuerySet[Enrollment]:
     return enrollments_visible_to(user).filter(status=EnrollmentStatus.REVIEWING).order_by("review_started_at", "id")
 
 
-def incentives_admin_emails(location: Location, program: Program | None = None) -> list[str]:
-    """Who to email about a location (and program): its active incentives admins."""
+def _incentives_admin_grants(location: Location, program: Program | None) -> QuerySet[RoleAssignment]:
     grants = RoleAssignment.objects.filter(
         role=Role.INCENTIVES_ADMIN,
         location=location,
@@ -131,7 +132,20 @@ def incentives_admin_emails(location: Location, program: Program | None = None) 
     )
     if program is not None:
         grants = grants.filter(Q(program__isnull=True) | Q(program=program))
-    return sorted(set(grants.values_list("user__email", flat=True)))
+    return grants
+
+
+def incentives_admin_emails(location: Location, program: Program | None = None) -> list[str]:
+    """Who to email about a location (and program): its active incentives admins."""
+    return sorted(set(_incentives_admin_grants(location, program).values_list("user__email", flat=True)))
+
+
+def incentives_admin_emails_by_language(location: Location, program: Program | None = None) -> dict[str, list[str]]:
+    """`incentives_admin_emails` by the language each reads (their own; the site's when they chose none)."""
+    by_language: dict[str, set[str]] = {}
+    for email, language in _incentives_admin_grants(location, program).values_list("user__email", "user__language"):
+        by_language.setdefault(language or settings.LANGUAGE_CODE, set()).add(email)
+    return {language: sorted(emails) for language, emails in sorted(by_language.items())}
 
 
 # --- home pages ----------------------------------------------------------------------------------------

@@ -14,7 +14,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.functional import Promise, lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from coopfunds.accounts.models import Location, User
@@ -58,7 +63,21 @@ TAX_DOCUMENT_POLICY = UploadPolicy(
 
 
 def _label(status: str) -> str:
-    return EnrollmentStatus(status).label
+    """The status's name, in the active language."""
+    return str(EnrollmentStatus(status).label)
+
+
+def _long_day(day: date) -> str:
+    """ "01 December 2026" in English (as the emails always said it); another language's own long date."""
+    if (translation.get_language() or "en").startswith("en"):
+        return f"{day:%d %B %Y}"
+    return date_format(day, "DATE_FORMAT")
+
+
+long_day_lazy = lazy(_long_day, str)
+
+# A profile's kind in the audit rows' words (data: never translated).
+_AUDIT_NOUN = {"payout_profile": "payout profile", "tax_profile": "tax profile"}
 
 
 def _lock_enrollment(enrollment: Enrollment) -> Enrollment:
@@ -76,7 +95,8 @@ def _move(enrollment: Enrollment, status: str, *, reason: str) -> dict[str, tupl
     """Change the status (checked against the transition table), stamp the time, return the audit changes."""
     if not enrollment.can_move_to(status):
         raise Conflict(
-            f"An enrollment that is {_label(enrollment.status)} cannot become {_label(status)}.",
+            _("An enrollment that is %(status)s cannot become %(new)s.")
+            % {"status": _label(enrollment.status), "new": _label(status)},
             code="invalid_transition",
         )
     changes: dict[str, tuple[Any, Any]] = {"status": (enrollment.status, status)}
@@ -97,10 +117,12 @@ def _link(enrollment: Enrollment) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("enrollment_detail", args=[enrollment.pk])
 
 
-def _email_admins(location: Location, program: Program | None, *, subject: str, body: str) -> None:
-    to = selectors.incentives_admin_emails(location, program)
-    if to:
-        email_after_commit(to=to, subject=subject, body=body)
+def _email_admins(location: Location, program: Program | None, *, subject: str | Promise, body: str | Promise) -> None:
+    """Email the location's incentives admins, each in their own language (a lazy `subject` and `body` are
+    written once per language)."""
+    for language, to in selectors.incentives_admin_emails_by_language(location, program).items():
+        with translation.override(language):
+            email_after_commit(to=to, subject=str(subject), body=str(body))
 
 
 def _reevaluate(location: Location, *, actor: User | None, cause: str) -> list[Enrollment]:
@@ -141,14 +163,21 @@ def _reevaluate(location: Location, *, actor: User | None, cause: str) -> list[E
 def enrollment_invite(*, location: Location, program: Program, actor: User) -> Enrollment:
     """A program manager invites a location to a program; its incentives admins get an email."""
     if not permissions.can_invite(actor, program):
-        raise PermissionDenied("Only a program manager of this program can invite locations to it.")
+        raise PermissionDenied(_("Only a program manager of this program can invite locations to it."))
     if not program.is_active:
-        raise ValidationError({"program": f"{program.name} is closed: it takes no new enrollments."})
+        raise ValidationError(
+            {"program": _("%(program)s is closed: it takes no new enrollments.") % {"program": program.name}}
+        )
     existing = Enrollment.objects.filter(location=location, program=program).first()
     duplicate = ValidationError(
         {
-            "location": f"{location} already has an enrollment in {program.name}"
-            + (f" ({existing.get_status_display()})." if existing else ".")
+            "location": (
+                _("%(location)s already has an enrollment in %(program)s (%(status)s).")
+                % {"location": location, "program": program.name, "status": existing.get_status_display()}
+                if existing
+                else _("%(location)s already has an enrollment in %(program)s.")
+                % {"location": location, "program": program.name}
+            )
         }
     )
     if existing is not None:
@@ -170,10 +199,17 @@ def enrollment_invite(*, location: Location, program: Program, actor: User) -> E
     _email_admins(
         location,
         program,
-        subject=f"{program.name}: {location.name} is invited to enroll",
-        body=(
-            f"{location} is invited to {program.name}.\n\n"
-            f"Accept the invitation and add your payout and tax profiles here:\n{_link(enrollment)}\n"
+        subject=format_lazy(
+            gettext_lazy("{program}: {location} is invited to enroll"), program=program.name, location=location.name
+        ),
+        body=format_lazy(
+            gettext_lazy(
+                "{location} is invited to {program}.\n\n"
+                "Accept the invitation and add your payout and tax profiles here:\n{link}\n"
+            ),
+            location=str(location),
+            program=program.name,
+            link=_link(enrollment),
         ),
     )
     return enrollment
@@ -184,10 +220,11 @@ def enrollment_accept(*, enrollment: Enrollment, actor: User) -> Enrollment:
     """The location's incentives admin accepts: Reviewing if both profiles are in order, else Action required."""
     enrollment = _lock_enrollment(enrollment)
     if not permissions.can_accept_enrollment(actor, enrollment):
-        raise PermissionDenied("Only an incentives admin of this location can accept the invitation.")
+        raise PermissionDenied(_("Only an incentives admin of this location can accept the invitation."))
     if enrollment.status != EnrollmentStatus.INVITED:
         raise Conflict(
-            f"This invitation has already been answered: the enrollment is {enrollment.get_status_display()}.",
+            _("This invitation has already been answered: the enrollment is %(status)s.")
+            % {"status": enrollment.get_status_display()},
             code="invalid_transition",
         )
     evaluation = evaluate(enrollment.location)
@@ -209,10 +246,11 @@ def enrollment_approve(*, enrollment: Enrollment, actor: User) -> Enrollment:
     """A reviewer or program manager approves: Enrolled, earning from the first day of this month."""
     enrollment = _lock_enrollment(enrollment)
     if not permissions.can_approve_enrollment(actor, enrollment):
-        raise PermissionDenied("Only a reviewer or program manager of this program can approve enrollments.")
+        raise PermissionDenied(_("Only a reviewer or program manager of this program can approve enrollments."))
     if enrollment.status != EnrollmentStatus.REVIEWING:
         raise Conflict(
-            f"Only an enrollment under review can be approved; this one is {enrollment.get_status_display()}.",
+            _("Only an enrollment under review can be approved; this one is %(status)s.")
+            % {"status": enrollment.get_status_display()},
             code="invalid_transition",
         )
     location = enrollment.location
@@ -223,7 +261,9 @@ def enrollment_approve(*, enrollment: Enrollment, actor: User) -> Enrollment:
         need_approval=True,
     )
     if missing:
-        raise Conflict("It cannot be approved yet. " + " ".join(missing), code="requirements_not_met")
+        raise Conflict(
+            _("It cannot be approved yet. %(missing)s") % {"missing": " ".join(missing)}, code="requirements_not_met"
+        )
     changes = _move(enrollment, EnrollmentStatus.ENROLLED, reason="")
     assert enrollment.enrolled_at is not None
     enrollment.earnings_start = earnings_start_for(enrollment.enrolled_at)
@@ -239,10 +279,15 @@ def enrollment_approve(*, enrollment: Enrollment, actor: User) -> Enrollment:
     _email_admins(
         location,
         enrollment.program,
-        subject=f"{enrollment.program.name}: {location.name} is enrolled",
-        body=(
-            f"{location} is enrolled in {enrollment.program.name}. "
-            f"Earnings count from {enrollment.earnings_start:%d %B %Y}.\n\n{_link(enrollment)}\n"
+        subject=format_lazy(
+            gettext_lazy("{program}: {location} is enrolled"), program=enrollment.program.name, location=location.name
+        ),
+        body=format_lazy(
+            gettext_lazy("{location} is enrolled in {program}. Earnings count from {day}.\n\n{link}\n"),
+            location=str(location),
+            program=enrollment.program.name,
+            day=long_day_lazy(enrollment.earnings_start),
+            link=_link(enrollment),
         ),
     )
     return enrollment
@@ -253,17 +298,20 @@ def enrollment_set_status(*, enrollment: Enrollment, status: str, reason: str, a
     """A program manager ends an enrollment: Inactive, Ineligible or No longer supported, with a reason."""
     enrollment = _lock_enrollment(enrollment)
     if not permissions.can_set_enrollment_status(actor, enrollment):
-        raise PermissionDenied("Only a program manager of this program can change an enrollment's status.")
+        raise PermissionDenied(_("Only a program manager of this program can change an enrollment's status."))
     reason = (reason or "").strip()
     errors = {}
     if status not in ENDED:
-        errors["status"] = "Choose Inactive, Ineligible or No longer supported."
+        errors["status"] = _("Choose Inactive, Ineligible or No longer supported.")
     if not reason:
-        errors["reason"] = "Say why, in words the partner will understand."
+        errors["reason"] = _("Say why, in words the partner will understand.")
     if errors:
         raise ValidationError(errors)
     if enrollment.status == status:
-        raise Conflict(f"The enrollment is already {enrollment.get_status_display()}.", code="invalid_transition")
+        raise Conflict(
+            _("The enrollment is already %(status)s.") % {"status": enrollment.get_status_display()},
+            code="invalid_transition",
+        )
     changes = _move(enrollment, status, reason=reason)
     enrollment.save()
     audit_record(
@@ -277,8 +325,20 @@ def enrollment_set_status(*, enrollment: Enrollment, status: str, reason: str, a
     _email_admins(
         enrollment.location,
         enrollment.program,
-        subject=f"{enrollment.program.name}: {enrollment.location.name} is now {_label(status)}",
-        body=f"{enrollment} is now {_label(status)}.\n\nReason: {reason}\n\n{_link(enrollment)}\n",
+        subject=format_lazy(
+            gettext_lazy("{program}: {location} is now {status}"),
+            program=enrollment.program.name,
+            location=enrollment.location.name,
+            status=EnrollmentStatus(status).label,
+        ),
+        body=format_lazy(
+            gettext_lazy("{location} in {program} is now {status}.\n\nReason: {reason}\n\n{link}\n"),
+            location=str(enrollment.location),
+            program=str(enrollment.program),
+            status=EnrollmentStatus(status).label,
+            reason=reason,
+            link=_link(enrollment),
+        ),
     )
     return enrollment
 
@@ -289,10 +349,11 @@ def enrollment_reactivate(*, enrollment: Enrollment, actor: User) -> Enrollment:
     invitation was never accepted)."""
     enrollment = _lock_enrollment(enrollment)
     if not permissions.can_set_enrollment_status(actor, enrollment):
-        raise PermissionDenied("Only a program manager of this program can reactivate an enrollment.")
+        raise PermissionDenied(_("Only a program manager of this program can reactivate an enrollment."))
     if enrollment.status not in ENDED:
         raise Conflict(
-            f"Only an ended enrollment can be reactivated; this one is {enrollment.get_status_display()}.",
+            _("Only an ended enrollment can be reactivated; this one is %(status)s.")
+            % {"status": enrollment.get_status_display()},
             code="invalid_transition",
         )
     if enrollment.accepted_at is None:
@@ -342,7 +403,7 @@ def payout_profile_submit(
     """The location's incentives admin gives the bank account to pay. It replaces the current one (which is
     kept) and waits for validation."""
     if not permissions.can_manage_profiles(actor, location):
-        raise PermissionDenied("Only an incentives admin of this location can change its payout profile.")
+        raise PermissionDenied(_("Only an incentives admin of this location can change its payout profile."))
     details = clean_bank_details(
         method=method,
         currency=currency,
@@ -398,19 +459,21 @@ def _clean_tax_profile(
     tax_id = "".join((tax_id or "").split()).upper()
     legal_name = " ".join((legal_name or "").split())
     if country not in countries:
-        errors["country"] = f"“{country}” is not a country code (ISO 3166, for example DE, US, IN)."
+        errors["country"] = _("“%(code)s” is not a country code (ISO 3166, for example DE, US, IN).") % {
+            "code": country
+        }
     if not tax_id:
-        errors["tax_id"] = "Enter the tax ID as it appears on the registration certificate."
+        errors["tax_id"] = _("Enter the tax ID as it appears on the registration certificate.")
     elif len(tax_id) > 40 or not all(c.isalnum() or c in "-./" for c in tax_id):
-        errors["tax_id"] = "A tax ID has at most 40 letters and digits (hyphens, dots and slashes are fine)."
+        errors["tax_id"] = _("A tax ID has at most 40 letters and digits (hyphens, dots and slashes are fine).")
     if not legal_name:
-        errors["legal_name"] = "Enter the legal name the tax registration is in."
+        errors["legal_name"] = _("Enter the legal name the tax registration is in.")
     elif len(legal_name) > 200:
-        errors["legal_name"] = "Keep the legal name under 200 characters."
+        errors["legal_name"] = _("Keep the legal name under 200 characters.")
     if expires_on is None:
-        errors["expires_on"] = "Enter the date the tax registration expires."
+        errors["expires_on"] = _("Enter the date the tax registration expires.")
     elif expires_on <= timezone.localdate():
-        errors["expires_on"] = "The expiry date must be in the future: an expired registration cannot be used."
+        errors["expires_on"] = _("The expiry date must be in the future: an expired registration cannot be used.")
     inspected = None
     if document is not None:
         try:
@@ -436,7 +499,7 @@ def tax_profile_submit(
     """The location's incentives admin gives its tax registration. It replaces the current one (which is
     kept) and waits for validation."""
     if not permissions.can_manage_profiles(actor, location):
-        raise PermissionDenied("Only an incentives admin of this location can change its tax profile.")
+        raise PermissionDenied(_("Only an incentives admin of this location can change its tax profile."))
     country, tax_id, legal_name, inspected = _clean_tax_profile(country, tax_id, legal_name, expires_on, document)
     assert expires_on is not None
     location = _lock_location(location)
@@ -481,16 +544,25 @@ def _lock_profile(profile: Profile) -> Profile:
 def _validate(profile: Profile, status: str, actor: User) -> Profile:
     """Shared checks of approve and request-action; returns the locked row."""
     if not permissions.can_validate_profiles(actor):
-        raise PermissionDenied("Only a reviewer or program manager validates payout and tax profiles.")
+        raise PermissionDenied(_("Only a reviewer or program manager validates payout and tax profiles."))
     profile = _lock_profile(profile)
+    payout = isinstance(profile, PayoutProfile)
     if not profile.is_current:
         raise Conflict(
-            f"This {profile.label.lower()} was replaced by a newer one; validate that one.", code="not_current"
+            _("This payout profile was replaced by a newer one; validate that one.")
+            if payout
+            else _("This tax profile was replaced by a newer one; validate that one."),
+            code="not_current",
         )
     if not profile.can_move_to(status):
+        words = {"status": profile.get_status_display(), "new": ProfileStatus(status).label}
         raise Conflict(
-            f"A {profile.label.lower()} that is {profile.get_status_display()} cannot become "
-            f"{ProfileStatus(status).label}; the partner must submit a new one.",
+            (
+                _("A payout profile that is %(status)s cannot become %(new)s; the partner must submit a new one.")
+                if payout
+                else _("A tax profile that is %(status)s cannot become %(new)s; the partner must submit a new one.")
+            )
+            % words,
             code="invalid_transition",
         )
     return profile
@@ -502,7 +574,7 @@ def profile_approve(*, profile: Profile, actor: User) -> Profile:
     profile = _validate(profile, ProfileStatus.APPROVED, actor)
     if isinstance(profile, TaxProfile) and profile.is_expired(timezone.localdate()):
         raise Conflict(
-            "This tax profile has expired; request action so the partner submits a current one.", code="expired"
+            _("This tax profile has expired; request action so the partner submits a current one."), code="expired"
         )
     old = profile.status
     profile.status, profile.status_reason = ProfileStatus.APPROVED, ""
@@ -515,7 +587,7 @@ def profile_approve(*, profile: Profile, actor: User) -> Profile:
         changes={"status": (old, ProfileStatus.APPROVED)},
         organisation_id=profile.location.organisation_id,
     )
-    _reevaluate(profile.location, actor=actor, cause=f"The {profile.label.lower()} was approved.")
+    _reevaluate(profile.location, actor=actor, cause=f"The {_AUDIT_NOUN[profile.kind]} was approved.")
     return profile
 
 
@@ -525,7 +597,7 @@ def profile_request_action(*, profile: Profile, reason: str, actor: User) -> Pro
     reason = (reason or "").strip()
     profile = _validate(profile, ProfileStatus.ACTION_REQUIRED, actor)
     if not reason:
-        raise ValidationError({"reason": "Say what the partner must fix, in words they will understand."})
+        raise ValidationError({"reason": _("Say what the partner must fix, in words they will understand.")})
     old = profile.status
     profile.status, profile.status_reason = ProfileStatus.ACTION_REQUIRED, reason
     profile.validated_by, profile.validated_at = actor, timezone.now()
@@ -538,15 +610,30 @@ def profile_request_action(*, profile: Profile, reason: str, actor: User) -> Pro
         reason=reason,
         organisation_id=profile.location.organisation_id,
     )
-    _reevaluate(profile.location, actor=actor, cause=f"The {profile.label.lower()} needs action: {reason}")
+    _reevaluate(profile.location, actor=actor, cause=f"The {_AUDIT_NOUN[profile.kind]} needs action: {reason}")
     location = profile.location
+    payout = isinstance(profile, PayoutProfile)
     _email_admins(
         location,
         None,
-        subject=f"{location.name}: your {profile.label.lower()} needs action",
-        body=(
-            f"A reviewer looked at the {profile.label.lower()} of {location} and asks you to fix this:\n\n"
-            f"{reason}\n\nSubmit a corrected profile in Coopfunds.\n"
+        subject=format_lazy(
+            gettext_lazy("{location}: your payout profile needs action")
+            if payout
+            else gettext_lazy("{location}: your tax profile needs action"),
+            location=location.name,
+        ),
+        body=format_lazy(
+            gettext_lazy(
+                "A reviewer looked at the payout profile of {location} and asks you to fix this:\n\n"
+                "{reason}\n\nSubmit a corrected profile in Coopfunds.\n"
+            )
+            if payout
+            else gettext_lazy(
+                "A reviewer looked at the tax profile of {location} and asks you to fix this:\n\n"
+                "{reason}\n\nSubmit a corrected profile in Coopfunds.\n"
+            ),
+            location=str(location),
+            reason=reason,
         ),
     )
     return profile

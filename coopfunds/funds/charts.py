@@ -4,6 +4,11 @@ No JavaScript and no chart library: the template draws rectangles and text at th
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+
+from coopfunds.core.i18n import day_lazy
+from coopfunds.core.money import money as with_currency
 from coopfunds.funds.selectors import ExpiryTotal
 
 WIDTH, HEIGHT = 640, 240
@@ -11,8 +16,10 @@ LEFT, RIGHT, TOP, BOTTOM = 84, 16, 24, 40  # margins around the plot area
 MAX_BARS = 12
 
 
-def money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
+def figures(amount: Decimal, places: int = 2) -> str:
+    """An amount without its currency, grouped, in the active language: "18,750.00" in English, "18 750,00" in
+    Swedish. Rounded as Python's own format rounds (half to even), which `number_format` alone would not do."""
+    return number_format(amount.quantize(Decimal(1).scaleb(-places)), places, force_grouping=True)
 
 
 @dataclass(frozen=True)
@@ -76,17 +83,24 @@ def expiry_chart(totals: list[ExpiryTotal], currency: str) -> BarChart | None:
                 y=TOP + plot_height - height,
                 width=bar_width,
                 height=height,
-                label=f"{t.expires_on:%d %b %Y}",
-                value=money(t.amount),
+                label=str(day_lazy(t.expires_on)),
+                value=figures(t.amount),
                 label_x=x + bar_width // 2,
             )
         )
     places = 0 if top >= 10 else 2
-    ticks = [Tick(y=TOP + plot_height - plot_height * i // 4, text=f"{top * i / 4:,.{places}f}") for i in range(5)]
-    description = "; ".join(f"{money(t.amount)} {currency} expires on {t.expires_on:%d %b %Y}" for t in points) + "."
+    ticks = [Tick(y=TOP + plot_height - plot_height * i // 4, text=figures(top * i / 4, places)) for i in range(5)]
+    description = (
+        "; ".join(
+            gettext("%(amount)s expires on %(day)s")
+            % {"amount": with_currency(t.amount, currency), "day": day_lazy(t.expires_on)}
+            for t in points
+        )
+        + "."
+    )
     return BarChart(
         currency=currency,
-        title=f"Remaining co-op ({currency}) by expiry date",
+        title=gettext("Remaining co-op (%(currency)s) by expiry date") % {"currency": currency},
         description=description,
         bars=bars,
         ticks=ticks,

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from coopfunds.accounts.models import Location
 from coopfunds.associations.customers import customer_reference_key
@@ -21,6 +22,7 @@ from coopfunds.associations.selectors import customer_windows
 from coopfunds.audit.services import audit_record
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
 from coopfunds.funds.imports import FileProblem, Problem, Row, parse_rows
+from coopfunds.funds.ledger import stored_text
 from coopfunds.funds.models import EarningImport, EarningLine, Fund
 from coopfunds.funds.permissions import can_import_earnings
 from coopfunds.funds.services import funds_accrue, funds_for_earnings, rebate_share, split
@@ -66,25 +68,48 @@ def _check(row: Row, ctx: Context) -> list[Problem]:
     location = ctx.locations.get(row.partner_id.upper())
     program = ctx.programs.get(row.program_code.lower())
     if location is None:
-        problems.append(Problem(row.number, "partner ID", f"No location has the partner ID “{row.partner_id}”."))
+        problems.append(
+            Problem(
+                row.number,
+                "partner ID",
+                gettext("No location has the partner ID “%(partner_id)s”.") % {"partner_id": row.partner_id},
+            )
+        )
     if program is None:
-        problems.append(Problem(row.number, "program code", f"No program has the code “{row.program_code}”."))
+        problems.append(
+            Problem(
+                row.number,
+                "program code",
+                gettext("No program has the code “%(code)s”.") % {"code": row.program_code},
+            )
+        )
     if program is not None and row.currency != program.currency:
         problems.append(
             Problem(
                 row.number,
                 "currency",
-                f"{program.name} keeps its funds in {program.currency}; this line is in “{row.currency}”.",
+                gettext("%(program)s keeps its funds in %(currency)s; this line is in “%(line_currency)s”.")
+                % {"program": program.name, "currency": program.currency, "line_currency": row.currency},
             )
         )
     if location is not None and program is not None:
         key = (location.pk, program.pk)
         if key not in ctx.earnings_start:
-            problems.append(Problem(row.number, "partner ID", f"{row.partner_id} is not enrolled in {program.name}."))
+            problems.append(
+                Problem(
+                    row.number,
+                    "partner ID",
+                    gettext("%(partner_id)s is not enrolled in %(program)s.")
+                    % {"partner_id": row.partner_id, "program": program.name},
+                )
+            )
         elif (start := ctx.earnings_start[key]) and row.earned_on < start:
             problems.append(
                 Problem(
-                    row.number, "earned date", f"{row.earned_on} is before {row.partner_id}'s earnings start ({start})."
+                    row.number,
+                    "earned date",
+                    gettext("%(day)s is before %(partner_id)s's earnings start (%(start)s).")
+                    % {"day": row.earned_on, "partner_id": row.partner_id, "start": start},
                 )
             )
     if location is not None and program is not None and program.pk in ctx.associations and not problems:
@@ -93,7 +118,11 @@ def _check(row: Row, ctx: Context) -> list[Problem]:
                 Problem(
                     row.number,
                     "customer reference",
-                    f"{program.name} counts earnings only for associated customers: give the customer's tenant ID or domain.",
+                    gettext(
+                        "%(program)s counts earnings only for associated customers: give the customer's tenant ID "
+                        "or domain."
+                    )
+                    % {"program": program.name},
                 )
             )
         elif not ctx.associated(program.pk, location.pk, row.customer_reference, row.earned_on):
@@ -101,7 +130,8 @@ def _check(row: Row, ctx: Context) -> list[Problem]:
                 Problem(
                     row.number,
                     "customer reference",
-                    f"{row.partner_id} has no customer association in force for “{row.customer_reference}” on {row.earned_on}.",
+                    gettext("%(partner_id)s has no customer association in force for “%(customer)s” on %(day)s.")
+                    % {"partner_id": row.partner_id, "customer": row.customer_reference, "day": row.earned_on},
                 )
             )
     return problems
@@ -151,8 +181,11 @@ def check_file(stream: IO[bytes], file_name: str, ctx: Context, spool: IO[bytes]
                         Problem(
                             row.number,
                             "external line ID",
-                            f"Line “{row.external_line_id}” was already imported with other values "
-                            f"(on {old.batch.created_at:%Y-%m-%d}); a line is never counted twice.",
+                            gettext(
+                                "Line “%(line)s” was already imported with other values (on %(day)s); a line is "
+                                "never counted twice."
+                            )
+                            % {"line": row.external_line_id, "day": f"{old.batch.created_at:%Y-%m-%d}"},
                         )
                     )
         fresh = [line for line in pending if (line[1], line[0].external_line_id) not in known]
@@ -174,7 +207,8 @@ def check_file(stream: IO[bytes], file_name: str, ctx: Context, spool: IO[bytes]
                     Problem(
                         item.number,
                         "external line ID",
-                        f"Line “{item.external_line_id}” appears twice in this file (first on row {seen[key]}).",
+                        gettext("Line “%(line)s” appears twice in this file (first on row %(row)s).")
+                        % {"line": item.external_line_id, "row": seen[key]},
                     )
                 )
             else:
@@ -185,7 +219,7 @@ def check_file(stream: IO[bytes], file_name: str, ctx: Context, spool: IO[bytes]
             flush()
     flush()
     if count == 0:
-        raise FileProblem("The file has a header but no earning lines.")
+        raise FileProblem(gettext("The file has a header but no earning lines."))
     spool.seek(0)
     return Checked(problems=problems, rows=count, skipped=skipped, spool=spool)
 
@@ -292,7 +326,7 @@ def _apply(checked: Checked, ctx: Context, batch: EarningImport, actor: Any) -> 
             key=f"earnings:{batch.pk}:{program_id}:{currency}",
             reference=f"earnings-import:{batch.pk}",
             effective_on=batch.created_at.date(),
-            memo=f"Earnings from {batch.file_name}",
+            memo=stored_text(gettext_lazy("Earnings from %(file)s"), file=batch.file_name),
             actor=actor,
         )
 
@@ -301,7 +335,7 @@ def earnings_import(*, stream: IO[bytes], file_name: str, actor: Any) -> Earning
     """Check the whole file; if anything is wrong, record the report and change nothing else. Otherwise apply
     it in one transaction. Lines imported before with the same content are skipped (and counted as such)."""
     if not can_import_earnings(actor):
-        raise PermissionDenied("Only program managers and finance can import earnings.")
+        raise PermissionDenied(gettext("Only program managers and finance can import earnings."))
     digest = hashlib.sha256()
     for chunk in iter(lambda: stream.read(1 << 20), b""):
         digest.update(chunk)
@@ -346,12 +380,18 @@ def _record(checked: Checked, ctx: Context, file_name: str, sha256: str, actor: 
     except IntegrityError:
         raise ValidationError(
             {
-                "file": "Another import applied some of these lines at the same moment; "
-                "upload the file again: lines already counted are skipped."
+                "file": gettext(
+                    "Another import applied some of these lines at the same moment; upload the file again: lines "
+                    "already counted are skipped."
+                )
             }
         ) from None
 
 
 def import_rejected_message(batch: EarningImport) -> str:
     n = len(batch.errors)
-    return f"{batch.file_name}: {n} problem{'s' if n != 1 else ''} found; nothing was imported. Fix the rows below and upload it again."
+    return ngettext(
+        "%(file)s: %(n)s problem found; nothing was imported. Fix the rows below and upload it again.",
+        "%(file)s: %(n)s problems found; nothing was imported. Fix the rows below and upload it again.",
+        n,
+    ) % {"file": batch.file_name, "n": n}

@@ -9,9 +9,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import IO
 
 from django.db.models import QuerySet
+from django.utils import translation
+from django.utils.translation import gettext
 
 from coopfunds.core.csvlines import line_writer
 from coopfunds.funds.models import Bucket, Entry, TransferKind
@@ -38,6 +41,14 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(TransferKind(kind), kind)
+
+
+@cache
+def _bucket_names() -> dict[str, str]:
+    """The buckets' names in English (the model's labels are in the reader's language): a download's values are
+    the same whoever downloads it."""
+    with translation.override("en"):
+        return {b.value: str(b.label) for b in Bucket}
 
 
 def safe_text(value: str) -> str:
@@ -74,7 +85,7 @@ def row_of(entry: Entry) -> TransactionRow:
         program=fund.program.name,
         fund=fund.label,
         kind=kind_label(entry.transfer.kind),
-        bucket=Bucket(entry.account.bucket).label,
+        bucket=_bucket_names()[entry.account.bucket],
         amount=entry.amount,
         currency=fund.currency,
         reference=entry.transfer.reference,
@@ -122,7 +133,8 @@ def xlsx_file(rows: Iterable[TransactionRow]) -> IO[bytes]:
     book = Workbook(write_only=True)
 
     def new_sheet(number: int) -> WriteOnlyWorksheet:
-        sheet = book.create_sheet("Transactions" if number == 1 else f"Transactions ({number})")
+        title = gettext("Transactions") if number == 1 else gettext("Transactions (%(number)s)") % {"number": number}
+        sheet = book.create_sheet(title)
         sheet.append(list(HEADER))
         return sheet
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from coopfunds.core.money import parse_amount
 
@@ -71,9 +72,15 @@ def _normalise_header(cells: list[Any]) -> dict[str, int]:
     missing = [COLUMNS[c] for c in REQUIRED if c not in positions]
     if missing:
         expected = ", ".join(COLUMNS.values())
-        raise FileProblem(f"The first row must name the columns. Missing: {', '.join(missing)}. Expected: {expected}.")
+        raise FileProblem(
+            gettext("The first row must name the columns. Missing: %(missing)s. Expected: %(expected)s.")
+            % {"missing": ", ".join(missing), "expected": expected}
+        )
     if unknown:
-        raise FileProblem(f"Unknown column(s): {', '.join(unknown)}. Expected: {', '.join(COLUMNS.values())}.")
+        raise FileProblem(
+            gettext("Unknown column(s): %(unknown)s. Expected: %(expected)s.")
+            % {"unknown": ", ".join(unknown), "expected": ", ".join(COLUMNS.values())}
+        )
     return positions
 
 
@@ -82,9 +89,11 @@ def _csv_rows(stream: IO[bytes]) -> Iterator[list[Any]]:
     try:
         yield from csv.reader(text)
     except UnicodeDecodeError:
-        raise FileProblem("The file is not UTF-8 text. Save it as “CSV UTF-8” or upload the .xlsx file.") from None
+        raise FileProblem(
+            gettext("The file is not UTF-8 text. Save it as “CSV UTF-8” or upload the .xlsx file.")
+        ) from None
     except csv.Error as exc:
-        raise FileProblem(f"The CSV file is malformed: {exc}.") from None
+        raise FileProblem(gettext("The CSV file is malformed: %(error)s.") % {"error": exc}) from None
 
 
 def _xlsx_rows(stream: IO[bytes]) -> Iterator[list[Any]]:
@@ -95,7 +104,7 @@ def _xlsx_rows(stream: IO[bytes]) -> Iterator[list[Any]]:
     try:
         book = load_workbook(stream, read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError):
-        raise FileProblem("The file is not a readable .xlsx workbook.") from None
+        raise FileProblem(gettext("The file is not a readable .xlsx workbook.")) from None
     try:
         for values in book.worksheets[0].iter_rows(values_only=True):
             yield list(values)
@@ -108,7 +117,7 @@ def raw_rows(stream: IO[bytes], file_name: str) -> Iterator[list[Any]]:
         return _xlsx_rows(stream)
     if file_name.lower().endswith((".csv", ".txt")):
         return _csv_rows(stream)
-    raise FileProblem("Upload a .csv or .xlsx file.")
+    raise FileProblem(gettext("Upload a .csv or .xlsx file."))
 
 
 def _date(value: Any) -> date:
@@ -118,7 +127,9 @@ def _date(value: Any) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationError(f"“{text}” is not a date; write dates as YYYY-MM-DD, e.g. 2026-03-31.") from None
+        raise ValidationError(
+            gettext("“%(text)s” is not a date; write dates as YYYY-MM-DD, e.g. 2026-03-31.") % {"text": text}
+        ) from None
 
 
 def _amount(value: Any) -> Decimal:
@@ -126,7 +137,9 @@ def _amount(value: Any) -> Decimal:
         value = format(Decimal(str(value)), "f")
     amount = parse_amount(str(value or ""))
     if amount <= 0:
-        raise ValidationError(f"{amount} is not more than zero; corrections are made as fund adjustments.")
+        raise ValidationError(
+            gettext("%(amount)s is not more than zero; corrections are made as fund adjustments.") % {"amount": amount}
+        )
     return amount
 
 
@@ -136,7 +149,7 @@ def parse_rows(stream: IO[bytes], file_name: str) -> Iterator[Row | list[Problem
     try:
         header = next(rows)
     except StopIteration:
-        raise FileProblem("The file is empty.") from None
+        raise FileProblem(gettext("The file is empty.")) from None
     positions = _normalise_header(header)
     order = list(COLUMNS)  # every row is first reduced to these columns, in this order
     index = [positions.get(name) for name in order]
@@ -151,7 +164,9 @@ def parse_rows(stream: IO[bytes], file_name: str) -> Iterator[Row | list[Problem
         if not any(text) and not any(str(c or "").strip() for c in cells):
             continue  # a blank row
         problems = [
-            Problem(number, COLUMNS[order[i]], f"The {COLUMNS[order[i]]} is missing.") for i in required if not text[i]
+            Problem(number, COLUMNS[order[i]], gettext("The %(column)s is missing.") % {"column": COLUMNS[order[i]]})
+            for i in required
+            if not text[i]
         ]
         parsed: dict[int, Any] = {}
         for i, parse in ((at_date, _date), (at_amount, _amount)):

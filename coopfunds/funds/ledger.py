@@ -18,13 +18,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Case, F, When
 from django.db.models.functions import Round
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 
 from coopfunds.core.db import assert_in_transaction
 from coopfunds.core.errors import Conflict
+from coopfunds.core.i18n import day_lazy
 from coopfunds.core.money import DECIMAL_PLACES, MAX_DIGITS, quantize
 from coopfunds.funds.models import FUND_BUCKETS, SOURCE_BUCKETS, Account, Bucket, Entry, Transfer, TransferKind
 
@@ -38,6 +43,22 @@ class IdempotencyConflict(Conflict):
 
 
 Leg = tuple[Account, Decimal]
+
+
+def stored_text(text: Promise, **params: object) -> str:
+    """A text stored once and read by everyone whatever their language (a transfer's memo, a payment's hold
+    reason): `text` (a `gettext_lazy` with %(name)s placeholders) written in the site's language, its amounts as
+    the ledger holds them ("12000.01") and its dates as the messages write them ("04 Dec 2026") in that language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text) % {name: _written(value) for name, value in params.items()}
+
+
+def _written(value: object) -> str:
+    if isinstance(value, Decimal):
+        return number_format(value)
+    if isinstance(value, date):
+        return str(day_lazy(value))
+    return str(value)
 
 
 def source_account(program_id: int, bucket: Bucket, currency: str) -> Account:
@@ -160,7 +181,9 @@ def _earlier(transfer: Transfer) -> Transfer:
     """The transfer already posted under this key: returned if it has the same content, else refused."""
     existing = Transfer.objects.get(idempotency_key=transfer.idempotency_key)
     if existing.fingerprint != transfer.fingerprint:
-        raise IdempotencyConflict(f"The key {transfer.idempotency_key} was already used for a different transfer.")
+        raise IdempotencyConflict(
+            gettext("The key %(key)s was already used for a different transfer.") % {"key": transfer.idempotency_key}
+        )
     return existing
 
 
@@ -360,14 +383,19 @@ def _apply_to_balances(legs: Sequence[Leg]) -> None:
 
 
 def _short(bucket: str, delta: Decimal) -> str:
-    return f"Not enough money {BUCKET_PHRASE.get(bucket, bucket)}: {-delta} needed."
+    """Why a posting is refused, in the reader's language; the amount as the ledger holds it ("12000.01" in
+    English, "12000,01" in Swedish)."""
+    needed = {"amount": number_format(-delta)}
+    if bucket in SHORT_OF:
+        return str(SHORT_OF[bucket]) % needed
+    return gettext("Not enough money %(bucket)s: %(amount)s needed.") % {"bucket": bucket, **needed}
 
 
-BUCKET_PHRASE: dict[str, str] = {
-    Bucket.AVAILABLE: "available in the fund",
-    Bucket.RESERVED: "reserved for this",
-    Bucket.PAYABLE: "approved and payable",
-    Bucket.ACCRUED: "accrued in the earning period",
-    Bucket.REBATE: "payable as rebate",
-    Bucket.CONVERTED: "converted to rebate",
+SHORT_OF: dict[str, Promise] = {
+    Bucket.AVAILABLE: gettext_lazy("Not enough money available in the fund: %(amount)s needed."),
+    Bucket.RESERVED: gettext_lazy("Not enough money reserved for this: %(amount)s needed."),
+    Bucket.PAYABLE: gettext_lazy("Not enough money approved and payable: %(amount)s needed."),
+    Bucket.ACCRUED: gettext_lazy("Not enough money accrued in the earning period: %(amount)s needed."),
+    Bucket.REBATE: gettext_lazy("Not enough money payable as rebate: %(amount)s needed."),
+    Bucket.CONVERTED: gettext_lazy("Not enough money converted to rebate: %(amount)s needed."),
 }

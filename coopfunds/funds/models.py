@@ -4,6 +4,7 @@ callers pass an idempotency key and a reference ("claim:42")."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from coopfunds.core.models import status_constraint
 from coopfunds.core.money import CurrencyField, MoneyField
@@ -16,7 +17,7 @@ class Fund(models.Model):
     location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="funds")
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="funds")
     currency = CurrencyField()
-    label = models.CharField(max_length=32, help_text="The usage period, e.g. FY27 H2.")
+    label = models.CharField(max_length=32, help_text=_("The usage period, e.g. FY27 H2."))
     earning_start = models.DateField()
     earning_end = models.DateField()
     usage_start = models.DateField()
@@ -25,18 +26,18 @@ class Fund(models.Model):
     claim_closes = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
     # What the location earned into this fund, split (cached; `ledger_verify` recomputes them from entries).
-    earned = MoneyField(default=0, help_text="Co-op part of the earnings.")
-    earned_rebate = MoneyField(default=0, help_text="Rebate part of the earnings.")
+    earned = MoneyField(default=0, help_text=_("Co-op part of the earnings."))
+    earned_rebate = MoneyField(default=0, help_text=_("Rebate part of the earnings."))
     # The split's exact inputs: the earnings and their unrounded rebate share, in millionths of the currency unit
     # (cents times a percentage's hundredths: an integer, exact on every database); `earned` and `earned_rebate`
     # are their split rounded once (`services.fund_split`).
-    earned_gross = MoneyField(default=0, help_text="Earnings, before the split.")
+    earned_gross = MoneyField(default=0, help_text=_("Earnings, before the split."))
     rebate_share_micros = models.BigIntegerField(default=0)
     # Earning-period close: the threshold applied then, and whether the co-op became available or rebate.
     closed_at = models.DateTimeField(null=True, blank=True)
     threshold_applied = MoneyField(null=True, blank=True)
     converted_to_rebate = models.BooleanField(default=False)
-    rules_version = models.PositiveIntegerField(null=True, blank=True, help_text="The program rules its close used.")
+    rules_version = models.PositiveIntegerField(null=True, blank=True, help_text=_("The program rules its close used."))
     forfeited_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -58,18 +59,18 @@ class Fund(models.Model):
 class Bucket(models.TextChoices):
     # Sources: where money enters or leaves the ledger. Their balance is the negative of what they gave;
     # it is never cached (so they are never a hot row), and may be negative.
-    EARNINGS = "earnings", "Earnings (source)"
-    ADJUSTMENTS = "adjustments", "Adjustments (source)"
+    EARNINGS = "earnings", _("Earnings (source)")
+    ADJUSTMENTS = "adjustments", _("Adjustments (source)")
     # A fund's buckets. None of them can ever be negative.
-    ACCRUED = "accrued", "Co-op accruing (earning period open)"
-    AVAILABLE = "available", "Available"
-    RESERVED = "reserved", "Reserved by pending claims"
-    PAYABLE = "payable", "Approved, payable"
-    PAID = "paid", "Paid (co-op)"
-    REBATE_PAID = "rebate_paid", "Paid (rebate)"
-    FORFEITED = "forfeited", "Forfeited"
-    CONVERTED = "converted", "Converted to rebate (below threshold)"
-    REBATE = "rebate", "Rebate payable"
+    ACCRUED = "accrued", _("Co-op accruing (earning period open)")
+    AVAILABLE = "available", _("Available")
+    RESERVED = "reserved", _("Reserved by pending claims")
+    PAYABLE = "payable", _("Approved, payable")
+    PAID = "paid", _("Paid (co-op)")
+    REBATE_PAID = "rebate_paid", _("Paid (rebate)")
+    FORFEITED = "forfeited", _("Forfeited")
+    CONVERTED = "converted", _("Converted to rebate (below threshold)")
+    REBATE = "rebate", _("Rebate payable")
 
 
 SOURCE_BUCKETS = frozenset({Bucket.EARNINGS, Bucket.ADJUSTMENTS})
@@ -107,25 +108,25 @@ class Account(models.Model):
 
 
 class TransferKind(models.TextChoices):
-    ACCRUE = "accrue", "Earned"
-    CLOSE = "close", "Earning period closed: co-op available"
-    CONVERT = "convert", "Converted to rebate"
-    RESERVE = "reserve", "Reserved"
-    RELEASE = "release", "Released"
-    APPROVE = "approve", "Approved"
-    PAY = "pay", "Paid"
-    FORFEIT = "forfeit", "Forfeited"
-    ADJUST = "adjust", "Adjusted"
-    REVERSE = "reverse", "Reversed"
+    ACCRUE = "accrue", _("Earned")
+    CLOSE = "close", _("Earning period closed: co-op available")
+    CONVERT = "convert", _("Converted to rebate")
+    RESERVE = "reserve", _("Reserved")
+    RELEASE = "release", _("Released")
+    APPROVE = "approve", _("Approved")
+    PAY = "pay", _("Paid")
+    FORFEIT = "forfeit", _("Forfeited")
+    ADJUST = "adjust", _("Adjusted")
+    REVERSE = "reverse", _("Reversed")
 
 
 class Transfer(models.Model):
     """One balanced movement of money: its entries sum to zero. Never updated, never deleted."""
 
     idempotency_key = models.CharField(max_length=200)
-    fingerprint = models.CharField(max_length=64, help_text="Hash of the content; a retry must match it.")
+    fingerprint = models.CharField(max_length=64, help_text=_("Hash of the content; a retry must match it."))
     kind = models.CharField(max_length=16, choices=TransferKind.choices)
-    reference = models.CharField(max_length=200, blank=True, help_text="What caused it, e.g. claim:42.")
+    reference = models.CharField(max_length=200, blank=True, help_text=_("What caused it, e.g. claim:42."))
     reason_code = models.CharField(max_length=32, blank=True)
     memo = models.TextField(blank=True)
     # Not indexed: nothing looks transfers up by actor (the audit trail answers "who did what"), and every index
@@ -133,7 +134,7 @@ class Transfer(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    effective_on = models.DateField(help_text="The business date (earned date, decision date).")
+    effective_on = models.DateField(help_text=_("The business date (earned date, decision date)."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -169,8 +170,8 @@ class EarningImport(models.Model):
     """One uploaded file of earning lines. A file with any error changes nothing; its report is kept."""
 
     class Status(models.TextChoices):
-        APPLIED = "applied", "Applied"
-        REJECTED = "rejected", "Rejected (nothing changed)"
+        APPLIED = "applied", _("Applied")
+        REJECTED = "rejected", _("Rejected (nothing changed)")
 
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
@@ -179,7 +180,7 @@ class EarningImport(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     rows = models.PositiveIntegerField(default=0)
     applied = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0, help_text="Lines already imported with the same content.")
+    skipped = models.PositiveIntegerField(default=0, help_text=_("Lines already imported with the same content."))
     errors = models.JSONField(default=list, blank=True, help_text="[{row, column, message}]")
     total = MoneyField(default=0)
 
@@ -240,16 +241,16 @@ class Spend(models.Model):
     with the transfers that carry the same reference. `within` names what else limits it ("plan:7"), if anything."""
 
     class State(models.TextChoices):
-        HELD = "held", "Held"
-        APPROVED = "approved", "Approved"
-        RELEASED = "released", "Released"
+        HELD = "held", _("Held")
+        APPROVED = "approved", _("Approved")
+        RELEASED = "released", _("Released")
 
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="spends")
     activity_type = models.ForeignKey("programs.ActivityType", on_delete=models.PROTECT, related_name="+")
     reference = models.CharField(max_length=200)
-    within = models.CharField(max_length=200, blank=True, help_text="A limit it also counts against, e.g. plan:7.")
-    held = MoneyField(default=0, help_text="Reserved in the fund for it now.")
-    approved = MoneyField(default=0, help_text="Approved (made payable) so far.")
+    within = models.CharField(max_length=200, blank=True, help_text=_("A limit it also counts against, e.g. plan:7."))
+    held = MoneyField(default=0, help_text=_("Reserved in the fund for it now."))
+    approved = MoneyField(default=0, help_text=_("Approved (made payable) so far."))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

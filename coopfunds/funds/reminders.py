@@ -13,11 +13,13 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 
 from coopfunds.accounts.models import Role, User
 from coopfunds.accounts.selectors import people_holding
 from coopfunds.audit.services import audit_record
-from coopfunds.core.money import money
+from coopfunds.core.i18n import day_lazy, money_lazy
 from coopfunds.funds.models import Account, Bucket, Entry, Fund, TransferKind
 from coopfunds.notifications.models import NotificationKind
 from coopfunds.notifications.services import remind_once
@@ -54,9 +56,21 @@ def funds_remind_expiry(*, program: Program, today: date) -> int:
             reminded = remind_once(
                 key=f"fund-expiry:{fund.pk}:{fund.usage_end}",
                 users=_admins(fund),
-                subject=f"{money(account.balance, fund.currency)} of co-op is forfeited after {fund.usage_end:%d %b %Y}",
-                body=f"{fund.location} has {money(account.balance, fund.currency)} of {fund.label} co-op available. "
-                f"What is not claimed by the end of {fund.usage_end:%d %b %Y} is forfeited.",
+                subject=format_lazy(
+                    gettext_lazy("{amount} of co-op is forfeited after {day}"),
+                    amount=money_lazy(account.balance, fund.currency),
+                    day=day_lazy(fund.usage_end),
+                ),
+                body=format_lazy(
+                    gettext_lazy(
+                        "{location} has {amount} of {label} co-op available. What is not claimed by the end of "
+                        "{day} is forfeited."
+                    ),
+                    location=str(fund.location),
+                    amount=money_lazy(account.balance, fund.currency),
+                    label=fund.label,
+                    day=day_lazy(fund.usage_end),
+                ),
                 link=_link(fund),
             )
             if reminded:  # on the record, and so an event for webhooks (fund_expiring)
@@ -95,9 +109,21 @@ def funds_remind_window(*, program: Program, today: date) -> int:
             sent += remind_once(
                 key=f"fund-window:{fund.pk}:{fund.claim_closes}",
                 users=_admins(fund),
-                subject=f"Claims for {fund.label} close on {fund.claim_closes:%d %b %Y}",
-                body=f"{fund.location}: claims for activities of {fund.label} (executed by {fund.usage_end:%d %b %Y}) "
-                f"must be submitted by {fund.claim_closes:%d %b %Y}; after that they cannot be paid from this fund.",
+                subject=format_lazy(
+                    gettext_lazy("Claims for {label} close on {day}"),
+                    label=fund.label,
+                    day=day_lazy(fund.claim_closes),
+                ),
+                body=format_lazy(
+                    gettext_lazy(
+                        "{location}: claims for activities of {label} (executed by {executed}) must be submitted "
+                        "by {day}; after that they cannot be paid from this fund."
+                    ),
+                    location=str(fund.location),
+                    label=fund.label,
+                    executed=day_lazy(fund.usage_end),
+                    day=day_lazy(fund.claim_closes),
+                ),
                 link=_link(fund),
             )
     return sent
@@ -132,10 +158,27 @@ def payments_escalate_late(*, program: Program, today: date) -> int:
             sent += remind_once(
                 key=f"payment-late:{fund.pk}:{oldest.transfer_id}",
                 users=_finance_and_managers(program),
-                subject=f"Payment overdue: {fund.location} {fund.label}, due {deadline:%d %b %Y}",
-                body=f"{money(account.balance, fund.currency)} approved for {fund.location} ({fund.label}) is not paid; "
-                f"the oldest of it was approved on {approved_on:%d %b %Y} and was due by {deadline:%d %b %Y} "
-                f"({ruled.payment_sla_business_days} business days).",
+                subject=format_lazy(
+                    gettext_lazy("Payment overdue: {location} {label}, due {day}"),
+                    location=str(fund.location),
+                    label=fund.label,
+                    day=day_lazy(deadline),
+                ),
+                body=format_lazy(
+                    ngettext_lazy(
+                        "{amount} approved for {location} ({label}) is not paid; the oldest of it was approved on "
+                        "{approved} and was due by {day} ({n} business day).",
+                        "{amount} approved for {location} ({label}) is not paid; the oldest of it was approved on "
+                        "{approved} and was due by {day} ({n} business days).",
+                        ruled.payment_sla_business_days,
+                    ),
+                    amount=money_lazy(account.balance, fund.currency),
+                    location=str(fund.location),
+                    label=fund.label,
+                    approved=day_lazy(approved_on),
+                    day=day_lazy(deadline),
+                    n=ruled.payment_sla_business_days,
+                ),
                 link=_link(fund),
                 kind=NotificationKind.ESCALATION,
             )

@@ -8,6 +8,8 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 
 from coopfunds.accounts import permissions
 from coopfunds.accounts.models import User
@@ -30,6 +32,31 @@ from coopfunds.programs.models import Program
 
 EXPIRY_WARNING_DAYS = 45
 
+# What each movement means to a partner reconciling their funds, as pages and the API name it in the reader's
+# language (the downloads keep `exports.KIND_LABELS`, in English).
+MOVEMENT_LABELS: dict[str, Promise] = {
+    TransferKind.ACCRUE: gettext_lazy("Earned"),
+    TransferKind.CLOSE: gettext_lazy("Made available (earning period closed)"),
+    TransferKind.CONVERT: gettext_lazy("Converted to rebate"),
+    TransferKind.RESERVE: gettext_lazy("Claimed (reserved)"),
+    TransferKind.RELEASE: gettext_lazy("Released"),
+    TransferKind.APPROVE: gettext_lazy("Approved"),
+    TransferKind.PAY: gettext_lazy("Paid"),
+    TransferKind.FORFEIT: gettext_lazy("Forfeited"),
+    TransferKind.ADJUST: gettext_lazy("Adjusted"),
+    TransferKind.REVERSE: gettext_lazy("Reversed"),
+}
+
+
+def movement_label(kind: str) -> str:
+    """A transfer kind as the history shows it, in the active language."""
+    return str(MOVEMENT_LABELS.get(kind, kind))
+
+
+def bucket_label(bucket: str) -> str:
+    """A bucket's name, in the active language."""
+    return str(Bucket(bucket).label)
+
 
 def funds_visible_to(user: User) -> QuerySet[Fund]:
     qs = Fund.objects.select_related("location", "program")
@@ -44,7 +71,7 @@ def fund_for(user: User, pk: int) -> Fund:
     try:
         return funds_visible_to(user).get(pk=pk)
     except (Fund.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such fund.") from None
+        raise NotFound(gettext("No such fund.")) from None
 
 
 @dataclass(frozen=True)
@@ -307,7 +334,7 @@ def import_for(user: User, pk: int) -> EarningImport:
     try:
         return imports_visible_to(user).get(pk=pk)
     except (EarningImport.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such import.") from None
+        raise NotFound(gettext("No such import.")) from None
 
 
 @dataclass(frozen=True)

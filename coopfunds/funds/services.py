@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, F, When
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from coopfunds.accounts.models import Location
 from coopfunds.audit.services import audit_record
@@ -212,7 +213,7 @@ def _move(
     effective_on: date | None = None,
 ) -> Transfer:
     if amount <= 0:
-        raise ValidationError({"amount": "The amount must be more than zero."})
+        raise ValidationError({"amount": gettext("The amount must be more than zero.")})
     return ledger.move(
         fund_id=fund.pk,
         src=src,
@@ -252,7 +253,7 @@ def fund_release(*, fund: Fund, amount: Decimal, key: str, reference: str, actor
             key=key,
             reference=reference,
             actor=actor,
-            memo="Released after the usage period ended: forfeited.",
+            memo=ledger.stored_text(gettext_lazy("Released after the usage period ended: forfeited.")),
         )
     return _move(
         fund, TransferKind.RELEASE, Bucket.RESERVED, Bucket.AVAILABLE, amount, key=key, reference=reference, actor=actor
@@ -340,13 +341,25 @@ def _close_fund(fund: Fund, book: rules.RuleBook, actor: Any) -> CloseOutcome | 
     converted = coop < threshold
     if coop:
         if converted:
-            memo = (
-                f"Co-op of {coop} {fund.currency} for {fund.earning_start:%d %b %Y}–{fund.earning_end:%d %b %Y} "
-                f"is below the program threshold of {threshold} {fund.currency}: paid as rebate instead."
+            memo = ledger.stored_text(
+                gettext_lazy(
+                    "Co-op of %(amount)s %(currency)s for %(start)s–%(end)s is below the program threshold of "
+                    "%(threshold)s %(currency)s: paid as rebate instead."
+                ),
+                amount=coop,
+                currency=fund.currency,
+                start=fund.earning_start,
+                end=fund.earning_end,
+                threshold=threshold,
             )
             dst, kind = Bucket.CONVERTED, TransferKind.CONVERT
         else:
-            memo = f"Earning period closed: {coop} {fund.currency} co-op available until {fund.usage_end:%d %b %Y}."
+            memo = ledger.stored_text(
+                gettext_lazy("Earning period closed: %(amount)s %(currency)s co-op available until %(day)s."),
+                amount=coop,
+                currency=fund.currency,
+                day=fund.usage_end,
+            )
             dst, kind = Bucket.AVAILABLE, TransferKind.CLOSE
         ledger.post(
             key=f"close:{fund.pk}",
@@ -414,10 +427,15 @@ def funds_reevaluate(*, program: Program, today: date | None = None, actor: Any 
                 legs=[(accounts[Bucket.CONVERTED], -converted), (accounts[Bucket.AVAILABLE], converted)],
                 effective_on=today,
                 reference=f"fund:{fund.pk}",
-                memo=(
-                    f"Late earnings took the period's co-op to {converted} {fund.currency}, at or above the threshold "
-                    f"of {fund.threshold_applied} {fund.currency}: available until {fund.usage_end:%d %b %Y} "
-                    "instead of paid as rebate."
+                memo=ledger.stored_text(
+                    gettext_lazy(
+                        "Late earnings took the period's co-op to %(amount)s %(currency)s, at or above the threshold "
+                        "of %(threshold)s %(currency)s: available until %(day)s instead of paid as rebate."
+                    ),
+                    amount=converted,
+                    currency=fund.currency,
+                    threshold=fund.threshold_applied,
+                    day=fund.usage_end,
                 ),
                 actor=actor,
             )
@@ -454,7 +472,10 @@ def fund_forfeit_expired(*, program: Program, today: date | None = None, actor: 
                     effective_on=fund.usage_end,
                     reference=f"fund:{fund.pk}",
                     actor=actor,
-                    memo=f"Not used by the end of the usage period ({fund.usage_end:%d %b %Y}): forfeited.",
+                    memo=ledger.stored_text(
+                        gettext_lazy("Not used by the end of the usage period (%(day)s): forfeited."),
+                        day=fund.usage_end,
+                    ),
                 )
             )
             Fund.objects.filter(pk=fund.pk).update(forfeited_at=timezone.now())
@@ -467,10 +488,10 @@ class AdjustmentReason:
     OPERATIONS = "operations_adjustment"
     ROLLOVER = "rollover"
     CHOICES = [
-        (POLICY_EXCEPTION, "Policy exception"),
-        (PREVIOUS_PERIOD, "Previous period"),
-        (OPERATIONS, "Operations adjustment"),
-        (ROLLOVER, "Rollover to another period"),
+        (POLICY_EXCEPTION, gettext_lazy("Policy exception")),
+        (PREVIOUS_PERIOD, gettext_lazy("Previous period")),
+        (OPERATIONS, gettext_lazy("Operations adjustment")),
+        (ROLLOVER, gettext_lazy("Rollover to another period")),
     ]
 
 
@@ -481,22 +502,22 @@ def fund_adjust(
     """A program manager's manual credit (amount > 0) or debit (amount < 0) of a fund's available balance,
     or a rollover of available money to another fund of the same location and program."""
     if not permissions.can_adjust(actor, fund.program_id):
-        raise PermissionDenied("Only a program manager of this program can adjust funds.")
+        raise PermissionDenied(gettext("Only a program manager of this program can adjust funds."))
     errors = {}
     if reason_code not in dict(AdjustmentReason.CHOICES):
-        errors["reason_code"] = (
-            "Choose a reason: " + ", ".join(label.lower() for _, label in AdjustmentReason.CHOICES) + "."
-        )
+        errors["reason_code"] = gettext("Choose a reason: %(reasons)s.") % {
+            "reasons": ", ".join(str(label).lower() for _, label in AdjustmentReason.CHOICES)
+        }
     if not memo.strip():
-        errors["memo"] = "Say why, in a sentence the partner will read."
+        errors["memo"] = gettext("Say why, in a sentence the partner will read.")
     if not amount:
-        errors["amount"] = "The amount must not be zero."
+        errors["amount"] = gettext("The amount must not be zero.")
     if (reason_code == AdjustmentReason.ROLLOVER) != (to_fund is not None):
-        errors["to_fund"] = "A rollover names the fund it moves to; other adjustments do not."
+        errors["to_fund"] = gettext("A rollover names the fund it moves to; other adjustments do not.")
     if to_fund is not None and (to_fund.location_id, to_fund.program_id) != (fund.location_id, fund.program_id):
-        errors["to_fund"] = "A rollover stays within one location and program."
+        errors["to_fund"] = gettext("A rollover stays within one location and program.")
     if to_fund is not None and amount <= 0:
-        errors["amount"] = "A rollover moves a positive amount."
+        errors["amount"] = gettext("A rollover moves a positive amount.")
     if errors:
         raise ValidationError(errors)
     accounts = _accounts(fund)
@@ -543,7 +564,7 @@ def run_fund_jobs(today: date | None = None, actor: Any = None) -> dict[str, int
 def period_jobs_run(*, actor: Any) -> dict[str, int]:
     """A program manager runs the period jobs now instead of waiting for the schedule; recorded as theirs."""
     if not permissions.can_run_period_jobs(actor):
-        raise PermissionDenied("Only a program manager of every program can run the period jobs.")
+        raise PermissionDenied(gettext("Only a program manager of every program can run the period jobs."))
     counts = run_fund_jobs(actor=actor)
     with transaction.atomic(durable=True):
         audit_record(

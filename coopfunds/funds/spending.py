@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coopfunds.core.db import assert_in_transaction, lock, lock_all
 from coopfunds.core.money import money
@@ -53,10 +54,17 @@ class CapRoom:
         """The message for asking `amount` more, or None if it fits."""
         if self.used + amount <= self.limit:
             return None
-        return (
-            f"{activity_type.name} is capped at {money(self.limit, fund.currency)} for {fund.label} ({self.cap}); "
-            f"{money(self.used, fund.currency)} is already claimed, so at most {money(self.left, fund.currency)} more."
-        )
+        return gettext(
+            "%(activity_type)s is capped at %(limit)s for %(period)s (%(cap)s); %(used)s is already claimed, so at "
+            "most %(left)s more."
+        ) % {
+            "activity_type": activity_type.name,
+            "limit": money(self.limit, fund.currency),
+            "period": fund.label,
+            "cap": self.cap,
+            "used": money(self.used, fund.currency),
+            "left": money(self.left, fund.currency),
+        }
 
 
 def period_caps(activity_type: ActivityType, caps_at: datetime | None = None) -> list[Cap]:

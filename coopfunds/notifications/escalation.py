@@ -8,11 +8,30 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 
 from coopfunds.accounts.models import Role
 from coopfunds.accounts.selectors import people_holding
+from coopfunds.core.i18n import day_lazy
 from coopfunds.notifications.models import NotificationKind
 from coopfunds.notifications.services import notify
+
+# The subject for each kind of item, as a whole sentence to translate; another `noun` gets the general one.
+SUBJECTS = {
+    "claim": gettext_lazy("Review of claim {pk} is overdue"),
+    "proof of execution": gettext_lazy("Review of proof of execution {pk} is overdue"),
+    "plan": gettext_lazy("Review of plan {pk} is overdue"),
+    "association": gettext_lazy("Review of association {pk} is overdue"),
+}
+
+
+def _subject(noun: str | Promise, pk: int) -> Promise:
+    """ "Review of claim 7 is overdue", written in each reader's language."""
+    if isinstance(noun, str) and noun in SUBJECTS:
+        return format_lazy(SUBJECTS[noun], pk=pk)
+    return format_lazy(gettext_lazy("Review of {noun} {pk} is overdue"), noun=noun, pk=pk)
 
 
 def escalate_overdue(
@@ -21,7 +40,7 @@ def escalate_overdue(
     *,
     lock: Callable[[int], Any],
     note: Callable[[Any, str], object],
-    noun: str,
+    noun: str | Promise,
     link: Callable[[Any], str],
     awaiting: frozenset[str],
 ) -> int:
@@ -43,11 +62,11 @@ def escalate_overdue(
                 continue
             item.escalated_at = timezone.now()
             item.save(update_fields=["escalated_at"])
-            note(item, f"Review overdue since {item.due_on:%d %b %Y}: escalated.")
+            note(item, f"Review overdue since {item.due_on:%d %b %Y}: escalated.")  # history: data, untranslated
             notify(
                 users=people_holding(Role.PROGRAM_MANAGER, program_id=item.program_id),
-                subject=f"Review of {noun} {item.pk} is overdue",
-                body=f"Due {item.due_on:%d %b %Y}.",
+                subject=_subject(noun, item.pk),
+                body=format_lazy(gettext_lazy("Due {day}."), day=day_lazy(item.due_on)),
                 link=link(item),
                 kind=NotificationKind.ESCALATION,
             )

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from coopfunds.core.models import status_constraint
 
@@ -7,10 +8,10 @@ from coopfunds.core.models import status_constraint
 class NotificationKind(models.TextChoices):
     """What a notification is about: each person chooses which kinds also reach them by email."""
 
-    UPDATE = "update", "Decisions and changes on your items"
-    REVIEW = "review", "Items to review"
-    REMINDER = "reminder", "Reminders: co-op about to be forfeited, claiming windows closing, drafts expiring"
-    ESCALATION = "escalation", "Escalations: reviews and payments past their deadline"
+    UPDATE = "update", _("Decisions and changes on your items")
+    REVIEW = "review", _("Items to review")
+    REMINDER = "reminder", _("Reminders: co-op about to be forfeited, claiming windows closing, drafts expiring")
+    ESCALATION = "escalation", _("Escalations: reviews and payments past their deadline")
 
 
 class Notification(models.Model):
@@ -21,7 +22,7 @@ class Notification(models.Model):
     kind = models.CharField(max_length=16, choices=NotificationKind.choices, default=NotificationKind.UPDATE)
     subject = models.CharField(max_length=200)
     body = models.TextField(blank=True)
-    link = models.CharField(max_length=300, blank=True, help_text="Path of the page to act on.")
+    link = models.CharField(max_length=300, blank=True, help_text=_("Path of the page to act on."))
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -39,7 +40,7 @@ class EmailSettings(models.Model):
     off, and whether they want one weekly digest instead of an email each."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_settings")
-    muted = models.JSONField(default=list, blank=True, help_text="Kinds of notification not sent by email.")
+    muted = models.JSONField(default=list, blank=True, help_text=_("Kinds of notification not sent by email."))
     weekly_digest = models.BooleanField(default=False)
     digest_sent_at = models.DateTimeField(null=True, blank=True)
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
 
 from coopfunds.accounts.models import User
 from coopfunds.core.db import assert_in_transaction
@@ -70,7 +71,13 @@ def notify_each(messages: list[Message], *, kind: str = NotificationKind.UPDATE)
 
 
 def remind_once(
-    *, key: str, users: Iterable[User], subject: str, body: str, link: str = "", kind: str = NotificationKind.REMINDER
+    *,
+    key: str,
+    users: Iterable[User],
+    subject: Text,
+    body: Text,
+    link: str = "",
+    kind: str = NotificationKind.REMINDER,
 ) -> bool:
     """`notify` once per `key` ever (False: it was sent before). Inside the caller's transaction."""
     assert_in_transaction()
@@ -103,7 +110,8 @@ def email_settings_update(*, user: User, muted: list[str], weekly_digest: bool) 
     if unknown:
         raise ValidationError(
             {
-                "muted": f"“{unknown[0]}” is not a kind of notification; the kinds are {', '.join(NotificationKind.values)}."
+                "muted": gettext("“%(kind)s” is not a kind of notification; the kinds are %(kinds)s.")
+                % {"kind": unknown[0], "kinds": ", ".join(NotificationKind.values)}
             }
         )
     chosen, _ = EmailSettings.objects.update_or_create(
@@ -136,11 +144,24 @@ def digests_send(*, today: date | None = None) -> int:
             if not lines:
                 continue
             more = items.count() - len(lines)
-            body = "\n".join(lines) + (f"\n… and {more} more in your inbox." if more > 0 else "")
-            email_after_commit(
-                to=[chosen.user.email],
-                subject=f"Coopfunds: your week, {len(lines) + max(more, 0)} notification(s)",
-                body=f"Since your last digest:\n\n{body}\n\n{_url('/notifications/')}\n",
-            )
+            total = len(lines) + max(more, 0)
+            with translation.override(chosen.user.language or settings.LANGUAGE_CODE):  # in the reader's language
+                body = "\n".join(lines) + (
+                    "\n"
+                    + ngettext("… and %(n)s more in your inbox.", "… and %(n)s more in your inbox.", more) % {"n": more}
+                    if more > 0
+                    else ""
+                )
+                email_after_commit(
+                    to=[chosen.user.email],
+                    subject=ngettext(
+                        "Coopfunds: your week, %(n)s notification(s)",
+                        "Coopfunds: your week, %(n)s notification(s)",
+                        total,
+                    )
+                    % {"n": total},
+                    body=gettext("Since your last digest:\n\n%(lines)s\n\n%(link)s\n")
+                    % {"lines": body, "link": _url("/notifications/")},
+                )
             sent += 1
     return sent

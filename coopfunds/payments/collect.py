@@ -12,9 +12,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils.formats import date_format
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy
 
 from coopfunds.enrollments.models import PayoutProfile, TaxProfile
 from coopfunds.enrollments.requirements import missing_requirements
+from coopfunds.funds.ledger import stored_text
 from coopfunds.funds.models import Account
 from coopfunds.funds.services import PAYABLE_BUCKETS
 from coopfunds.payments.models import OPEN, PayingEntity, PaymentLine, ProgramPayer
@@ -81,10 +85,20 @@ class RateBook:
         return Decimal(1) if source == target else self.rates.get((source, target))
 
     def missing_message(self, source: str, target: str) -> str:
-        return (
-            f"No exchange rate from {source} to {target} for {self.month:%B %Y} yet: the payment waits until "
-            "finance adds it."
+        """A hold reason: stored, so in the site's language (`ledger.stored_text`)."""
+        return stored_text(
+            gettext_lazy(
+                "No exchange rate from %(source)s to %(target)s for %(month)s yet: the payment waits until finance "
+                "adds it."
+            ),
+            source=source,
+            target=target,
+            month=_month(self.month),
         )
+
+
+# "November 2026" in the language active when it is read (a month name, as Django's "F Y" writes it).
+_month = lazy(lambda day: date_format(day, "F Y"), str)
 
 
 def lines_converted(lines: list[PaymentLine], target: str, book: RateBook) -> tuple[list[PaymentLine], list[str]]:

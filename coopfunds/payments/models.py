@@ -9,6 +9,7 @@ the money (reversed, rejected, recouped): see services.py and docs/adr/0007-paym
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from coopfunds.core.crypto import EncryptedTextField
 from coopfunds.core.models import TimeStamped, status_constraint
@@ -28,15 +29,17 @@ class PayingEntity(TimeStamped):
 
     vendor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="paying_entities")
     code = models.SlugField(max_length=32, unique=True)
-    name = models.CharField(max_length=70, help_text="As the bank knows the account holder (at most 70).")
+    name = models.CharField(max_length=70, help_text=gettext_lazy("As the bank knows the account holder (at most 70)."))
     country = models.CharField(max_length=2)
-    iban = EncryptedTextField(help_text="The account payments are sent from.")
+    iban = EncryptedTextField(help_text=gettext_lazy("The account payments are sent from."))
     bic = EncryptedTextField(blank=True)
-    run_day = models.PositiveSmallIntegerField(default=15, help_text="Day of the month payment runs are due.")
+    run_day = models.PositiveSmallIntegerField(
+        default=15, help_text=gettext_lazy("Day of the month payment runs are due.")
+    )
     tax_invoice_countries = models.JSONField(
         default=default_tax_invoice_countries,
         blank=True,
-        help_text="Partners in these countries send a tax invoice before they are paid.",
+        help_text=gettext_lazy("Partners in these countries send a tax invoice before they are paid."),
     )
     tax_invoice_max_digits = models.PositiveSmallIntegerField(default=16)
     tax_invoice_max_age_days = models.PositiveSmallIntegerField(default=180)
@@ -67,10 +70,10 @@ class ProgramPayer(models.Model):
 
 
 class RunStatus(models.TextChoices):
-    PREPARED = "prepared", "Prepared (waiting for a second approval)"
-    APPROVED = "approved", "Approved"
-    EXPORTED = "exported", "Exported to the bank"
-    CANCELLED = "cancelled", "Cancelled"
+    PREPARED = "prepared", gettext_lazy("Prepared (waiting for a second approval)")
+    APPROVED = "approved", pgettext_lazy("payment run", "Approved")
+    EXPORTED = "exported", gettext_lazy("Exported to the bank")
+    CANCELLED = "cancelled", pgettext_lazy("payment run", "Cancelled")
 
 
 RUN_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -88,7 +91,7 @@ class PaymentRun(TimeStamped):
     Status = RunStatus
 
     entity = models.ForeignKey(PayingEntity, on_delete=models.PROTECT, related_name="runs")
-    run_date = models.DateField(help_text="The requested execution date of the transfers.")
+    run_date = models.DateField(help_text=gettext_lazy("The requested execution date of the transfers."))
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.PREPARED)
     prepared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     approved_by = models.ForeignKey(
@@ -100,7 +103,7 @@ class PaymentRun(TimeStamped):
     )
     exported_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=35, unique=True, help_text="The bank file's message ID.")
+    message_id = models.CharField(max_length=35, unique=True, help_text=gettext_lazy("The bank file's message ID."))
 
     class Meta:
         ordering = ["-run_date", "-id"]
@@ -121,19 +124,19 @@ class PaymentRun(TimeStamped):
 
 
 class PaymentStatus(models.TextChoices):
-    UNPROCESSED = "unprocessed", "Unprocessed"
-    UPCOMING = "upcoming", "Upcoming"
-    PENDING_TAX_INVOICE = "pending_tax_invoice", "Pending tax invoice"
-    TAX_INVOICE_REVIEW = "tax_invoice_review", "Tax invoice under review"
-    TAX_INVOICE_REJECTED = "tax_invoice_rejected", "Tax invoice rejected"
-    IN_PROGRESS = "in_progress", "In progress"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    REPROCESSING = "reprocessing", "Reprocessing"
-    REVERSED = "reversed", "Reversed by the bank (sent again next cycle)"
-    REJECTED = "rejected", "Rejected by the bank"
-    INCORRECT = "incorrect", "Incorrect payment (being recouped)"
-    RECOUPED = "recouped", "Recouped"
+    UNPROCESSED = "unprocessed", pgettext_lazy("payment", "Unprocessed")
+    UPCOMING = "upcoming", pgettext_lazy("payment", "Upcoming")
+    PENDING_TAX_INVOICE = "pending_tax_invoice", gettext_lazy("Pending tax invoice")
+    TAX_INVOICE_REVIEW = "tax_invoice_review", gettext_lazy("Tax invoice under review")
+    TAX_INVOICE_REJECTED = "tax_invoice_rejected", gettext_lazy("Tax invoice rejected")
+    IN_PROGRESS = "in_progress", pgettext_lazy("payment", "In progress")
+    SENT = "sent", pgettext_lazy("payment", "Sent")
+    FAILED = "failed", pgettext_lazy("payment", "Failed")
+    REPROCESSING = "reprocessing", pgettext_lazy("payment", "Reprocessing")
+    REVERSED = "reversed", gettext_lazy("Reversed by the bank (sent again next cycle)")
+    REJECTED = "rejected", gettext_lazy("Rejected by the bank")
+    INCORRECT = "incorrect", gettext_lazy("Incorrect payment (being recouped)")
+    RECOUPED = "recouped", pgettext_lazy("payment", "Recouped")
 
 
 P = PaymentStatus
@@ -173,16 +176,20 @@ class Payment(TimeStamped):
         blank=True,
         on_delete=models.PROTECT,
         related_name="payments",
-        help_text="The run that sends it (or last looked at it).",
+        help_text=gettext_lazy("The run that sends it (or last looked at it)."),
     )
     status = models.CharField(max_length=32, choices=PaymentStatus.choices, default=PaymentStatus.UNPROCESSED)
-    hold_reason = models.TextField(blank=True, help_text="Why it is not paid yet, in words for the partner.")
+    hold_reason = models.TextField(
+        blank=True, help_text=gettext_lazy("Why it is not paid yet, in words for the partner.")
+    )
     payout_profile = models.ForeignKey(
         "enrollments.PayoutProfile", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    currency = CurrencyField(help_text="The payout profile's currency.")
-    amount = MoneyField(default=0, help_text="In `currency`: the sum of the lines' converted amounts.")
-    end_to_end_id = models.CharField(max_length=35, unique=True, help_text="Reference the bank carries along.")
+    currency = CurrencyField(help_text=gettext_lazy("The payout profile's currency."))
+    amount = MoneyField(default=0, help_text=gettext_lazy("In `currency`: the sum of the lines' converted amounts."))
+    end_to_end_id = models.CharField(
+        max_length=35, unique=True, help_text=gettext_lazy("Reference the bank carries along.")
+    )
     # Tax invoice (countries that need one).
     tax_invoice_required = models.BooleanField(default=False)
     tax_invoice_number = models.CharField(max_length=32, blank=True)
@@ -190,13 +197,13 @@ class Payment(TimeStamped):
     tax_invoice_document = models.ForeignKey(
         "documents.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    tax_invoice_note = models.TextField(blank=True, help_text="Why finance rejected the invoice.")
+    tax_invoice_note = models.TextField(blank=True, help_text=gettext_lazy("Why finance rejected the invoice."))
     tax_invoice_submitted_at = models.DateTimeField(null=True, blank=True)
     tax_invoice_approved_at = models.DateTimeField(null=True, blank=True)
     # Stamps.
     sent_at = models.DateTimeField(null=True, blank=True)
     bank_reference = models.CharField(max_length=100, blank=True)
-    status_note = models.TextField(blank=True, help_text="What finance said with the last bank status.")
+    status_note = models.TextField(blank=True, help_text=gettext_lazy("What finance said with the last bank status."))
     status_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -231,12 +238,14 @@ class PaymentLine(models.Model):
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="lines")
     fund = models.ForeignKey("funds.Fund", on_delete=models.PROTECT, related_name="+")
-    bucket = models.CharField(max_length=16, help_text="payable, rebate or converted.")
-    source_amount = MoneyField(help_text="In the fund's currency.")
+    bucket = models.CharField(max_length=16, help_text=gettext_lazy("payable, rebate or converted."))
+    source_amount = MoneyField(help_text=gettext_lazy("In the fund's currency."))
     source_currency = CurrencyField()
-    rate = models.DecimalField(max_digits=18, decimal_places=8, help_text="1 source = rate payout currency.")
-    rate_month = models.DateField(help_text="The month of the rate (first day).")
-    amount = MoneyField(help_text="In the payment's currency.")
+    rate = models.DecimalField(
+        max_digits=18, decimal_places=8, help_text=gettext_lazy("1 source = rate payout currency.")
+    )
+    rate_month = models.DateField(help_text=gettext_lazy("The month of the rate (first day)."))
+    amount = MoneyField(help_text=gettext_lazy("In the payment's currency."))
 
     class Meta:
         ordering = ["id"]
@@ -255,7 +264,7 @@ class PaymentLine(models.Model):
 
 
 class BankFileKind(models.TextChoices):
-    PAIN001 = "pain001", "ISO 20022 pain.001 credit transfers (XML)"
+    PAIN001 = "pain001", gettext_lazy("ISO 20022 pain.001 credit transfers (XML)")
     CSV = "csv", "CSV"
 
 
@@ -267,12 +276,14 @@ class BankFile(models.Model):
 
     run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="bank_files")
     kind = models.CharField(max_length=16, choices=BankFileKind.choices)
-    currency = models.CharField(max_length=3, blank=True, help_text="pain.001 files hold one currency each.")
+    currency = models.CharField(
+        max_length=3, blank=True, help_text=gettext_lazy("pain.001 files hold one currency each.")
+    )
     file_name = models.CharField(max_length=100)
     content = EncryptedTextField()
     sha256 = models.CharField(max_length=64)
     transactions = models.PositiveIntegerField()
-    total = MoneyField(help_text="Sum of the amounts (of every currency, for the CSV).")
+    total = MoneyField(help_text=gettext_lazy("Sum of the amounts (of every currency, for the CSV)."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -287,8 +298,8 @@ class BankFile(models.Model):
 
 
 class DisputeStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", pgettext_lazy("dispute", "Open")
+    RESOLVED = "resolved", pgettext_lazy("dispute", "Resolved")
 
 
 class PaymentDispute(TimeStamped):

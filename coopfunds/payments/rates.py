@@ -12,6 +12,8 @@ from decimal import Decimal, InvalidOperation
 from typing import IO
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from coopfunds.core.money import quantize, validate_currency
 
@@ -40,9 +42,13 @@ def parse_month(text: str) -> date:
             return date.fromisoformat(cleaned + "-01")
         day = date.fromisoformat(cleaned)
     except ValueError:
-        raise ValidationError(f"“{text}” is not a month; write it as YYYY-MM, e.g. 2026-11.") from None
+        raise ValidationError(
+            gettext("“%(text)s” is not a month; write it as YYYY-MM, e.g. 2026-11.") % {"text": text}
+        ) from None
     if day.day != 1:
-        raise ValidationError(f"“{text}” is not the first day of a month; write the month as YYYY-MM.")
+        raise ValidationError(
+            gettext("“%(text)s” is not the first day of a month; write the month as YYYY-MM.") % {"text": text}
+        )
     return day
 
 
@@ -64,20 +70,20 @@ def clean_rate(*, month: str | date, source: str, target: str, rate: str | Decim
         except ValidationError as e:
             errors[name] = e.messages[0]
     if "source" not in errors and source == target:
-        errors["target"] = "A rate converts between two different currencies."
+        errors["target"] = gettext("A rate converts between two different currencies.")
     try:
         value = Decimal(str(rate).strip())
         if not value.is_finite():
             raise InvalidOperation
     except InvalidOperation:
-        errors["rate"] = f"“{rate}” is not a number; write it with a dot, e.g. 0.9215."
+        errors["rate"] = gettext("“%(rate)s” is not a number; write it with a dot, e.g. 0.9215.") % {"rate": rate}
     else:
         if value <= 0:
-            errors["rate"] = "A rate is more than zero."
+            errors["rate"] = gettext("A rate is more than zero.")
         elif value != value.quantize(Decimal(1).scaleb(-RATE_PLACES)):
-            errors["rate"] = f"Give the rate with at most {RATE_PLACES} decimal places."
+            errors["rate"] = gettext("Give the rate with at most %(places)s decimal places.") % {"places": RATE_PLACES}
         elif value >= Decimal(10) ** 10:
-            errors["rate"] = "This rate is too large."
+            errors["rate"] = gettext("This rate is too large.")
     if errors:
         raise ValidationError(errors)
     assert month_value is not None
@@ -90,11 +96,13 @@ def parse_csv(stream: IO[bytes]) -> list[RateRow]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationError({"file": "The file is not UTF-8 text: save it as CSV (UTF-8)."}) from None
+        raise ValidationError({"file": gettext("The file is not UTF-8 text: save it as CSV (UTF-8).")}) from None
     reader = csv.reader(io.StringIO(text))
     header = [h.strip().lower() for h in next(reader, [])]
     if tuple(header) != HEADER:
-        raise ValidationError({"file": f"The first row must name the columns: {','.join(HEADER)}."})
+        raise ValidationError(
+            {"file": gettext("The first row must name the columns: %(columns)s.") % {"columns": ",".join(HEADER)}}
+        )
     rows: list[RateRow] = []
     problems: list[str] = []
     seen: set[tuple[date, str, str]] = set()
@@ -102,24 +110,37 @@ def parse_csv(stream: IO[bytes]) -> list[RateRow]:
         if not any(c.strip() for c in cells):
             continue
         if len(rows) + len(problems) >= MAX_ROWS:
-            problems.append(f"More than {MAX_ROWS:,} rates: split the file.")
+            problems.append(
+                gettext("More than %(most)s rates: split the file.")
+                % {"most": number_format(MAX_ROWS, force_grouping=True)}
+            )
             break
         if len(cells) != len(HEADER):
-            problems.append(f"Row {number}: expected {len(HEADER)} columns, found {len(cells)}.")
+            problems.append(
+                gettext("Row %(row)s: expected %(expected)s columns, found %(found)s.")
+                % {"row": number, "expected": len(HEADER), "found": len(cells)}
+            )
             continue
         try:
             row = clean_rate(**dict(zip(HEADER, cells, strict=True)))
         except ValidationError as e:
-            problems += [f"Row {number}, {field}: {m}" for field, ms in e.message_dict.items() for m in ms]
+            problems += [
+                gettext("Row %(row)s, %(field)s: %(message)s") % {"row": number, "field": field, "message": m}
+                for field, ms in e.message_dict.items()
+                for m in ms
+            ]
             continue
         key = (row.month, row.source, row.target)
         if key in seen:
-            problems.append(f"Row {number}: {row.source}→{row.target} for {row.month:%Y-%m} appears twice.")
+            problems.append(
+                gettext("Row %(row)s: %(source)s→%(target)s for %(month)s appears twice.")
+                % {"row": number, "source": row.source, "target": row.target, "month": f"{row.month:%Y-%m}"}
+            )
             continue
         seen.add(key)
         rows.append(row)
     if not rows and not problems:
-        problems.append("The file holds no rates.")
+        problems.append(gettext("The file holds no rates."))
     if problems:
         raise ValidationError({"file": problems})
     return rows

@@ -20,12 +20,16 @@ from uuid import uuid4
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from coopfunds.accounts.models import Location, User
 from coopfunds.audit.models import AuditEvent
 from coopfunds.audit.services import audit_record
 from coopfunds.core.errors import Conflict
+from coopfunds.core.i18n import day_lazy
 from coopfunds.enrollments.models import PayoutProfile, ProfileStatus
+from coopfunds.funds.ledger import stored_text
 from coopfunds.funds.services import funds_pay
 from coopfunds.payments import bankfiles, collect, permissions
 from coopfunds.payments.models import (
@@ -76,10 +80,19 @@ def _lock_run(run: PaymentRun) -> PaymentRun:
     return PaymentRun.objects.select_for_update().select_related("entity").get(pk=run.pk)
 
 
+# What a run becomes, as "cannot be ... now" says it.
+BECOMES: dict[str, Promise] = {
+    RunStatus.APPROVED: pgettext_lazy("a payment run cannot be", "approved"),
+    RunStatus.EXPORTED: pgettext_lazy("a payment run cannot be", "exported"),
+    RunStatus.CANCELLED: pgettext_lazy("a payment run cannot be", "cancelled"),
+}
+
+
 def _move_run(run: PaymentRun, to: str) -> str:
     if to not in RUN_TRANSITIONS[run.status]:
         raise Conflict(
-            f"A payment run that is {RunStatus(run.status).label.lower()} cannot be {to} now.",
+            gettext("A payment run that is %(status)s cannot be %(to)s now.")
+            % {"status": str(RunStatus(run.status).label).lower(), "to": BECOMES.get(to, to)},
             code="invalid_transition",
         )
     old, run.status = run.status, to
@@ -88,7 +101,7 @@ def _move_run(run: PaymentRun, to: str) -> str:
 
 def _require_finance(actor: User) -> None:
     if not permissions.can_run_payments(actor):
-        raise PermissionDenied("Only finance (for every program) runs payments.")
+        raise PermissionDenied(gettext("Only finance (for every program) runs payments."))
 
 
 # --- prepare -------------------------------------------------------------------------------------------
@@ -108,11 +121,15 @@ def _assign(
         return
     if payment.status == P.REPROCESSING:
         if payout is None or payout.status != ProfileStatus.APPROVED:
-            payment.hold_reason = " ".join(holds) or "The payout profile is not approved."
+            payment.hold_reason = " ".join(holds) or stored_text(gettext_lazy("The payout profile is not approved."))
         elif payout.currency != payment.currency:
-            payment.hold_reason = (
-                f"The payout profile is now in {payout.currency}; this payment is in {payment.currency}. Finance "
-                "marks it rejected so that a next run pays it anew."
+            payment.hold_reason = stored_text(
+                gettext_lazy(
+                    "The payout profile is now in %(new)s; this payment is in %(currency)s. Finance marks it "
+                    "rejected so that a next run pays it anew."
+                ),
+                new=payout.currency,
+                currency=payment.currency,
             )
         else:
             payment.payout_profile, payment.hold_reason = payout, ""
@@ -143,17 +160,19 @@ def payment_run_prepare(*, entity: PayingEntity, run_date: date, actor: User) ->
     entity = PayingEntity.objects.select_for_update().get(pk=entity.pk)  # one preparation per entity at a time
     today = timezone.localdate()
     if run_date < today:
-        raise ValidationError({"run_date": f"A run pays on {today:%d %b %Y} or later."})
+        raise ValidationError({"run_date": gettext("A run pays on %(day)s or later.") % {"day": day_lazy(today)}})
     prepared = PaymentRun.objects.filter(entity=entity, status=RunStatus.PREPARED).first()
     if prepared is not None:
         raise Conflict(
-            f"Payment run {prepared.pk} of {entity.name} is prepared and waits for approval: approve or cancel it "
-            "first.",
+            gettext("Payment run %(run)s of %(entity)s is prepared and waits for approval: approve or cancel it first.")
+            % {"run": prepared.pk, "entity": entity.name},
             code="run_already_prepared",
         )
     program_ids = collect.program_ids_of(entity)
     if not program_ids:
-        raise ValidationError({"entity": f"{entity.name} pays no program yet: assign its programs first."})
+        raise ValidationError(
+            {"entity": gettext("%(entity)s pays no program yet: assign its programs first.") % {"entity": entity.name}}
+        )
 
     run = PaymentRun.objects.create(entity=entity, run_date=run_date, prepared_by=actor, message_id=new_reference())
     book = collect.RateBook(run_date)
@@ -224,7 +243,12 @@ def payment_run_prepare(*, entity: PayingEntity, run_date: date, actor: User) ->
         payment.run = run
         payment.status_changed_at = timezone.now()
     if not open_payments and not new_payments:
-        raise ValidationError({"entity": f"Nothing is payable for {entity.name} and no payment waits: no run needed."})
+        raise ValidationError(
+            {
+                "entity": gettext("Nothing is payable for %(entity)s and no payment waits: no run needed.")
+                % {"entity": entity.name}
+            }
+        )
 
     changed_lines = [ln for p in open_payments for ln in lines_by_payment.get(p.pk, []) if ln.pk]
     Payment.objects.bulk_create(new_payments, batch_size=1000)
@@ -266,7 +290,9 @@ def payment_run_approve(*, run: PaymentRun, actor: User) -> PaymentRun:
     run = _lock_run(run)
     _require_finance(actor)
     if not permissions.can_approve_run(actor, run):
-        raise PermissionDenied("Four eyes: a run is approved by another finance user than the one who prepared it.")
+        raise PermissionDenied(
+            gettext("Four eyes: a run is approved by another finance user than the one who prepared it.")
+        )
     old = _move_run(run, RunStatus.APPROVED)
     payments = list(
         run.payments.select_for_update(of=("self",))
@@ -283,7 +309,9 @@ def payment_run_approve(*, run: PaymentRun, actor: User) -> PaymentRun:
     to_pay, now = [], timezone.now()
     for p in payments:
         if p.payout_profile_id not in still_valid:
-            reason = "The payout profile changed after the run was prepared: the next run pays it."
+            reason = stored_text(
+                gettext_lazy("The payout profile changed after the run was prepared: the next run pays it.")
+            )
             if p.status == P.UPCOMING:
                 p.status = P.UNPROCESSED
                 changes[p.pk] = {"status": [P.UPCOMING, P.UNPROCESSED]}
@@ -323,7 +351,12 @@ def _pay(run: PaymentRun, payment_ids: list[int], actor: User) -> None:
                 key=f"run:{run.pk}:pay:{currency}:{n}",
                 reference=f"run:{run.pk}",
                 effective_on=run.run_date,
-                memo=f"Payment run {run.pk} of {run.entity.name}, {run.run_date:%d %b %Y}.",
+                memo=stored_text(
+                    gettext_lazy("Payment run %(run)s of %(entity)s, %(day)s."),
+                    run=run.pk,
+                    entity=run.entity.name,
+                    day=run.run_date,
+                ),
                 actor=actor,
             )
 

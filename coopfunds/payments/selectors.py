@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext
 
 from coopfunds.accounts.models import PARTNER_ROLES, User
 from coopfunds.accounts.permissions import is_vendor_staff
@@ -43,7 +44,7 @@ def payment_for(user: User, pk: Any) -> Payment:
     try:
         return payments_visible_to(user).get(pk=pk)
     except (Payment.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such payment.") from None
+        raise NotFound(gettext("No such payment.")) from None
 
 
 def payments_filter(
@@ -82,7 +83,7 @@ def run_for(user: User, pk: Any) -> PaymentRun:
     try:
         return runs_visible_to(user).get(pk=pk)
     except (PaymentRun.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such payment run.") from None
+        raise NotFound(gettext("No such payment run.")) from None
 
 
 def run_totals(run: PaymentRun) -> list[dict[str, Any]]:
@@ -108,7 +109,7 @@ def bank_file_for(user: User, run: PaymentRun, pk: Any) -> BankFile:
     try:
         return BankFile.objects.get(run=run, pk=pk)
     except (BankFile.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such bank file.") from None
+        raise NotFound(gettext("No such bank file.")) from None
 
 
 def disputes_visible_to(user: User) -> QuerySet[PaymentDispute]:
@@ -121,7 +122,7 @@ def dispute_for(user: User, pk: Any) -> PaymentDispute:
     try:
         return disputes_visible_to(user).get(pk=pk)
     except (PaymentDispute.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such dispute.") from None
+        raise NotFound(gettext("No such dispute.")) from None
 
 
 def payment_history(payment: Payment) -> QuerySet[AuditEvent]:
@@ -141,7 +142,7 @@ def entity_by_id(pk: Any) -> PayingEntity:
     try:
         return PayingEntity.objects.get(pk=pk)
     except (PayingEntity.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such paying entity.") from None
+        raise NotFound(gettext("No such paying entity.")) from None
 
 
 def open_statuses() -> list[str]:

@@ -17,6 +17,10 @@ from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import Promise, lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -24,9 +28,10 @@ from coopfunds.accounts.models import Organisation, Role, RoleAssignment, User
 from coopfunds.audit.services import audit_record
 from coopfunds.core.errors import Conflict
 from coopfunds.documents.services import UploadPolicy, document_lock, document_store
+from coopfunds.funds.ledger import stored_text
 from coopfunds.funds.services import funds_pay
 from coopfunds.notifications.models import NotificationKind
-from coopfunds.notifications.services import notify
+from coopfunds.notifications.services import Text, notify
 from coopfunds.payments import permissions, rates
 from coopfunds.payments.models import (
     TRANSITIONS,
@@ -43,6 +48,9 @@ from coopfunds.programs.models import ExchangeRate, Program
 P = PaymentStatus
 EVIDENCE_POLICY = UploadPolicy(allowed=frozenset({"pdf", "png", "jpeg"}), max_file_bytes=10 * 1024 * 1024)
 MAX_TEXT = 2000
+
+# An amount as the ledger holds it ("1234.50" in English, "1234,50" in Swedish), in each reader's language.
+figures_lazy = lazy(number_format, str)
 
 
 def _link(payment: Payment) -> str:
@@ -71,7 +79,8 @@ def _move(payment: Payment, to: str, actor: User, note: str = "", **changes: Any
     """Check the transition table, change the status and stamp it, write the audit row."""
     if to not in TRANSITIONS[payment.status]:
         raise Conflict(
-            f"A payment that is {P(payment.status).label.lower()} cannot become {P(to).label.lower()}.",
+            gettext("A payment that is %(status)s cannot become %(to)s.")
+            % {"status": str(P(payment.status).label).lower(), "to": str(P(to).label).lower()},
             code="invalid_transition",
         )
     old, payment.status = payment.status, to
@@ -86,12 +95,20 @@ def _move(payment: Payment, to: str, actor: User, note: str = "", **changes: Any
     )
 
 
-def _text(value: str, field: str, *, required: bool, what: str) -> str:
+def _text(value: str, field: str, *, required: bool, what: str | Promise) -> str:
     value = (value or "").strip()
     if required and not value:
-        raise ValidationError({field: what})
+        raise ValidationError({field: str(what)})
     if len(value) > MAX_TEXT:
-        raise ValidationError({field: f"Keep it to {MAX_TEXT:,} characters; it is {len(value):,}."})
+        raise ValidationError(
+            {
+                field: gettext("Keep it to %(most)s characters; it is %(length)s.")
+                % {
+                    "most": number_format(MAX_TEXT, force_grouping=True),
+                    "length": number_format(len(value), force_grouping=True),
+                }
+            }
+        )
     return value
 
 
@@ -100,13 +117,13 @@ def _text(value: str, field: str, *, required: bool, what: str) -> str:
 
 def _finance_payment(payment: Payment, actor: User) -> Payment:
     if not permissions.can_run_payments(actor):
-        raise PermissionDenied("Only finance records what the bank did with a payment.")
+        raise PermissionDenied(gettext("Only finance records what the bank did with a payment."))
     return _lock(payment)
 
 
 def _require_exported(payment: Payment) -> None:
     if payment.run is None or payment.run.status != RunStatus.EXPORTED:
-        raise Conflict("This payment's run has not been exported to the bank yet.", code="run_not_exported")
+        raise Conflict(gettext("This payment's run has not been exported to the bank yet."), code="run_not_exported")
 
 
 def _give_back(payment: Payment, actor: User, memo: str) -> None:
@@ -126,7 +143,7 @@ def _give_back(payment: Payment, actor: User, memo: str) -> None:
         )
 
 
-def _tell_partner(payment: Payment, subject: str, body: str) -> None:
+def _tell_partner(payment: Payment, subject: Text, body: Text) -> None:
     notify(users=partner_admins(payment), subject=subject, body=body, link=_link(payment))
 
 
@@ -139,7 +156,13 @@ def payment_mark_sent(*, payment: Payment, actor: User, bank_reference: str = ""
     payment.sent_at, payment.bank_reference, payment.status_note = timezone.now(), bank_reference, note.strip()
     payment.save()
     _tell_partner(
-        payment, f"Payment {payment.end_to_end_id} sent", f"{payment.amount} {payment.currency} is on its way."
+        payment,
+        format_lazy(gettext_lazy("Payment {payment} sent"), payment=payment.end_to_end_id),
+        format_lazy(
+            gettext_lazy("{amount} {currency} is on its way."),
+            amount=figures_lazy(payment.amount),
+            currency=payment.currency,
+        ),
     )
     return payment
 
@@ -149,7 +172,7 @@ def payment_mark_failed(*, payment: Payment, actor: User, note: str) -> Payment:
     """The bank could not process it (the money is still ours); finance reprocesses or rejects it."""
     payment = _finance_payment(payment, actor)
     _require_exported(payment)
-    note = _text(note, "note", required=True, what="Say what the bank reported.")
+    note = _text(note, "note", required=True, what=gettext_lazy("Say what the bank reported."))
     _move(payment, P.FAILED, actor, note)
     payment.status_note = note
     payment.save()
@@ -170,15 +193,24 @@ def payment_reprocess(*, payment: Payment, actor: User, note: str = "") -> Payme
 def payment_mark_reversed(*, payment: Payment, actor: User, note: str) -> Payment:
     """The bank returned a sent payment: the money is payable again and goes out with the next run."""
     payment = _finance_payment(payment, actor)
-    note = _text(note, "note", required=True, what="Say why the bank reversed the payment.")
+    note = _text(note, "note", required=True, what=gettext_lazy("Say why the bank reversed the payment."))
     _move(payment, P.REVERSED, actor, note)
-    _give_back(payment, actor, f"Payment {payment.end_to_end_id} reversed by the bank: {note}")
+    _give_back(
+        payment,
+        actor,
+        stored_text(
+            gettext_lazy("Payment %(payment)s reversed by the bank: %(note)s"), payment=payment.end_to_end_id, note=note
+        ),
+    )
     payment.status_note = note
     payment.save()
     _tell_partner(
         payment,
-        f"Payment {payment.end_to_end_id} came back from the bank",
-        f"The bank reversed it ({note}). The money is paid again with the next payment run.",
+        format_lazy(gettext_lazy("Payment {payment} came back from the bank"), payment=payment.end_to_end_id),
+        format_lazy(
+            gettext_lazy("The bank reversed it ({note}). The money is paid again with the next payment run."),
+            note=note,
+        ),
     )
     return payment
 
@@ -190,15 +222,21 @@ def payment_mark_rejected(*, payment: Payment, actor: User, note: str) -> Paymen
     payment = _finance_payment(payment, actor)
     if payment.status == P.IN_PROGRESS:
         _require_exported(payment)
-    note = _text(note, "note", required=True, what="Say why the bank rejected the payment.")
+    note = _text(note, "note", required=True, what=gettext_lazy("Say why the bank rejected the payment."))
     _move(payment, P.REJECTED, actor, note)
-    _give_back(payment, actor, f"Payment {payment.end_to_end_id} rejected by the bank: {note}")
+    _give_back(
+        payment,
+        actor,
+        stored_text(
+            gettext_lazy("Payment %(payment)s rejected by the bank: %(note)s"), payment=payment.end_to_end_id, note=note
+        ),
+    )
     payment.status_note = note
     payment.save()
     _tell_partner(
         payment,
-        f"Payment {payment.end_to_end_id} was rejected by the bank",
-        f"{note} Check your payout profile: the money is paid with a next run.",
+        format_lazy(gettext_lazy("Payment {payment} was rejected by the bank"), payment=payment.end_to_end_id),
+        format_lazy(gettext_lazy("{note} Check your payout profile: the money is paid with a next run."), note=note),
     )
     return payment
 
@@ -207,11 +245,13 @@ def payment_mark_rejected(*, payment: Payment, actor: User, note: str) -> Paymen
 def payment_mark_incorrect(*, payment: Payment, actor: User, note: str) -> Payment:
     """A sent payment was wrong (amount, account): it is being recouped."""
     payment = _finance_payment(payment, actor)
-    note = _text(note, "note", required=True, what="Say what was wrong with the payment.")
+    note = _text(note, "note", required=True, what=gettext_lazy("Say what was wrong with the payment."))
     _move(payment, P.INCORRECT, actor, note)
     payment.status_note = note
     payment.save()
-    _tell_partner(payment, f"Payment {payment.end_to_end_id} is being recouped", note)
+    _tell_partner(
+        payment, format_lazy(gettext_lazy("Payment {payment} is being recouped"), payment=payment.end_to_end_id), note
+    )
     return payment
 
 
@@ -219,9 +259,13 @@ def payment_mark_incorrect(*, payment: Payment, actor: User, note: str) -> Payme
 def payment_recoup(*, payment: Payment, actor: User, note: str) -> Payment:
     """The incorrect payment's money is back: payable again, paid correctly by a next run."""
     payment = _finance_payment(payment, actor)
-    note = _text(note, "note", required=True, what="Say how the money was recovered.")
+    note = _text(note, "note", required=True, what=gettext_lazy("Say how the money was recovered."))
     _move(payment, P.RECOUPED, actor, note)
-    _give_back(payment, actor, f"Payment {payment.end_to_end_id} recouped: {note}")
+    _give_back(
+        payment,
+        actor,
+        stored_text(gettext_lazy("Payment %(payment)s recouped: %(note)s"), payment=payment.end_to_end_id, note=note),
+    )
     payment.status_note = note
     payment.save()
     return payment
@@ -234,21 +278,22 @@ def clean_tax_invoice(entity: PayingEntity, number: str, invoice_date: date | No
     errors: dict[str, str] = {}
     number = (number or "").strip()
     if not number:
-        errors["number"] = "Enter the tax invoice number."
+        errors["number"] = gettext("Enter the tax invoice number.")
     elif not number.isdigit() or not number.isascii():
-        errors["number"] = "A tax invoice number has digits only (0-9)."
+        errors["number"] = gettext("A tax invoice number has digits only (0-9).")
     elif len(number) > entity.tax_invoice_max_digits:
-        errors["number"] = (
-            f"A tax invoice number has at most {entity.tax_invoice_max_digits} digits; this has {len(number)}."
-        )
+        errors["number"] = gettext("A tax invoice number has at most %(most)s digits; this has %(length)s.") % {
+            "most": entity.tax_invoice_max_digits,
+            "length": len(number),
+        }
     if invoice_date is None:
-        errors["invoice_date"] = "Enter the date of the tax invoice."
+        errors["invoice_date"] = gettext("Enter the date of the tax invoice.")
     elif invoice_date > today:
-        errors["invoice_date"] = "The tax invoice's date is in the future."
+        errors["invoice_date"] = gettext("The tax invoice's date is in the future.")
     elif invoice_date < today - timedelta(days=entity.tax_invoice_max_age_days):
-        errors["invoice_date"] = (
-            f"The tax invoice must be dated within the last {entity.tax_invoice_max_age_days} days."
-        )
+        errors["invoice_date"] = gettext("The tax invoice must be dated within the last %(days)s days.") % {
+            "days": entity.tax_invoice_max_age_days
+        }
     return errors
 
 
@@ -258,12 +303,12 @@ def payment_tax_invoice_submit(
 ) -> Payment:
     payment = _lock(payment)
     if not permissions.can_act_for_partner(actor, payment):
-        raise PermissionDenied("Only the location's incentives admins send tax invoices.")
+        raise PermissionDenied(gettext("Only the location's incentives admins send tax invoices."))
     if payment.status not in (P.PENDING_TAX_INVOICE, P.TAX_INVOICE_REJECTED):
-        raise Conflict("This payment does not wait for a tax invoice.", code="invalid_transition")
+        raise Conflict(gettext("This payment does not wait for a tax invoice."), code="invalid_transition")
     errors = clean_tax_invoice(payment.entity, number, invoice_date, timezone.localdate())
     if upload is None:
-        errors["file"] = "Attach the tax invoice (PDF or image)."
+        errors["file"] = gettext("Attach the tax invoice (PDF or image).")
     if errors:
         raise ValidationError(errors)
     assert upload is not None
@@ -271,7 +316,7 @@ def payment_tax_invoice_submit(
     document = document_store(
         upload=upload,
         kind="tax_invoice",
-        note=f"Tax invoice {number.strip()}",
+        note=stored_text(gettext_lazy("Tax invoice %(number)s"), number=number.strip()),
         location=payment.location,
         policy=EVIDENCE_POLICY,
         actor=actor,
@@ -285,9 +330,13 @@ def payment_tax_invoice_submit(
     payment.save()
     notify(
         users=finance_users(),
-        subject=f"Tax invoice to review: payment {payment.end_to_end_id}",
+        subject=format_lazy(gettext_lazy("Tax invoice to review: payment {payment}"), payment=payment.end_to_end_id),
         kind=NotificationKind.REVIEW,
-        body=f"{payment.location} sent tax invoice {payment.tax_invoice_number}.",
+        body=format_lazy(
+            gettext_lazy("{location} sent tax invoice {number}."),
+            location=str(payment.location),
+            number=payment.tax_invoice_number,
+        ),
         link=_link(payment),
     )
     return payment
@@ -296,21 +345,29 @@ def payment_tax_invoice_submit(
 @transaction.atomic(durable=True)
 def payment_tax_invoice_approve(*, payment: Payment, actor: User) -> Payment:
     payment = _finance_payment(payment, actor)
-    _move(payment, P.UPCOMING, actor, "Tax invoice accepted.")
+    _move(payment, P.UPCOMING, actor, stored_text(gettext_lazy("Tax invoice accepted.")))
     payment.tax_invoice_approved_at = timezone.now()
     payment.save()
-    _tell_partner(payment, f"Tax invoice accepted: payment {payment.end_to_end_id}", "It is paid with the next run.")
+    _tell_partner(
+        payment,
+        format_lazy(gettext_lazy("Tax invoice accepted: payment {payment}"), payment=payment.end_to_end_id),
+        gettext_lazy("It is paid with the next run."),
+    )
     return payment
 
 
 @transaction.atomic(durable=True)
 def payment_tax_invoice_reject(*, payment: Payment, actor: User, reason: str) -> Payment:
     payment = _finance_payment(payment, actor)
-    reason = _text(reason, "reason", required=True, what="Say what is wrong with the tax invoice.")
+    reason = _text(reason, "reason", required=True, what=gettext_lazy("Say what is wrong with the tax invoice."))
     _move(payment, P.TAX_INVOICE_REJECTED, actor, reason)
     payment.tax_invoice_note = reason
     payment.save()
-    _tell_partner(payment, f"Tax invoice rejected: payment {payment.end_to_end_id}", f"{reason} Send a corrected one.")
+    _tell_partner(
+        payment,
+        format_lazy(gettext_lazy("Tax invoice rejected: payment {payment}"), payment=payment.end_to_end_id),
+        format_lazy(gettext_lazy("{reason} Send a corrected one."), reason=reason),
+    )
     return payment
 
 
@@ -321,10 +378,12 @@ def payment_tax_invoice_reject(*, payment: Payment, actor: User, reason: str) ->
 def payment_dispute_open(*, payment: Payment, reason: str, upload: File | None, actor: User) -> PaymentDispute:
     payment = _lock(payment)
     if not permissions.can_act_for_partner(actor, payment):
-        raise PermissionDenied("Only the location's incentives admins dispute payments.")
-    reason = _text(reason, "reason", required=True, what="Say what is wrong with the payment.")
+        raise PermissionDenied(gettext("Only the location's incentives admins dispute payments."))
+    reason = _text(reason, "reason", required=True, what=gettext_lazy("Say what is wrong with the payment."))
     if payment.disputes.filter(status=PaymentDispute.Status.OPEN).exists():
-        raise Conflict("This payment already has an open dispute: finance answers it first.", code="dispute_open")
+        raise Conflict(
+            gettext("This payment already has an open dispute: finance answers it first."), code="dispute_open"
+        )
     evidence = None
     if upload is not None:
         evidence = document_store(
@@ -341,7 +400,7 @@ def payment_dispute_open(*, payment: Payment, reason: str, upload: File | None, 
             dispute = PaymentDispute.objects.create(payment=payment, reason=reason, evidence=evidence, raised_by=actor)
     except IntegrityError:
         raise Conflict(
-            "This payment already has an open dispute: finance answers it first.", code="dispute_open"
+            gettext("This payment already has an open dispute: finance answers it first."), code="dispute_open"
         ) from None
     audit_record(
         actor=actor,
@@ -351,18 +410,23 @@ def payment_dispute_open(*, payment: Payment, reason: str, upload: File | None, 
         reason=reason,
         organisation_id=payment.location.organisation_id,
     )
-    notify(users=finance_users(), subject=f"Payment {payment.end_to_end_id} disputed", body=reason, link=_link(payment))
+    notify(
+        users=finance_users(),
+        subject=format_lazy(gettext_lazy("Payment {payment} disputed"), payment=payment.end_to_end_id),
+        body=reason,
+        link=_link(payment),
+    )
     return dispute
 
 
 @transaction.atomic(durable=True)
 def payment_dispute_resolve(*, dispute: PaymentDispute, resolution: str, actor: User) -> PaymentDispute:
     if not permissions.can_run_payments(actor):
-        raise PermissionDenied("Only finance resolves payment disputes.")
+        raise PermissionDenied(gettext("Only finance resolves payment disputes."))
     dispute = PaymentDispute.objects.select_for_update().select_related("payment__location").get(pk=dispute.pk)
     if dispute.status != PaymentDispute.Status.OPEN:
-        raise Conflict("This dispute is already resolved.", code="invalid_transition")
-    resolution = _text(resolution, "resolution", required=True, what="Say how the dispute is resolved.")
+        raise Conflict(gettext("This dispute is already resolved."), code="invalid_transition")
+    resolution = _text(resolution, "resolution", required=True, what=gettext_lazy("Say how the dispute is resolved."))
     dispute.status, dispute.resolution = PaymentDispute.Status.RESOLVED, resolution
     dispute.resolved_by, dispute.resolved_at = actor, timezone.now()
     dispute.save()
@@ -375,24 +439,28 @@ def payment_dispute_resolve(*, dispute: PaymentDispute, resolution: str, actor: 
         reason=resolution,
         organisation_id=payment.location.organisation_id,
     )
-    _tell_partner(payment, f"Your dispute of payment {payment.end_to_end_id} is resolved", resolution)
+    _tell_partner(
+        payment,
+        format_lazy(gettext_lazy("Your dispute of payment {payment} is resolved"), payment=payment.end_to_end_id),
+        resolution,
+    )
     return dispute
 
 
 # --- exchange rates ------------------------------------------------------------------------------------
 
 
-def _require_finance(actor: User, what: str) -> None:
+def _require_finance(actor: User, refusal: Promise) -> None:
     if not permissions.can_run_payments(actor):
-        raise PermissionDenied(f"Only finance {what}.")
+        raise PermissionDenied(str(refusal))
 
 
 @transaction.atomic(durable=True)
 def exchange_rates_set(*, rows: list[rates.RateRow], actor: User, source: str = "api") -> list[ExchangeRate]:
     """Add or change monthly rates (all or nothing). Lines already paid keep the rate they recorded."""
-    _require_finance(actor, "keeps the exchange-rate table")
+    _require_finance(actor, gettext_lazy("Only finance keeps the exchange-rate table."))
     if not rows:
-        raise ValidationError({"rates": "Send at least one rate."})
+        raise ValidationError({"rates": gettext("Send at least one rate.")})
     existing = {
         (r.month, r.source, r.target): r
         for r in ExchangeRate.objects.select_for_update().filter(month__in={row.month for row in rows})
@@ -418,7 +486,7 @@ def exchange_rates_set(*, rows: list[rates.RateRow], actor: User, source: str = 
 
 
 def exchange_rates_import(*, stream: IO[bytes], actor: User) -> list[ExchangeRate]:
-    _require_finance(actor, "keeps the exchange-rate table")
+    _require_finance(actor, gettext_lazy("Only finance keeps the exchange-rate table."))
     return exchange_rates_set(rows=rates.parse_csv(stream), actor=actor, source="csv upload")
 
 
@@ -431,12 +499,12 @@ def _clean_account(iban: str, bic: str) -> tuple[str, str, dict[str, str]]:
     try:
         iban = str(IBAN(iban).compact)
     except SchwiftyException:
-        errors["iban"] = "This is not a valid IBAN: check it for typing mistakes."
+        errors["iban"] = gettext("This is not a valid IBAN: check it for typing mistakes.")
     if bic:
         try:
             bic = str(BIC(bic).compact)
         except SchwiftyException:
-            errors["bic"] = "This is not a valid BIC (8 or 11 letters and digits)."
+            errors["bic"] = gettext("This is not a valid BIC (8 or 11 letters and digits).")
     return iban, bic, errors
 
 
@@ -453,26 +521,26 @@ def paying_entity_create(
     tax_invoice_countries: list[str] | None = None,
     actor: User,
 ) -> PayingEntity:
-    _require_finance(actor, "sets up paying entities")
+    _require_finance(actor, gettext_lazy("Only finance sets up paying entities."))
     errors: dict[str, str] = {}
     code, name, country = code.strip().lower(), " ".join(name.split()), country.strip().upper()
     if not code or not code.replace("-", "").replace("_", "").isalnum() or len(code) > 32:
-        errors["code"] = "A short code of letters, digits, - and _ (at most 32)."
+        errors["code"] = gettext("A short code of letters, digits, - and _ (at most 32).")
     elif PayingEntity.objects.filter(code=code).exists():
-        errors["code"] = f"The code {code} is taken."
+        errors["code"] = gettext("The code %(code)s is taken.") % {"code": code}
     if not name or len(name) > 70:
-        errors["name"] = "The account holder's name as the bank knows it (1 to 70 characters)."
+        errors["name"] = gettext("The account holder's name as the bank knows it (1 to 70 characters).")
     if len(country) != 2 or not country.isalpha():
-        errors["country"] = "A two-letter country code, e.g. DE."
+        errors["country"] = gettext("A two-letter country code, e.g. DE.")
     if not 1 <= run_day <= 28:
-        errors["run_day"] = "A day from 1 to 28."
+        errors["run_day"] = gettext("A day from 1 to 28.")
     countries = sorted({c.strip().upper() for c in (tax_invoice_countries or [])})
     if any(len(c) != 2 or not c.isalpha() for c in countries):
-        errors["tax_invoice_countries"] = "Two-letter country codes, e.g. IN, MX."
+        errors["tax_invoice_countries"] = gettext("Two-letter country codes, e.g. IN, MX.")
     iban, bic, account_errors = _clean_account(iban, bic)
     errors |= account_errors
     if vendor.kind != Organisation.Kind.VENDOR or vendor.pk != actor.organisation_id:
-        errors["vendor"] = "A paying entity belongs to your own vendor organisation."
+        errors["vendor"] = gettext("A paying entity belongs to your own vendor organisation.")
     if errors:
         raise ValidationError(errors)
     entity = PayingEntity.objects.create(
@@ -493,7 +561,7 @@ def paying_entity_create(
 def paying_entity_assign(*, entity: PayingEntity, program: Program, actor: User) -> ProgramPayer:
     """Make `entity` pay `program`'s partners. Refused while open payments of the program's funds wait with
     another entity (they would be paid twice)."""
-    _require_finance(actor, "assigns programs to paying entities")
+    _require_finance(actor, gettext_lazy("Only finance assigns programs to paying entities."))
     payer = ProgramPayer.objects.select_for_update().filter(program=program).first()
     if payer is not None and payer.entity_id == entity.pk:
         return payer
@@ -503,7 +571,8 @@ def paying_entity_assign(*, entity: PayingEntity, program: Program, actor: User)
         )
         if waiting.exists():
             raise Conflict(
-                "Payments of this program are still in progress with its current entity.", code="payments_open"
+                gettext("Payments of this program are still in progress with its current entity."),
+                code="payments_open",
             )
         old = payer.entity_id
         payer.entity = entity

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import QuerySet
+from django.utils import translation
 
 from coopfunds.accounts.models import Location
 from coopfunds.core.csvlines import line_writer
@@ -30,7 +31,7 @@ MOVEMENTS = {
     TransferKind.REVERSE: "Payment returned",
 }
 BUCKETS = [b.value for b in FUND_BUCKETS]
-HEADER = ("Date", "Program", "Fund", "Currency", "Movement", "Reference", "Memo", *[b.label for b in FUND_BUCKETS])
+COLUMNS = ("Date", "Program", "Fund", "Currency", "Movement", "Reference", "Memo")
 CHUNK = 2000
 
 
@@ -89,9 +90,15 @@ def _row(entry: Entry, amounts: dict[str, Decimal]) -> StatementRow:
     )
 
 
+def header() -> tuple[str, ...]:
+    """The file's columns, in English whoever downloads it (the buckets' labels are in the reader's language)."""
+    with translation.override("en"):
+        return (*COLUMNS, *[str(b.label) for b in FUND_BUCKETS])
+
+
 def csv_lines(statement: Iterable[StatementRow]) -> Iterator[str]:
     writer = line_writer()
-    yield "\ufeff" + writer.writerow(HEADER)
+    yield "\ufeff" + writer.writerow(header())
     for r in statement:
         texts = [safe_text(t) for t in (r.program, r.fund, r.currency, r.movement, r.reference, r.memo)]
         yield writer.writerow(

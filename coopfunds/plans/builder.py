@@ -6,8 +6,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 from django_countries import countries as all_countries
 
+from coopfunds.core.i18n import day_lazy
 from coopfunds.core.money import CENT
 from coopfunds.plans.deadlines import PlanWindow
 from coopfunds.plans.models import Plan
@@ -33,29 +36,30 @@ def _text(value: Any, errors: dict[str, str], name: str, *, required: str = "", 
     if required and not text:
         errors[name] = required
     elif len(text) > limit:
-        errors[name] = f"Keep it to {limit:,} characters or fewer."
+        errors[name] = _("Keep it to %(limit)s characters or fewer.") % {
+            "limit": number_format(limit, force_grouping=True)
+        }
     return text
 
 
 def clean_campaign(window: PlanWindow, values: dict[str, Any]) -> dict[str, Any]:
     """name, start, end, budget, description -> cleaned values, or a ValidationError naming each field."""
     errors: dict[str, str] = {}
-    name = _text(values.get("name"), errors, "name", required="Give the campaign a name.", limit=200)
+    name = _text(values.get("name"), errors, "name", required=_("Give the campaign a name."), limit=200)
     start, end = values.get("start"), values.get("end")
     if not isinstance(start, date):
-        errors["start"] = "Give the date the campaign starts."
+        errors["start"] = _("Give the date the campaign starts.")
     if not isinstance(end, date):
-        errors["end"] = "Give the date the campaign ends."
+        errors["end"] = _("Give the date the campaign ends.")
     if isinstance(start, date) and isinstance(end, date):
         if end < start:
-            errors["end"] = "The campaign ends before it starts."
+            errors["end"] = _("The campaign ends before it starts.")
         elif start < window.starts or end > window.first_submit_by:
-            errors["start" if start < window.starts else "end"] = (
-                f"The campaign must run within the program year {window.label} "
-                f"({window.starts:%d %b %Y} – {window.first_submit_by:%d %b %Y})."
-            )
+            errors["start" if start < window.starts else "end"] = _(
+                "The campaign must run within the program year %(year)s (%(start)s – %(end)s)."
+            ) % {"year": window.label, "start": day_lazy(window.starts), "end": day_lazy(window.first_submit_by)}
     budget = _amount(
-        values.get("budget"), errors, "budget", "Give the budget: an amount above zero with at most two decimals."
+        values.get("budget"), errors, "budget", _("Give the budget: an amount above zero with at most two decimals.")
     )
     description = _text(values.get("description"), errors, "description")
     if errors:
@@ -77,11 +81,10 @@ def clean_countries(codes: Any, errors: dict[str, str]) -> list[str]:
         elif text not in cleaned:
             cleaned.append(text)
     if unknown:
-        errors["countries"] = (
-            "Use two-letter country codes (DE, FR, US); not known: " + ", ".join(f"“{u}”" for u in unknown) + "."
-        )
+        quoted = ", ".join(_("“%(code)s”") % {"code": u} for u in unknown)
+        errors["countries"] = _("Use two-letter country codes (DE, FR, US); not known: %(codes)s.") % {"codes": quoted}
     elif not cleaned:
-        errors["countries"] = "Name at least one country the activity runs in."
+        errors["countries"] = _("Name at least one country the activity runs in.")
     return cleaned
 
 
@@ -90,22 +93,23 @@ def clean_activity(plan: Plan, values: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     kind = values.get("activity_type")
     if not isinstance(kind, ActivityType):
-        errors["activity_type"] = "Choose the activity from the program's catalogue."
+        errors["activity_type"] = _("Choose the activity from the program's catalogue.")
     elif kind.program_id != plan.program_id or kind.fiscal_year != plan.fiscal_year or not kind.is_active:
-        errors["activity_type"] = (
-            f"Choose an activity of {plan.program.name}'s FY{plan.fiscal_year % 100:02d} catalogue."
-        )
+        errors["activity_type"] = _("Choose an activity of %(program)s's %(year)s catalogue.") % {
+            "program": plan.program.name,
+            "year": f"FY{plan.fiscal_year % 100:02d}",
+        }
     countries = clean_countries(values.get("countries"), errors)
     amount = _amount(
         values.get("planned_amount"),
         errors,
         "planned_amount",
-        "Give the planned amount: above zero with at most two decimals.",
+        _("Give the planned amount: above zero with at most two decimals."),
     )
     description = _text(values.get("description"), errors, "description")
     reach = values.get("expected_reach")
     if reach is not None and (isinstance(reach, bool) or not isinstance(reach, int) or reach < 0):
-        errors["expected_reach"] = "Give the expected reach as a whole number of people (or leave it empty)."
+        errors["expected_reach"] = _("Give the expected reach as a whole number of people (or leave it empty).")
     if errors:
         raise ValidationError(errors)
     return {

@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.utils.translation import gettext
+
 from coopfunds.claims.checks import Finding, money
+from coopfunds.core.i18n import day_lazy
 from coopfunds.funds.models import Fund
 from coopfunds.funds.selectors import balances_of
 from coopfunds.plans import deadlines
@@ -137,13 +140,24 @@ def _campaign_findings(plan: Plan, campaign: Campaign, window: deadlines.PlanWin
     where = f"campaign-{campaign.pk}"
     activities = list(campaign.activities.all())
     if not activities:
-        out.append(Finding("empty_campaign", f"Add at least one activity to “{campaign.name}”.", where))
+        out.append(
+            Finding(
+                "empty_campaign",
+                gettext("Add at least one activity to “%(campaign)s”.") % {"campaign": campaign.name},
+                where,
+            )
+        )
     if campaign.start < window.starts or campaign.end > window.first_submit_by:
         out.append(
             Finding(
                 "campaign_dates",
-                f"“{campaign.name}” must run within {window.label} "
-                f"({window.starts:%d %b %Y} – {window.first_submit_by:%d %b %Y}).",
+                gettext("“%(campaign)s” must run within %(year)s (%(start)s – %(end)s).")
+                % {
+                    "campaign": campaign.name,
+                    "year": window.label,
+                    "start": day_lazy(window.starts),
+                    "end": day_lazy(window.first_submit_by),
+                },
                 where,
             )
         )
@@ -152,8 +166,12 @@ def _campaign_findings(plan: Plan, campaign: Campaign, window: deadlines.PlanWin
         out.append(
             Finding(
                 "over_budget",
-                f"The activities of “{campaign.name}” plan {money(planned, plan.currency)}, more than its budget of "
-                f"{money(campaign.budget, plan.currency)}.",
+                gettext("The activities of “%(campaign)s” plan %(planned)s, more than its budget of %(budget)s.")
+                % {
+                    "campaign": campaign.name,
+                    "planned": money(planned, plan.currency),
+                    "budget": money(campaign.budget, plan.currency),
+                },
                 where,
             )
         )
@@ -163,7 +181,8 @@ def _campaign_findings(plan: Plan, campaign: Campaign, window: deadlines.PlanWin
             out.append(
                 Finding(
                     "activity_type",
-                    f"“{kind.name}” is not in the {window.label} catalogue of {plan.program.name}; choose another.",
+                    gettext("“%(activity)s” is not in the %(year)s catalogue of %(program)s; choose another.")
+                    % {"activity": kind.name, "year": window.label, "program": plan.program.name},
                     f"activity-{activity.pk}",
                 )
             )
@@ -177,8 +196,14 @@ def _total_findings(plan: Plan, totals: PlanTotals) -> list[Finding]:
             out.append(
                 Finding(
                     "over_cap",
-                    f"{t.name} is capped at {money(t.limit or Decimal(0), totals.currency)} for {t.period} ({t.cap}); "
-                    f"the plan has {money(t.planned, totals.currency)}.",
+                    gettext("%(activity)s is capped at %(limit)s for %(period)s (%(cap)s); the plan has %(planned)s.")
+                    % {
+                        "activity": t.name,
+                        "limit": money(t.limit or Decimal(0), totals.currency),
+                        "period": t.period,
+                        "cap": t.cap,
+                        "planned": money(t.planned, totals.currency),
+                    },
                     "totals",
                     blocking=t.firm,
                 )
@@ -188,8 +213,15 @@ def _total_findings(plan: Plan, totals: PlanTotals) -> list[Finding]:
             out.append(
                 Finding(
                     "over_funds",
-                    f"Campaigns starting in {p.label} plan {money(p.planned, totals.currency)}; the co-op for that "
-                    f"period is {money(p.remaining, totals.currency)} so far. Proof is paid only from co-op earned.",
+                    gettext(
+                        "Campaigns starting in %(period)s plan %(planned)s; the co-op for that period is "
+                        "%(remaining)s so far. Proof is paid only from co-op earned."
+                    )
+                    % {
+                        "period": p.label,
+                        "planned": money(p.planned, totals.currency),
+                        "remaining": money(p.remaining, totals.currency),
+                    },
                     "totals",
                     blocking=False,
                 )
@@ -211,11 +243,11 @@ def plan_findings(
     campaigns = campaigns_of(version) if campaigns is None else campaigns
     out: list[Finding] = []
     if not plan.name.strip():
-        out.append(Finding("name", "Give the plan a name.", "name"))
+        out.append(Finding("name", gettext("Give the plan a name."), "name"))
     if plan.reviewer_id is None:
-        out.append(Finding("reviewer", "Name the vendor reviewer who will review the plan.", "reviewer"))
+        out.append(Finding("reviewer", gettext("Name the vendor reviewer who will review the plan."), "reviewer"))
     if not campaigns:
-        out.append(Finding("no_campaigns", "Add at least one campaign with its activities.", "campaigns"))
+        out.append(Finding("no_campaigns", gettext("Add at least one campaign with its activities."), "campaigns"))
     for campaign in campaigns:
         out += _campaign_findings(plan, campaign, window)
     totals = plan_totals(plan, version, campaigns)
@@ -225,8 +257,11 @@ def plan_findings(
         out.append(
             Finding(
                 "below_paid",
-                f"Proofs of execution have already been paid {money(paid, plan.currency)} against this plan; the plan "
-                f"cannot total less ({money(totals.total, plan.currency)}).",
+                gettext(
+                    "Proofs of execution have already been paid %(paid)s against this plan; the plan cannot total "
+                    "less (%(total)s)."
+                )
+                % {"paid": money(paid, plan.currency), "total": money(totals.total, plan.currency)},
                 "totals",
             )
         )
@@ -239,14 +274,16 @@ def _deadline_findings(plan: Plan, window: deadlines.PlanWindow, today: date) ->
         return [
             Finding(
                 "deadline",
-                f"Plans for {window.label} had to be first submitted by {window.first_submit_by:%d %b %Y}.",
+                gettext("Plans for %(year)s had to be first submitted by %(day)s.")
+                % {"year": window.label, "day": day_lazy(window.first_submit_by)},
             )
         ]
     if plan.submissions and not window.may_resubmit(today):
         return [
             Finding(
                 "deadline",
-                f"Plans for {window.label} could be changed and resubmitted until {window.resubmit_by:%d %b %Y}.",
+                gettext("Plans for %(year)s could be changed and resubmitted until %(day)s.")
+                % {"year": window.label, "day": day_lazy(window.resubmit_by)},
             )
         ]
     return []
@@ -281,10 +318,17 @@ def draft_activity_findings(
             continue
         left = max(limit - same_type, Decimal(0))
         firm = cap.kind == CapKind.PERIOD_AMOUNT or bool(fund and fund.closed_at)
-        words = (
-            f"{kind.name}: at most {money(limit, currency)} for {period.label} ({cap}); "
-            f"{money(same_type, currency)} is planned elsewhere, so {money(left, currency)} is left."
-        )
+        words = gettext(
+            "%(activity)s: at most %(limit)s for %(period)s (%(cap)s); %(planned)s is planned elsewhere, so "
+            "%(left)s is left."
+        ) % {
+            "activity": kind.name,
+            "limit": money(limit, currency),
+            "period": period.label,
+            "cap": cap,
+            "planned": money(same_type, currency),
+            "left": money(left, currency),
+        }
         out.append(
             Finding("over_cap" if amount > left else "cap_room", words, "planned_amount", amount > left and firm)
         )
@@ -292,8 +336,12 @@ def draft_activity_findings(
         out.append(
             Finding(
                 "over_budget",
-                f"With this activity “{campaign.name}” plans {money(in_campaign + amount, currency)}, more than its "
-                f"budget of {money(campaign.budget, currency)}.",
+                gettext("With this activity “%(campaign)s” plans %(planned)s, more than its budget of %(budget)s.")
+                % {
+                    "campaign": campaign.name,
+                    "planned": money(in_campaign + amount, currency),
+                    "budget": money(campaign.budget, currency),
+                },
                 "planned_amount",
             )
         )
@@ -301,8 +349,15 @@ def draft_activity_findings(
     out.append(
         Finding(
             "period_total",
-            f"Campaigns starting in {period.label} would plan {money(in_period + amount, currency)}; the co-op for that "
-            f"period is {money(remaining, currency)} so far.",
+            gettext(
+                "Campaigns starting in %(period)s would plan %(planned)s; the co-op for that period is %(remaining)s "
+                "so far."
+            )
+            % {
+                "period": period.label,
+                "planned": money(in_period + amount, currency),
+                "remaining": money(remaining, currency),
+            },
             "planned_amount",
             blocking=False,
         )

@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from coopfunds.core.models import TimeStamped, status_constraint
 from coopfunds.core.money import CurrencyField, MoneyField
@@ -26,12 +27,12 @@ class FundType(models.TextChoices):
     """The kind of money a plan spends. The ledger keeps co-op funds; a program adding another kind of fund
     adds it here."""
 
-    COOP = "coop", "Co-op"
+    COOP = "coop", _("Co-op")
 
 
 class ExcessPolicy(models.TextChoices):
-    CARRY = "carry", "Carried: paid in a later month if the limit has room again"
-    DROP = "drop", "Dropped: given back to the fund"
+    CARRY = "carry", _("Carried: paid in a later month if the limit has room again")
+    DROP = "drop", _("Dropped: given back to the fund")
 
 
 class PlanSettings(models.Model):
@@ -39,19 +40,19 @@ class PlanSettings(models.Model):
 
     program = models.OneToOneField("programs.Program", on_delete=models.CASCADE, related_name="plan_settings")
     resubmit_days = models.PositiveSmallIntegerField(
-        default=90, help_text="After the program year ends, plans may be changed and resubmitted for this many days."
+        default=90, help_text=_("After the program year ends, plans may be changed and resubmitted for this many days.")
     )
     proof_due_days = models.PositiveSmallIntegerField(
-        default=180, help_text="Proof of execution is due this many days after its campaign starts."
+        default=180, help_text=_("Proof of execution is due this many days after its campaign starts.")
     )
     proof_warning_days = models.PositiveSmallIntegerField(
-        default=30, help_text="Warn the partner this many days before proof of execution is due."
+        default=30, help_text=_("Warn the partner this many days before proof of execution is due.")
     )
     excess = models.CharField(
         max_length=8,
         choices=ExcessPolicy.choices,
         default=ExcessPolicy.DROP,
-        help_text="Approved proof above what is left of the plan's limit.",
+        help_text=_("Approved proof above what is left of the plan's limit."),
     )
 
     class Meta:
@@ -68,12 +69,12 @@ class PlanSettings(models.Model):
 
 
 class PlanStatus(models.TextChoices):
-    EDITING = "editing", "Editing"
-    SUBMITTED = "submitted", "Submitted"
-    UNDER_REVIEW = "under_review", "Under review"
-    ACTION_REQUIRED = "action_required", "Action required"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+    EDITING = "editing", _("Editing")
+    SUBMITTED = "submitted", _("Submitted")
+    UNDER_REVIEW = "under_review", _("Under review")
+    ACTION_REQUIRED = "action_required", _("Action required")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 P = PlanStatus
@@ -94,7 +95,7 @@ class Plan(TimeStamped):
     location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="plans")
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="plans")
     fund_type = models.CharField(max_length=16, choices=FundType.choices, default=FundType.COOP)
-    fiscal_year = models.PositiveSmallIntegerField(help_text="The program year, named by the year it ends in.")
+    fiscal_year = models.PositiveSmallIntegerField(help_text=_("The program year, named by the year it ends in."))
     name = models.CharField(max_length=200)
     currency = CurrencyField()
     reviewer = models.ForeignKey(
@@ -103,7 +104,7 @@ class Plan(TimeStamped):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The named vendor reviewer who decides the plan.",
+        help_text=_("The named vendor reviewer who decides the plan."),
     )
     status = models.CharField(max_length=32, choices=PlanStatus.choices, default=PlanStatus.EDITING)
     current = models.ForeignKey(
@@ -112,7 +113,7 @@ class Plan(TimeStamped):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The latest version.",
+        help_text=_("The latest version."),
     )
     in_force = models.ForeignKey(
         "PlanVersion",
@@ -120,9 +121,9 @@ class Plan(TimeStamped):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The approved version whose total is the limit.",
+        help_text=_("The approved version whose total is the limit."),
     )
-    approved_amount = MoneyField(default=0, help_text="The limit: the total of the version in force.")
+    approved_amount = MoneyField(default=0, help_text=_("The limit: the total of the version in force."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -133,8 +134,8 @@ class Plan(TimeStamped):
     review_started_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
-    due_on = models.DateField(null=True, blank=True, help_text="Review due (business days from submission).")
-    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the overdue review was escalated.")
+    due_on = models.DateField(null=True, blank=True, help_text=_("Review due (business days from submission)."))
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text=_("When the overdue review was escalated."))
 
     class Meta:
         ordering = ["-id"]
@@ -167,9 +168,9 @@ class Plan(TimeStamped):
 
 
 class VersionOutcome(models.TextChoices):
-    APPROVED = "approved", "Approved"
-    ACTION_REQUIRED = "action_required", "Changes requested"
-    REJECTED = "rejected", "Rejected"
+    APPROVED = "approved", _("Approved")
+    ACTION_REQUIRED = "action_required", _("Changes requested")
+    REJECTED = "rejected", _("Rejected")
 
 
 class PlanVersion(models.Model):
@@ -182,7 +183,7 @@ class PlanVersion(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    total = MoneyField(null=True, blank=True, help_text="The planned total when it was submitted.")
+    total = MoneyField(null=True, blank=True, help_text=_("The planned total when it was submitted."))
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -205,14 +206,14 @@ class PlanVersion(models.Model):
 
 class Campaign(models.Model):
     version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="campaigns")
-    key = models.UUIDField(default=uuid.uuid4, help_text="The same campaign in every version of the plan.")
+    key = models.UUIDField(default=uuid.uuid4, help_text=_("The same campaign in every version of the plan."))
     name = models.CharField(max_length=200)
     start = models.DateField()
     end = models.DateField()
     budget = MoneyField()
     description = models.TextField(blank=True)
     proof_warned_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the partner was warned that proof of execution is due soon."
+        null=True, blank=True, help_text=_("When the partner was warned that proof of execution is due soon.")
     )
 
     class Meta:
@@ -230,16 +231,16 @@ class Campaign(models.Model):
 class PlanActivity(models.Model):
     version = models.ForeignKey(PlanVersion, on_delete=models.PROTECT, related_name="activities")
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="activities")
-    key = models.UUIDField(default=uuid.uuid4, help_text="The same activity in every version of the plan.")
+    key = models.UUIDField(default=uuid.uuid4, help_text=_("The same activity in every version of the plan."))
     activity_type = models.ForeignKey("programs.ActivityType", on_delete=models.PROTECT, related_name="+")
-    countries = models.JSONField(default=list, help_text="ISO 3166 codes of the countries it runs in.")
+    countries = models.JSONField(default=list, help_text=_("ISO 3166 codes of the countries it runs in."))
     planned_amount = MoneyField()
     description = models.TextField(blank=True)
-    expected_reach = models.PositiveBigIntegerField(null=True, blank=True, help_text="People it should reach.")
+    expected_reach = models.PositiveBigIntegerField(null=True, blank=True, help_text=_("People it should reach."))
 
     class Meta:
         ordering = ["campaign", "id"]
-        verbose_name_plural = "plan activities"
+        verbose_name_plural = _("plan activities")
         constraints = [
             models.UniqueConstraint(fields=["version", "key"], name="planactivity_unique_key_per_version"),
             models.CheckConstraint(condition=Q(planned_amount__gt=0), name="planactivity_amount_positive"),
@@ -263,18 +264,18 @@ class Proof(ReviewedItem):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The fund whose usage period holds the execution date (set when submitted).",
+        help_text=_("The fund whose usage period holds the execution date (set when submitted)."),
     )
     execution_date = models.DateField(null=True, blank=True)
-    amount = MoneyField(null=True, blank=True, help_text="Asked for, in the plan's currency.")
-    estimated_impressions = models.PositiveBigIntegerField(null=True, blank=True, help_text="Estimated reach.")
+    amount = MoneyField(null=True, blank=True, help_text=_("Asked for, in the plan's currency."))
+    estimated_impressions = models.PositiveBigIntegerField(null=True, blank=True, help_text=_("Estimated reach."))
     pre_approval_id = models.CharField(
-        max_length=64, blank=True, help_text="The pre-approval ID of approved marketing material, if any."
+        max_length=64, blank=True, help_text=_("The pre-approval ID of approved marketing material, if any.")
     )
 
-    payable = MoneyField(default=0, help_text="Made payable so far, counted against the plan's limit.")
-    carried = MoneyField(default=0, help_text="Approved above the limit, still held, paid when the limit has room.")
-    due_on = models.DateField(null=True, blank=True, help_text="Review due: the end of the month after submission.")
+    payable = MoneyField(default=0, help_text=_("Made payable so far, counted against the plan's limit."))
+    carried = MoneyField(default=0, help_text=_("Approved above the limit, still held, paid when the limit has room."))
+    due_on = models.DateField(null=True, blank=True, help_text=_("Review due: the end of the month after submission."))
 
     class Meta:
         ordering = ["-id"]
@@ -327,15 +328,15 @@ class PlanEvent(TimelineEvent):
     for vendor staff only."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        UPDATED = "updated", "Changed"
-        DOCUMENT = "document", "Document"
-        STATUS = "status", "Status"
-        COMMENT = "comment", "Comment"
-        FEEDBACK = "feedback", "Reviewer feedback"
-        NOTE = "note", "Internal note"
-        MONEY = "money", "Money"
-        REMINDER = "reminder", "Reminder"
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Changed")
+        DOCUMENT = "document", _("Document")
+        STATUS = "status", _("Status")
+        COMMENT = "comment", _("Comment")
+        FEEDBACK = "feedback", _("Reviewer feedback")
+        NOTE = "note", _("Internal note")
+        MONEY = "money", _("Money")
+        REMINDER = "reminder", _("Reminder")
 
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="events")
     proof = models.ForeignKey(Proof, null=True, blank=True, on_delete=models.PROTECT, related_name="events")

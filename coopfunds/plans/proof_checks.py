@@ -5,9 +5,11 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from coopfunds.claims.checks import Finding, fund_findings, invoice_findings, money
 from coopfunds.claims.models import Claim, ClaimDocument
+from coopfunds.core.i18n import day_lazy
 from coopfunds.funds.models import Fund
 from coopfunds.plans import deadlines
 from coopfunds.plans.models import ExcessPolicy, PlanSettings, Proof, ProofDocument
@@ -43,7 +45,7 @@ def _document_findings(proof: Proof, attached: list[ProofDocument]) -> list[Find
         out.append(
             Finding(
                 "invoice_or_certification",
-                "Attach either the third-party invoice or a certification report, not both.",
+                _("Attach either the third-party invoice or a certification report, not both."),
                 "documents",
             )
         )
@@ -51,7 +53,7 @@ def _document_findings(proof: Proof, attached: list[ProofDocument]) -> list[Find
         out.append(
             Finding(
                 "missing_invoice",
-                "Add the third-party invoice, or a certification report for in-house work.",
+                _("Add the third-party invoice, or a certification report for in-house work."),
                 "documents",
             )
         )
@@ -59,18 +61,18 @@ def _document_findings(proof: Proof, attached: list[ProofDocument]) -> list[Find
     kind = proof.activity.activity_type
     for req in kind.document_requirements.all():
         if req.required and req.kind not in kinds and req.kind not in (INVOICE, CERTIFICATION):
-            note = f": {req.note}" if req.note else "."
-            out.append(
-                Finding(
-                    "missing_document", f"{kind.name} requires “{labels.get(req.kind, req.kind)}”{note}", "documents"
-                )
-            )
+            words = (
+                _("%(activity)s requires “%(document)s”: %(note)s")
+                if req.note
+                else _("%(activity)s requires “%(document)s”.")
+            ) % {"activity": kind.name, "document": labels.get(req.kind, req.kind), "note": req.note}
+            out.append(Finding("missing_document", words, "documents"))
     for a in attached:
         if a.document.kind not in (INVOICE, CERTIFICATION) and not a.document.note.strip():
             out.append(
                 Finding(
                     "document_note",
-                    f"Explain what “{a.document.original_name}” proves (a note is required).",
+                    _("Explain what “%(name)s” proves (a note is required).") % {"name": a.document.original_name},
                     "documents",
                 )
             )
@@ -83,7 +85,9 @@ def _document_findings(proof: Proof, attached: list[ProofDocument]) -> list[Find
     ):
         out.append(
             Finding(
-                "invoice_details", "Enter the invoice's vendor, number, date, amount and currency.", "invoice_vendor"
+                "invoice_details",
+                _("Enter the invoice's vendor, number, date, amount and currency."),
+                "invoice_vendor",
             )
         )
     return out
@@ -93,13 +97,13 @@ def _date_findings(proof: Proof, settings: PlanSettings, today: date) -> list[Fi
     out = []
     campaign = proof.activity.campaign
     if proof.execution_date is None:
-        out.append(Finding("execution_date", "Enter the date the activity was executed.", "execution_date"))
+        out.append(Finding("execution_date", _("Enter the date the activity was executed."), "execution_date"))
     elif not campaign.start <= proof.execution_date <= campaign.end:
         out.append(
             Finding(
                 "execution_date",
-                f"The activity must be executed during “{campaign.name}” "
-                f"({campaign.start:%d %b %Y} – {campaign.end:%d %b %Y}).",
+                _("The activity must be executed during “%(campaign)s” (%(start)s – %(end)s).")
+                % {"campaign": campaign.name, "start": day_lazy(campaign.start), "end": day_lazy(campaign.end)},
                 "execution_date",
             )
         )
@@ -107,20 +111,29 @@ def _date_findings(proof: Proof, settings: PlanSettings, today: date) -> list[Fi
         out.append(
             Finding(
                 "execution_date",
-                f"Proof of execution is for work already done: the execution date cannot be after today "
-                f"({today:%d %b %Y}).",
+                _("Proof of execution is for work already done: the execution date cannot be after today (%(today)s).")
+                % {"today": day_lazy(today)},
                 "execution_date",
             )
         )
     if proof.invoice_date is not None and proof.invoice_date > today:
-        out.append(Finding("invoice_date", f"The invoice date lies after today ({today:%d %b %Y}).", "invoice_date"))
+        out.append(
+            Finding(
+                "invoice_date",
+                _("The invoice date lies after today (%(today)s).") % {"today": day_lazy(today)},
+                "invoice_date",
+            )
+        )
     due = deadlines.proof_due(settings, campaign.start)
     if proof.submissions == 0 and today > due:
         out.append(
             Finding(
                 "proof_due",
-                f"Proof of execution for “{campaign.name}” was due by {due:%d %b %Y} "
-                f"({settings.proof_due_days} days after the campaign started).",
+                _(
+                    "Proof of execution for “%(campaign)s” was due by %(day)s (%(days)s days after the campaign "
+                    "started)."
+                )
+                % {"campaign": campaign.name, "day": day_lazy(due), "days": settings.proof_due_days},
             )
         )
     return out
@@ -130,7 +143,7 @@ def _money_findings(proof: Proof, fund: Fund | None, settings: PlanSettings, tod
     out: list[Finding] = []
     amount, currency = proof.amount, proof.currency
     if amount is None:
-        return [Finding("amount", "Enter the amount this proof asks for.", "amount")]
+        return [Finding("amount", _("Enter the amount this proof asks for."), "amount")]
     out += invoice_findings(
         "proof", amount, currency, proof.invoice_amount, proof.invoice_currency, proof.invoice_date, today
     )
@@ -139,8 +152,8 @@ def _money_findings(proof: Proof, fund: Fund | None, settings: PlanSettings, tod
             out.append(
                 Finding(
                     "no_fund",
-                    f"No co-op is available for the period of {proof.execution_date:%d %b %Y}: there is nothing to pay "
-                    "this proof from.",
+                    _("No co-op is available for the period of %(day)s: there is nothing to pay this proof from.")
+                    % {"day": day_lazy(proof.execution_date)},
                     "execution_date",
                 )
             )
@@ -150,20 +163,29 @@ def _money_findings(proof: Proof, fund: Fund | None, settings: PlanSettings, tod
     out += fund_findings(fund, kind, proof.reference, amount, held, "proof")
     for cap in kind.caps.all():
         if cap.kind == CapKind.PER_EVENT and not cap.exempt and cap.amount is not None and amount > cap.amount:
-            out.append(Finding("over_cap", f"At most {money(cap.amount, currency)} per event.", "amount"))
+            out.append(
+                Finding(
+                    "over_cap", _("At most %(amount)s per event.") % {"amount": money(cap.amount, currency)}, "amount"
+                )
+            )
     left = limit_left(proof.plan)
     if amount > left:
         rest = amount - left
-        then = (
-            "would be carried and paid in a later month if the plan's limit has room again"
+        words = (
+            _(
+                "Only %(left)s is left of the plan's limit; if approved, the rest of this proof (%(rest)s) would be "
+                "carried and paid in a later month if the plan's limit has room again."
+            )
             if settings.excess == ExcessPolicy.CARRY
-            else "would not be paid"
+            else _(
+                "Only %(left)s is left of the plan's limit; if approved, the rest of this proof (%(rest)s) would not "
+                "be paid."
+            )
         )
         out.append(
             Finding(
                 "over_limit",
-                f"Only {money(left, currency)} is left of the plan's limit; if approved, the rest of this proof "
-                f"({money(rest, currency)}) {then}.",
+                words % {"left": money(left, currency), "rest": money(rest, currency)},
                 "amount",
                 blocking=False,
             )
@@ -184,13 +206,19 @@ def _duplicate_findings(proof: Proof, attached: list[ProofDocument]) -> list[Fin
             .first()
         )
         if claim or other:
-            where = f"claim {claim.pk} of {claim.location}" if claim else f"proof {other.pk} of {other.location}"  # type: ignore[union-attr]
+            said = (
+                _("Invoice already used on claim %(pk)s of %(location)s.")
+                % {"pk": claim.pk, "location": claim.location}
+                if claim
+                else _("Invoice already used on proof %(pk)s of %(location)s.")
+                % {"pk": other.pk, "location": other.location}  # type: ignore[union-attr]
+            )
             out.append(
                 Finding(
                     "duplicate_invoice",
-                    "This invoice (vendor and number) has already been claimed.",
+                    _("This invoice (vendor and number) has already been claimed."),
                     "invoice_number",
-                    reviewer_message=f"Invoice already used on {where}.",
+                    reviewer_message=said,
                 )
             )
     hashes = {a.document.sha256: a.document for a in attached}
@@ -208,18 +236,20 @@ def _duplicate_findings(proof: Proof, attached: list[ProofDocument]) -> list[Fin
         clash_claim, clash_proof = in_claims.first(), in_proofs.first()
         if clash_claim or clash_proof:
             sha = (clash_claim or clash_proof).document.sha256  # type: ignore[union-attr]
-            where = (
-                f"claim {clash_claim.claim_id} of {clash_claim.claim.location}"
-                if clash_claim
-                else f"proof {clash_proof.proof_id} of {clash_proof.proof.location}"  # type: ignore[union-attr]
-            )
             name = hashes[sha].original_name
+            said = (
+                _("“%(name)s” is the same file as one on claim %(pk)s of %(location)s.")
+                % {"name": name, "pk": clash_claim.claim_id, "location": clash_claim.claim.location}
+                if clash_claim
+                else _("“%(name)s” is the same file as one on proof %(pk)s of %(location)s.")
+                % {"name": name, "pk": clash_proof.proof_id, "location": clash_proof.proof.location}  # type: ignore[union-attr]
+            )
             out.append(
                 Finding(
                     "duplicate_file",
-                    f"“{name}” has already been claimed.",
+                    _("“%(name)s” has already been claimed.") % {"name": name},
                     "documents",
-                    reviewer_message=f"“{name}” is the same file as one on {where}.",
+                    reviewer_message=said,
                 )
             )
     return out
@@ -230,13 +260,13 @@ def proof_findings(proof: Proof, today: date | None = None, settings: PlanSettin
     settings = settings or plan_settings_of(proof.plan.program)
     out: list[Finding] = []
     if not proof.name.strip():
-        out.append(Finding("name", "Give the proof a name.", "name"))
+        out.append(Finding("name", _("Give the proof a name."), "name"))
     if proof.activity.version_id != proof.plan.in_force_id:
-        out.append(Finding("not_in_force", "This activity is not part of the plan in force any more."))
+        out.append(Finding("not_in_force", _("This activity is not part of the plan in force any more.")))
     out += _date_findings(proof, settings, today)
     if proof.estimated_impressions is None:
         out.append(
-            Finding("estimated_impressions", "Enter the estimated impressions (the reach).", "estimated_impressions")
+            Finding("estimated_impressions", _("Enter the estimated impressions (the reach)."), "estimated_impressions")
         )
     attached = _attached(proof)
     out += _document_findings(proof, attached)

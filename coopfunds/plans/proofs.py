@@ -19,6 +19,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from coopfunds.accounts.models import User
 from coopfunds.audit.services import audit_record
@@ -26,6 +29,7 @@ from coopfunds.claims import certification
 from coopfunds.claims.checks import money
 from coopfunds.claims.services import approval_limit, invoice_key, reviewers_of
 from coopfunds.core.errors import Conflict, NotFound
+from coopfunds.core.i18n import day_lazy, money_lazy
 from coopfunds.core.money import validate_currency
 from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_lock, documents_store
@@ -59,7 +63,7 @@ NO_NOTE_NEEDED = frozenset({DocumentKind.INVOICE.value, DocumentKind.CERTIFICATI
 KINDS = frozenset(DocumentKind.values) | {"proof"}
 MAX_AMOUNT = Decimal("10000000000000000")
 NOUN = "proof of execution"
-FILERS_ONLY = "Only the location's incentives admins and users can do this with its proofs of execution."
+FILERS_ONLY = gettext_lazy("Only the location's incentives admins and users can do this with its proofs of execution.")
 
 
 def link(proof: Proof) -> str:
@@ -74,7 +78,7 @@ def _lock(proof: Proof) -> Proof:
     """The proof's plan, then the proof, under lock (always in this order)."""
     plan_id = Proof.objects.values_list("plan_id", flat=True).filter(pk=proof.pk).first()
     if plan_id is None:
-        raise NotFound("No such proof of execution.")
+        raise NotFound(_("No such proof of execution."))
     plan = lock_plan(plan_id)
     locked = (
         Proof.objects.select_for_update(of=("self",))
@@ -110,14 +114,14 @@ def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
     """A proof's fields as typed -> cleaned values, or a ValidationError naming each field."""
     unknown = set(values) - set(FIELDS)
     if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
     errors: dict[str, str] = {}
     if "name" in values:
         values["name"] = (values["name"] or "").strip()
         if not values["name"]:
-            errors["name"] = "Give the proof a name."
+            errors["name"] = _("Give the proof a name.")
         elif len(values["name"]) > 200:
-            errors["name"] = "Keep the name to 200 characters or fewer."
+            errors["name"] = _("Keep the name to 200 characters or fewer.")
     for name in ("amount", "invoice_amount"):
         if name in values and str(values[name] or "").strip() == "":
             values[name] = None
@@ -125,16 +129,16 @@ def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
             try:
                 value = Decimal(str(values[name]).strip())
             except InvalidOperation:
-                errors[name] = "Enter an amount above zero with at most two decimals."
+                errors[name] = _("Enter an amount above zero with at most two decimals.")
                 continue
             if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")) or value >= MAX_AMOUNT:
-                errors[name] = "Enter an amount above zero with at most two decimals."
+                errors[name] = _("Enter an amount above zero with at most two decimals.")
             values[name] = value
     impressions = values.get("estimated_impressions")
     if impressions is not None and (
         isinstance(impressions, bool) or not isinstance(impressions, int) or impressions < 0
     ):
-        errors["estimated_impressions"] = "Give the estimated impressions as a whole number."
+        errors["estimated_impressions"] = _("Give the estimated impressions as a whole number.")
     if "invoice_currency" in values:
         values["invoice_currency"] = (values["invoice_currency"] or "").strip().upper()
     if values.get("invoice_currency"):
@@ -146,7 +150,7 @@ def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
         if name in values:
             values[name] = (values[name] or "").strip()
             if len(values[name]) > limit:
-                errors[name] = f"Keep it to {limit} characters or fewer."
+                errors[name] = _("Keep it to %(limit)s characters or fewer.") % {"limit": limit}
     if errors:
         raise ValidationError(errors)
     return values
@@ -154,13 +158,15 @@ def clean_fields(values: dict[str, Any]) -> dict[str, Any]:
 
 def _filer(proof: Proof, actor: User) -> None:
     if not permissions.can_file_proof(actor, proof):
-        raise PermissionDenied(FILERS_ONLY)
+        raise PermissionDenied(str(FILERS_ONLY))
 
 
 def _editable(proof: Proof) -> None:
     if not proof.is_editable:
         raise Conflict(
-            f"A proof of execution that is {proof.get_status_display().lower()} cannot be changed.", code="not_editable"
+            _("A proof of execution that is %(status)s cannot be changed.")
+            % {"status": proof.get_status_display().lower()},
+            code="not_editable",
         )
 
 
@@ -172,15 +178,19 @@ def proof_create(*, activity: PlanActivity, actor: User, name: str, **fields: An
     """Start proof of execution (Editing) for an activity of the plan in force, before its due date."""
     plan = lock_plan(activity.version.plan_id)
     if not permissions.can_file_proofs(actor, plan):
-        raise PermissionDenied(FILERS_ONLY)
+        raise PermissionDenied(str(FILERS_ONLY))
     activity = PlanActivity.objects.select_related("campaign", "activity_type").get(pk=activity.pk)
     if plan.in_force_id is None or activity.version_id != plan.in_force_id:
-        raise ValidationError({"activity": "Proof of execution is filed for activities of the approved plan in force."})
+        raise ValidationError(
+            {"activity": _("Proof of execution is filed for activities of the approved plan in force.")}
+        )
     rules = selectors.plan_settings_of(plan.program)
     due = deadlines.proof_due(rules, activity.campaign.start)
     if timezone.localdate() > due:
         raise Conflict(
-            f"Proof of execution for “{activity.campaign.name}” was due by {due:%d %b %Y}.", code="proof_overdue"
+            _("Proof of execution for “%(campaign)s” was due by %(day)s.")
+            % {"campaign": activity.campaign.name, "day": day_lazy(due)},
+            code="proof_overdue",
         )
     proof = Proof(
         plan=plan,
@@ -247,9 +257,9 @@ def upload_policy(proof: Proof) -> UploadPolicy:
 
 def _store(proof: Proof, uploads: list[UploadedFile], kind: str, note: str, actor: User) -> list[Document]:
     if kind not in KINDS:
-        raise ValidationError({"kind": "Choose what the document is: the invoice, a certification report or proof."})
+        raise ValidationError({"kind": _("Choose what the document is: the invoice, a certification report or proof.")})
     if kind not in NO_NOTE_NEEDED and not note.strip():
-        raise ValidationError({"note": "Add a note that explains what this document shows."})
+        raise ValidationError({"note": _("Add a note that explains what this document shows.")})
     stored = documents_store(
         uploads=uploads,
         kind=kind,
@@ -288,8 +298,14 @@ def proof_add_certification(
     activity = proof.activity
     pdf = certification.report_pdf(
         report,
-        claim_label=f"Proof of execution {proof.pk}: {proof.name} ({activity.activity_type.name}, "
-        f"“{activity.campaign.name}”, plan {proof.plan_id})",
+        claim_label=_("Proof of execution %(pk)s: %(name)s (%(activity)s, “%(campaign)s”, plan %(plan)s)")
+        % {
+            "pk": proof.pk,
+            "name": proof.name,
+            "activity": activity.activity_type.name,
+            "campaign": activity.campaign.name,
+            "plan": proof.plan_id,
+        },
         location=f"{proof.location.name} ({proof.location.partner_id})",
         certified_by=actor.get_full_name(),
         on=timezone.localdate(),
@@ -307,7 +323,7 @@ def proof_remove_document(*, proof: Proof, document: Document, actor: User) -> P
         removed_at=timezone.now()
     )
     if not removed:
-        raise ValidationError({"document": "That document is not on this proof."})
+        raise ValidationError({"document": _("That document is not on this proof.")})
     event(
         proof.plan,
         actor,
@@ -364,7 +380,8 @@ def proof_submit(*, proof: Proof, actor: User) -> Proof:
     _filer(proof, actor)
     if proof.status not in EDITABLE:
         raise Conflict(
-            f"A proof of execution that is {proof.get_status_display().lower()} cannot be submitted.",
+            _("A proof of execution that is %(status)s cannot be submitted.")
+            % {"status": proof.get_status_display().lower()},
             code="invalid_transition",
         )
     today = timezone.localdate()
@@ -372,7 +389,9 @@ def proof_submit(*, proof: Proof, actor: User) -> Proof:
     due = deadlines.proof_due(rules, proof.activity.campaign.start)
     if proof.submissions == 0 and today > due:
         raise Conflict(
-            f"Proof of execution for “{proof.activity.campaign.name}” was due by {due:%d %b %Y}.", code="proof_overdue"
+            _("Proof of execution for “%(campaign)s” was due by %(day)s.")
+            % {"campaign": proof.activity.campaign.name, "day": day_lazy(due)},
+            code="proof_overdue",
         )
     found = proof_checks.blocking(proof_checks.proof_findings(proof, today, rules))
     if found:
@@ -391,7 +410,7 @@ def proof_submit(*, proof: Proof, actor: User) -> Proof:
     try:
         _hold(proof, fund, proof.amount, actor, f"proof:{proof.pk}:event:{done.pk}")
     except ledger.InsufficientFunds:
-        raise ValidationError({"amount": "The fund no longer holds enough for this proof."}) from None
+        raise ValidationError({"amount": _("The fund no longer holds enough for this proof.")}) from None
     attached = ProofDocument.objects.filter(proof=proof, removed_at__isnull=True).select_related("document")
     document_lock(documents=[a.document for a in attached], actor=actor, retain_from=proof.execution_date)
     proof.submissions += 1
@@ -400,10 +419,16 @@ def proof_submit(*, proof: Proof, actor: User) -> Proof:
     workflow.save_invoice_once(proof)
     notify(
         users=[proof.reviewer] if proof.reviewer else reviewers_of(proof.plan.program),
-        subject=f"Proof of execution {proof.pk} to review: {proof.name}",
+        subject=format_lazy(gettext_lazy("Proof of execution {pk} to review: {name}"), pk=proof.pk, name=proof.name),
         kind=NotificationKind.REVIEW,
-        body=f"{proof.location} asks {money(proof.amount, proof.currency)} for {proof.activity.activity_type.name} "
-        f"(plan {proof.plan_id}). Review due {proof.due_on:%d %b %Y}.",
+        body=format_lazy(
+            gettext_lazy("{location} asks {amount} for {activity} (plan {plan}). Review due {day}."),
+            location=str(proof.location),
+            amount=money_lazy(proof.amount, proof.currency),
+            activity=proof.activity.activity_type.name,
+            plan=proof.plan_id,
+            day=day_lazy(proof.due_on),
+        ),
         link=review_link(proof),
     )
     return proof
@@ -413,9 +438,9 @@ def proof_submit(*, proof: Proof, actor: User) -> Proof:
 def proof_assign(*, proof: Proof, reviewer: User, actor: User) -> Proof:
     proof = _lock(proof)
     if not permissions.can_review_proof(actor, proof) or not permissions.can_review_proof(reviewer, proof):
-        raise PermissionDenied("Only reviewers of this program who did not file the proof can take it.")
+        raise PermissionDenied(_("Only reviewers of this program who did not file the proof can take it."))
     if proof.status not in AWAITING_REVIEW:
-        raise Conflict("Only proofs waiting for review can be assigned.", code="invalid_transition")
+        raise Conflict(_("Only proofs waiting for review can be assigned."), code="invalid_transition")
     old = proof.reviewer_id
     proof.reviewer = reviewer
     if proof.status == S.SUBMITTED:
@@ -443,7 +468,7 @@ def proof_assign(*, proof: Proof, reviewer: User, actor: User) -> Proof:
 
 def _reviewable(proof: Proof, actor: User) -> None:
     if not permissions.can_review_proof(actor, proof):
-        raise PermissionDenied("Only reviewers of this program who did not file the proof can decide it.")
+        raise PermissionDenied(_("Only reviewers of this program who did not file the proof can decide it."))
     workflow.check_awaiting_decision(proof.status, NOUN)
     if proof.status == S.SUBMITTED:
         _move(proof, S.UNDER_REVIEW, actor, f"Review started by {actor.get_full_name()}.")
@@ -452,7 +477,7 @@ def _reviewable(proof: Proof, actor: User) -> None:
 
 def _feedback(proof: Proof, to: str, actor: User, reasons: list[Reason], message: str) -> PlanEvent:
     if not reasons:
-        raise ValidationError({"reasons": "Give at least one reason, so the partner knows what to change."})
+        raise ValidationError({"reasons": _("Give at least one reason, so the partner knows what to change.")})
     done = _move(proof, to, actor, message.strip())
     done.kind = PlanEvent.Kind.FEEDBACK
     done.save(update_fields=["kind"])
@@ -504,13 +529,13 @@ def proof_approve(
         others = [u for u in reviewers_of(program) if u.pk != actor.pk]
         notify(
             users=others,
-            subject=f"Proof of execution {proof.pk} needs a second approval",
+            subject=format_lazy(gettext_lazy("Proof of execution {pk} needs a second approval"), pk=proof.pk),
             body=proof.name,
             link=review_link(proof),
         )
         return proof
     if proof.reserved != proof.amount:
-        raise Conflict("The proof's reservation does not match its amount.", code="reservation_mismatch")
+        raise Conflict(_("The proof's reservation does not match its amount."), code="reservation_mismatch")
     rules = selectors.plan_settings_of(program)
     room = selectors.limit_left(proof.plan)
     pay = min(amount, room)
@@ -540,6 +565,7 @@ def proof_approve(
     proof.closed_at = proof.decided_at if not carry else None
     proof.save()
     said = f"{money(pay, proof.currency)} payable."
+    told = format_lazy(gettext_lazy("{pay} payable."), pay=money_lazy(pay, proof.currency))
     if amount > pay:
         excess = money(amount - pay, proof.currency)
         said += (
@@ -548,10 +574,26 @@ def proof_approve(
             else f" {excess} is above what is left of the plan's limit and is not paid."
         )
         event(proof.plan, actor, PlanEvent.Kind.MONEY, said, proof=proof)
+        told = format_lazy(
+            gettext_lazy(
+                "{pay} payable. {excess} is above what is left of the plan's limit: carried until the limit has room "
+                "again."
+            )
+            if carry
+            else gettext_lazy("{pay} payable. {excess} is above what is left of the plan's limit and is not paid."),
+            pay=money_lazy(pay, proof.currency),
+            excess=money_lazy(amount - pay, proof.currency),
+        )
     notify(
         users=partners_of(proof.plan),
-        subject=f"Proof of execution {proof.pk} approved: {proof.name}",
-        body=f"{money(amount, proof.currency)} approved. {said} {message}",
+        subject=format_lazy(gettext_lazy("Proof of execution {pk} approved: {name}"), pk=proof.pk, name=proof.name),
+        body=format_lazy(
+            gettext_lazy("{amount} approved. {said} {note}"),
+            amount=money_lazy(amount, proof.currency),
+            said=told,
+            note=note.strip()
+            or (gettext_lazy("Approved.") if amount == proof.amount else gettext_lazy("Partly approved.")),
+        ),
         link=link(proof),
     )
     return proof
@@ -568,8 +610,10 @@ def proof_request_action(*, proof: Proof, actor: User, reasons: list[Reason], me
     proof.save()
     notify(
         users=partners_of(proof.plan),
-        subject=f"Proof of execution {proof.pk} needs your action: {proof.name}",
-        body=message.strip() or "The reviewer asks for changes.",
+        subject=format_lazy(
+            gettext_lazy("Proof of execution {pk} needs your action: {name}"), pk=proof.pk, name=proof.name
+        ),
+        body=message.strip() or gettext_lazy("The reviewer asks for changes."),
         link=link(proof),
     )
     return proof
@@ -588,8 +632,16 @@ def proof_reject(*, proof: Proof, actor: User, reasons: list[Reason], message: s
     deadline = timezone.localdate() + timedelta(days=proof.plan.program.dispute_window_days)
     notify(
         users=partners_of(proof.plan),
-        subject=f"Proof of execution {proof.pk} rejected: {proof.name}",
-        body=f"{message.strip()} You can dispute the decision until {deadline:%d %b %Y}.".strip(),
+        subject=format_lazy(gettext_lazy("Proof of execution {pk} rejected: {name}"), pk=proof.pk, name=proof.name),
+        body=(
+            format_lazy(
+                gettext_lazy("{note} You can dispute the decision until {day}."),
+                note=message.strip(),
+                day=day_lazy(deadline),
+            )
+            if message.strip()
+            else format_lazy(gettext_lazy("You can dispute the decision until {day}."), day=day_lazy(deadline))
+        ),
         link=link(proof),
     )
     return proof
@@ -603,7 +655,7 @@ def dispute_deadline(proof: Proof) -> date | None:
 def proof_dispute(*, proof: Proof, actor: User, reason: str) -> Proof:
     proof = _lock(proof)
     if not permissions.can_dispute_proof(actor, proof):
-        raise PermissionDenied("Only the location's incentives admins can dispute a rejection.")
+        raise PermissionDenied(_("Only the location's incentives admins can dispute a rejection."))
     reason = workflow.check_dispute(
         status=proof.status,
         decided_at=proof.decided_at,
@@ -616,14 +668,14 @@ def proof_dispute(*, proof: Proof, actor: User, reason: str) -> Proof:
     try:
         _hold(proof, proof.fund, proof.amount, actor, f"proof:{proof.pk}:event:{done.pk}")
     except ledger.InsufficientFunds:
-        raise ValidationError({"reason": "The fund no longer holds enough to reopen this proof."}) from None
+        raise ValidationError({"reason": _("The fund no longer holds enough to reopen this proof.")}) from None
     proof.disputed_at = timezone.now()
     program = proof.plan.program
     proof.due_on = periods.add_business_days(program, timezone.localdate(), program.dispute_sla_business_days)
     proof.save()
     notify(
         users=[proof.reviewer] if proof.reviewer else reviewers_of(program),
-        subject=f"Proof of execution {proof.pk} disputed: {proof.name}",
+        subject=format_lazy(gettext_lazy("Proof of execution {pk} disputed: {name}"), pk=proof.pk, name=proof.name),
         body=reason.strip(),
         link=review_link(proof),
     )
@@ -695,8 +747,15 @@ def proofs_settle(*, today: date | None = None) -> dict[str, int]:
             _audit(proof, None, "proof.settle", {"payable": (str(before), str(proof.payable))})
             notify(
                 users=partners_of(plan),
-                subject=f"Proof of execution {proof.pk}: {money(pay, proof.currency)} payable",
-                body=message,
+                subject=format_lazy(
+                    gettext_lazy("Proof of execution {pk}: {amount} payable"),
+                    pk=proof.pk,
+                    amount=money_lazy(pay, proof.currency),
+                ),
+                body=format_lazy(
+                    gettext_lazy("{amount} carried above the plan's limit is now payable."),
+                    amount=money_lazy(pay, proof.currency),
+                ),
                 link=link(proof),
             )
             paid += 1
@@ -742,9 +801,16 @@ def proofs_warn_due(*, today: date | None = None) -> int:
             event(plan, None, PlanEvent.Kind.REMINDER, message)
             notify(
                 users=partners_of(plan),
-                subject=f"Proof of execution due {due:%d %b %Y}: {campaign.name}",
+                subject=format_lazy(
+                    gettext_lazy("Proof of execution due {day}: {campaign}"), day=day_lazy(due), campaign=campaign.name
+                ),
                 kind=NotificationKind.REMINDER,
-                body=message,
+                body=format_lazy(
+                    gettext_lazy("Proof of execution for “{campaign}” is due by {day}; still missing for: {names}."),
+                    campaign=campaign.name,
+                    day=day_lazy(due),
+                    names=names,
+                ),
                 link=f"/plans/{plan.pk}/",
             )
             warned += 1

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from coopfunds.accounts import permissions as account_permissions
 from coopfunds.accounts.models import PARTNER_ROLES, User
@@ -53,14 +54,14 @@ def plan_for(user: User, pk: Any) -> Plan:
     try:
         return plans_visible_to(user).get(pk=pk)
     except (Plan.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such plan.") from None
+        raise NotFound(_("No such plan.")) from None
 
 
 def campaign_for(user: User, pk: Any) -> Campaign:
     try:
         return Campaign.objects.select_related("version").get(pk=pk, version__plan__in=plans_visible_to(user))
     except (Campaign.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such campaign.") from None
+        raise NotFound(_("No such campaign.")) from None
 
 
 def plan_activity_for(user: User, pk: Any) -> PlanActivity:
@@ -69,7 +70,7 @@ def plan_activity_for(user: User, pk: Any) -> PlanActivity:
             pk=pk, version__plan__in=plans_visible_to(user)
         )
     except (PlanActivity.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such activity.") from None
+        raise NotFound(_("No such activity.")) from None
 
 
 def proofs_visible_to(user: User) -> QuerySet[Proof]:
@@ -87,7 +88,7 @@ def proof_for(user: User, pk: Any) -> Proof:
     try:
         return proofs_visible_to(user).get(pk=pk)
     except (Proof.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such proof of execution.") from None
+        raise NotFound(_("No such proof of execution.")) from None
 
 
 def plan_settings_of(program: Program) -> PlanSettings:

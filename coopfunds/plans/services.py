@@ -11,12 +11,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from coopfunds.accounts.models import Location, Role, RoleAssignment, User
 from coopfunds.audit.services import audit_record
 from coopfunds.claims.checks import money
 from coopfunds.claims.services import reviewers_of
 from coopfunds.core.errors import Conflict
+from coopfunds.core.i18n import day_lazy, money_lazy
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
 from coopfunds.notifications import escalation
 from coopfunds.notifications.models import NotificationKind
@@ -102,7 +106,8 @@ def _move(plan: Plan, to: str, actor: User, message: str = "", changes: dict[str
     """Check the transition table, change the status, write the history event and the audit row."""
     if to not in PLAN_TRANSITIONS[plan.status]:
         raise Conflict(
-            f"A plan that is {S(plan.status).label.lower()} cannot become {S(to).label.lower()}.",
+            _("A plan that is %(status)s cannot become %(to)s.")
+            % {"status": S(plan.status).label.lower(), "to": S(to).label.lower()},
             code="invalid_transition",
         )
     old, plan.status = plan.status, to
@@ -140,30 +145,33 @@ def _check_window(plan: Plan, today: date) -> None:
         return
     if plan.submissions:
         raise Conflict(
-            f"Plans for {window.label} could be changed and resubmitted until {window.resubmit_by:%d %b %Y}.",
+            _("Plans for %(year)s could be changed and resubmitted until %(day)s.")
+            % {"year": window.label, "day": day_lazy(window.resubmit_by)},
             code="deadline_passed",
         )
     raise Conflict(
-        f"Plans for {window.label} had to be first submitted by {window.first_submit_by:%d %b %Y}.",
+        _("Plans for %(year)s had to be first submitted by %(day)s.")
+        % {"year": window.label, "day": day_lazy(window.first_submit_by)},
         code="deadline_passed",
     )
 
 
 def _editable(plan: Plan, actor: User) -> None:
     if not permissions.can_edit_plan(actor, plan):
-        raise PermissionDenied("Only the location's incentives admins can change its plans.")
+        raise PermissionDenied(_("Only the location's incentives admins can change its plans."))
     if plan.status != S.EDITING:
-        raise Conflict(
-            f"A plan that is {plan.get_status_display().lower()} cannot be changed"
-            + (": the reviewer asked for changes; reopen it first." if plan.status == S.ACTION_REQUIRED else "."),
-            code="not_editable",
+        words = (
+            _("A plan that is %(status)s cannot be changed: the reviewer asked for changes; reopen it first.")
+            if plan.status == S.ACTION_REQUIRED
+            else _("A plan that is %(status)s cannot be changed.")
         )
+        raise Conflict(words % {"status": plan.get_status_display().lower()}, code="not_editable")
     _check_window(plan, timezone.localdate())
 
 
 def _check_reviewer(program: Program, reviewer: User | None, errors: dict[str, str]) -> None:
     if reviewer is not None and reviewer.pk not in {u.pk for u in reviewers_of(program)}:
-        errors["reviewer"] = f"Choose a reviewer of {program.name}."
+        errors["reviewer"] = _("Choose a reviewer of %(program)s.") % {"program": program.name}
 
 
 def _keys_with_proofs(plan: Plan) -> set[Any]:
@@ -186,32 +194,45 @@ def plan_create(
 ) -> Plan:
     """Start a plan (Editing, version 1) for one location, program, fund type and program year."""
     if not permissions.can_create_plan(actor, location, program):
-        raise PermissionDenied("Only the location's incentives admins can make its plans.")
+        raise PermissionDenied(_("Only the location's incentives admins can make its plans."))
     errors: dict[str, str] = {}
     today = timezone.localdate()
     if not Enrollment.objects.filter(location=location, program=program, status=EnrollmentStatus.ENROLLED).exists():
-        errors["program"] = f"{location.name} is not enrolled in {program.name}."
+        errors["program"] = _("%(location)s is not enrolled in %(program)s.") % {
+            "location": location.name,
+            "program": program.name,
+        }
     years = deadlines.plannable_years(program, today)
     if fiscal_year not in years:
-        errors["fiscal_year"] = (
-            "Plans can be made for " + " or ".join(periods.fiscal_year_label(y) for y in years) + "."
-        )
+        labels = [periods.fiscal_year_label(y) for y in years]
+        either = labels[0]
+        for label in labels[1:]:
+            either = _("%(one)s or %(other)s") % {"one": either, "other": label}
+        errors["fiscal_year"] = _("Plans can be made for %(years)s.") % {"years": either}
     elif not ActivityType.objects.filter(program=program, fiscal_year=fiscal_year, is_active=True).exists():
-        errors["fiscal_year"] = (
-            f"{program.name} has no activity catalogue for {periods.fiscal_year_label(fiscal_year)} yet."
-        )
+        errors["fiscal_year"] = _("%(program)s has no activity catalogue for %(year)s yet.") % {
+            "program": program.name,
+            "year": periods.fiscal_year_label(fiscal_year),
+        }
     if fund_type not in FundType.values:
-        errors["fund_type"] = "Choose a fund type: " + ", ".join(str(label) for label in FundType.labels) + "."
-    name = (name or "").strip() or f"{location.name} {periods.fiscal_year_label(fiscal_year)} co-op plan"
+        errors["fund_type"] = _("Choose a fund type: %(types)s.") % {
+            "types": ", ".join(str(label) for label in FundType.labels)
+        }
+    name = (name or "").strip() or _("%(location)s %(year)s co-op plan") % {
+        "location": location.name,
+        "year": periods.fiscal_year_label(fiscal_year),
+    }
     if len(name) > 200:
-        errors["name"] = "Keep the name to 200 characters or fewer."
+        errors["name"] = _("Keep the name to 200 characters or fewer.")
     _check_reviewer(program, reviewer, errors)
     duplicate = Plan.objects.filter(location=location, program=program, fund_type=fund_type, fiscal_year=fiscal_year)
     if "fiscal_year" not in errors and duplicate.exists():
-        errors["fiscal_year"] = (
-            f"{location.name} already has a {FundType(fund_type).label.lower()} plan for "
-            f"{periods.fiscal_year_label(fiscal_year)} in {program.name}."
-        )
+        errors["fiscal_year"] = _("%(location)s already has a %(fund_type)s plan for %(year)s in %(program)s.") % {
+            "location": location.name,
+            "fund_type": FundType(fund_type).label.lower(),
+            "year": periods.fiscal_year_label(fiscal_year),
+            "program": program.name,
+        }
     if errors:
         raise ValidationError(errors)
     plan = Plan(
@@ -229,7 +250,10 @@ def plan_create(
             plan.save()
     except IntegrityError:
         raise ValidationError(
-            {"fiscal_year": f"{location.name} already has a plan for {periods.fiscal_year_label(fiscal_year)}."}
+            {
+                "fiscal_year": _("%(location)s already has a plan for %(year)s.")
+                % {"location": location.name, "year": periods.fiscal_year_label(fiscal_year)}
+            }
         ) from None
     plan.current = PlanVersion.objects.create(plan=plan, number=1)
     plan.save(update_fields=["current"])
@@ -245,14 +269,14 @@ def plan_update(*, plan: Plan, actor: User, **fields: Any) -> Plan:
     _editable(plan, actor)
     unknown = set(fields) - {"name", "reviewer"}
     if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
     errors: dict[str, str] = {}
     if "name" in fields:
         fields["name"] = (fields["name"] or "").strip()
         if not fields["name"]:
-            errors["name"] = "Give the plan a name."
+            errors["name"] = _("Give the plan a name.")
         elif len(fields["name"]) > 200:
-            errors["name"] = "Keep the name to 200 characters or fewer."
+            errors["name"] = _("Keep the name to 200 characters or fewer.")
     if "reviewer" in fields:
         _check_reviewer(plan.program, fields["reviewer"], errors)
     if errors:
@@ -274,7 +298,10 @@ def plan_update(*, plan: Plan, actor: User, **fields: Any) -> Plan:
 def _own_row(plan: Plan, version_id: int, what: str) -> None:
     if version_id != plan.current_id:
         raise Conflict(
-            f"This {what} belongs to an earlier version of the plan; change the current one.", code="old_version"
+            _("This campaign belongs to an earlier version of the plan; change the current one.")
+            if what == "campaign"
+            else _("This activity belongs to an earlier version of the plan; change the current one."),
+            code="old_version",
         )
 
 
@@ -302,7 +329,7 @@ def campaign_update(*, campaign: Campaign, actor: User, **fields: Any) -> Campai
     _own_row(plan, campaign.version_id, "campaign")
     unknown = set(fields) - {"name", "start", "end", "budget", "description"}
     if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
     current = {k: getattr(campaign, k) for k in ("name", "start", "end", "budget", "description")}
     values = clean_campaign(window_of(plan), current | fields)
     changes = {k: (current[k], v) for k, v in values.items() if current[k] != v}
@@ -325,7 +352,9 @@ def campaign_remove(*, campaign: Campaign, actor: User) -> Plan:
     activities = PlanActivity.objects.filter(campaign=campaign)
     if set(activities.values_list("key", flat=True)) & _keys_with_proofs(plan):
         raise Conflict(
-            f"“{campaign.name}” has activities with proof of execution; it stays in the plan.", code="has_proofs"
+            _("“%(campaign)s” has activities with proof of execution; it stays in the plan.")
+            % {"campaign": campaign.name},
+            code="has_proofs",
         )
     _audit(plan, actor, "plan.campaign_remove", changes={"campaign": (campaign.name, None)})
     activities.delete()
@@ -385,11 +414,11 @@ def activity_update(*, activity: PlanActivity, actor: User, **fields: Any) -> Pl
     names = ("activity_type", "countries", "planned_amount", "description", "expected_reach")
     unknown = set(fields) - set(names)
     if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
     current = {k: getattr(activity, k) for k in names}
     values = clean_activity(plan, current | fields)
     if values["activity_type"].pk != activity.activity_type_id and activity.key in _keys_with_proofs(plan):
-        raise ValidationError({"activity_type": "Proof of execution has been filed for it: its activity stays."})
+        raise ValidationError({"activity_type": _("Proof of execution has been filed for it: its activity stays.")})
     changes = {k: (current[k], v) for k, v in values.items() if current[k] != v}
     if not changes:
         return activity
@@ -409,7 +438,8 @@ def activity_remove(*, activity: PlanActivity, actor: User) -> Plan:
     _own_row(plan, activity.version_id, "activity")
     if activity.key in _keys_with_proofs(plan):
         raise Conflict(
-            f"Proof of execution has been filed for “{activity.activity_type.name}”; it stays in the plan.",
+            _("Proof of execution has been filed for “%(activity)s”; it stays in the plan.")
+            % {"activity": activity.activity_type.name},
             code="has_proofs",
         )
     _audit(plan, actor, "plan.activity_remove", changes={"activity": (str(activity), None)})
@@ -433,10 +463,11 @@ def _errors_of(found: list[checks.Finding]) -> dict[str, list[str]]:
 def plan_submit(*, plan: Plan, actor: User) -> Plan:
     plan = lock_plan(plan.pk)
     if not permissions.can_edit_plan(actor, plan):
-        raise PermissionDenied("Only the location's incentives admins can submit its plans.")
+        raise PermissionDenied(_("Only the location's incentives admins can submit its plans."))
     if plan.status != S.EDITING:
         raise Conflict(
-            f"A plan that is {plan.get_status_display().lower()} cannot be submitted.", code="invalid_transition"
+            _("A plan that is %(status)s cannot be submitted.") % {"status": plan.get_status_display().lower()},
+            code="invalid_transition",
         )
     today = timezone.localdate()
     _check_window(plan, today)
@@ -464,10 +495,17 @@ def plan_submit(*, plan: Plan, actor: User) -> Plan:
     plan.save()
     notify(
         users=[plan.reviewer] if plan.reviewer else reviewers_of(plan.program),
-        subject=f"Plan {plan.pk} to review: {plan.name}",
+        subject=format_lazy(gettext_lazy("Plan {pk} to review: {name}"), pk=plan.pk, name=plan.name),
         kind=NotificationKind.REVIEW,
-        body=f"{plan.location} {'resubmits' if resubmitted else 'submits'} version {version.number} "
-        f"({money(total, plan.currency)}). Review due {plan.due_on:%d %b %Y}.",
+        body=format_lazy(
+            gettext_lazy("{location} resubmits version {number} ({amount}). Review due {day}.")
+            if resubmitted
+            else gettext_lazy("{location} submits version {number} ({amount}). Review due {day}."),
+            location=str(plan.location),
+            number=version.number,
+            amount=money_lazy(total, plan.currency),
+            day=day_lazy(plan.due_on),
+        ),
         link=review_link(plan),
     )
     return plan
@@ -478,9 +516,9 @@ def plan_assign(*, plan: Plan, reviewer: User, actor: User) -> Plan:
     """Name another reviewer (or oneself: “assign to me”); a submitted plan goes under review."""
     plan = lock_plan(plan.pk)
     if not permissions.can_review_plan(actor, plan) or not permissions.can_review_plan(reviewer, plan):
-        raise PermissionDenied("Only reviewers of this program who did not file the plan can take it.")
+        raise PermissionDenied(_("Only reviewers of this program who did not file the plan can take it."))
     if plan.status not in PLAN_AWAITING_REVIEW:
-        raise Conflict("Only plans waiting for review can be assigned.", code="invalid_transition")
+        raise Conflict(_("Only plans waiting for review can be assigned."), code="invalid_transition")
     old = plan.reviewer_id
     plan.reviewer = reviewer
     if plan.status == S.SUBMITTED:
@@ -499,7 +537,7 @@ def plan_assign(*, plan: Plan, reviewer: User, actor: User) -> Plan:
     if reviewer.pk != actor.pk:
         notify(
             users=[reviewer],
-            subject=f"Plan {plan.pk} is yours to review",
+            subject=format_lazy(gettext_lazy("Plan {pk} is yours to review"), pk=plan.pk),
             body=plan.name,
             link=review_link(plan),
             kind=NotificationKind.REVIEW,
@@ -509,10 +547,11 @@ def plan_assign(*, plan: Plan, reviewer: User, actor: User) -> Plan:
 
 def _decidable(plan: Plan, actor: User) -> None:
     if not permissions.can_decide_plan(actor, plan):
-        raise PermissionDenied("Only the plan's named reviewer can decide it; assign it to yourself first.")
+        raise PermissionDenied(_("Only the plan's named reviewer can decide it; assign it to yourself first."))
     if plan.status not in PLAN_AWAITING_REVIEW:
         raise Conflict(
-            f"A plan that is {plan.get_status_display().lower()} is not waiting for a decision.",
+            _("A plan that is %(status)s is not waiting for a decision.")
+            % {"status": plan.get_status_display().lower()},
             code="invalid_transition",
         )
     if plan.status == S.SUBMITTED:  # deciding straight from the queue starts the review
@@ -530,13 +569,15 @@ def reasons_record(plan: Plan, done: PlanEvent, reasons: list[Reason], *, proof:
     rows = []
     for r in reasons:
         if r.code not in codes:
-            raise ValidationError({"reasons": f"“{r.code}” is not a reason of this program's catalogue."})
+            raise ValidationError(
+                {"reasons": _("“%(code)s” is not a reason of this program's catalogue.") % {"code": r.code}}
+            )
         if r.campaign_id is not None and (proof is not None or r.campaign_id not in campaigns):
-            raise ValidationError({"reasons": "A reason can only point at a campaign of the version reviewed."})
+            raise ValidationError({"reasons": _("A reason can only point at a campaign of the version reviewed.")})
         if r.activity_id is not None and (proof is not None or r.activity_id not in activities):
-            raise ValidationError({"reasons": "A reason can only point at an activity of the version reviewed."})
+            raise ValidationError({"reasons": _("A reason can only point at an activity of the version reviewed.")})
         if r.document_id is not None and r.document_id not in documents:
-            raise ValidationError({"reasons": "A reason can only point at a document of this proof."})
+            raise ValidationError({"reasons": _("A reason can only point at a document of this proof.")})
         rows.append(
             PlanReason(
                 event=done,
@@ -568,16 +609,18 @@ def plan_approve(*, plan: Plan, actor: User, note: str = "", reasons: list[Reaso
     paid = selectors.paid_against_limit(plan)
     if total < paid:
         raise ValidationError(
-            {"__all__": f"Proofs have already been paid {money(paid, plan.currency)}; the plan cannot total less."}
+            {
+                "__all__": _("Proofs have already been paid %(paid)s; the plan cannot total less.")
+                % {"paid": money(paid, plan.currency)}
+            }
         )
     rows = {a.key: a for a in PlanActivity.objects.filter(version=version).select_related("campaign")}
     proofs = list(Proof.objects.filter(plan=plan).select_related("activity__campaign", "activity__activity_type"))
     lost = sorted({p.activity.activity_type.name for p in proofs if p.activity.key not in rows})
     if lost:
         raise Conflict(
-            "This version leaves out activities that have proof of execution: "
-            + ", ".join(lost)
-            + ". Ask for changes.",
+            _("This version leaves out activities that have proof of execution: %(activities)s. Ask for changes.")
+            % {"activities": ", ".join(lost)},
             code="drops_proofs",
         )
     old_limit = plan.approved_amount
@@ -604,9 +647,14 @@ def plan_approve(*, plan: Plan, actor: User, note: str = "", reasons: list[Reaso
     plan.save()
     notify(
         users=partners_of(plan),
-        subject=f"Plan {plan.pk} approved: {plan.name}",
-        body=f"Version {version.number} is in force. The plan's limit is {money(total, plan.currency)}: file proof "
-        "of execution for each activity.",
+        subject=format_lazy(gettext_lazy("Plan {pk} approved: {name}"), pk=plan.pk, name=plan.name),
+        body=format_lazy(
+            gettext_lazy(
+                "Version {number} is in force. The plan's limit is {amount}: file proof of execution for each activity."
+            ),
+            number=version.number,
+            amount=money_lazy(total, plan.currency),
+        ),
         link=plan_link(plan),
     )
     return plan
@@ -617,7 +665,7 @@ def plan_request_changes(*, plan: Plan, actor: User, reasons: list[Reason], mess
     plan = lock_plan(plan.pk)
     _decidable(plan, actor)
     if not reasons:
-        raise ValidationError({"reasons": "Give at least one reason, so the partner knows what to change."})
+        raise ValidationError({"reasons": _("Give at least one reason, so the partner knows what to change.")})
     done = _move(plan, S.ACTION_REQUIRED, actor, message.strip())
     done.kind = PlanEvent.Kind.FEEDBACK
     done.save(update_fields=["kind"])
@@ -628,9 +676,12 @@ def plan_request_changes(*, plan: Plan, actor: User, reasons: list[Reason], mess
     window = window_of(plan)
     notify(
         users=partners_of(plan),
-        subject=f"Plan {plan.pk} needs changes: {plan.name}",
-        body=f"{message.strip() or 'The reviewer asks for changes.'} Change and resubmit it by "
-        f"{window.resubmit_by:%d %b %Y}.",
+        subject=format_lazy(gettext_lazy("Plan {pk} needs changes: {name}"), pk=plan.pk, name=plan.name),
+        body=format_lazy(
+            gettext_lazy("{note} Change and resubmit it by {day}."),
+            note=message.strip() or gettext_lazy("The reviewer asks for changes."),
+            day=day_lazy(window.resubmit_by),
+        ),
         link=plan_link(plan),
     )
     return plan
@@ -642,7 +693,7 @@ def plan_reject(*, plan: Plan, actor: User, reasons: list[Reason], message: str 
     plan = lock_plan(plan.pk)
     _decidable(plan, actor)
     if not reasons:
-        raise ValidationError({"reasons": "Give at least one reason, so the partner knows why."})
+        raise ValidationError({"reasons": _("Give at least one reason, so the partner knows why.")})
     done = _move(plan, S.REJECTED, actor, message.strip())
     done.kind = PlanEvent.Kind.FEEDBACK
     done.save(update_fields=["kind"])
@@ -650,11 +701,15 @@ def plan_reject(*, plan: Plan, actor: User, reasons: list[Reason], message: str 
     _decide_version(plan, actor, VersionOutcome.REJECTED)
     plan.decided_at = timezone.now()
     plan.save()
-    kept = f" Version {plan.in_force.number} stays in force." if plan.in_force else ""
+    note = message.strip() or gettext_lazy("The reviewer rejected the plan.")
     notify(
         users=partners_of(plan),
-        subject=f"Plan {plan.pk} rejected: {plan.name}",
-        body=(message.strip() or "The reviewer rejected the plan.") + kept,
+        subject=format_lazy(gettext_lazy("Plan {pk} rejected: {name}"), pk=plan.pk, name=plan.name),
+        body=format_lazy(
+            gettext_lazy("{note} Version {number} stays in force."), note=note, number=plan.in_force.number
+        )
+        if plan.in_force
+        else note,
         link=plan_link(plan),
     )
     return plan
@@ -675,9 +730,9 @@ def plan_reopen(*, plan: Plan, actor: User) -> Plan:
     """After a request for changes: a new version (a copy of the one reviewed) to change and resubmit."""
     plan = lock_plan(plan.pk)
     if not permissions.can_edit_plan(actor, plan):
-        raise PermissionDenied("Only the location's incentives admins can change its plans.")
+        raise PermissionDenied(_("Only the location's incentives admins can change its plans."))
     if plan.status != S.ACTION_REQUIRED:
-        raise Conflict("Only a plan the reviewer asked to change can be reopened.", code="invalid_transition")
+        raise Conflict(_("Only a plan the reviewer asked to change can be reopened."), code="invalid_transition")
     assert plan.current is not None
     return _new_version(
         plan, actor, plan.current, f"Reopened to make the changes asked for (version {plan.current.number + 1})."
@@ -690,9 +745,9 @@ def plan_amend(*, plan: Plan, actor: User) -> Plan:
     stays in force (and its limit applies) until the amendment is approved."""
     plan = lock_plan(plan.pk)
     if not permissions.can_edit_plan(actor, plan):
-        raise PermissionDenied("Only the location's incentives admins can amend its plans.")
+        raise PermissionDenied(_("Only the location's incentives admins can amend its plans."))
     if plan.in_force is None or plan.status not in (S.APPROVED, S.REJECTED):
-        raise Conflict("Only an approved plan can be amended.", code="invalid_transition")
+        raise Conflict(_("Only an approved plan can be amended."), code="invalid_transition")
     source = plan.in_force
     return _new_version(
         plan, actor, source, f"Amendment started; version {source.number} stays in force until it is approved."
@@ -707,12 +762,12 @@ def plan_comment(
     allowed = permissions.can_see_internal_notes(actor) if internal else permissions.can_comment_plan(actor, plan)
     if not allowed:
         raise PermissionDenied(
-            "Only vendor staff write internal notes." if internal else "You cannot comment on this plan."
+            _("Only vendor staff write internal notes.") if internal else _("You cannot comment on this plan.")
         )
     if not message.strip():
-        raise ValidationError({"message": "Write a comment."})
+        raise ValidationError({"message": _("Write a comment.")})
     if proof is not None and proof.plan_id != plan.pk:
-        raise ValidationError({"proof": "That proof is not of this plan."})
+        raise ValidationError({"proof": _("That proof is not of this plan.")})
     return event(
         plan,
         actor,
@@ -726,31 +781,37 @@ def plan_comment(
 # --- the program's plan rules ------------------------------------------------------------------------------
 
 RULE_LIMITS = {
-    "resubmit_days": (0, 365, "Give the days plans may be resubmitted after the program year, from 0 to 365."),
-    "proof_due_days": (1, 730, "Give the days proof is due after a campaign starts, from 1 to 730."),
-    "proof_warning_days": (0, 729, "Give the days of warning before proof is due, from 0 to 729."),
+    "resubmit_days": (
+        0,
+        365,
+        gettext_lazy("Give the days plans may be resubmitted after the program year, from 0 to 365."),
+    ),
+    "proof_due_days": (1, 730, gettext_lazy("Give the days proof is due after a campaign starts, from 1 to 730.")),
+    "proof_warning_days": (0, 729, gettext_lazy("Give the days of warning before proof is due, from 0 to 729.")),
 }
 
 
 @transaction.atomic(durable=True)
 def plan_settings_update(*, program: Program, actor: User, **values: Any) -> PlanSettings:
     if not permissions.can_set_plan_rules(actor, program):
-        raise PermissionDenied("Only a program manager of this program can change its plan rules.")
+        raise PermissionDenied(_("Only a program manager of this program can change its plan rules."))
     unknown = set(values) - set(RULE_LIMITS) - {"excess"}
     if unknown:
-        raise ValidationError({name: "This field cannot be changed here." for name in sorted(unknown)})
+        raise ValidationError({name: _("This field cannot be changed here.") for name in sorted(unknown)})
     rules = PlanSettings.objects.select_for_update().filter(program=program).first() or PlanSettings(program=program)
     errors: dict[str, str] = {}
     for name, (low, high, words) in RULE_LIMITS.items():
         value = values.get(name)
         if name in values and not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
-            errors[name] = words
+            errors[name] = str(words)
     if "excess" in values and values["excess"] not in ExcessPolicy.values:
-        errors["excess"] = "Choose what happens to approved proof above the limit: carry or drop."
+        errors["excess"] = _("Choose what happens to approved proof above the limit: carry or drop.")
     due = values.get("proof_due_days", rules.proof_due_days)
     warning = values.get("proof_warning_days", rules.proof_warning_days)
     if not errors and warning >= due:
-        errors["proof_warning_days"] = f"Warn fewer days before the due date than the {due} days proof is due in."
+        errors["proof_warning_days"] = _(
+            "Warn fewer days before the due date than the %(days)s days proof is due in."
+        ) % {"days": due}
     if errors:
         raise ValidationError(errors)
     changes = {k: (getattr(rules, k), v) for k, v in values.items() if getattr(rules, k) != v}

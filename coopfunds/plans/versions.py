@@ -4,18 +4,36 @@ campaigns' and activities' keys), in words a reviewer reads."""
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.formats import date_format, number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django_countries import countries
 
 from coopfunds.core.db import assert_in_transaction
 from coopfunds.plans.models import Campaign, Plan, PlanActivity, PlanVersion
 
-CAMPAIGN_FIELDS = {"name": "Name", "start": "Start", "end": "End", "budget": "Budget", "description": "Description"}
-ACTIVITY_FIELDS = {
-    "activity_type": "Activity",
-    "countries": "Countries",
-    "planned_amount": "Planned amount",
-    "description": "Description",
-    "expected_reach": "Expected reach",
+CAMPAIGN_FIELDS: dict[str, Promise] = {
+    "name": gettext_lazy("Name"),
+    "start": pgettext_lazy("campaign field", "Start"),
+    "end": pgettext_lazy("campaign field", "End"),
+    "budget": gettext_lazy("Budget"),
+    "description": gettext_lazy("Description"),
+}
+ACTIVITY_FIELDS: dict[str, Promise] = {
+    "activity_type": gettext_lazy("Activity"),
+    "countries": gettext_lazy("Countries"),
+    "planned_amount": gettext_lazy("Planned amount"),
+    "description": gettext_lazy("Description"),
+    "expected_reach": gettext_lazy("Expected reach"),
+}
+# A change in words, by what changed and how ("Campaign “Autumn” added").
+_SAID: dict[tuple[str, str], Promise] = {
+    ("campaign", "added"): gettext_lazy("Campaign %(label)s added"),
+    ("campaign", "removed"): gettext_lazy("Campaign %(label)s removed"),
+    ("campaign", "changed"): gettext_lazy("Campaign %(label)s changed"),
+    ("activity", "added"): gettext_lazy("Activity %(label)s added"),
+    ("activity", "removed"): gettext_lazy("Activity %(label)s removed"),
+    ("activity", "changed"): gettext_lazy("Activity %(label)s changed"),
 }
 
 
@@ -72,7 +90,7 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
 
     def __str__(self) -> str:
-        head = f"{self.what.capitalize()} {self.label} {self.kind}"
+        head = str(_SAID[(self.what, self.kind)]) % {"label": self.label}
         if not self.fields:
             return head + "."
         return head + ": " + "; ".join(f"{f.label} {f.old} → {f.new}" for f in self.fields) + "."
@@ -86,11 +104,13 @@ def _shown(value: Any, field: str) -> str:
     if field == "activity_type":
         return value.name
     if hasattr(value, "strftime"):
-        return f"{value.day} {value:%b %Y}"
-    return f"{value:,}" if isinstance(value, int) and field == "expected_reach" else str(value)
+        return date_format(value, "DATE_FORMAT")
+    if isinstance(value, int) and field == "expected_reach":
+        return number_format(value, force_grouping=True)
+    return str(value)
 
 
-def _fields(old: Any, new: Any, names: dict[str, str]) -> tuple[FieldChange, ...]:
+def _fields(old: Any, new: Any, names: dict[str, Promise]) -> tuple[FieldChange, ...]:
     out = []
     for name, label in names.items():
         a, b = getattr(old, name), getattr(new, name)
@@ -100,12 +120,19 @@ def _fields(old: Any, new: Any, names: dict[str, str]) -> tuple[FieldChange, ...
                 continue
         elif a == b:
             continue
-        out.append(FieldChange(label, _shown(a, name), _shown(b, name)))
+        out.append(FieldChange(str(label), _shown(a, name), _shown(b, name)))
     return tuple(out)
 
 
+def _quoted(name: str) -> str:
+    return gettext("“%(name)s”") % {"name": name}
+
+
 def _activity_label(activity: PlanActivity) -> str:
-    return f"“{activity.activity_type.name}” in “{activity.campaign.name}”"
+    return gettext("“%(activity)s” in “%(campaign)s”") % {
+        "activity": activity.activity_type.name,
+        "campaign": activity.campaign.name,
+    }
 
 
 def version_changes(old: PlanVersion, new: PlanVersion) -> list[Change]:
@@ -115,10 +142,10 @@ def version_changes(old: PlanVersion, new: PlanVersion) -> list[Change]:
     after = {c.key: c for c in Campaign.objects.filter(version=new)}
     for key, campaign in after.items():
         if key not in before:
-            out.append(Change("added", "campaign", f"“{campaign.name}”"))
+            out.append(Change("added", "campaign", _quoted(campaign.name)))
         elif changed := _fields(before[key], campaign, CAMPAIGN_FIELDS):
-            out.append(Change("changed", "campaign", f"“{before[key].name}”", changed))
-    out += [Change("removed", "campaign", f"“{c.name}”") for key, c in before.items() if key not in after]
+            out.append(Change("changed", "campaign", _quoted(before[key].name), changed))
+    out += [Change("removed", "campaign", _quoted(c.name)) for key, c in before.items() if key not in after]
     related = ("activity_type", "campaign")
     was = {a.key: a for a in PlanActivity.objects.filter(version=old).select_related(*related)}
     now = {a.key: a for a in PlanActivity.objects.filter(version=new).select_related(*related)}

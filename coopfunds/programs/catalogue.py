@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from coopfunds.programs.models import ActivityCategory, CapKind, DocumentKind
 
 AMOUNT_KINDS = frozenset({CapKind.PERIOD_AMOUNT, CapKind.PER_PERSON, CapKind.PER_EVENT})
@@ -46,38 +48,41 @@ class ActivitySpec:
 
 def check_fiscal_year(fiscal_year: int, errors: dict[str, str], key: str = "fiscal_year") -> None:
     if fiscal_year not in FISCAL_YEARS:
-        errors[key] = f"Give a fiscal year between {FISCAL_YEARS[0]} and {FISCAL_YEARS[-1]} (FY27 is 2027)."
+        errors[key] = _("Give a fiscal year between %(first)s and %(last)s (FY27 is 2027).") % {
+            "first": FISCAL_YEARS[0],
+            "last": FISCAL_YEARS[-1],
+        }
 
 
 def check_code(code: str, errors: dict[str, str], max_length: int) -> None:
     if not code:
-        errors["code"] = "Give a short code, e.g. digital-advertising."
+        errors["code"] = _("Give a short code, e.g. digital-advertising.")
     elif len(code) > max_length or not SLUG.fullmatch(code):
-        errors["code"] = (
-            f"A code has at most {max_length} characters: lowercase letters, digits, and single hyphens or "
-            "underscores between them."
-        )
+        errors["code"] = _(
+            "A code has at most %(n)s characters: lowercase letters, digits, and single hyphens or underscores "
+            "between them."
+        ) % {"n": max_length}
 
 
 def check_name(name: str, errors: dict[str, str], max_length: int = 200) -> None:
     if not name:
-        errors["name"] = "Give it a name."
+        errors["name"] = _("Give it a name.")
     elif len(name) > max_length:
-        errors["name"] = f"Keep the name to {max_length} characters or fewer."
+        errors["name"] = _("Keep the name to %(n)s characters or fewer.") % {"n": max_length}
 
 
 def check_category(category: str, errors: dict[str, str]) -> None:
     if category not in ActivityCategory.values:
         names = ", ".join(str(label).lower() for label in ActivityCategory.labels)
-        errors["category"] = f"Choose a category: {names}."
+        errors["category"] = _("Choose a category: %(names)s.") % {"names": names}
 
 
 def clean_metrics(metrics: Iterable[str], errors: dict[str, str]) -> list[str]:
     cleaned = [m.strip() for m in metrics if m.strip()]
     if any(len(m) > 100 for m in cleaned):
-        errors["metrics"] = "Keep each metric's name to 100 characters or fewer."
+        errors["metrics"] = _("Keep each metric's name to 100 characters or fewer.")
     elif len({m.lower() for m in cleaned}) != len(cleaned):
-        errors["metrics"] = "A metric is listed twice."
+        errors["metrics"] = _("A metric is listed twice.")
     return cleaned
 
 
@@ -87,11 +92,15 @@ def clean_documents(documents: Iterable[DocumentSpec], errors: dict[str, str]) -
     for n, doc in enumerate(documents, start=1):
         note = doc.note.strip()
         if doc.kind not in DocumentKind.values:
-            problems.append(f"Document {n}: “{doc.kind}” is not a kind of document we know.")
+            problems.append(
+                _("Document %(n)s: “%(kind)s” is not a kind of document we know.") % {"n": n, "kind": doc.kind}
+            )
         elif any(d.kind == doc.kind for d in cleaned):
-            problems.append(f"Document {n}: {DocumentKind(doc.kind).label} is listed twice.")
+            problems.append(
+                _("Document %(n)s: %(kind)s is listed twice.") % {"n": n, "kind": DocumentKind(doc.kind).label}
+            )
         elif len(note) > 300:
-            problems.append(f"Document {n}: keep the note to 300 characters or fewer.")
+            problems.append(_("Document %(n)s: keep the note to 300 characters or fewer.") % {"n": n})
         else:
             cleaned.append(DocumentSpec(kind=doc.kind, required=doc.required, note=note))
     if problems:
@@ -108,31 +117,33 @@ def decimal_places(value: Decimal) -> int:
 def _cap_problem(cap: CapSpec) -> str | None:
     """What is wrong with one cap, in words, or None."""
     if cap.kind not in CapKind.values:
-        return "choose what kind of limit it is."
+        return _("choose what kind of limit it is.")
     label = CapKind(cap.kind).label.lower()
     if len(cap.expense) > 100:
-        return "keep the expense to 100 characters or fewer."
+        return _("keep the expense to 100 characters or fewer.")
     if cap.amount is not None and (
         not cap.amount.is_finite() or not 0 < cap.amount <= MAX_AMOUNT or decimal_places(cap.amount) > 2
     ):
-        return f"({label}) the amount must be more than zero, with at most two decimal places."
+        return _("(%(kind)s) the amount must be more than zero, with at most two decimal places.") % {"kind": label}
     if cap.kind in AMOUNT_KINDS:
         if cap.amount is None:
-            return f"({label}) give an amount greater than zero."
+            return _("(%(kind)s) give an amount greater than zero.") % {"kind": label}
         if cap.percent is not None or cap.count is not None:
-            return f"({label}) a fixed amount takes no percentage and no number of attendees."
+            return _("(%(kind)s) a fixed amount takes no percentage and no number of attendees.") % {"kind": label}
     elif cap.kind == CapKind.PERIOD_PERCENT:
         if cap.percent is None or not cap.percent.is_finite() or not Decimal(0) < cap.percent <= Decimal(100):
-            return f"({label}) the percentage must be more than 0 and at most 100."
+            return _("(%(kind)s) the percentage must be more than 0 and at most 100.") % {"kind": label}
         if decimal_places(cap.percent) > 2:
-            return f"({label}) give the percentage with at most two decimal places."
+            return _("(%(kind)s) give the percentage with at most two decimal places.") % {"kind": label}
         if cap.count is not None:
-            return f"({label}) a percentage takes no number of attendees (an amount is the floor: “the greater of”)."
+            return _(
+                "(%(kind)s) a percentage takes no number of attendees (an amount is the floor: “the greater of”)."
+            ) % {"kind": label}
     else:  # attendees per event
         if cap.count is None or cap.count <= 0:
-            return f"({label}) give the number of attendees, at least 1."
+            return _("(%(kind)s) give the number of attendees, at least 1.") % {"kind": label}
         if cap.amount is not None or cap.percent is not None:
-            return f"({label}) a number of attendees takes no amount and no percentage."
+            return _("(%(kind)s) a number of attendees takes no amount and no percentage.") % {"kind": label}
     return None
 
 
@@ -150,7 +161,7 @@ def clean_caps(caps: Iterable[CapSpec], errors: dict[str, str]) -> list[CapSpec]
         )
         problem = _cap_problem(cap)
         if problem:
-            problems.append(f"Cap {n}: {problem}")
+            problems.append(_("Cap %(n)s: %(problem)s") % {"n": n, "problem": problem})
         else:
             cleaned.append(cap)
     if problems:

@@ -4,7 +4,10 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from coopfunds.core.models import TimeStamped, status_constraint
 from coopfunds.core.money import CurrencyField, MoneyField, quantize
@@ -15,17 +18,17 @@ def default_upload_types() -> list[str]:
 
 
 class LateEarnings(models.TextChoices):
-    REEVALUATE = "reevaluate", "Re-evaluate the threshold on the period's new total"
-    KEEP = "keep", "Keep the outcome of the period's close"
+    REEVALUATE = "reevaluate", _("Re-evaluate the threshold on the period's new total")
+    KEEP = "keep", _("Keep the outcome of the period's close")
 
 
 class Program(TimeStamped):
     """A co-op program and every rule of it that DOMAIN.md calls configuration. Periods derive from these."""
 
     vendor = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="programs")
-    code = models.SlugField(max_length=32, unique=True, help_text="Short code used in imports and the API.")
+    code = models.SlugField(max_length=32, unique=True, help_text=_("Short code used in imports and the API."))
     name = models.CharField(max_length=200)
-    currency = CurrencyField(help_text="Currency in which earnings and funds are kept.")
+    currency = CurrencyField(help_text=_("Currency in which earnings and funds are kept."))
     is_active = models.BooleanField(default=True)
 
     # Time: fiscal years split into periods of `period_months`; co-op earned in one period is used in the next.
@@ -33,31 +36,31 @@ class Program(TimeStamped):
         default=7, validators=[MinValueValidator(1), MaxValueValidator(12)]
     )
     period_months = models.PositiveSmallIntegerField(
-        default=6, help_text="Length of earning and usage periods, in months (must divide 12)."
+        default=6, help_text=_("Length of earning and usage periods, in months (must divide 12).")
     )
     claim_opens_month = models.PositiveSmallIntegerField(
-        default=2, help_text="Claims open in this month of the usage period (1 = its first month)."
+        default=2, help_text=_("Claims open in this month of the usage period (1 = its first month).")
     )
     claim_opens_day = models.PositiveSmallIntegerField(
         default=16, validators=[MinValueValidator(1), MaxValueValidator(28)]
     )
     claim_closes_days_after_usage = models.PositiveSmallIntegerField(
-        default=45, help_text="Claims close this many days after the usage period ends."
+        default=45, help_text=_("Claims close this many days after the usage period ends.")
     )
 
     # Money.
     rebate_percent = models.DecimalField(
-        "rebate share",
+        _("rebate share"),
         max_digits=5,
         decimal_places=2,
         default=Decimal("60"),
         validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
-        help_text="Share of earnings paid as rebate; the rest is co-op.",
+        help_text=_("Share of earnings paid as rebate; the rest is co-op."),
     )
     coop_threshold = MoneyField(
-        "co-op threshold",
+        _("co-op threshold"),
         default=Decimal("1500"),
-        help_text="Co-op below this for an earning period is converted to rebate.",
+        help_text=_("Co-op below this for an earning period is converted to rebate."),
     )
 
     # Service levels (business days, on the holiday calendar below) and payment day.
@@ -66,55 +69,59 @@ class Program(TimeStamped):
     payment_sla_business_days = models.PositiveSmallIntegerField(default=45)
     payment_day = models.PositiveSmallIntegerField(default=15, validators=[MinValueValidator(1), MaxValueValidator(28)])
     holiday_country = models.CharField(
-        max_length=2, blank=True, help_text="ISO country whose public holidays are business-day holidays."
+        max_length=2, blank=True, help_text=_("ISO country whose public holidays are business-day holidays.")
     )
 
     # Claims.
     dispute_window_days = models.PositiveSmallIntegerField(
-        default=30, help_text="A rejected claim can be disputed for this many days after the rejection."
+        default=30, help_text=_("A rejected claim can be disputed for this many days after the rejection.")
     )
     draft_expiry_days = models.PositiveSmallIntegerField(
-        default=90, help_text="A claim left in Editing this many days after its last change expires."
+        default=90, help_text=_("A claim left in Editing this many days after its last change expires.")
     )
     draft_warning_days = models.PositiveSmallIntegerField(
-        default=7, help_text="Warn this many days before a draft expires."
+        default=7, help_text=_("Warn this many days before a draft expires.")
     )
-    partial_approval = models.BooleanField(default=False, help_text="Reviewers may approve less than was claimed.")
+    partial_approval = models.BooleanField(default=False, help_text=_("Reviewers may approve less than was claimed."))
     upload_types = models.JSONField(
         default=default_upload_types,
         blank=True,
-        help_text="File types accepted as proof (pdf, png, jpeg, docx, xlsx, ...).",
+        help_text=_("File types accepted as proof (pdf, png, jpeg, docx, xlsx, ...)."),
     )
-    max_upload_mb = models.PositiveSmallIntegerField(default=25, help_text="Largest file, in MB.")
-    max_claim_upload_mb = models.PositiveSmallIntegerField(default=100, help_text="All files of one claim, in MB.")
+    max_upload_mb = models.PositiveSmallIntegerField(default=25, help_text=_("Largest file, in MB."))
+    max_claim_upload_mb = models.PositiveSmallIntegerField(default=100, help_text=_("All files of one claim, in MB."))
 
     late_earnings = models.CharField(
-        "rule for late earnings",
+        _("rule for late earnings"),
         max_length=16,
         choices=LateEarnings.choices,
         default=LateEarnings.REEVALUATE,
-        help_text="An earning line that arrives after its earning period closed: the period jobs re-apply the "
-        "threshold to the period's new total (co-op converted to rebate becomes available once the total reaches "
-        "the threshold, unless that rebate was paid), or keep the close's outcome.",
+        help_text=_(
+            "An earning line that arrives after its earning period closed: the period jobs re-apply the "
+            "threshold to the period's new total (co-op converted to rebate becomes available once the total "
+            "reaches the threshold, unless that rebate was paid), or keep the close's outcome."
+        ),
     )
 
     # Reminders (`jobs`), in calendar days before the date.
     expiry_reminder_days = models.PositiveSmallIntegerField(
-        default=30, help_text="Remind a location's admins this many days before its available co-op is forfeited."
+        default=30, help_text=_("Remind a location's admins this many days before its available co-op is forfeited.")
     )
     window_reminder_days = models.PositiveSmallIntegerField(
-        default=14, help_text="Remind a location's admins this many days before a claiming window closes."
+        default=14, help_text=_("Remind a location's admins this many days before a claiming window closes.")
     )
 
     rules_version = models.PositiveIntegerField(
-        default=1, help_text="The number of the rules version these columns are (on `rules.as_of` copies: theirs)."
+        default=1, help_text=_("The number of the rules version these columns are (on `rules.as_of` copies: theirs).")
     )
 
     # Customer associations (coopfunds.associations).
     earnings_require_association = models.BooleanField(
         default=False,
-        help_text="An earning line that names a customer counts only if the location's association with that "
-        "customer is in force.",
+        help_text=_(
+            "An earning line that names a customer counts only if the location's association with that "
+            "customer is in force."
+        ),
     )
 
     class Meta:
@@ -160,8 +167,8 @@ class RuleVersion(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="rule_versions")
     number = models.PositiveIntegerField()
     effective_at = models.DateTimeField()
-    rules = models.JSONField(help_text="Every rule of the program as it was, by field name (amounts as text).")
-    changed = models.JSONField(default=list, blank=True, help_text="The rules this version changed.")
+    rules = models.JSONField(help_text=_("Every rule of the program as it was, by field name (amounts as text)."))
+    changed = models.JSONField(default=list, blank=True, help_text=_("The rules this version changed."))
     reason = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
 
@@ -198,23 +205,23 @@ class Holiday(models.Model):
 
 
 class ActivityCategory(models.TextChoices):
-    DEMAND_GENERATION = "demand_generation", "Demand generation"
-    MARKET_DEVELOPMENT = "market_development", "Market development"
-    PARTNER_SKILLING = "partner_skilling", "Partner skilling"
+    DEMAND_GENERATION = "demand_generation", _("Demand generation")
+    MARKET_DEVELOPMENT = "market_development", _("Market development")
+    PARTNER_SKILLING = "partner_skilling", _("Partner skilling")
 
 
 class DocumentKind(models.TextChoices):
-    INVOICE = "invoice", "Third-party invoice"
-    CERTIFICATION_REPORT = "certification_report", "Certification report"
-    SCREENSHOT = "screenshot", "Screenshot of the activity"
-    LANDING_PAGE = "landing_page", "Landing-page URL"
-    FINAL_PIECE = "final_piece", "Final piece"
-    PROOF_OF_DISTRIBUTION = "proof_of_distribution", "Proof of distribution"
-    INVITATION_AGENDA = "invitation_agenda", "Invitation and agenda"
-    EVENT_PHOTOS = "event_photos", "Event photos"
-    ATTENDEE_LIST = "attendee_list", "Attendee list"
-    TRAVEL_RECEIPTS = "travel_receipts", "Travel receipts"
-    OTHER = "other", "Other proof"
+    INVOICE = "invoice", _("Third-party invoice")
+    CERTIFICATION_REPORT = "certification_report", _("Certification report")
+    SCREENSHOT = "screenshot", _("Screenshot of the activity")
+    LANDING_PAGE = "landing_page", _("Landing-page URL")
+    FINAL_PIECE = "final_piece", _("Final piece")
+    PROOF_OF_DISTRIBUTION = "proof_of_distribution", _("Proof of distribution")
+    INVITATION_AGENDA = "invitation_agenda", _("Invitation and agenda")
+    EVENT_PHOTOS = "event_photos", _("Event photos")
+    ATTENDEE_LIST = "attendee_list", _("Attendee list")
+    TRAVEL_RECEIPTS = "travel_receipts", _("Travel receipts")
+    OTHER = "other", _("Other proof")
 
 
 class ActivityType(TimeStamped):
@@ -222,13 +229,13 @@ class ActivityType(TimeStamped):
 
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="activity_types")
     fiscal_year = models.PositiveSmallIntegerField(
-        help_text="The fiscal year, named by the year it ends in (FY27 = 2027)."
+        help_text=_("The fiscal year, named by the year it ends in (FY27 = 2027).")
     )
     code = models.SlugField(max_length=64)
     name = models.CharField(max_length=200)
     category = models.CharField(max_length=32, choices=ActivityCategory.choices)
     core_requirements = models.TextField(blank=True)
-    metrics = models.JSONField(default=list, blank=True, help_text="Names of the metrics a claim must report.")
+    metrics = models.JSONField(default=list, blank=True, help_text=_("Names of the metrics a claim must report."))
     eligible_expenses = models.TextField(blank=True)
     ineligible_expenses = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
@@ -251,7 +258,7 @@ class DocumentRequirement(models.Model):
     activity_type = models.ForeignKey(ActivityType, on_delete=models.CASCADE, related_name="document_requirements")
     kind = models.CharField(max_length=32, choices=DocumentKind.choices)
     required = models.BooleanField(default=True)
-    note = models.CharField(max_length=300, blank=True, help_text="What the document must show.")
+    note = models.CharField(max_length=300, blank=True, help_text=_("What the document must show."))
 
     class Meta:
         ordering = ["-required", "kind"]
@@ -264,12 +271,27 @@ class DocumentRequirement(models.Model):
         return f"{self.get_kind_display()} ({'required' if self.required else 'optional'})"
 
 
+def _english() -> bool:
+    return (translation.get_language() or "en").startswith("en")
+
+
+def _figures(amount: Decimal) -> str:
+    """An amount without its currency: "2,500.00" in English (as always), "2 500,00" in Swedish."""
+    return f"{amount:,}" if _english() else number_format(amount, use_l10n=True, force_grouping=True)
+
+
+def percent_in_words(percent: Decimal) -> str:
+    """ "12.5%" in English, "12,5 %" in Swedish."""
+    figures = f"{percent.normalize():f}"
+    return f"{figures}%" if _english() else f"{number_format(Decimal(figures))}\u00a0%"
+
+
 class CapKind(models.TextChoices):
-    PERIOD_AMOUNT = "period_amount", "Fixed amount per usage period"
-    PERIOD_PERCENT = "period_percent", "Percentage of earned co-op per usage period"
-    PER_PERSON = "per_person", "Amount per person per event"
-    PER_EVENT_ATTENDEES = "per_event_attendees", "Attendees per event"
-    PER_EVENT = "per_event", "Amount per event"
+    PERIOD_AMOUNT = "period_amount", _("Fixed amount per usage period")
+    PERIOD_PERCENT = "period_percent", _("Percentage of earned co-op per usage period")
+    PER_PERSON = "per_person", _("Amount per person per event")
+    PER_EVENT_ATTENDEES = "per_event_attendees", _("Attendees per event")
+    PER_EVENT = "per_event", _("Amount per event")
 
 
 class CurrentCaps(models.Manager["Cap"]):
@@ -292,11 +314,11 @@ class Cap(models.Model):
 
     activity_type = models.ForeignKey(ActivityType, on_delete=models.CASCADE, related_name="caps")
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    amount = MoneyField(null=True, blank=True, help_text="The amount (or, with a percentage, the floor).")
+    amount = MoneyField(null=True, blank=True, help_text=_("The amount (or, with a percentage, the floor)."))
     percent = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     count = models.PositiveIntegerField(null=True, blank=True)
-    expense = models.CharField(max_length=100, blank=True, help_text="The expense it limits, e.g. travel.")
-    exempt = models.BooleanField(default=False, help_text="The program waives this cap.")
+    expense = models.CharField(max_length=100, blank=True, help_text=_("The expense it limits, e.g. travel."))
+    exempt = models.BooleanField(default=False, help_text=_("The program waives this cap."))
     effective_at = models.DateTimeField(default=timezone.now)
     retired_at = models.DateTimeField(null=True, blank=True)
 
@@ -324,21 +346,32 @@ class Cap(models.Model):
         ]
 
     def __str__(self) -> str:
-        amount = f"{self.amount:,}" if self.amount is not None else ""
-        percent = f"{self.percent.normalize():f}%" if self.percent is not None else ""
+        """The cap in words, in the active language ("2,500.00 per period (travel)")."""
+        amount = _figures(self.amount) if self.amount is not None else ""
+        percent = percent_in_words(self.percent) if self.percent is not None else ""
+        expense = self.expense
         match self.kind:
             case self.Kind.PERIOD_PERCENT if self.amount:
-                return f"the greater of {percent} of earned co-op and {amount} per period"
+                return gettext("the greater of %(percent)s of earned co-op and %(amount)s per period") % {
+                    "percent": percent,
+                    "amount": amount,
+                }
             case self.Kind.PERIOD_PERCENT:
-                return f"{percent} of earned co-op per period"
+                return gettext("%(percent)s of earned co-op per period") % {"percent": percent}
             case self.Kind.PER_EVENT_ATTENDEES:
-                return f"{self.count} attendees per event"
+                return gettext("%(count)s attendees per event") % {"count": self.count}
+            case self.Kind.PER_PERSON if expense:
+                return gettext("%(amount)s per person per event (%(expense)s)") % {"amount": amount, "expense": expense}
             case self.Kind.PER_PERSON:
-                return f"{amount} per person per event" + (f" ({self.expense})" if self.expense else "")
+                return gettext("%(amount)s per person per event") % {"amount": amount}
+            case self.Kind.PER_EVENT if expense:
+                return gettext("%(amount)s per event (%(expense)s)") % {"amount": amount, "expense": expense}
             case self.Kind.PER_EVENT:
-                return f"{amount} per event" + (f" ({self.expense})" if self.expense else "")
+                return gettext("%(amount)s per event") % {"amount": amount}
+            case _ if expense:
+                return gettext("%(amount)s per period (%(expense)s)") % {"amount": amount, "expense": expense}
             case _:
-                return f"{amount} per period" + (f" ({self.expense})" if self.expense else "")
+                return gettext("%(amount)s per period") % {"amount": amount}
 
     def period_limit(self, earned: Decimal) -> Decimal | None:
         """What the cap allows per usage period for a fund that earned `earned` (None: not a per-period cap, or
@@ -358,7 +391,7 @@ class ExchangeRate(models.Model):
     its run's month (each payment line records it with its month), and a claim's invoice in another currency is
     converted with the rate of the invoice's month before it is compared with the claim."""
 
-    month = models.DateField(help_text="The first day of the month the rate applies to.")
+    month = models.DateField(help_text=_("The first day of the month the rate applies to."))
     source = CurrencyField()
     target = CurrencyField()
     rate = models.DecimalField(max_digits=18, decimal_places=8)

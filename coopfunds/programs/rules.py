@@ -20,8 +20,10 @@ from typing import Any
 
 from django.db.models import Field
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coopfunds.core.db import assert_in_transaction
+from coopfunds.core.i18n import day_lazy
 from coopfunds.programs import periods
 from coopfunds.programs.models import ActivityType, Cap, Program, RuleVersion
 
@@ -175,12 +177,13 @@ def open_period_effects(program: Program, names: set[str], today: date | None = 
     if not touched:
         return ""
     running = periods.period_containing(program, today or timezone.localdate())
-    labels = " and ".join(str(_field(n).verbose_name) for n in touched)
-    return (
-        f"This changes the {labels}, which decide the close of the earning period now running ({running.label}, "
-        f"{running.start:%d %b %Y} to {running.end:%d %b %Y}): its close will use the new rules. "
-        "Confirm to go ahead."
-    )
+    labels = str(_field(touched[0]).verbose_name)
+    for name in touched[1:]:
+        labels = gettext("%(first)s and %(second)s") % {"first": labels, "second": _field(name).verbose_name}
+    return gettext(
+        "This changes the %(rules)s, which decide the close of the earning period now running (%(period)s, "
+        "%(start)s to %(end)s): its close will use the new rules. Confirm to go ahead."
+    ) % {"rules": labels, "period": running.label, "start": day_lazy(running.start), "end": day_lazy(running.end)}
 
 
 def dispute_window_days(program: Program, decided_at: datetime | None) -> int:

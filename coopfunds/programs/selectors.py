@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from coopfunds.accounts import permissions
 from coopfunds.accounts.models import PARTNER_ROLES, User
@@ -50,7 +51,7 @@ def program_for(user: User, pk: int) -> Program:
     try:
         return programs_visible_to(user).get(pk=pk)
     except (Program.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such program.") from None
+        raise NotFound(_("No such program.")) from None
 
 
 def _with_details(qs: QuerySet[ActivityType]) -> QuerySet[ActivityType]:
@@ -69,7 +70,7 @@ def activity_type_for(user: User, pk: int) -> ActivityType:
     try:
         return _with_details(ActivityType.objects.filter(program__in=programs_visible_to(user))).get(pk=pk)
     except (ActivityType.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such activity type.") from None
+        raise NotFound(_("No such activity type.")) from None
 
 
 def catalogue_years(program: Program) -> list[int]:
@@ -86,7 +87,7 @@ def holiday_for(user: User, pk: int) -> Holiday:
     try:
         return Holiday.objects.select_related("program").get(pk=pk, program__in=programs_visible_to(user))
     except (Holiday.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such holiday.") from None
+        raise NotFound(_("No such holiday.")) from None
 
 
 def cap_for(user: User, pk: int) -> Cap:
@@ -95,7 +96,7 @@ def cap_for(user: User, pk: int) -> Cap:
             pk=pk, activity_type__program__in=programs_visible_to(user)
         )
     except (Cap.DoesNotExist, ValueError, TypeError):
-        raise NotFound("No such cap.") from None
+        raise NotFound(_("No such cap.")) from None
 
 
 def exchange_rate(source: str, target: str, day: date) -> Decimal | None:

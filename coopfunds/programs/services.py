@@ -10,11 +10,13 @@ from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from coopfunds.accounts.models import Organisation, User
 from coopfunds.audit.services import audit_record, diff
 from coopfunds.core.db import assert_in_transaction
+from coopfunds.core.i18n import day_lazy
 from coopfunds.core.money import validate_currency
 from coopfunds.programs import catalogue, permissions, rules
 from coopfunds.programs.catalogue import ActivitySpec, CapSpec, DocumentSpec
@@ -79,66 +81,81 @@ def _check_rules(values: dict[str, Any], errors: dict[str, str], current: Progra
         "fiscal_year_start_month",
         1,
         12,
-        "The fiscal year starts in a month from 1 (January) to 12 (December).",
+        gettext("The fiscal year starts in a month from 1 (January) to 12 (December)."),
     )
     period_months = values.get("period_months", current.period_months)
     opens_month = values.get("claim_opens_month", current.claim_opens_month)
     if period_months not in PERIOD_MONTHS:
-        errors["period_months"] = (
+        errors["period_months"] = gettext(
             "A period lasts 1, 2, 3, 4, 6 or 12 months, so that a fiscal year holds whole periods."
         )
     elif {"claim_opens_month", "period_months"} & values.keys() and not _whole_in(opens_month, 1, period_months):
         where = "claim_opens_month" if "claim_opens_month" in values else "period_months"
-        errors[where] = (
-            f"Claims open in a month of the usage period: from 1 (its first month) to {period_months} (its last); "
-            f"it is now {opens_month}."
-        )
-    _check_whole(values, errors, "claim_opens_day", 1, 28, "Claims open on a day from 1 to 28 of the month.")
+        errors[where] = gettext(
+            "Claims open in a month of the usage period: from 1 (its first month) to %(last)s (its last); "
+            "it is now %(month)s."
+        ) % {"last": period_months, "month": opens_month}
+    _check_whole(values, errors, "claim_opens_day", 1, 28, gettext("Claims open on a day from 1 to 28 of the month."))
     _check_whole(
         values,
         errors,
         "claim_closes_days_after_usage",
         0,
         366,
-        "Claims close from 0 to 366 days after the usage period ends.",
+        gettext("Claims close from 0 to 366 days after the usage period ends."),
     )
     if "rebate_percent" in values and not _amount_ok(values["rebate_percent"], Decimal(0), Decimal(100)):
-        errors["rebate_percent"] = "The rebate share is a percentage from 0 to 100, with at most two decimals."
+        errors["rebate_percent"] = gettext("The rebate share is a percentage from 0 to 100, with at most two decimals.")
     threshold = values.get("coop_threshold", Decimal(0))
     if isinstance(threshold, Decimal | int) and Decimal(threshold).is_finite() and threshold < 0:
-        errors["coop_threshold"] = "The threshold can't be negative; 0 means co-op is never converted to rebate."
+        errors["coop_threshold"] = gettext(
+            "The threshold can't be negative; 0 means co-op is never converted to rebate."
+        )
     elif not _amount_ok(threshold, Decimal(0), catalogue.MAX_AMOUNT):
-        errors["coop_threshold"] = "Write the threshold as an amount of at most 16 digits and two decimal places."
-    for name, what in (
-        ("review", "Claims are reviewed"),
-        ("dispute", "Disputes are answered"),
-        ("payment", "Payments are made"),
+        errors["coop_threshold"] = gettext(
+            "Write the threshold as an amount of at most 16 digits and two decimal places."
+        )
+    for name, words in (
+        ("review", gettext("Claims are reviewed within 1 to 365 business days.")),
+        ("dispute", gettext("Disputes are answered within 1 to 365 business days.")),
+        ("payment", gettext("Payments are made within 1 to 365 business days.")),
     ):
-        _check_whole(values, errors, f"{name}_sla_business_days", 1, 365, f"{what} within 1 to 365 business days.")
-    _check_whole(values, errors, "payment_day", 1, 28, "Payments run on a day from 1 to 28 of the month.")
+        _check_whole(values, errors, f"{name}_sla_business_days", 1, 365, words)
+    _check_whole(values, errors, "payment_day", 1, 28, gettext("Payments run on a day from 1 to 28 of the month."))
     if "late_earnings" in values and values["late_earnings"] not in LateEarnings.values:
-        errors["late_earnings"] = (
+        errors["late_earnings"] = gettext(
             "Say what late earnings do to a closed period: reevaluate (apply the threshold to the new total) or "
             "keep (the close's outcome stands)."
         )
-    for name, what in (
-        ("expiry_reminder_days", "Reminders before co-op is forfeited are sent"),
-        ("window_reminder_days", "Reminders before a claiming window closes are sent"),
+    for name, words in (
+        (
+            "expiry_reminder_days",
+            gettext("Reminders before co-op is forfeited are sent 0 to 180 days before (0: none)."),
+        ),
+        (
+            "window_reminder_days",
+            gettext("Reminders before a claiming window closes are sent 0 to 180 days before (0: none)."),
+        ),
     ):
-        _check_whole(values, errors, name, 0, 180, f"{what} 0 to 180 days before (0: none).")
+        _check_whole(values, errors, name, 0, 180, words)
     _check_whole(
-        values, errors, "dispute_window_days", 1, 365, "A rejection can be disputed for 1 to 365 days after it."
+        values,
+        errors,
+        "dispute_window_days",
+        1,
+        365,
+        gettext("A rejection can be disputed for 1 to 365 days after it."),
     )
     if "is_active" in values and not isinstance(values["is_active"], bool):
-        errors["is_active"] = "Say whether the program is active: true or false."
+        errors["is_active"] = gettext("Say whether the program is active: true or false.")
     country = values.get("holiday_country", "")
     if not isinstance(country, str):
-        errors["holiday_country"] = "Give the country as an ISO code such as US, DE or GB, or leave it empty."
+        errors["holiday_country"] = gettext("Give the country as an ISO code such as US, DE or GB, or leave it empty.")
     elif country and country not in supported_holiday_countries():
-        errors["holiday_country"] = (
-            f"“{country}” is not a country whose public holidays we know; use an ISO code such as US, DE or GB, "
+        errors["holiday_country"] = gettext(
+            "“%(country)s” is not a country whose public holidays we know; use an ISO code such as US, DE or GB, "
             "or leave it empty."
-        )
+        ) % {"country": country}
 
 
 def _clean_program_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -168,7 +185,7 @@ def program_insert(
     errors: dict[str, str] = {}
     catalogue.check_code(code, errors, CODE_MAX)
     if "code" not in errors and Program.objects.filter(code=code).exists():
-        errors["code"] = f"Another program already uses the code “{code}”; choose another."
+        errors["code"] = gettext("Another program already uses the code “%(code)s”; choose another.") % {"code": code}
     catalogue.check_name(values["name"], errors)
     try:
         validate_currency(currency)
@@ -176,14 +193,16 @@ def program_insert(
         errors["currency"] = " ".join(e.messages)
     _check_rules(values, errors, Program())
     if vendor.kind != Organisation.Kind.VENDOR:
-        errors["vendor"] = "Programs belong to a vendor organisation."
+        errors["vendor"] = gettext("Programs belong to a vendor organisation.")
     if errors:
         raise ValidationError(errors)
     try:
         with transaction.atomic():
             program = Program.objects.create(vendor=vendor, code=code, currency=currency, **values)
     except IntegrityError:
-        raise ValidationError({"code": f"Another program already uses the code “{code}”; choose another."}) from None
+        raise ValidationError(
+            {"code": gettext("Another program already uses the code “%(code)s”; choose another.") % {"code": code}}
+        ) from None
     rules.record_version(program, actor=actor, changed=list(rules.RULE_FIELDS))
     return program
 
@@ -192,7 +211,7 @@ def program_insert(
 def program_create(*, code: str, name: str, currency: str, actor: User, **settings: Unpack[ProgramRules]) -> Program:
     """A program manager of the vendor creates a program; rules left out take the preset's values."""
     if not permissions.can_create_program(actor):
-        raise PermissionDenied("Only a program manager for every program can create programs.")
+        raise PermissionDenied(gettext("Only a program manager for every program can create programs."))
     program = program_insert(
         vendor=actor.organisation, code=code, name=name, currency=currency, settings=settings, actor=actor
     )
@@ -212,7 +231,7 @@ def program_update(
     running is refused (field `confirm`, saying what it does) unless `confirm`."""
     program = Program.objects.select_for_update().get(pk=program.pk)
     if not permissions.can_configure_program(actor, program):
-        raise PermissionDenied("Only a program manager of this program can change its rules.")
+        raise PermissionDenied(gettext("Only a program manager of this program can change its rules."))
     values = _clean_program_values(dict(changes))
     errors: dict[str, str] = {}
     if "name" in values:
@@ -244,20 +263,25 @@ def program_update(
 @transaction.atomic(durable=True)
 def holiday_add(*, program: Program, day: date, name: str, actor: User) -> Holiday:
     if not permissions.can_configure_program(actor, program):
-        raise PermissionDenied("Only a program manager of this program can change its holidays.")
+        raise PermissionDenied(gettext("Only a program manager of this program can change its holidays."))
     name = name.strip()
     errors: dict[str, str] = {}
     catalogue.check_name(name, errors, max_length=100)
     existing = Holiday.objects.filter(program=program, date=day).first()
     if existing:
-        errors["date"] = f"{day:%d %b %Y} is already a holiday of this program ({existing.name})."
+        errors["date"] = gettext("%(day)s is already a holiday of this program (%(name)s).") % {
+            "day": day_lazy(day),
+            "name": existing.name,
+        }
     if errors:
         raise ValidationError(errors)
     try:
         with transaction.atomic():
             holiday = Holiday.objects.create(program=program, date=day, name=name)
     except IntegrityError:
-        raise ValidationError({"date": f"{day:%d %b %Y} is already a holiday of this program."}) from None
+        raise ValidationError(
+            {"date": gettext("%(day)s is already a holiday of this program.") % {"day": day_lazy(day)}}
+        ) from None
     audit_record(
         actor=actor, verb="holiday.add", target=holiday, changes={"date": (None, day.isoformat()), "name": (None, name)}
     )
@@ -267,7 +291,7 @@ def holiday_add(*, program: Program, day: date, name: str, actor: User) -> Holid
 @transaction.atomic(durable=True)
 def holiday_remove(*, holiday: Holiday, actor: User) -> None:
     if not permissions.can_configure_program(actor, holiday.program):
-        raise PermissionDenied("Only a program manager of this program can change its holidays.")
+        raise PermissionDenied(gettext("Only a program manager of this program can change its holidays."))
     audit_record(
         actor=actor,
         verb="holiday.remove",
@@ -281,11 +305,13 @@ def holiday_remove(*, holiday: Holiday, actor: User) -> None:
 
 
 def _describe(activity_type: ActivityType) -> dict[str, Any]:
-    """An activity type's documents and caps in words, for the audit trail."""
-    return {
-        "documents": [str(d) for d in activity_type.document_requirements.all()],
-        "caps": [str(c) + (" (exempt)" if c.exempt else "") for c in activity_type.caps.all()],
-    }
+    """An activity type's documents and caps in words, for the audit trail (in the source language, English,
+    whatever the language of the request)."""
+    with translation.override(None):
+        return {
+            "documents": [str(d) for d in activity_type.document_requirements.all()],
+            "caps": [str(c) + (" (exempt)" if c.exempt else "") for c in activity_type.caps.all()],
+        }
 
 
 def _replace_details(
@@ -330,7 +356,10 @@ def activity_type_insert(*, program: Program, fiscal_year: int, spec: ActivitySp
         "code" not in errors
         and ActivityType.objects.filter(program=program, fiscal_year=fiscal_year, code=code).exists()
     ):
-        errors["code"] = f"The FY{fiscal_year % 100:02d} catalogue already has an activity type with the code “{code}”."
+        errors["code"] = gettext("The %(year)s catalogue already has an activity type with the code “%(code)s”.") % {
+            "year": f"FY{fiscal_year % 100:02d}",
+            "code": code,
+        }
     catalogue.check_name(name, errors)
     catalogue.check_category(spec.category, errors)
     metrics = catalogue.clean_metrics(spec.metrics, errors)
@@ -352,7 +381,9 @@ def activity_type_insert(*, program: Program, fiscal_year: int, spec: ActivitySp
                 ineligible_expenses=spec.ineligible_expenses.strip(),
             )
     except IntegrityError:
-        raise ValidationError({"code": f"The catalogue already has an activity type with the code “{code}”."}) from None
+        raise ValidationError(
+            {"code": gettext("The catalogue already has an activity type with the code “%(code)s”.") % {"code": code}}
+        ) from None
     _replace_details(activity_type, documents, caps)
     return activity_type
 
@@ -374,7 +405,7 @@ def activity_type_create(
     actor: User,
 ) -> ActivityType:
     if not permissions.can_configure_program(actor, program):
-        raise PermissionDenied("Only a program manager of this program can change its catalogue.")
+        raise PermissionDenied(gettext("Only a program manager of this program can change its catalogue."))
     spec = ActivitySpec(
         code=code,
         name=name,
@@ -423,7 +454,7 @@ def activity_type_update(
     """Change a catalogue entry. `documents` and `caps`, when given, replace the entry's whole list."""
     activity_type = ActivityType.objects.select_for_update().select_related("program").get(pk=activity_type.pk)
     if not permissions.can_configure_program(actor, activity_type.program):
-        raise PermissionDenied("Only a program manager of this program can change its catalogue.")
+        raise PermissionDenied(gettext("Only a program manager of this program can change its catalogue."))
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     for key in ("name", "core_requirements", "eligible_expenses", "ineligible_expenses"):
@@ -432,7 +463,7 @@ def activity_type_update(
             if isinstance(text, str):
                 values[key] = text.strip()
             else:
-                errors[key] = "Write this as text."
+                errors[key] = gettext("Write this as text.")
     if "name" in values:
         catalogue.check_name(values["name"], errors)
     if "category" in changes:
@@ -466,16 +497,17 @@ def cap_set_exempt(*, cap: Cap, exempt: bool, actor: User, reason: str = "") -> 
     until now is kept retired, for what was submitted under it."""
     cap = Cap.objects.select_for_update().select_related("activity_type__program").get(pk=cap.pk)
     if not permissions.can_configure_program(actor, cap.activity_type.program):
-        raise PermissionDenied("Only a program manager of this program can exempt caps.")
+        raise PermissionDenied(gettext("Only a program manager of this program can exempt caps."))
     if cap.exempt == exempt:
         return cap
-    audit_record(
-        actor=actor,
-        verb="cap.exempt" if exempt else "cap.apply",
-        target=cap,
-        changes={"exempt": (cap.exempt, exempt)},
-        reason=reason.strip(),
-    )
+    with translation.override(None):  # the audit names the cap in the source language
+        audit_record(
+            actor=actor,
+            verb="cap.exempt" if exempt else "cap.apply",
+            target=cap,
+            changes={"exempt": (cap.exempt, exempt)},
+            reason=reason.strip(),
+        )
     now = timezone.now()
     Cap.versions.create(  # the version ending now, kept for what was submitted under it
         activity_type_id=cap.activity_type_id,
@@ -516,7 +548,7 @@ def catalogue_copy_to_fiscal_year(*, program: Program, fiscal_year: int, actor: 
     already has are left alone, so running it again copies nothing more. Returns the entries it created."""
     program = Program.objects.select_for_update().get(pk=program.pk)  # one copy at a time per program
     if not permissions.can_configure_program(actor, program):
-        raise PermissionDenied("Only a program manager of this program can change its catalogue.")
+        raise PermissionDenied(gettext("Only a program manager of this program can change its catalogue."))
     errors: dict[str, str] = {}
     catalogue.check_fiscal_year(fiscal_year, errors)
     catalogue.check_fiscal_year(fiscal_year + 1, errors)
@@ -528,7 +560,12 @@ def catalogue_copy_to_fiscal_year(*, program: Program, fiscal_year: int, actor: 
         .order_by("id")
     )
     if not source:
-        raise ValidationError({"fiscal_year": f"FY{fiscal_year % 100:02d} has no active activity types to copy."})
+        raise ValidationError(
+            {
+                "fiscal_year": gettext("%(year)s has no active activity types to copy.")
+                % {"year": f"FY{fiscal_year % 100:02d}"}
+            }
+        )
     taken = set(
         ActivityType.objects.filter(program=program, fiscal_year=fiscal_year + 1).values_list("code", flat=True)
     )

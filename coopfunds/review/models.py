@@ -3,6 +3,7 @@ own table and adds what is its own (its fund, activity, dates, metrics)."""
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from coopfunds.core.models import TimeStamped
 from coopfunds.core.money import CurrencyField, MoneyField
@@ -36,17 +37,17 @@ class ReviewedItem(TimeStamped):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Above the reviewer's approval limit, a second reviewer must approve after this one.",
+        help_text=_("Above the reviewer's approval limit, a second reviewer must approve after this one."),
     )
     submissions = models.PositiveSmallIntegerField(default=0)
-    reserved = MoneyField(default=0, help_text="Held in the fund for it right now (its spend record's held).")
+    reserved = MoneyField(default=0, help_text=_("Held in the fund for it right now (its spend record's held)."))
     approved_amount = MoneyField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     review_started_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     disputed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the overdue review was escalated.")
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text=_("When the overdue review was escalated."))
 
     class Meta:
         abstract = True

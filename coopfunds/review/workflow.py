@@ -13,22 +13,25 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from coopfunds.core.errors import Conflict
+from coopfunds.core.i18n import day_lazy
 from coopfunds.core.money import money
 from coopfunds.programs import periods, rules
 
 
 class ReviewStatus(models.TextChoices):
-    EDITING = "editing", "Editing"
-    SUBMITTED = "submitted", "Submitted"
-    UNDER_REVIEW = "under_review", "Under review"
-    ACTION_REQUIRED = "action_required", "Action required"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    DISPUTED = "disputed", "Disputed"
-    WITHDRAWN = "withdrawn", "Withdrawn"
-    EXPIRED = "expired", "Expired"
+    EDITING = "editing", gettext_lazy("Editing")
+    SUBMITTED = "submitted", gettext_lazy("Submitted")
+    UNDER_REVIEW = "under_review", gettext_lazy("Under review")
+    ACTION_REQUIRED = "action_required", gettext_lazy("Action required")
+    APPROVED = "approved", gettext_lazy("Approved")
+    REJECTED = "rejected", gettext_lazy("Rejected")
+    DISPUTED = "disputed", gettext_lazy("Disputed")
+    WITHDRAWN = "withdrawn", gettext_lazy("Withdrawn")
+    EXPIRED = "expired", gettext_lazy("Expired")
 
 
 S = ReviewStatus
@@ -49,21 +52,47 @@ EDITABLE = frozenset({S.EDITING, S.ACTION_REQUIRED})
 ACTIVE = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.ACTION_REQUIRED, S.APPROVED, S.DISPUTED})
 AWAITING_REVIEW = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.DISPUTED})
 
+# The sentences that name the item, per noun (each language says "a claim" and "a proof" its own way); a noun
+# not listed here is said in English.
+_CANNOT_BECOME = {
+    "claim": gettext_lazy("A claim that is %(status)s cannot become %(to)s."),
+    "proof of execution": gettext_lazy("A proof of execution that is %(status)s cannot become %(to)s."),
+}
+_NOT_WAITING = {
+    "claim": gettext_lazy("A claim that is %(status)s is not waiting for a decision."),
+    "proof of execution": gettext_lazy("A proof of execution that is %(status)s is not waiting for a decision."),
+}
+_IN_FULL = {
+    "claims": gettext_lazy("%(program)s approves claims in full or not at all."),
+    "proofs": gettext_lazy("%(program)s approves proofs in full or not at all."),
+}
+_SAY_WHY_PART = {
+    "claim": gettext_lazy("Say why only part of the claim is approved."),
+    "proof": gettext_lazy("Say why only part of the proof is approved."),
+}
+_SECOND_REVIEWER = {
+    "claim": gettext_lazy("A second reviewer must approve this claim; you gave the first approval."),
+    "proof of execution": gettext_lazy(
+        "A second reviewer must approve this proof of execution; you gave the first approval."
+    ),
+}
+
+
+def _status(status: str) -> str:
+    return str(S(status).label).lower()
+
 
 def check_transition(status: str, to: str, noun: str) -> None:
     """Refuse an arrow the table does not have (409 invalid_transition), in words: "A claim that is ..."."""
     if to not in TRANSITIONS[status]:
-        raise Conflict(
-            f"A {noun} that is {S(status).label.lower()} cannot become {S(to).label.lower()}.",
-            code="invalid_transition",
-        )
+        said = _CANNOT_BECOME.get(noun, f"A {noun} that is %(status)s cannot become %(to)s.")
+        raise Conflict(str(said) % {"status": _status(status), "to": _status(to)}, code="invalid_transition")
 
 
 def check_awaiting_decision(status: str, noun: str) -> None:
     if status not in AWAITING_REVIEW:
-        raise Conflict(
-            f"A {noun} that is {S(status).label.lower()} is not waiting for a decision.", code="invalid_transition"
-        )
+        said = _NOT_WAITING.get(noun, f"A {noun} that is %(status)s is not waiting for a decision.")
+        raise Conflict(str(said) % {"status": _status(status)}, code="invalid_transition")
 
 
 def decided_amount(
@@ -85,13 +114,19 @@ def decided_amount(
     if amount == asked:
         return amount
     if not partial_allowed:
-        raise ValidationError({"amount": f"{program_name} approves {plural} in full or not at all."})
+        said = _IN_FULL.get(plural, f"%(program)s approves {plural} in full or not at all.")
+        raise ValidationError({"amount": str(said) % {"program": program_name}})
     if not 0 < amount < asked:
         raise ValidationError(
-            {"amount": f"A partial approval is more than zero and less than {money(asked, currency)}."}
+            {
+                "amount": _("A partial approval is more than zero and less than %(amount)s.")
+                % {"amount": money(asked, currency)}
+            }
         )
     if not explained:
-        raise ValidationError({"reasons": f"Say why only part of the {noun} is approved."})
+        raise ValidationError(
+            {"reasons": str(_SAY_WHY_PART.get(noun, f"Say why only part of the {noun} is approved."))}
+        )
     return amount
 
 
@@ -107,9 +142,8 @@ def approval_step(
 ) -> SecondApproval | None:
     """None: `actor` approves now. SecondApproval: record theirs as the first; Conflict: they gave the first."""
     if first_approver_id == actor_id:
-        raise Conflict(
-            f"A second reviewer must approve this {noun}; you gave the first approval.", code="second_approval_needed"
-        )
+        said = _SECOND_REVIEWER.get(noun, f"A second reviewer must approve this {noun}; you gave the first approval.")
+        raise Conflict(str(said), code="second_approval_needed")
     if limit is not None and amount > limit and first_approver_id is None:
         return SecondApproval(limit)
     return None
@@ -126,10 +160,13 @@ def dispute_deadline(status: str, decided_at: Any, program: Any) -> date | None:
 def check_dispute(*, status: str, decided_at: Any, program: Any, reason: str) -> str:
     """The dispute's reason, cleaned; ValidationError without one, Conflict once the window has closed."""
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the rejection is wrong."})
+        raise ValidationError({"reason": _("Say why the rejection is wrong.")})
     deadline = dispute_deadline(status, decided_at, program)
     if deadline is not None and timezone.localdate() > deadline:
-        raise Conflict(f"The rejection could be disputed until {deadline:%d %b %Y}.", code="dispute_window_closed")
+        raise Conflict(
+            _("The rejection could be disputed until %(day)s.") % {"day": day_lazy(deadline)},
+            code="dispute_window_closed",
+        )
     return reason.strip()
 
 
@@ -177,5 +214,5 @@ def save_invoice_once(item: models.Model) -> None:
             item.save()
     except IntegrityError:
         raise ValidationError(
-            {"invoice_number": "This invoice (vendor and number) has already been claimed."}
+            {"invoice_number": _("This invoice (vendor and number) has already been claimed.")}
         ) from None

@@ -4,19 +4,21 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from coopfunds.core.crypto import EncryptedTextField
 from coopfunds.core.models import status_constraint
 
 
 class EventKind(models.TextChoices):
-    CLAIM = "claim", "Claim status changes"
-    PROOF = "proof", "Proof of execution status changes"
-    PLAN = "plan", "Plan status changes"
-    ASSOCIATION = "association", "Customer association status changes"
-    PAYMENT = "payment", "Payment and payment run status changes"
-    ENROLLMENT = "enrollment", "Enrollment status changes"
-    FUND_EXPIRING = "fund_expiring", "Co-op about to be forfeited"
+    CLAIM = "claim", _("Claim status changes")
+    PROOF = "proof", _("Proof of execution status changes")
+    PLAN = "plan", _("Plan status changes")
+    ASSOCIATION = "association", _("Customer association status changes")
+    PAYMENT = "payment", _("Payment and payment run status changes")
+    ENROLLMENT = "enrollment", _("Enrollment status changes")
+    FUND_EXPIRING = "fund_expiring", _("Co-op about to be forfeited")
 
 
 class Endpoint(models.Model):
@@ -24,7 +26,7 @@ class Endpoint(models.Model):
     still signs (a second signature) until `previous_until`, so the receiver can switch without losing any."""
 
     url = models.URLField(max_length=500)
-    kinds = models.JSONField(help_text="The event kinds it receives.")
+    kinds = models.JSONField(help_text=_("The event kinds it receives."))
     description = models.CharField(max_length=200, blank=True)
     secret = EncryptedTextField()
     previous_secret = EncryptedTextField(blank=True, default="")
@@ -41,9 +43,9 @@ class Endpoint(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be sent"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed: no more retries"
+    PENDING = "pending", pgettext_lazy("delivery", "Waiting to be sent")
+    DELIVERED = "delivered", pgettext_lazy("delivery", "Delivered")
+    FAILED = "failed", pgettext_lazy("delivery", "Failed: no more retries")
 
 
 class Delivery(models.Model):
@@ -51,9 +53,9 @@ class Delivery(models.Model):
     retries run out; redelivery sends it again."""
 
     endpoint = models.ForeignKey(Endpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event_id = models.BigIntegerField(help_text="The audit row the event comes from.")
+    event_id = models.BigIntegerField(help_text=_("The audit row the event comes from."))
     kind = models.CharField(max_length=32, choices=EventKind.choices)
-    event = models.CharField(max_length=64, help_text="What happened, e.g. claim.approved.")
+    event = models.CharField(max_length=64, help_text=_("What happened, e.g. claim.approved."))
     payload = models.JSONField()
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

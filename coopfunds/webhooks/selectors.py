@@ -1,4 +1,5 @@
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from coopfunds.accounts.models import User
 from coopfunds.core.errors import NotFound
@@ -13,7 +14,7 @@ def endpoints_for(user: User) -> QuerySet[Endpoint]:
 def endpoint_for(user: User, pk: int) -> Endpoint:
     endpoint = endpoints_for(user).filter(pk=pk).first()
     if endpoint is None:
-        raise NotFound("No such webhook endpoint.")
+        raise NotFound(_("No such webhook endpoint."))
     return endpoint
 
 
@@ -24,5 +25,5 @@ def deliveries_of(endpoint: Endpoint) -> QuerySet[Delivery]:
 def delivery_for(user: User, pk: int) -> Delivery:
     delivery = Delivery.objects.filter(pk=pk, endpoint__in=endpoints_for(user)).select_related("endpoint").first()
     if delivery is None:
-        raise NotFound("No such delivery.")
+        raise NotFound(_("No such delivery."))
     return delivery

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coopfunds.accounts.models import Role, User
 from coopfunds.accounts.permissions import holds_anywhere, is_vendor_staff
@@ -53,7 +54,7 @@ def can_manage_webhooks(user: User) -> bool:
 
 def _require(user: User) -> None:
     if not can_manage_webhooks(user):
-        raise PermissionDenied("Only program managers manage webhooks.")
+        raise PermissionDenied(gettext("Only program managers manage webhooks."))
 
 
 def _clean(url: str, kinds: list[str]) -> tuple[str, list[str]]:
@@ -64,15 +65,18 @@ def _clean(url: str, kinds: list[str]) -> tuple[str, list[str]]:
         URLValidator(schemes=schemes)(url)
     except ValidationError:
         errors["url"] = (
-            "Give the endpoint's full address, starting with https://."
+            gettext("Give the endpoint's full address, starting with https://.")
             if "http" not in schemes
-            else "Give the endpoint's full address, starting with https:// or http://."
+            else gettext("Give the endpoint's full address, starting with https:// or http://.")
         )
     unknown = sorted(set(kinds) - set(EventKind.values))
     if unknown:
-        errors["kinds"] = f"“{unknown[0]}” is not an event kind; the kinds are {', '.join(EventKind.values)}."
+        errors["kinds"] = gettext("“%(kind)s” is not an event kind; the kinds are %(kinds)s.") % {
+            "kind": unknown[0],
+            "kinds": ", ".join(EventKind.values),
+        }
     elif not kinds:
-        errors["kinds"] = "Choose at least one kind of event."
+        errors["kinds"] = gettext("Choose at least one kind of event.")
     if errors:
         raise ValidationError(errors)
     return url, [k for k in EventKind.values if k in set(kinds)]

@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
@@ -58,7 +59,7 @@ def _list_page(request: HttpRequest, template: str, context: dict[str, Any]) -> 
 def _partner(user: User, pk: int) -> Organisation:
     organisation = selectors.organisation_for(user, pk)
     if organisation.kind != Organisation.Kind.PARTNER:
-        raise NotFound("No such partner.")
+        raise NotFound(_("No such partner."))
     return organisation
 
 
@@ -66,27 +67,32 @@ def _partner(user: User, pk: int) -> Organisation:
 
 
 class NameForm(forms.Form):
-    name = forms.CharField(label="Name", required=False)
+    name = forms.CharField(label=gettext_lazy("Name"), required=False)
 
 
 class LocationForm(forms.Form):
-    partner_id = forms.CharField(label="Partner ID", required=False, help_text="Letters, digits and hyphens.")
-    name = forms.CharField(label="Name", required=False)
-    country = forms.ChoiceField(label="Country", required=False)
+    partner_id = forms.CharField(
+        label=gettext_lazy("Partner ID"), required=False, help_text=gettext_lazy("Letters, digits and hyphens.")
+    )
+    name = forms.CharField(label=gettext_lazy("Name"), required=False)
+    country = forms.ChoiceField(label=gettext_lazy("Country"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         country: Any = self.fields["country"]
-        country.choices = [("", "Choose a country"), *countries]
+        country.choices = [("", _("Choose a country")), *countries]
 
 
 class RoleForm(forms.Form):
     """A role for a person of `organisation`, among those `actor` may give."""
 
-    role = forms.ChoiceField(label="Role")
-    location = forms.ModelChoiceField(label="Location", queryset=Location.objects.none(), required=False)
+    role = forms.ChoiceField(label=gettext_lazy("Role"))
+    location = forms.ModelChoiceField(label=gettext_lazy("Location"), queryset=Location.objects.none(), required=False)
     program = forms.ModelChoiceField(
-        label="Program", queryset=Program.objects.none(), required=False, empty_label="All programs"
+        label=gettext_lazy("Program"),
+        queryset=Program.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("All programs"),
     )
 
     def __init__(self, *args: Any, actor: User, organisation: Organisation, **kwargs: Any) -> None:
@@ -99,7 +105,7 @@ class RoleForm(forms.Form):
         else:
             location: Any = self.fields["location"]
             location.queryset = selectors.locations_administered_by(actor, organisation)
-            location.empty_label = "Choose a location"
+            location.empty_label = _("Choose a location")
         program: Any = self.fields["program"]
         program.queryset = programs_visible_to(actor).order_by("name", "id")
 
@@ -113,8 +119,8 @@ class RoleForm(forms.Form):
 
 
 class InviteForm(RoleForm):
-    email = forms.CharField(label="Email", required=False, widget=forms.EmailInput)
-    full_name = forms.CharField(label="Full name", required=False)
+    email = forms.CharField(label=gettext_lazy("Email"), required=False, widget=forms.EmailInput)
+    full_name = forms.CharField(label=gettext_lazy("Full name"), required=False)
     field_order = ["email", "full_name", "role", "location", "program"]
 
 
@@ -136,7 +142,7 @@ def partner_list(request: HttpRequest) -> HttpResponse:
 def partner_create(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not permissions.can_manage_partners(user):
-        raise PermissionDenied("Only a program manager can register partner organisations.")
+        raise PermissionDenied(_("Only a program manager can register partner organisations."))
     form = NameForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -144,15 +150,17 @@ def partner_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"{organisation.name} is registered. Add its first location.")
+            messages.success(
+                request, _("%(name)s is registered. Add its first location.") % {"name": organisation.name}
+            )
             return redirect("partner_detail", pk=organisation.pk)
     return render(
         request,
         "web/accounts/form.html",
         {
             "form": form,
-            "title": "Register a partner organisation",
-            "submit": "Register",
+            "title": _("Register a partner organisation"),
+            "submit": _("Register"),
             "cancel": reverse("partner_list"),
         },
     )
@@ -184,7 +192,7 @@ def location_create(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     organisation = _partner(user, pk)
     if not permissions.can_manage_partners(user):
-        raise PermissionDenied("Only a program manager can add locations.")
+        raise PermissionDenied(_("Only a program manager can add locations."))
     form = LocationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -192,15 +200,15 @@ def location_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"Location {location} added.")
+            messages.success(request, _("Location %(location)s added.") % {"location": location})
             return redirect("partner_detail", pk=organisation.pk)
     return render(
         request,
         "web/accounts/form.html",
         {
             "form": form,
-            "title": f"Add a location to {organisation}",
-            "submit": "Add location",
+            "title": _("Add a location to %(organisation)s") % {"organisation": organisation},
+            "submit": _("Add location"),
             "cancel": reverse("partner_detail", args=[organisation.pk]),
         },
     )
@@ -209,7 +217,7 @@ def location_create(request: HttpRequest, pk: int) -> HttpResponse:
 def _invite(request: HttpRequest, organisation: Organisation) -> HttpResponse:
     user = _user(request)
     if not permissions.can_invite_to(user, organisation):
-        raise PermissionDenied("You cannot invite people to this organisation.")
+        raise PermissionDenied(_("You cannot invite people to this organisation."))
     form = InviteForm(request.POST or None, actor=user, organisation=organisation)
     if request.method == "POST" and form.is_valid():
         try:
@@ -223,15 +231,15 @@ def _invite(request: HttpRequest, organisation: Organisation) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"Invitation sent to {invited.email}.")
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": invited.email})
             return redirect("user_detail", pk=invited.pk)
     return render(
         request,
         "web/accounts/form.html",
         {
             "form": form,
-            "title": f"Invite someone to {organisation}",
-            "submit": "Send invitation",
+            "title": _("Invite someone to %(organisation)s") % {"organisation": organisation},
+            "submit": _("Send invitation"),
             "cancel": reverse("partner_detail", args=[organisation.pk])
             if organisation.kind == Organisation.Kind.PARTNER and organisation.pk != user.organisation_id
             else reverse("user_list"),
@@ -330,7 +338,7 @@ def user_grant(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _user(request)
     target = selectors.user_for(actor, pk)
     if target.pk == actor.pk or not permissions.can_manage_users_of(actor, target.organisation):
-        raise PermissionDenied("You cannot manage this person's roles.")
+        raise PermissionDenied(_("You cannot manage this person's roles."))
     form = RoleForm(request.POST, actor=actor, organisation=target.organisation)
     if form.is_valid():
         try:
@@ -338,7 +346,7 @@ def user_grant(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"{target.email} is now {assignment}.")
+            messages.success(request, _("%(email)s is now %(role)s.") % {"email": target.email, "role": assignment})
             return redirect("user_detail", pk=target.pk)
     return _user_page(request, target, form)
 
@@ -350,7 +358,7 @@ def role_remove(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = selectors.role_assignment_for(_user(request), pk)
     label = str(assignment)
     target = services.role_revoke(assignment=assignment, actor=_user(request))
-    messages.success(request, f"{target.email} no longer holds {label}.")
+    messages.success(request, _("%(email)s no longer holds %(role)s.") % {"email": target.email, "role": label})
     return redirect("user_detail", pk=target.pk)
 
 
@@ -362,7 +370,10 @@ def _set_active(request: HttpRequest, pk: int, active: bool) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, f"{target.email} is {'active again' if active else 'deactivated'}.")
+        messages.success(
+            request,
+            (_("%(email)s is active again.") if active else _("%(email)s is deactivated.")) % {"email": target.email},
+        )
     return redirect("user_detail", pk=target.pk)
 
 
@@ -390,7 +401,7 @@ def user_reinvite(request: HttpRequest, pk: int) -> HttpResponse:
     except Conflict as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"A new invitation is on its way to {target.email}.")
+        messages.success(request, _("A new invitation is on its way to %(email)s.") % {"email": target.email})
     return redirect("user_detail", pk=target.pk)
 
 
@@ -426,7 +437,9 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     except Conflict as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Token {token.name} is revoked; programs using it can no longer sign in.")
+        messages.success(
+            request, _("Token %(name)s is revoked; programs using it can no longer sign in.") % {"name": token.name}
+        )
     return redirect("token_list")
 
 

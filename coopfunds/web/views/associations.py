@@ -6,6 +6,7 @@ Forms only parse; the services decide (and check rights again). Rows the viewer 
 the viewer may not take on rows they see are 403."""
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -19,6 +20,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -44,6 +47,11 @@ from coopfunds.web.views.common import add_errors, not_found_as_404
 PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 30
 TEXTAREA = forms.Textarea(attrs={"rows": 3})
+LIST_NAMES = {
+    OptionKind.SOLUTION_AREA: gettext_lazy("Solution areas"),
+    OptionKind.PARTNER_ROLE: gettext_lazy("Partner roles"),
+    OptionKind.WORKLOAD: gettext_lazy("Workloads"),
+}
 
 
 def _user(request: HttpRequest) -> User:
@@ -64,6 +72,10 @@ def _require(allowed: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
+def _day(day: date | None) -> str:
+    return date_format(day, "DATE_FORMAT") if day else ""
+
+
 def _staff(request: HttpRequest) -> User:
     """Reviewer pages are for vendor staff; to anyone else they do not exist."""
     user = _user(request)
@@ -76,21 +88,34 @@ def _staff(request: HttpRequest) -> User:
 
 
 class FilterForm(forms.Form):
-    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *AssociationStatus.choices])
-    program = forms.ModelChoiceField(label="Program", queryset=Program.objects.none(), required=False)
-    q = forms.CharField(label="Customer", required=False, max_length=100, help_text="Name, domain or tenant ID.")
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[("", gettext_lazy("Any status")), *AssociationStatus.choices],
+    )
+    program = forms.ModelChoiceField(label=gettext_lazy("Program"), queryset=Program.objects.none(), required=False)
+    q = forms.CharField(
+        label=gettext_lazy("Customer"),
+        required=False,
+        max_length=100,
+        help_text=gettext_lazy("Name, domain or tenant ID."),
+    )
 
     def __init__(self, *args: Any, programs: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["program"].queryset = programs  # type: ignore[attr-defined]
-        self.fields["program"].empty_label = "Any program"  # type: ignore[attr-defined]
+        self.fields["program"].empty_label = gettext_lazy("Any program")  # type: ignore[attr-defined]
 
 
 class StartForm(forms.Form):
     """Step one of a new association: which location, in which program (their lists depend on the program)."""
 
-    location = forms.ModelChoiceField(label="Location", queryset=Location.objects.none(), empty_label="Choose")
-    program = forms.ModelChoiceField(label="Program", queryset=Program.objects.none(), empty_label="Choose")
+    location = forms.ModelChoiceField(
+        label=gettext_lazy("Location"), queryset=Location.objects.none(), empty_label=gettext_lazy("Choose")
+    )
+    program = forms.ModelChoiceField(
+        label=gettext_lazy("Program"), queryset=Program.objects.none(), empty_label=gettext_lazy("Choose")
+    )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -104,40 +129,56 @@ def _choices(program: Program, kind: str, current: str = "") -> list[tuple[str, 
 
 
 class AssociationForm(forms.Form):
-    customer_name = forms.CharField(label="Customer name", max_length=200, required=False)
+    customer_name = forms.CharField(label=gettext_lazy("Customer name"), max_length=200, required=False)
     customer_tenant_id = forms.CharField(
-        label="Customer tenant ID", max_length=60, required=False, help_text="A GUID, from the customer's admin centre."
+        label=gettext_lazy("Customer tenant ID"),
+        max_length=60,
+        required=False,
+        help_text=gettext_lazy("A GUID, from the customer's admin centre."),
     )
     customer_domain = forms.CharField(
-        label="Customer domain", max_length=253, required=False, help_text="A domain of that tenant, e.g. contoso.com."
+        label=gettext_lazy("Customer domain"),
+        max_length=253,
+        required=False,
+        help_text=gettext_lazy("A domain of that tenant, e.g. contoso.com."),
     )
-    solution_area = forms.ChoiceField(label="Solution area", required=False)
-    partner_role = forms.ChoiceField(label="Your role", required=False)
-    workloads = forms.MultipleChoiceField(label="Workloads", required=False, widget=forms.CheckboxSelectMultiple)
+    solution_area = forms.ChoiceField(label=gettext_lazy("Solution area"), required=False)
+    partner_role = forms.ChoiceField(label=gettext_lazy("Your role"), required=False)
+    workloads = forms.MultipleChoiceField(
+        label=gettext_lazy("Workloads"), required=False, widget=forms.CheckboxSelectMultiple
+    )
     subscription_ids = forms.CharField(
-        label="Subscription IDs", required=False, widget=TEXTAREA, help_text="One per line (GUIDs)."
+        label=gettext_lazy("Subscription IDs"),
+        required=False,
+        widget=TEXTAREA,
+        help_text=gettext_lazy("One per line (GUIDs)."),
     )
-    customer_contact_name = forms.CharField(label="Customer contact", max_length=200, required=False)
+    customer_contact_name = forms.CharField(label=gettext_lazy("Customer contact"), max_length=200, required=False)
     customer_contact_email = forms.CharField(
-        label="Customer contact's email", max_length=254, required=False, help_text="Receives the consent link."
+        label=gettext_lazy("Customer contact's email"),
+        max_length=254,
+        required=False,
+        help_text=gettext_lazy("Receives the consent link."),
     )
-    partner_contact_name = forms.CharField(label="Your contact", max_length=200, required=False)
-    partner_contact_email = forms.CharField(label="Your contact's email", max_length=254, required=False)
-    comments = forms.CharField(label="Comments", required=False, widget=TEXTAREA)
+    partner_contact_name = forms.CharField(label=gettext_lazy("Your contact"), max_length=200, required=False)
+    partner_contact_email = forms.CharField(label=gettext_lazy("Your contact's email"), max_length=254, required=False)
+    comments = forms.CharField(label=gettext_lazy("Comments"), required=False, widget=TEXTAREA)
     proof = forms.FileField(
-        label="Proof", required=False, help_text="E.g. a statement of work signed by the customer (PDF, image, Office)."
+        label=gettext_lazy("Proof"),
+        required=False,
+        help_text=gettext_lazy("E.g. a statement of work signed by the customer (PDF, image, Office)."),
     )
-    proof_note = forms.CharField(label="What the proof shows", required=False, max_length=2000)
+    proof_note = forms.CharField(label=gettext_lazy("What the proof shows"), required=False, max_length=2000)
 
     def __init__(self, *args: Any, program: Program, association: Association | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        blank = [("", "Choose")]
+        blank = [("", gettext("Choose"))]
         area, role = (association.solution_area, association.partner_role) if association else ("", "")
         self.fields["solution_area"].choices = blank + _choices(program, OptionKind.SOLUTION_AREA, area)  # type: ignore[attr-defined]
         self.fields["partner_role"].choices = blank + _choices(program, OptionKind.PARTNER_ROLE, role)  # type: ignore[attr-defined]
         self.fields["workloads"].choices = _choices(program, OptionKind.WORKLOAD)  # type: ignore[attr-defined]
         if association is not None:
-            self.fields["proof"].help_text = "Optional: a new file replaces the current proof."
+            self.fields["proof"].help_text = gettext("Optional: a new file replaces the current proof.")
 
     def values(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -159,62 +200,72 @@ def association_initial(association: Association) -> dict[str, Any]:
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label="Note", required=False, widget=TEXTAREA)
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, widget=TEXTAREA)
 
 
 class WithdrawForm(forms.Form):
     note = forms.CharField(
-        label="Why end it?", required=False, widget=TEXTAREA, help_text="The association is rejected at your request."
+        label=gettext_lazy("Why end it?"),
+        required=False,
+        widget=TEXTAREA,
+        help_text=gettext_lazy("The association is rejected at your request."),
     )
 
 
 class DisputeForm(forms.Form):
-    reason = forms.CharField(label="Why is the rejection wrong?", required=False, widget=TEXTAREA)
+    reason = forms.CharField(label=gettext_lazy("Why is the rejection wrong?"), required=False, widget=TEXTAREA)
 
 
 class RequestActionForm(forms.Form):
-    message = forms.CharField(label="What must the partner correct or add?", required=False, widget=TEXTAREA)
+    message = forms.CharField(
+        label=gettext_lazy("What must the partner correct or add?"), required=False, widget=TEXTAREA
+    )
 
 
 class RejectForm(forms.Form):
-    reason = forms.ChoiceField(label="Reason", choices=[(r.value, r.label) for r in REVIEWER_REASONS])
-    note = forms.CharField(label="Explanation for the partner", required=False, widget=TEXTAREA)
+    reason = forms.ChoiceField(label=gettext_lazy("Reason"), choices=[(r.value, r.label) for r in REVIEWER_REASONS])
+    note = forms.CharField(label=gettext_lazy("Explanation for the partner"), required=False, widget=TEXTAREA)
 
 
 class CommentForm(forms.Form):
-    message = forms.CharField(label="Comment", required=False, widget=TEXTAREA)
-    internal = forms.BooleanField(label="Internal note (vendor staff only)", required=False)
+    message = forms.CharField(label=gettext_lazy("Comment"), required=False, widget=TEXTAREA)
+    internal = forms.BooleanField(label=gettext_lazy("Internal note (vendor staff only)"), required=False)
 
 
 class QueueFilterForm(forms.Form):
-    program = forms.ModelChoiceField(label="Program", queryset=Program.objects.none(), required=False)
-    mine = forms.BooleanField(label="Taken by me", required=False)
-    overdue = forms.BooleanField(label="Overdue only", required=False)
+    program = forms.ModelChoiceField(label=gettext_lazy("Program"), queryset=Program.objects.none(), required=False)
+    mine = forms.BooleanField(label=gettext_lazy("Taken by me"), required=False)
+    overdue = forms.BooleanField(label=gettext_lazy("Overdue only"), required=False)
 
     def __init__(self, *args: Any, programs: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["program"].queryset = programs  # type: ignore[attr-defined]
-        self.fields["program"].empty_label = "Any program"  # type: ignore[attr-defined]
+        self.fields["program"].empty_label = gettext_lazy("Any program")  # type: ignore[attr-defined]
 
 
 class PolicyForm(forms.Form):
-    partner_action_business_days = forms.IntegerField(label="Partner's answer due within (business days)")
-    consent_days = forms.IntegerField(label="Customer may decline within (days after approval)")
-    dispute_days = forms.IntegerField(label="A rejection can be disputed within (days)")
+    partner_action_business_days = forms.IntegerField(label=gettext_lazy("Partner's answer due within (business days)"))
+    consent_days = forms.IntegerField(label=gettext_lazy("Customer may decline within (days after approval)"))
+    dispute_days = forms.IntegerField(label=gettext_lazy("A rejection can be disputed within (days)"))
     earnings_require_association = forms.BooleanField(
-        label="Earnings on a customer count only with an association in force", required=False
+        label=gettext_lazy("Earnings on a customer count only with an association in force"), required=False
     )
 
 
 class OptionForm(forms.Form):
-    kind = forms.ChoiceField(label="List", choices=OptionKind.choices)
-    code = forms.CharField(label="Code", max_length=64, required=False, help_text="Lowercase, e.g. exchange-online.")
-    label = forms.CharField(label="Name", max_length=200, required=False)
+    kind = forms.ChoiceField(label=gettext_lazy("List"), choices=OptionKind.choices)
+    code = forms.CharField(
+        label=gettext_lazy("Code"),
+        max_length=64,
+        required=False,
+        help_text=gettext_lazy("Lowercase, e.g. exchange-online."),
+    )
+    label = forms.CharField(label=gettext_lazy("Name"), max_length=200, required=False)
 
 
 class OptionEditForm(forms.Form):
-    label = forms.CharField(label="Name", max_length=200, required=False)
-    is_active = forms.BooleanField(label="Can be chosen", required=False)
+    label = forms.CharField(label=gettext_lazy("Name"), max_length=200, required=False)
+    is_active = forms.BooleanField(label=gettext_lazy("Can be chosen"), required=False)
 
 
 # --------------------------------------------------------------------------------------------- list and filing
@@ -258,7 +309,10 @@ def association_list(request: HttpRequest) -> HttpResponse:
 def association_new(request: HttpRequest) -> HttpResponse:
     """Step one (GET ?location=&program=) picks where; step two (POST) is the association itself."""
     user = _user(request)
-    _require(selectors.filing_locations(user).exists(), "Only partners' incentives admins and users file associations.")
+    _require(
+        selectors.filing_locations(user).exists(),
+        gettext("Only partners' incentives admins and users file associations."),
+    )
     source = request.POST if request.method == "POST" else request.GET
     start = StartForm(
         {"location": source.get("location", ""), "program": source.get("program", "")}
@@ -291,7 +345,7 @@ def association_new(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, "Association saved. Check it, then submit it for review.")
+            messages.success(request, gettext("Association saved. Check it, then submit it for review."))
             return redirect("association_detail", pk=association.pk)
     status = 400 if form.is_bound else 200
     context = {"start": start, "form": form, "location": location, "program": program}
@@ -317,7 +371,7 @@ def _comment_form(user: User, association: Association) -> CommentForm | None:
         del form.fields["internal"]
     elif not public:
         form.fields["internal"].widget = forms.HiddenInput()
-        form.fields["message"].label = "Internal note (vendor staff only)"
+        form.fields["message"].label = gettext("Internal note (vendor staff only)")
     return form
 
 
@@ -375,9 +429,16 @@ def association_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def association_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     association = selectors.association_for(user, pk)
-    _require(permissions.can_file(user, association), "Only the location's incentives admins and users can change it.")
+    _require(
+        permissions.can_file(user, association),
+        gettext("Only the location's incentives admins and users can change it."),
+    )
     if association.status not in EDITABLE:
-        messages.error(request, f"An association that is {association.get_status_display().lower()} cannot be changed.")
+        messages.error(
+            request,
+            gettext("An association that is %(status)s cannot be changed.")
+            % {"status": association.get_status_display().lower()},
+        )
         return redirect("association_detail", pk=pk)
     form = AssociationForm(
         request.POST or None,
@@ -402,7 +463,7 @@ def association_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error.message)
             return redirect("association_detail", pk=pk)
         else:
-            messages.success(request, "Association saved.")
+            messages.success(request, gettext("Association saved."))
             return redirect("association_detail", pk=pk)
     status = 400 if form.is_bound else 200
     return render(request, "web/associations/edit.html", {"association": association, "form": form}, status=status)
@@ -423,7 +484,7 @@ def _action(
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         user = _user(request)
         association = selectors.association_for(user, pk)
-        _require(allowed(user, association), "You cannot do this with this association.")
+        _require(allowed(user, association), gettext("You cannot do this with this association."))
         form = form_class(request.POST)
         if form.is_valid():
             try:
@@ -443,43 +504,43 @@ def _action(
 
 def _submit(a: Association, u: User, d: dict[str, Any]) -> str:
     services.association_submit(association=a, actor=u)
-    return "Submitted: a reviewer decides next."
+    return gettext("Submitted: a reviewer decides next.")
 
 
 def _withdraw(a: Association, u: User, d: dict[str, Any]) -> str:
     services.association_withdraw(association=a, actor=u, note=d["note"])
-    return "Association withdrawn (rejected at your request)."
+    return gettext("Association withdrawn (rejected at your request).")
 
 
 def _dispute(a: Association, u: User, d: dict[str, Any]) -> str:
     services.association_dispute(association=a, actor=u, reason=d["reason"])
-    return "Dispute sent: a reviewer decides again."
+    return gettext("Dispute sent: a reviewer decides again.")
 
 
 def _take(a: Association, u: User, d: dict[str, Any]) -> str:
     services.association_take(association=a, actor=u)
-    return "You review this association."
+    return gettext("You review this association.")
 
 
 def _approve(a: Association, u: User, d: dict[str, Any]) -> str:
     done = services.association_approve(association=a, actor=u, note=d["note"])
-    return f"Approved: the customer contact may decline until {done.consent_closes_on:%-d %b %Y}."
+    return gettext("Approved: the customer contact may decline until %(day)s.") % {"day": _day(done.consent_closes_on)}
 
 
 def _request_action(a: Association, u: User, d: dict[str, Any]) -> str:
     done = services.association_request_action(association=a, actor=u, message=d["message"])
-    return f"Sent back to the partner, who must answer by {done.action_due_on:%-d %b %Y}."
+    return gettext("Sent back to the partner, who must answer by %(day)s.") % {"day": _day(done.action_due_on)}
 
 
 def _reject(a: Association, u: User, d: dict[str, Any]) -> str:
     services.association_reject(association=a, actor=u, reason=d["reason"], note=d["note"])
-    return "Association rejected."
+    return gettext("Association rejected.")
 
 
 def _comment(a: Association, u: User, d: dict[str, Any]) -> str:
     internal = bool(d.get("internal"))
     services.association_comment(association=a, actor=u, message=d["message"], internal=internal)
-    return "Note added." if internal else "Comment added."
+    return gettext("Note added.") if internal else gettext("Comment added.")
 
 
 def _commenter(u: User, a: Association) -> bool:
@@ -565,7 +626,7 @@ def _settings_page(request: HttpRequest, program: Program, status: int = 200, **
         "program": program,
         "policy": policy,
         "can_configure": can_configure,
-        "lists": [(label, [o for o in options if o.kind == kind]) for kind, label in OptionKind.choices],
+        "lists": [(LIST_NAMES[kind], [o for o in options if o.kind == kind]) for kind in OptionKind],
         "policy_form": (bound.get("policy_form") or PolicyForm(initial=initial)) if can_configure else None,
         "option_form": (bound.get("option_form") or OptionForm()) if can_configure else None,
     }
@@ -580,7 +641,9 @@ def association_settings(request: HttpRequest, pk: int) -> HttpResponse:
     program = program_for(user, pk)
     if request.method != "POST":
         return _settings_page(request, program)
-    _require(permissions.can_configure(user, program), "Only a program manager of this program can change this.")
+    _require(
+        permissions.can_configure(user, program), gettext("Only a program manager of this program can change this.")
+    )
     form = PolicyForm(request.POST)
     if form.is_valid():
         try:
@@ -588,7 +651,7 @@ def association_settings(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, "Association settings saved.")
+            messages.success(request, gettext("Association settings saved."))
             return redirect("association_settings", pk=pk)
     return _settings_page(request, program, status=400, policy_form=form)
 
@@ -599,7 +662,9 @@ def association_settings(request: HttpRequest, pk: int) -> HttpResponse:
 def association_option_add(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     program = program_for(user, pk)
-    _require(permissions.can_configure(user, program), "Only a program manager of this program can change this.")
+    _require(
+        permissions.can_configure(user, program), gettext("Only a program manager of this program can change this.")
+    )
     form = OptionForm(request.POST)
     if form.is_valid():
         try:
@@ -607,7 +672,10 @@ def association_option_add(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"{option.get_kind_display()} “{option.label}” added.")
+            messages.success(
+                request,
+                gettext("%(kind)s “%(name)s” added.") % {"kind": option.get_kind_display(), "name": option.label},
+            )
             return redirect("association_settings", pk=pk)
     return _settings_page(request, program, status=400, option_form=form)
 
@@ -618,7 +686,10 @@ def association_option_add(request: HttpRequest, pk: int) -> HttpResponse:
 def association_option_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     option = selectors.option_for(user, pk)
-    _require(permissions.can_configure(user, option.program), "Only a program manager of this program can change this.")
+    _require(
+        permissions.can_configure(user, option.program),
+        gettext("Only a program manager of this program can change this."),
+    )
     form = OptionEditForm(request.POST)
     if form.is_valid():
         try:
@@ -631,7 +702,7 @@ def association_option_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, "Option saved.")
+            messages.success(request, gettext("Option saved."))
     return redirect("association_settings", pk=option.program_id)
 
 

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET
 
 from coopfunds.accounts.models import User
@@ -20,19 +21,27 @@ PAGE_SIZE = 50
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.CharField(label="Who", required=False, help_text="Part of an email, or system.")
-    verb = forms.CharField(label="Action", required=False, help_text="e.g. claim.approve, or claim. for all.")
-    target_type = forms.CharField(label="Object type", required=False, help_text="e.g. claims.claim.")
-    target_id = forms.CharField(label="Object id", required=False)
-    text = forms.CharField(label="Text", required=False, help_text="In the object's name or the reason.")
-    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    actor = forms.CharField(
+        label=gettext_lazy("Who"), required=False, help_text=gettext_lazy("Part of an email, or system.")
+    )
+    verb = forms.CharField(
+        label=gettext_lazy("Action"), required=False, help_text=gettext_lazy("e.g. claim.approve, or claim. for all.")
+    )
+    target_type = forms.CharField(
+        label=gettext_lazy("Object type"), required=False, help_text=gettext_lazy("e.g. claims.claim.")
+    )
+    target_id = forms.CharField(label=gettext_lazy("Object id"), required=False)
+    text = forms.CharField(
+        label=gettext_lazy("Text"), required=False, help_text=gettext_lazy("In the object's name or the reason.")
+    )
+    since = forms.DateField(label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
-            self.add_error("until", "The last day comes on or after the first.")
+            self.add_error("until", gettext("The last day comes on or after the first."))
         return data
 
 

@@ -4,11 +4,14 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from coopfunds.accounts.models import Location, User
 from coopfunds.claims.models import Claim, ClaimStatus, ReasonCode
 from coopfunds.claims.services import Reason
-from coopfunds.core.money import currency_choices
+from coopfunds.core.i18n import day_lazy
+from coopfunds.core.money import currency_choices, money
 from coopfunds.documents.models import Document
 from coopfunds.funds.models import Fund
 from coopfunds.programs.models import ActivityType, CapKind, DocumentKind, Program
@@ -20,17 +23,17 @@ REASON_ROWS = 3
 CERTIFICATION_ROWS = 5
 # Where a reviewer's reason may point, besides a document.
 CLAIM_FIELDS = [
-    ("name", "Name"),
-    ("description", "Description"),
-    ("execution_start", "Execution dates"),
-    ("amount", "Amount"),
-    ("invoice_vendor", "Invoice vendor"),
-    ("invoice_number", "Invoice number"),
-    ("invoice_date", "Invoice date"),
-    ("invoice_amount", "Invoice amount"),
-    ("attendees", "Attendees"),
-    ("metrics", "Metrics"),
-    ("documents", "Documents"),
+    ("name", _("Name")),
+    ("description", _("Description")),
+    ("execution_start", _("Execution dates")),
+    ("amount", _("Amount")),
+    ("invoice_vendor", _("Invoice vendor")),
+    ("invoice_number", _("Invoice number")),
+    ("invoice_date", _("Invoice date")),
+    ("invoice_amount", _("Invoice amount")),
+    ("attendees", _("Attendees")),
+    ("metrics", _("Metrics")),
+    ("documents", _("Documents")),
 ]
 FIELD_LABELS = dict(CLAIM_FIELDS)
 ATTENDEE_CAPS = {CapKind.PER_PERSON, CapKind.PER_EVENT_ATTENDEES, CapKind.PER_EVENT}
@@ -50,10 +53,10 @@ class IdsForm(forms.Form):
 
 
 class ClaimFilterForm(forms.Form):
-    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *ClaimStatus.choices])
-    location = forms.ModelChoiceField(label="Location", queryset=Location.objects.none(), required=False)
-    program = forms.ModelChoiceField(label="Program", queryset=Program.objects.none(), required=False)
-    period = forms.ChoiceField(label="Usage period", required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any status")), *ClaimStatus.choices])
+    location = forms.ModelChoiceField(label=_("Location"), queryset=Location.objects.none(), required=False)
+    program = forms.ModelChoiceField(label=_("Program"), queryset=Program.objects.none(), required=False)
+    period = forms.ChoiceField(label=_("Usage period"), required=False)
 
     def __init__(
         self,
@@ -65,10 +68,11 @@ class ClaimFilterForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["location"].queryset = locations  # type: ignore[attr-defined]
-        self.fields["location"].empty_label = "All locations"  # type: ignore[attr-defined]
+        self.fields["location"].empty_label = gettext("All locations")  # type: ignore[attr-defined]
         self.fields["program"].queryset = programs  # type: ignore[attr-defined]
-        self.fields["program"].empty_label = "Any program"  # type: ignore[attr-defined]
-        self.fields["period"].choices = [("", "Any period"), *((p, p) for p in periods)]  # type: ignore[attr-defined]
+        self.fields["program"].empty_label = gettext("Any program")  # type: ignore[attr-defined]
+        any_period = gettext("Any period")
+        self.fields["period"].choices = [("", any_period), *((p, p) for p in periods)]  # type: ignore[attr-defined]
 
     def params(self) -> dict[str, Any]:
         return {name: self.data.get(name, "") for name in self.fields}
@@ -78,11 +82,22 @@ class FundChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         fund: Fund = obj
         available = getattr(fund, "bal_available", None)  # funds_with_balances
-        money = f"{available:,.2f} {fund.currency} available" if available is not None else fund.currency
-        return (
-            f"{fund.location.name} ({fund.location.partner_id}) · {fund.program.name} · {fund.label}: {money}, "
-            f"claims {fund.claim_opens:%d %b %Y} – {fund.claim_closes:%d %b %Y}"
+        left = (
+            gettext("%(amount)s available") % {"amount": money(available, fund.currency)}
+            if available is not None
+            else fund.currency
         )
+        return gettext(
+            "%(location)s (%(partner_id)s) · %(program)s · %(period)s: %(left)s, claims %(opens)s – %(closes)s"
+        ) % {
+            "location": fund.location.name,
+            "partner_id": fund.location.partner_id,
+            "program": fund.program.name,
+            "period": fund.label,
+            "left": left,
+            "opens": day_lazy(fund.claim_opens),
+            "closes": day_lazy(fund.claim_closes),
+        }
 
 
 class ActivityChoiceField(forms.ModelChoiceField):
@@ -92,15 +107,17 @@ class ActivityChoiceField(forms.ModelChoiceField):
 
 class NewClaimForm(forms.Form):
     fund = FundChoiceField(
-        label="Fund (usage period)",
+        label=_("Fund (usage period)"),
         queryset=Fund.objects.none(),
-        empty_label="Choose a fund",
-        help_text="The co-op of one location and program you spend, with what is left and when claims are accepted.",
+        empty_label=_("Choose a fund"),
+        help_text=_("The co-op of one location and program you spend, with what is left and when claims are accepted."),
     )
     activity_type = ActivityChoiceField(
-        label="Activity", queryset=ActivityType.objects.none(), required=False, empty_label="Choose an activity"
+        label=_("Activity"), queryset=ActivityType.objects.none(), required=False, empty_label=_("Choose an activity")
     )
-    name = forms.CharField(label="Claim name", max_length=200, required=False, help_text="E.g. Autumn webinar series.")
+    name = forms.CharField(
+        label=_("Claim name"), max_length=200, required=False, help_text=_("E.g. Autumn webinar series.")
+    )
 
     def __init__(self, *args: Any, funds: QuerySet[Fund], activities: QuerySet[ActivityType], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,24 +130,24 @@ def needs_attendees(activity: ActivityType) -> bool:
 
 
 class ClaimForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=200)
+    name = forms.CharField(label=_("Name"), max_length=200)
     description = forms.CharField(
-        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="What was done."
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text=_("What was done.")
     )
-    execution_start = forms.DateField(label="Executed from", required=False, widget=DATE_INPUT)
-    execution_end = forms.DateField(label="Executed until", required=False, widget=DATE_INPUT)
-    amount = AmountField(label="Amount claimed", required=False, help_text="E.g. 1250.00")
-    invoice_vendor = forms.CharField(label="Invoice vendor", max_length=200, required=False)
-    invoice_vendor_tax_id = forms.CharField(label="Invoice vendor's tax ID", max_length=64, required=False)
-    invoice_number = forms.CharField(label="Invoice number", max_length=64, required=False)
-    invoice_date = forms.DateField(label="Invoice date", required=False, widget=DATE_INPUT)
-    invoice_amount = AmountField(label="Invoice amount", required=False)
-    invoice_currency = forms.ChoiceField(label="Invoice currency", required=False)
+    execution_start = forms.DateField(label=_("Executed from"), required=False, widget=DATE_INPUT)
+    execution_end = forms.DateField(label=_("Executed until"), required=False, widget=DATE_INPUT)
+    amount = AmountField(label=_("Amount claimed"), required=False, help_text=_("E.g. 1250.00"))
+    invoice_vendor = forms.CharField(label=_("Invoice vendor"), max_length=200, required=False)
+    invoice_vendor_tax_id = forms.CharField(label=_("Invoice vendor's tax ID"), max_length=64, required=False)
+    invoice_number = forms.CharField(label=_("Invoice number"), max_length=64, required=False)
+    invoice_date = forms.DateField(label=_("Invoice date"), required=False, widget=DATE_INPUT)
+    invoice_amount = AmountField(label=_("Invoice amount"), required=False)
+    invoice_currency = forms.ChoiceField(label=_("Invoice currency"), required=False)
     attendees = forms.IntegerField(
-        label="Attendees", required=False, min_value=1, max_value=100000, help_text="People who took part."
+        label=_("Attendees"), required=False, min_value=1, max_value=100000, help_text=_("People who took part.")
     )
     comments = forms.CharField(
-        label="Comments for the reviewer", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Comments for the reviewer"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def __init__(self, *args: Any, claim: Claim, **kwargs: Any) -> None:
@@ -156,7 +173,7 @@ class ClaimForm(forms.Form):
         data = super().clean() or {}
         start, end = data.get("execution_start"), data.get("execution_end")
         if start and end and end < start:
-            self.add_error("execution_end", "The end date is before the start date.")
+            self.add_error("execution_end", gettext("The end date is before the start date."))
         return data
 
     def values(self) -> dict[str, Any]:
@@ -177,15 +194,15 @@ class ClaimForm(forms.Form):
 
 def document_kinds(activity: ActivityType) -> list[tuple[str, str]]:
     """The activity's document kinds first, then invoice, certification report, proof and other."""
-    labels = dict(DocumentKind.choices)
+    labels = {k: str(label) for k, label in DocumentKind.choices}
     kinds = [(r.kind, labels.get(r.kind, r.kind)) for r in activity.document_requirements.all()]
     for kind, label in [
         (DocumentKind.INVOICE.value, labels[DocumentKind.INVOICE]),
         (DocumentKind.CERTIFICATION_REPORT.value, labels[DocumentKind.CERTIFICATION_REPORT]),
-        ("proof", "Proof document (say in the note what it proves)"),
-        (DocumentKind.OTHER.value, "Other"),
+        ("proof", gettext("Proof document (say in the note what it proves)")),
+        (DocumentKind.OTHER.value, gettext("Other")),
     ]:
-        if kind not in {k for k, _ in kinds}:
+        if kind not in {k for k, _label in kinds}:
             kinds.append((kind, label))
     return kinds
 
@@ -195,15 +212,15 @@ class UploadForm(IdsForm):
 
     # Named like the API's multipart part; Django moves fields off the class, so `form.files` stays the uploads.
     files = MultipleFileField(  # type: ignore[assignment]
-        label="Files", help_text="Choose several files at once, or drop them here. PDF, images, Office files."
+        label=_("Files"), help_text=_("Choose several files at once, or drop them here. PDF, images, Office files.")
     )
-    kind = forms.ChoiceField(label="What are they?")
+    kind = forms.ChoiceField(label=_("What are they?"))
     note = forms.CharField(
-        label="Note",
+        label=_("Note"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Required for proof documents: what they show.",
+        help_text=_("Required for proof documents: what they show."),
     )
 
     def __init__(self, *args: Any, activity: ActivityType, **kwargs: Any) -> None:
@@ -215,19 +232,24 @@ class CertificationForm(IdsForm):
     ids = "cert"
 
     description = forms.CharField(
-        label="Work done in-house",
+        label=_("Work done in-house"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
-        help_text="What your people did for this activity.",
+        help_text=_("What your people did for this activity."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for i in range(1, CERTIFICATION_ROWS + 1):
-            self.fields[f"person_{i}"] = forms.CharField(label=f"Person {i}", required=False, max_length=100)
-            self.fields[f"hours_{i}"] = forms.CharField(label=f"Hours of person {i}", required=False, max_length=12)
+            n = {"n": i}
+            self.fields[f"person_{i}"] = forms.CharField(
+                label=gettext("Person %(n)s") % n, required=False, max_length=100
+            )
+            self.fields[f"hours_{i}"] = forms.CharField(
+                label=gettext("Hours of person %(n)s") % n, required=False, max_length=12
+            )
             self.fields[f"rate_{i}"] = forms.CharField(
-                label=f"Hourly rate of person {i}", required=False, max_length=24
+                label=gettext("Hourly rate of person %(n)s") % n, required=False, max_length=24
             )
 
     def rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField]]:
@@ -249,8 +271,12 @@ class ColleagueChoiceField(forms.ModelChoiceField):
 class RequestDocumentsForm(IdsForm):
     ids = "ask"
 
-    colleague = ColleagueChoiceField(label="Colleague", queryset=User.objects.none(), empty_label="Choose a colleague")
-    message = forms.CharField(label="What should they add?", max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    colleague = ColleagueChoiceField(
+        label=_("Colleague"), queryset=User.objects.none(), empty_label=_("Choose a colleague")
+    )
+    message = forms.CharField(
+        label=_("What should they add?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def __init__(self, *args: Any, colleagues: QuerySet[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -260,28 +286,31 @@ class RequestDocumentsForm(IdsForm):
 class CommentForm(IdsForm):
     ids = "comment"
 
-    message = forms.CharField(label="Comment", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    message = forms.CharField(label=_("Comment"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class NoteForm(IdsForm):
     ids = "note"
 
     message = forms.CharField(
-        label="Internal note", max_length=4000, widget=forms.Textarea(attrs={"rows": 2}), help_text="Vendor staff only."
+        label=_("Internal note"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Vendor staff only."),
     )
 
 
 class WithdrawForm(IdsForm):
     ids = "withdraw"
 
-    reason = forms.CharField(label="Why withdraw? (optional)", required=False, max_length=1000)
+    reason = forms.CharField(label=_("Why withdraw? (optional)"), required=False, max_length=1000)
 
 
 class DisputeForm(IdsForm):
     ids = "dispute"
 
     reason = forms.CharField(
-        label="Why is the rejection wrong?", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Why is the rejection wrong?"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
@@ -290,20 +319,20 @@ class DisputeForm(IdsForm):
 
 class QueueFilterForm(forms.Form):
     kind = forms.ChoiceField(
-        label="What",
+        label=pgettext_lazy("kind of item", "What"),
         required=False,
-        choices=[("", "Claims and proofs"), ("claim", "Claims"), ("proof", "Proofs of execution")],
+        choices=[("", _("Claims and proofs")), ("claim", _("Claims")), ("proof", _("Proofs of execution"))],
     )
     program = forms.ModelChoiceField(
-        label="Program", queryset=Program.objects.none(), required=False, empty_label="Any program"
+        label=_("Program"), queryset=Program.objects.none(), required=False, empty_label=_("Any program")
     )
     status = forms.ChoiceField(
-        label="Status",
+        label=_("Status"),
         required=False,
-        choices=[("", "Waiting for review"), *((s.value, s.label) for s in ClaimStatus if s in AWAITING_REVIEW)],
+        choices=[("", _("Waiting for review")), *((s.value, s.label) for s in ClaimStatus if s in AWAITING_REVIEW)],
     )
-    mine = forms.BooleanField(label="Assigned to me", required=False)
-    overdue = forms.BooleanField(label="Overdue only", required=False)
+    mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
     def __init__(self, *args: Any, programs: QuerySet[Program], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -321,7 +350,9 @@ class ReviewerChoiceField(forms.ModelChoiceField):
 class AssignForm(IdsForm):
     ids = "assign"
 
-    reviewer = ReviewerChoiceField(label="Reviewer", queryset=User.objects.none(), required=False, empty_label="Me")
+    reviewer = ReviewerChoiceField(
+        label=_("Reviewer"), queryset=User.objects.none(), required=False, empty_label=_("Me")
+    )
 
     def __init__(self, *args: Any, reviewers: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -333,16 +364,18 @@ class DocumentChoiceField(forms.ModelChoiceField):
         return obj.original_name
 
 
-DECISIONS = [("approve", "Approve"), ("request_action", "Request action"), ("reject", "Reject")]
+DECISIONS = [("approve", _("Approve")), ("request_action", _("Request action")), ("reject", _("Reject"))]
 
 
 class DecisionForm(IdsForm):
     ids = "decision"
 
-    decision = forms.ChoiceField(label="Decision", choices=DECISIONS, widget=forms.HiddenInput)
-    amount = AmountField(label="Approve only", required=False, help_text="Leave empty to approve the full amount.")
+    decision = forms.ChoiceField(label=_("Decision"), choices=DECISIONS, widget=forms.HiddenInput)
+    amount = AmountField(
+        label=_("Approve only"), required=False, help_text=_("Leave empty to approve the full amount.")
+    )
     message = forms.CharField(
-        label="Message to the partner", required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Message to the partner"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def __init__(
@@ -352,24 +385,27 @@ class DecisionForm(IdsForm):
         if not partial:
             del self.fields["amount"]
         for i in range(1, REASON_ROWS + 1):
+            n = {"n": i}
             self.fields[f"reason_{i}"] = forms.ModelChoiceField(
-                label=f"Reason {i}",
+                label=gettext("Reason %(n)s") % n,
                 queryset=codes,
                 to_field_name="code",
                 required=False,
-                empty_label="No reason" if i > 1 else "Choose a reason",
+                empty_label=gettext("No reason") if i > 1 else gettext("Choose a reason"),
             )
             self.fields[f"reason_{i}_document"] = DocumentChoiceField(
-                label=f"Document (reason {i})",
+                label=gettext("Document (reason %(n)s)") % n,
                 queryset=Document.objects.filter(pk__in=[d.pk for d in documents]),
                 required=False,
-                empty_label="No document",
+                empty_label=gettext("No document"),
             )
             self.fields[f"reason_{i}_field"] = forms.ChoiceField(
-                label=f"Field (reason {i})", required=False, choices=[("", "No field"), *CLAIM_FIELDS]
+                label=gettext("Field (reason %(n)s)") % n,
+                required=False,
+                choices=[("", gettext("No field")), *CLAIM_FIELDS],
             )
             self.fields[f"reason_{i}_note"] = forms.CharField(
-                label=f"Note (reason {i})", required=False, max_length=1000
+                label=gettext("Note (reason %(n)s)") % n, required=False, max_length=1000
             )
 
     def reason_rows(self) -> list[tuple[forms.BoundField, ...]]:

@@ -9,7 +9,7 @@ changes on GET (the live checker is a POST that changes nothing)."""
 import copy
 from collections.abc import Callable
 from datetime import date
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -23,6 +23,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from coopfunds.accounts.models import Location, User
@@ -30,6 +32,8 @@ from coopfunds.accounts.permissions import is_partner_user, is_vendor_staff
 from coopfunds.claims import certification, checks, permissions, selectors, services
 from coopfunds.claims.models import Claim, ClaimStatus
 from coopfunds.core.errors import Conflict
+from coopfunds.core.i18n import day_lazy
+from coopfunds.core.money import money
 from coopfunds.funds.models import Fund
 from coopfunds.funds.selectors import balances, funds_visible_to, funds_with_balances
 from coopfunds.programs import periods
@@ -48,6 +52,9 @@ from coopfunds.web.views.claim_forms import (
     WithdrawForm,
 )
 from coopfunds.web.views.common import add_errors, not_found_as_404
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
 
 PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 50
@@ -87,30 +94,39 @@ def next_step(claim: Claim, today: date) -> str:
     """What happens next, or what the partner must do, in a few words."""
     match claim.status:
         case S.EDITING:
-            return f"Draft: submit by {claim.expires_on:%d %b %Y}" if claim.expires_on else "Draft"
+            if claim.expires_on:
+                return _("Draft: submit by %(day)s") % {"day": day_lazy(claim.expires_on)}
+            return _("Draft")
         case S.ACTION_REQUIRED:
-            return "Your action: change what the reviewer asked, then resubmit"
+            return _("Your action: change what the reviewer asked, then resubmit")
         case S.SUBMITTED | S.UNDER_REVIEW | S.DISPUTED:
-            return f"Review due {claim.due_on:%d %b %Y}" if claim.due_on else "Waiting for review"
+            if claim.due_on:
+                return _("Review due %(day)s") % {"day": day_lazy(claim.due_on)}
+            return _("Waiting for review")
         case S.REJECTED:
             deadline = services.dispute_deadline(claim)
             if deadline and today <= deadline:
-                return f"Rejected: you may dispute until {deadline:%d %b %Y}"
-            return "Rejected"
+                return _("Rejected: you may dispute until %(day)s") % {"day": day_lazy(deadline)}
+            return _("Rejected")
         case S.APPROVED:
-            return f"Approved: {claim.approved_amount:,.2f} {claim.currency}" if claim.approved_amount else "Approved"
+            if claim.approved_amount:
+                return _("Approved: %(amount)s") % {"amount": money(claim.approved_amount, claim.currency)}
+            return _("Approved")
     return ""
 
 
 def timeline_events(page: Page) -> list[tuple[Any, str, str, list[tuple[Any, str]]]]:
     """(event, old status, new status, [(reason, what it is about)]) for the timeline template."""
-    labels = dict(S.choices)
+    labels = {status: str(label) for status, label in S.choices}
     return [
         (
             event,
             labels.get(event.old_status, ""),
             labels.get(event.new_status, ""),
-            [(r, f"field: {FIELD_LABELS.get(r.field, r.field)}" if r.field else "") for r in event.reasons.all()],
+            [
+                (r, _("field: %(field)s") % {"field": FIELD_LABELS.get(r.field, r.field)} if r.field else "")
+                for r in event.reasons.all()
+            ],
         )
         for event in page.object_list
     ]
@@ -178,7 +194,7 @@ def claim_new(request: HttpRequest) -> HttpResponse:
     """Step 1: choose the fund (GET ?fund=); step 2: the activity of that year's catalogue and a name (POST)."""
     user = _user(request)
     if not is_partner_user(user):
-        raise PermissionDenied("Claims are filed by the partner's incentives admins and users.")
+        raise PermissionDenied(_("Claims are filed by the partner's incentives admins and users."))
     today = timezone.localdate()
     funds = _claimable_funds(user, today)
     chosen = (request.POST if request.method == "POST" else request.GET).get("fund", "")
@@ -189,7 +205,7 @@ def claim_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             if data["activity_type"] is None:
-                form.add_error("activity_type", "Choose the activity you claim for.")
+                form.add_error("activity_type", _("Choose the activity you claim for."))
             else:
                 try:
                     claim = services.claim_create(
@@ -198,7 +214,10 @@ def claim_new(request: HttpRequest) -> HttpResponse:
                 except ValidationError as error:
                     add_errors(form, error)
                 else:
-                    messages.success(request, f"Claim {claim.pk} started. Fill it in, add its documents, then submit.")
+                    messages.success(
+                        request,
+                        _("Claim %(pk)s started. Fill it in, add its documents, then submit.") % {"pk": claim.pk},
+                    )
                     return redirect("claim_detail", claim.pk)
         status = 400
     else:
@@ -287,12 +306,12 @@ def _claim_page(request: HttpRequest, claim: Claim, status: int = 200, **forms_:
     return render(request, "web/claims/detail.html", context, status=status)
 
 
-def _require(allowed: bool, message: str) -> None:
+def _require(allowed: bool, message: "str | StrPromise") -> None:
     if not allowed:
-        raise PermissionDenied(message)
+        raise PermissionDenied(str(message))
 
 
-FILERS_ONLY = "Only the location's incentives admins and users can do this."
+FILERS_ONLY = gettext_lazy("Only the location's incentives admins and users can do this.")
 
 
 def _back(claim: Claim, anchor: str = "") -> HttpResponse:
@@ -342,13 +361,14 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     def save(data: dict[str, Any]) -> str:
         services.claim_update(claim=claim, actor=user, **form.values())
         if not submit:
-            return "Saved."
+            return _("Saved.")
         try:
             done = services.claim_submit(claim=claim, actor=user)
         except ValidationError:
-            messages.warning(request, "Saved, but not submitted: the checker still finds what is listed below.")
+            messages.warning(request, _("Saved, but not submitted: the checker still finds what is listed below."))
             raise
-        return f"Submitted for review. The review is due by {done.due_on:%d %b %Y}."
+        assert done.due_on is not None
+        return _("Submitted for review. The review is due by %(day)s.") % {"day": day_lazy(done.due_on)}
 
     return _act(request, claim, "form", form, save)
 
@@ -385,9 +405,11 @@ def claim_documents_add(request: HttpRequest, pk: int) -> HttpResponse:
         stored = services.claim_add_documents(
             claim=claim, uploads=data["files"], kind=data["kind"], note=data["note"], actor=user
         )
-        return f"Added {len(stored)} document{'s' if len(stored) != 1 else ''}: " + ", ".join(
-            f"“{d.original_name}”" for d in stored
-        )
+        names = ", ".join(_("“%(name)s”") % {"name": d.original_name} for d in stored)
+        return ngettext("Added %(n)s document: %(names)s", "Added %(n)s documents: %(names)s", len(stored)) % {
+            "n": len(stored),
+            "names": names,
+        }
 
     return _act(request, claim, "upload_form", form, add, anchor="documents")
 
@@ -407,7 +429,9 @@ def claim_document_remove(request: HttpRequest, pk: int, document_id: int) -> Ht
     except Conflict as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Removed “{attached.document.original_name}” (kept in the history).")
+        messages.success(
+            request, _("Removed “%(name)s” (kept in the history).") % {"name": attached.document.original_name}
+        )
     return _back(claim, "documents")
 
 
@@ -427,7 +451,8 @@ def claim_certification(request: HttpRequest, pk: int) -> HttpResponse:
         )
         pdf = certification.report_pdf(
             report,
-            claim_label=f"Claim {claim.pk}: {claim.name} ({claim.activity_type.name}, {claim.fund.label})",
+            claim_label=_("Claim %(pk)s: %(name)s (%(activity)s, %(period)s)")
+            % {"pk": claim.pk, "name": claim.name, "activity": claim.activity_type.name, "period": claim.fund.label},
             location=f"{claim.location.name} ({claim.location.partner_id})",
             certified_by=user.get_full_name(),
             on=timezone.localdate(),
@@ -436,9 +461,10 @@ def claim_certification(request: HttpRequest, pk: int) -> HttpResponse:
         services.claim_add_documents(
             claim=claim, uploads=[upload], kind="certification_report", note=report.summary(), actor=user
         )
-        return (
-            f"Certification report added: {report.total:,.2f} {claim.currency} for {report.hours.normalize():f} hours."
-        )
+        return _("Certification report added: %(total)s for %(hours)s hours.") % {
+            "total": money(report.total, claim.currency),
+            "hours": certification.figures(report.hours),
+        }
 
     return _act(request, claim, "cert_form", form, certify, anchor="documents")
 
@@ -454,7 +480,7 @@ def claim_request_documents(request: HttpRequest, pk: int) -> HttpResponse:
 
     def ask(data: dict[str, Any]) -> str:
         services.claim_request_documents(claim=claim, colleague=data["colleague"], message=data["message"], actor=user)
-        return f"{data['colleague'].get_full_name()} has been asked to add documents."
+        return _("%(name)s has been asked to add documents.") % {"name": data["colleague"].get_full_name()}
 
     return _act(request, claim, "request_form", form, ask, anchor="colleagues")
 
@@ -465,11 +491,11 @@ def claim_request_documents(request: HttpRequest, pk: int) -> HttpResponse:
 def claim_comment(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     claim = selectors.claim_for(user, pk)
-    _require(permissions.can_comment(user, claim), "You cannot comment on this claim.")
+    _require(permissions.can_comment(user, claim), _("You cannot comment on this claim."))
 
     def comment(data: dict[str, Any]) -> str:
         services.claim_comment(claim=claim, actor=user, message=data["message"])
-        return "Comment added."
+        return _("Comment added.")
 
     return _act(request, claim, "comment_form", CommentForm(request.POST), comment, anchor="history")
 
@@ -484,7 +510,7 @@ def claim_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
     def withdraw(data: dict[str, Any]) -> str:
         services.claim_withdraw(claim=claim, actor=user, reason=data["reason"])
-        return "Claim withdrawn; any money it held is back in the fund."
+        return _("Claim withdrawn; any money it held is back in the fund.")
 
     return _act(request, claim, "withdraw_form", WithdrawForm(request.POST), withdraw)
 
@@ -495,11 +521,12 @@ def claim_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def claim_dispute(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     claim = selectors.claim_for(user, pk)
-    _require(permissions.can_dispute(user, claim), "Only the location's incentives admins can dispute a rejection.")
+    _require(permissions.can_dispute(user, claim), _("Only the location's incentives admins can dispute a rejection."))
 
     def dispute(data: dict[str, Any]) -> str:
         done = services.claim_dispute(claim=claim, actor=user, reason=data["reason"])
-        return f"Disputed. A reviewer will decide by {done.due_on:%d %b %Y}."
+        assert done.due_on is not None
+        return _("Disputed. A reviewer will decide by %(day)s.") % {"day": day_lazy(done.due_on)}
 
     return _act(request, claim, "dispute_form", DisputeForm(request.POST), dispute)
 

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 
 from coopfunds.core.errors import NotFound
-from coopfunds.core.money import parse_typed_amount
+from coopfunds.core.money import parse_typed_amount, typed_figures
 
 
 def not_found_as_404[R: HttpResponseBase](view: Callable[..., R]) -> Callable[..., R]:
@@ -91,3 +91,11 @@ class AmountField(forms.CharField):
             return parse_typed_amount(text)
         except ValidationError as error:
             raise forms.ValidationError(error.messages) from None
+
+
+class AmountText(forms.CharField):
+    """An amount typed in the reader's language, handed on as the machine's text ("1 234,50" in Swedish becomes
+    "1234.50", `core.money.typed_figures`) to a service that says itself what is wrong with an amount."""
+
+    def to_python(self, value: Any) -> str:
+        return typed_figures(super().to_python(value))

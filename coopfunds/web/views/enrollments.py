@@ -18,7 +18,9 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_countries import countries
@@ -34,7 +36,11 @@ from coopfunds.programs.models import Program
 from coopfunds.web.views.common import add_errors, not_found_as_404
 
 PAGE_SIZE = 25
-COUNTRY_CHOICES = [("", "Choose a country"), *((code, name) for code, name in countries)]
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """The countries by name in the active language (a form field calls it each time it is shown)."""
+    return [("", gettext("Choose a country")), *((code, name) for code, name in countries)]
 
 
 def _user(request: HttpRequest) -> User:
@@ -76,8 +82,17 @@ def _attempt(request: HttpRequest, action: Callable[[], object], success: str) -
 
 
 class FilterForm(forms.Form):
-    status = forms.ChoiceField(choices=[("", "Any status"), *EnrollmentStatus.choices], required=False)
-    program = forms.ModelChoiceField(queryset=Program.objects.none(), required=False, empty_label="Any program")
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        choices=[("", gettext_lazy("Any status")), *EnrollmentStatus.choices],
+        required=False,
+    )
+    program = forms.ModelChoiceField(
+        label=gettext_lazy("Program"),
+        queryset=Program.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Any program"),
+    )
 
     def __init__(self, *args: Any, programs: QuerySet[Program], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,8 +100,12 @@ class FilterForm(forms.Form):
 
 
 class InviteForm(forms.Form):
-    location = forms.ModelChoiceField(queryset=Location.objects.none(), help_text="The partner location to invite.")
-    program = forms.ModelChoiceField(queryset=Program.objects.all())
+    location = forms.ModelChoiceField(
+        label=gettext_lazy("Location"),
+        queryset=Location.objects.none(),
+        help_text=gettext_lazy("The partner location to invite."),
+    )
+    program = forms.ModelChoiceField(label=gettext_lazy("Program"), queryset=Program.objects.all())
 
     def __init__(self, *args: Any, locations: QuerySet[Location], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -95,37 +114,52 @@ class InviteForm(forms.Form):
 
 class SetStatusForm(forms.Form):
     status = forms.CharField(
-        label="New status",
+        label=gettext_lazy("New status"),
         widget=forms.Select(choices=[(s.value, s.label) for s in EnrollmentStatus if s in ENDED]),
     )
     reason = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="The partner sees this reason."
+        label=gettext_lazy("Reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("The partner sees this reason."),
     )
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label="What must the partner fix?",
+        label=gettext_lazy("What must the partner fix?"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="The partner sees this, word for word.",
+        help_text=gettext_lazy("The partner sees this, word for word."),
     )
 
 
 class PayoutProfileForm(forms.Form):
-    method = forms.ChoiceField(label="Payout method", choices=PayoutMethod.choices)
+    method = forms.ChoiceField(label=gettext_lazy("Payout method"), choices=PayoutMethod.choices)
     currency = forms.CharField(
-        max_length=3, help_text="ISO 4217 code of the account's currency, e.g. EUR, USD, GBP (SEPA: EUR)."
+        label=gettext_lazy("Currency"),
+        max_length=3,
+        help_text=gettext_lazy("ISO 4217 code of the account's currency, e.g. EUR, USD, GBP (SEPA: EUR)."),
     )
-    beneficiary_name = forms.CharField(label="Account holder", required=False, max_length=200)
-    bank_name = forms.CharField(required=False, max_length=200)
-    bank_country = forms.ChoiceField(choices=COUNTRY_CHOICES, required=False)
-    iban = forms.CharField(label="IBAN", required=False, max_length=60, help_text="Required for SEPA.")
-    bic = forms.CharField(label="BIC (SWIFT code)", required=False, max_length=20, help_text="Required for wires.")
+    beneficiary_name = forms.CharField(label=gettext_lazy("Account holder"), required=False, max_length=200)
+    bank_name = forms.CharField(label=gettext_lazy("Bank name"), required=False, max_length=200)
+    bank_country = forms.ChoiceField(label=gettext_lazy("Bank country"), choices=country_choices, required=False)
+    iban = forms.CharField(
+        label=gettext_lazy("IBAN"), required=False, max_length=60, help_text=gettext_lazy("Required for SEPA.")
+    )
+    bic = forms.CharField(
+        label=gettext_lazy("BIC (SWIFT code)"),
+        required=False,
+        max_length=20,
+        help_text=gettext_lazy("Required for wires."),
+    )
     account_number = forms.CharField(
-        required=False, max_length=60, help_text="For local transfers, or wires where banks use no IBAN."
+        label=gettext_lazy("Account number"),
+        required=False,
+        max_length=60,
+        help_text=gettext_lazy("For local transfers, or wires where banks use no IBAN."),
     )
-    routing_code = forms.CharField(label="Routing, sort or bank code", required=False, max_length=30)
+    routing_code = forms.CharField(label=gettext_lazy("Routing, sort or bank code"), required=False, max_length=30)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -134,14 +168,16 @@ class PayoutProfileForm(forms.Form):
 
 
 class TaxProfileForm(forms.Form):
-    country = forms.ChoiceField(choices=COUNTRY_CHOICES, required=False)
-    tax_id = forms.CharField(label="Tax ID", required=False, max_length=60)
-    legal_name = forms.CharField(required=False, max_length=250)
+    country = forms.ChoiceField(label=gettext_lazy("Country"), choices=country_choices, required=False)
+    tax_id = forms.CharField(label=gettext_lazy("Tax ID"), required=False, max_length=60)
+    legal_name = forms.CharField(label=gettext_lazy("Legal name"), required=False, max_length=250)
     expires_on = forms.DateField(
-        label="Registration expires on", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Registration expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     document = forms.FileField(
-        label="Registration certificate", required=False, help_text="Optional: PDF, PNG or JPEG, at most 10 MB."
+        label=gettext_lazy("Registration certificate"),
+        required=False,
+        help_text=gettext_lazy("Optional: PDF, PNG or JPEG, at most 10 MB."),
     )
 
 
@@ -173,12 +209,12 @@ def enrollment_list(request: HttpRequest) -> HttpResponse:
 
 
 HISTORY_WORDS = {
-    "enrollment.invite": "Invited",
-    "enrollment.accept": "Invitation accepted",
-    "enrollment.reevaluate": "Requirements checked again",
-    "enrollment.approve": "Approved: enrolled",
-    "enrollment.set_status": "Status changed",
-    "enrollment.reactivate": "Reactivated",
+    "enrollment.invite": gettext_lazy("Invited"),
+    "enrollment.accept": gettext_lazy("Invitation accepted"),
+    "enrollment.reevaluate": gettext_lazy("Requirements checked again"),
+    "enrollment.approve": gettext_lazy("Approved: enrolled"),
+    "enrollment.set_status": gettext_lazy("Status changed"),
+    "enrollment.reactivate": gettext_lazy("Reactivated"),
 }
 
 
@@ -214,7 +250,7 @@ def enrollment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def enrollment_invite(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not permissions.can_invite_somewhere(user):
-        raise PermissionDenied("Only program managers invite locations.")
+        raise PermissionDenied(gettext("Only program managers invite locations."))
     form = InviteForm(request.POST or None, initial=request.GET.dict(), locations=locations_visible_to(user))
     if request.method == "POST" and form.is_valid():
         try:
@@ -226,12 +262,16 @@ def enrollment_invite(request: HttpRequest) -> HttpResponse:
         except PermissionDenied as error:
             form.add_error("program", str(error))
         else:
-            messages.success(request, f"Invited {enrollment.location} to {enrollment.program.name}.")
+            messages.success(
+                request,
+                gettext("Invited %(location)s to %(program)s.")
+                % {"location": enrollment.location, "program": enrollment.program.name},
+            )
             return redirect("enrollment_detail", pk=enrollment.pk)
     return render(request, "web/enrollments/invite.html", {"form": form})
 
 
-def _enrollment_action(verb: str, success: str) -> Callable[[HttpRequest, int], HttpResponse]:
+def _enrollment_action(verb: str, success: str | Promise) -> Callable[[HttpRequest, int], HttpResponse]:
     service = getattr(services, f"enrollment_{verb}")
 
     @login_required
@@ -239,16 +279,18 @@ def _enrollment_action(verb: str, success: str) -> Callable[[HttpRequest, int], 
     @not_found_as_404
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         enrollment = selectors.enrollment_for(_user(request), pk)
-        _attempt(request, lambda: service(enrollment=enrollment, actor=_user(request)), success)
+        _attempt(request, lambda: service(enrollment=enrollment, actor=_user(request)), str(success))
         return redirect("enrollment_detail", pk=pk)
 
     view.__name__ = f"enrollment_{verb}"
     return view
 
 
-enrollment_accept = _enrollment_action("accept", "Invitation accepted.")
-enrollment_approve = _enrollment_action("approve", "Enrollment approved: the location is enrolled.")
-enrollment_reactivate = _enrollment_action("reactivate", "Enrollment reactivated: it goes through review again.")
+enrollment_accept = _enrollment_action("accept", gettext_lazy("Invitation accepted."))
+enrollment_approve = _enrollment_action("approve", gettext_lazy("Enrollment approved: the location is enrolled."))
+enrollment_reactivate = _enrollment_action(
+    "reactivate", gettext_lazy("Enrollment reactivated: it goes through review again.")
+)
 
 
 @login_required
@@ -271,7 +313,7 @@ def enrollment_set_status(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error.message)
             return redirect("enrollment_detail", pk=pk)
         else:
-            messages.success(request, "Status changed.")
+            messages.success(request, gettext("Status changed."))
             return redirect("enrollment_detail", pk=pk)
     return _detail(request, enrollment, form)
 
@@ -323,14 +365,14 @@ def payout_profile(request: HttpRequest, pk: int) -> HttpResponse:
         form = PayoutProfileForm(request.POST or None, initial=_payout_initial(location))
     if request.method == "POST":
         if form is None:
-            raise PermissionDenied("Only an incentives admin of this location can change its payout profile.")
+            raise PermissionDenied(gettext("Only an incentives admin of this location can change its payout profile."))
         if form.is_valid():
             try:
                 services.payout_profile_submit(location=location, actor=user, **form.cleaned_data)
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                messages.success(request, "Payout profile submitted; the vendor validates it next.")
+                messages.success(request, gettext("Payout profile submitted; the vendor validates it next."))
                 return redirect("payout_profile", pk=location.pk)
     return _profile_page(request, location, kind="payout", form=form, profiles=selectors.payout_profiles_of(location))
 
@@ -345,14 +387,14 @@ def tax_profile(request: HttpRequest, pk: int) -> HttpResponse:
         form = TaxProfileForm(request.POST or None, request.FILES or None, initial={"country": str(location.country)})
     if request.method == "POST":
         if form is None:
-            raise PermissionDenied("Only an incentives admin of this location can change its tax profile.")
+            raise PermissionDenied(gettext("Only an incentives admin of this location can change its tax profile."))
         if form.is_valid():
             try:
                 services.tax_profile_submit(location=location, actor=user, **form.cleaned_data)
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                messages.success(request, "Tax profile submitted; the vendor validates it next.")
+                messages.success(request, gettext("Tax profile submitted; the vendor validates it next."))
                 return redirect("tax_profile", pk=location.pk)
     return _profile_page(request, location, kind="tax", form=form, profiles=selectors.tax_profiles_of(location))
 
@@ -364,7 +406,7 @@ def tax_profile_document(request: HttpRequest, pk: int) -> HttpResponseBase:
     except NotFound:
         raise Http404("Not found") from None
     if not profile.document:
-        raise Http404("This tax profile has no document.")
+        raise Http404(gettext("This tax profile has no document."))
     name = (profile.document.name or "certificate").rsplit("/", 1)[-1]
     return FileResponse(profile.document.open("rb"), as_attachment=True, filename=name)
 
@@ -380,9 +422,10 @@ def _profile_for(request: HttpRequest, kind: str, pk: int) -> PayoutProfile | Ta
 @not_found_as_404
 def profile_approve(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     profile = _profile_for(request, kind, pk)
-    _attempt(
-        request, lambda: services.profile_approve(profile=profile, actor=_user(request)), f"{profile.label} approved."
+    approved = (
+        gettext("Payout profile approved.") if isinstance(profile, PayoutProfile) else gettext("Tax profile approved.")
     )
+    _attempt(request, lambda: services.profile_approve(profile=profile, actor=_user(request)), approved)
     return _back(request, reverse(f"{kind}_profile", args=[profile.location_id]))
 
 
@@ -391,7 +434,7 @@ def profile_approve(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 def profile_request_action(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     profile = _profile_for(request, kind, pk)
     if not permissions.can_validate_profiles(_user(request)):
-        raise PermissionDenied("Only a reviewer or program manager validates profiles.")
+        raise PermissionDenied(gettext("Only a reviewer or program manager validates profiles."))
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -401,7 +444,12 @@ def profile_request_action(request: HttpRequest, pk: int, kind: str) -> HttpResp
         except Conflict as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"{profile.label}: the partner was asked to act.")
+            messages.success(
+                request,
+                gettext("Payout profile: the partner was asked to act.")
+                if isinstance(profile, PayoutProfile)
+                else gettext("Tax profile: the partner was asked to act."),
+            )
             return _back(request, reverse("validation_queue") + f"?queue={kind}")
     return render(
         request,
@@ -413,9 +461,9 @@ def profile_request_action(request: HttpRequest, pk: int, kind: str) -> HttpResp
 # --- the vendor's validation queues --------------------------------------------------------------------
 
 QUEUES = {
-    "enrollments": ("Enrollments to review", selectors.enrollments_reviewing),
-    "payout": ("Payout profiles to validate", lambda user: selectors.payout_profiles_pending()),
-    "tax": ("Tax profiles to validate", lambda user: selectors.tax_profiles_pending()),
+    "enrollments": (gettext_lazy("Enrollments to review"), selectors.enrollments_reviewing),
+    "payout": (gettext_lazy("Payout profiles to validate"), lambda user: selectors.payout_profiles_pending()),
+    "tax": (gettext_lazy("Tax profiles to validate"), lambda user: selectors.tax_profiles_pending()),
 }
 
 

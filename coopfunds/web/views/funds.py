@@ -5,6 +5,7 @@ Partners see their own locations' funds only (another partner's fund is 404); ve
 Forms parse; the services decide and check rights. Nothing changes on GET.
 """
 
+from dataclasses import replace
 from datetime import date
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -20,12 +21,16 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, Stream
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from coopfunds.accounts.models import Role, User
 from coopfunds.accounts.permissions import holds, is_vendor_staff
 from coopfunds.accounts.selectors import locations_visible_to
 from coopfunds.core.errors import Conflict
+from coopfunds.core.i18n import day_lazy
 from coopfunds.funds import exports, selectors, services
 from coopfunds.funds.charts import expiry_charts
 from coopfunds.funds.earnings import earnings_import, import_rejected_message
@@ -72,20 +77,26 @@ class ScopeForm(forms.Form):
         self.vendor = is_vendor_staff(user)
         if self.vendor:
             self.fields["q"] = forms.CharField(
-                label="Partner or location",
+                label=gettext("Partner or location"),
                 required=False,
                 max_length=100,
-                help_text="Partner ID, location name or partner name.",
+                help_text=gettext("Partner ID, location name or partner name."),
             )
             self.fields["location"] = forms.IntegerField(
-                label="Location", required=False, min_value=1, widget=forms.HiddenInput
+                label=gettext("Location"), required=False, min_value=1, widget=forms.HiddenInput
             )
         else:
             self.fields["location"] = forms.ModelChoiceField(
-                queryset=locations_visible_to(user), required=False, empty_label="All my locations"
+                queryset=locations_visible_to(user),
+                required=False,
+                label=gettext("Location"),
+                empty_label=gettext("All my locations"),
             )
         self.fields["program"] = forms.ModelChoiceField(
-            queryset=selectors.programs_of(funds), required=False, empty_label="Any program"
+            queryset=selectors.programs_of(funds),
+            required=False,
+            label=gettext("Program"),
+            empty_label=gettext("Any program"),
         )
         self.order_fields(["q", "location", "program", *own])
 
@@ -104,33 +115,34 @@ class ScopeForm(forms.Form):
 
 
 class FundFilterForm(ScopeForm):
-    period = forms.ChoiceField(label="Usage period", required=False)
+    period = forms.ChoiceField(label=gettext_lazy("Usage period"), required=False)
     expiring = forms.BooleanField(
-        label=f"Only funds expiring within {selectors.EXPIRY_WARNING_DAYS} days", required=False
+        label=format_lazy(gettext_lazy("Only funds expiring within {days} days"), days=selectors.EXPIRY_WARNING_DAYS),
+        required=False,
     )
 
     def __init__(self, *args: Any, user: User, funds: QuerySet[Fund], **kwargs: Any) -> None:
         super().__init__(*args, user=user, funds=funds, **kwargs)
-        self.fields["period"].choices = [("", "Any period")] + [  # type: ignore[attr-defined]
+        self.fields["period"].choices = [("", gettext("Any period"))] + [  # type: ignore[attr-defined]
             (label, label) for label in selectors.fund_labels(funds)
         ]
 
 
 class TransactionFilterForm(ScopeForm):
     kind = forms.ChoiceField(
-        label="Kind",
+        label=gettext_lazy("Kind"),
         required=False,
-        choices=[("", "Any kind"), *((k.value, v) for k, v in exports.KIND_LABELS.items())],
+        choices=[("", gettext_lazy("Any kind")), *((str(k), v) for k, v in selectors.MOVEMENT_LABELS.items())],
     )
-    date_from = forms.DateField(label="From", required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label="To", required=False, widget=DATE_INPUT)
-    fund = forms.IntegerField(label="Fund", required=False, min_value=1, widget=forms.HiddenInput)
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DATE_INPUT)
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=DATE_INPUT)
+    fund = forms.IntegerField(label=gettext_lazy("Fund"), required=False, min_value=1, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and end < start:
-            self.add_error("date_to", "The end date is before the start date.")
+            self.add_error("date_to", gettext("The end date is before the start date."))
         return data
 
     def filters(self) -> dict[str, Any]:
@@ -152,6 +164,7 @@ def _expiry_warnings(totals: list[selectors.ExpiryTotal], today: date) -> list[d
 
 
 def _expiry_state(b: selectors.Balances, today: date) -> str:
+    """ "expired", "expires soon" or "": the template shows it in the reader's language."""
     if b.expires_on < today:
         return "expired"
     return "expires soon" if b.expires_soon(today) else ""
@@ -199,27 +212,34 @@ def fund_list(request: HttpRequest) -> HttpResponse:
 
 class FundChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.label} ({obj.usage_start:%d %b %Y} – {obj.usage_end:%d %b %Y})"
+        return f"{obj.label} ({day_lazy(obj.usage_start)} – {day_lazy(obj.usage_end)})"
 
 
 class AdjustmentForm(forms.Form):
     amount = AmountField(
-        label="Amount",
-        help_text="Positive to credit the fund, negative to debit it, e.g. 500.00 or -200.00. "
-        "A rollover moves a positive amount.",
+        label=gettext_lazy("Amount"),
+        help_text=gettext_lazy(
+            "Positive to credit the fund, negative to debit it, e.g. 500.00 or -200.00. "
+            "A rollover moves a positive amount."
+        ),
     )
     reason_code = forms.ChoiceField(
-        label="Reason", required=False, choices=[("", "Choose a reason"), *services.AdjustmentReason.CHOICES]
+        label=gettext_lazy("Reason"),
+        required=False,
+        choices=[("", gettext_lazy("Choose a reason")), *services.AdjustmentReason.CHOICES],
     )
     memo = forms.CharField(
-        label="Memo", required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="The partner reads this."
+        label=gettext_lazy("Memo"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("The partner reads this."),
     )
     to_fund = FundChoiceField(
-        label="Roll over to",
+        label=gettext_lazy("Roll over to"),
         queryset=Fund.objects.none(),
         required=False,
-        empty_label="No rollover",
-        help_text="Only for a rollover: the fund of the same location and program the money moves to.",
+        empty_label=gettext_lazy("No rollover"),
+        help_text=gettext_lazy("Only for a rollover: the fund of the same location and program the money moves to."),
     )
     key = forms.CharField(max_length=100, widget=forms.HiddenInput)
 
@@ -227,7 +247,9 @@ class AdjustmentForm(forms.Form):
         kwargs.setdefault("initial", {"key": uuid4().hex})  # one key per form shown: a double submit posts once
         super().__init__(*args, **kwargs)
         self.fields["to_fund"].queryset = selectors.rollover_targets(fund)  # type: ignore[attr-defined]
-        self.fields["key"].error_messages["required"] = "This form is incomplete; reload the page and try again."
+        self.fields["key"].error_messages["required"] = gettext(
+            "This form is incomplete; reload the page and try again."
+        )
 
 
 def _can_adjust(user: User, fund: Fund) -> bool:
@@ -248,7 +270,7 @@ def _fund_page(request: HttpRequest, fund: Fund, form: AdjustmentForm | None = N
         "expires_soon": balances.expires_soon(today),
         "days_left": (fund.usage_end - today).days,
         "page": page,
-        "rows": [(e, exports.row_of(e)) for e in page.object_list],
+        "rows": _history_rows(page),
         "export_query": urlencode({"fund": fund.pk}),
         "can_adjust": can_adjust,
         "form": (form or AdjustmentForm(fund=fund)) if can_adjust else None,
@@ -269,7 +291,7 @@ def fund_adjust(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     fund = selectors.fund_for(user, pk)
     if not _can_adjust(user, fund):
-        raise PermissionDenied("Only a program manager of this program can adjust funds.")
+        raise PermissionDenied(gettext("Only a program manager of this program can adjust funds."))
     form = AdjustmentForm(request.POST, fund=fund)
     if form.is_valid():
         data = form.cleaned_data
@@ -287,17 +309,36 @@ def fund_adjust(request: HttpRequest, pk: int) -> HttpResponse:
             add_errors(form, error)
         except IdempotencyConflict:
             form.add_error(
-                None, "This form was already sent with other values; reload the page to make a new adjustment."
+                None, gettext("This form was already sent with other values; reload the page to make a new adjustment.")
             )
         except Conflict as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Adjusted by {data['amount']} {fund.currency}: {data['memo'].strip()}")
+            messages.success(
+                request,
+                gettext("Adjusted by %(amount)s %(currency)s: %(memo)s")
+                % {"amount": number_format(data["amount"]), "currency": fund.currency, "memo": data["memo"].strip()},
+            )
             return redirect("fund_detail", fund.pk)
     return _fund_page(request, fund, form, status=400)
 
 
 # --- transactions and downloads ------------------------------------------------------------------------
+
+
+def _history_rows(page: Page) -> list[tuple[Entry, exports.TransactionRow]]:
+    """The page's entries as the download writes them, with the kind and bucket in the reader's language."""
+    return [
+        (
+            e,
+            replace(
+                exports.row_of(e),
+                kind=selectors.movement_label(e.transfer.kind),
+                bucket=selectors.bucket_label(e.account.bucket),
+            ),
+        )
+        for e in page.object_list
+    ]
 
 
 def _transactions(request: HttpRequest) -> tuple[TransactionFilterForm, QuerySet[Entry] | None]:
@@ -321,7 +362,7 @@ def _transactions_page(
         "form": form,
         "valid": entries is not None,
         "page": page,
-        "rows": [(e, exports.row_of(e)) for e in page.object_list],
+        "rows": _history_rows(page),
         "querystring_prefix": _prefix(params),
         "export_query": urlencode({k: v for k, v in params.items() if v}),
     }
@@ -368,8 +409,10 @@ def transactions_xlsx(request: HttpRequest) -> HttpResponse | FileResponse:
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="Earnings file",
-        help_text="CSV (UTF-8) or Excel .xlsx with the columns of the template; the first row names them.",
+        label=gettext_lazy("Earnings file"),
+        help_text=gettext_lazy(
+            "CSV (UTF-8) or Excel .xlsx with the columns of the template; the first row names them."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
 
@@ -389,7 +432,7 @@ def _require_imports_visible(user: User) -> None:
     if selectors.can_see_imports(user):
         return
     if is_vendor_staff(user):
-        raise PermissionDenied("Only program managers, finance and auditors see earnings imports.")
+        raise PermissionDenied(gettext("Only program managers, finance and auditors see earnings imports."))
     raise Http404("Not found")
 
 
@@ -402,7 +445,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _imports_page(request, UploadForm())
     if not can_import_earnings(user):
-        raise PermissionDenied("Only program managers and finance can import earnings.")
+        raise PermissionDenied(gettext("Only program managers and finance can import earnings."))
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -414,8 +457,16 @@ def import_list(request: HttpRequest) -> HttpResponse:
             if batch.status == EarningImport.Status.APPLIED:
                 messages.success(
                     request,
-                    f"{batch.file_name}: {batch.applied} line(s) applied, {batch.skipped} already imported "
-                    f"line(s) skipped; total {batch.total:,.2f}.",
+                    gettext(
+                        "%(file)s: %(applied)s line(s) applied, %(skipped)s already imported line(s) skipped; "
+                        "total %(total)s."
+                    )
+                    % {
+                        "file": batch.file_name,
+                        "applied": batch.applied,
+                        "skipped": batch.skipped,
+                        "total": number_format(batch.total, 2, force_grouping=True),
+                    },
                 )
             else:
                 messages.error(request, import_rejected_message(batch))
@@ -445,10 +496,10 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 def _period_status(row: dict[str, Any], today: date) -> str:
     if row["closed"] == row["funds"]:
-        return "Closed"
+        return pgettext("earning period", "Closed")
     if row["closed"]:
-        return f"{row['closed']} of {row['funds']} closed"
-    return "Ended, not closed yet" if row["earning_end"] < today else "Open (earning)"
+        return gettext("%(closed)s of %(funds)s closed") % {"closed": row["closed"], "funds": row["funds"]}
+    return gettext("Ended, not closed yet") if row["earning_end"] < today else gettext("Open (earning)")
 
 
 @login_required
@@ -478,12 +529,15 @@ def period_jobs_run(request: HttpRequest) -> HttpResponse:
     if not is_vendor_staff(user):
         raise Http404("Not found")
     if not selectors.can_run_period_jobs(user):
-        raise PermissionDenied("Only a program manager of every program can run the period jobs.")
+        raise PermissionDenied(gettext("Only a program manager of every program can run the period jobs."))
     counts = services.period_jobs_run(actor=user)
     messages.success(
         request,
-        f"Period jobs done: {counts['closed']} fund(s) closed, {counts['reevaluated']} re-evaluated after late "
-        f"earnings, {counts['forfeited']} fund(s) with money forfeited.",
+        gettext(
+            "Period jobs done: %(closed)s fund(s) closed, %(reevaluated)s re-evaluated after late earnings, "
+            "%(forfeited)s fund(s) with money forfeited."
+        )
+        % counts,
     )
     return redirect("fund_periods")
 

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coopfunds.accounts.models import User
@@ -52,22 +53,25 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     chosen = request.POST.getlist("id")
     if not all(pk.isdigit() for pk in chosen):
-        return HttpResponseBadRequest("Notification ids are whole numbers.")
+        return HttpResponseBadRequest(gettext("Notification ids are whole numbers."))
     ids = [int(pk) for pk in chosen] or None
     count = notifications_mark_read(user=user, ids=ids)
-    messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
+    messages.success(
+        request,
+        ngettext("%(n)s notification marked as read.", "%(n)s notifications marked as read.", count) % {"n": count},
+    )
     return redirect("notification_list")
 
 
 class EmailSettingsForm(forms.Form):
     emailed = forms.MultipleChoiceField(
-        label="Also email me about",
+        label=gettext_lazy("Also email me about"),
         choices=NotificationKind.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Every notification is in this inbox; the ones you leave unticked are not emailed.",
+        help_text=gettext_lazy("Every notification is in this inbox; the ones you leave unticked are not emailed."),
     )
-    weekly_digest = forms.BooleanField(label="One weekly digest instead of an email each", required=False)
+    weekly_digest = forms.BooleanField(label=gettext_lazy("One weekly digest instead of an email each"), required=False)
 
 
 @login_required
@@ -92,7 +96,7 @@ def email_settings(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, "Your email settings are saved.")
+            messages.success(request, gettext("Your email settings are saved."))
             return redirect("notification_list")
     return render(request, "web/notifications/settings.html", {"form": form})
 

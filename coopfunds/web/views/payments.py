@@ -18,6 +18,8 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from coopfunds.accounts.models import User
@@ -34,15 +36,50 @@ PAGE_SIZE = 25
 P = PaymentStatus
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
-# What finance may record, by the button's action name: (service, target status, label).
-BANK_ACTIONS: dict[str, tuple[Any, str, str]] = {
-    "sent": (services.payment_mark_sent, P.SENT, "Sent"),
-    "failed": (services.payment_mark_failed, P.FAILED, "Failed"),
-    "reprocess": (services.payment_reprocess, P.REPROCESSING, "Reprocess with the next run"),
-    "reversed": (services.payment_mark_reversed, P.REVERSED, "Reversed by the bank"),
-    "rejected": (services.payment_mark_rejected, P.REJECTED, "Rejected by the bank"),
-    "incorrect": (services.payment_mark_incorrect, P.INCORRECT, "Incorrect payment"),
-    "recouped": (services.payment_recoup, P.RECOUPED, "Recouped"),
+# What finance may record, by the button's action name: (service, target status, button, what the message says).
+BANK_ACTIONS: dict[str, tuple[Any, str, Promise, Promise]] = {
+    "sent": (
+        services.payment_mark_sent,
+        P.SENT,
+        pgettext_lazy("payment", "Sent"),
+        gettext_lazy("Payment %(payment)s: sent."),
+    ),
+    "failed": (
+        services.payment_mark_failed,
+        P.FAILED,
+        pgettext_lazy("payment", "Failed"),
+        gettext_lazy("Payment %(payment)s: failed."),
+    ),
+    "reprocess": (
+        services.payment_reprocess,
+        P.REPROCESSING,
+        gettext_lazy("Reprocess with the next run"),
+        gettext_lazy("Payment %(payment)s: reprocess with the next run."),
+    ),
+    "reversed": (
+        services.payment_mark_reversed,
+        P.REVERSED,
+        gettext_lazy("Reversed by the bank"),
+        gettext_lazy("Payment %(payment)s: reversed by the bank."),
+    ),
+    "rejected": (
+        services.payment_mark_rejected,
+        P.REJECTED,
+        gettext_lazy("Rejected by the bank"),
+        gettext_lazy("Payment %(payment)s: rejected by the bank."),
+    ),
+    "incorrect": (
+        services.payment_mark_incorrect,
+        P.INCORRECT,
+        gettext_lazy("Incorrect payment"),
+        gettext_lazy("Payment %(payment)s: incorrect payment."),
+    ),
+    "recouped": (
+        services.payment_recoup,
+        P.RECOUPED,
+        pgettext_lazy("payment", "Recouped"),
+        gettext_lazy("Payment %(payment)s: recouped."),
+    ),
 }
 
 
@@ -63,14 +100,16 @@ def _vendor_only(user: User) -> None:
 
 
 class PaymentFilterForm(forms.Form):
-    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *P.choices])
-    q = forms.CharField(label="Partner, location or payment ID", required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"), required=False, choices=[("", gettext_lazy("Any status")), *P.choices]
+    )
+    q = forms.CharField(label=gettext_lazy("Partner, location or payment ID"), required=False, max_length=100)
 
 
 class StatementForm(forms.Form):
-    location: forms.ModelChoiceField = forms.ModelChoiceField(label="Location", queryset=None)  # type: ignore[arg-type]
+    location: forms.ModelChoiceField = forms.ModelChoiceField(label=gettext_lazy("Location"), queryset=None)  # type: ignore[arg-type]
     program: forms.ModelChoiceField = forms.ModelChoiceField(  # type: ignore[arg-type]
-        label="Program", queryset=None, required=False, empty_label="Every program"
+        label=gettext_lazy("Program"), queryset=None, required=False, empty_label=gettext_lazy("Every program")
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -80,34 +119,49 @@ class StatementForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
-    bank_reference = forms.CharField(label="Bank reference", required=False, max_length=100)
+    note = forms.CharField(
+        label=gettext_lazy("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+    bank_reference = forms.CharField(label=gettext_lazy("Bank reference"), required=False, max_length=100)
 
 
 class TaxInvoiceForm(forms.Form):
-    number = forms.CharField(label="Tax invoice number", max_length=32, help_text="Digits only, at most 16.")
-    invoice_date = forms.DateField(label="Invoice date", widget=DATE_INPUT, help_text="Within the last 180 days.")
-    file = forms.FileField(label="Tax invoice (PDF or image)")
+    number = forms.CharField(
+        label=gettext_lazy("Tax invoice number"), max_length=32, help_text=gettext_lazy("Digits only, at most 16.")
+    )
+    invoice_date = forms.DateField(
+        label=gettext_lazy("Invoice date"), widget=DATE_INPUT, help_text=gettext_lazy("Within the last 180 days.")
+    )
+    file = forms.FileField(label=gettext_lazy("Tax invoice (PDF or image)"))
 
 
 class TaxInvoiceReviewForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (when rejecting)", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+        label=gettext_lazy("Reason (when rejecting)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
     )
 
 
 class DisputeForm(forms.Form):
-    reason = forms.CharField(label="What is wrong", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-    file = forms.FileField(label="Evidence (PDF or image, optional)", required=False)
+    reason = forms.CharField(
+        label=gettext_lazy("What is wrong"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+    file = forms.FileField(label=gettext_lazy("Evidence (PDF or image, optional)"), required=False)
 
 
 class ResolveForm(forms.Form):
-    resolution = forms.CharField(label="Resolution", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    resolution = forms.CharField(
+        label=gettext_lazy("Resolution"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
 
 
 class PrepareForm(forms.Form):
-    entity: forms.ModelChoiceField = forms.ModelChoiceField(label="Paying entity", queryset=None)  # type: ignore[arg-type]
-    run_date = forms.DateField(label="Run date", widget=DATE_INPUT, help_text="The transfers' execution date.")
+    entity: forms.ModelChoiceField = forms.ModelChoiceField(label=gettext_lazy("Paying entity"), queryset=None)  # type: ignore[arg-type]
+    run_date = forms.DateField(
+        label=gettext_lazy("Run date"), widget=DATE_INPUT, help_text=gettext_lazy("The transfers' execution date.")
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -116,27 +170,28 @@ class PrepareForm(forms.Form):
 
 class RatesUploadForm(forms.Form):
     file = forms.FileField(
-        label="Rates file (CSV)", help_text="Columns month,source,target,rate, e.g. 2026-11,USD,EUR,0.9215."
+        label=gettext_lazy("Rates file (CSV)"),
+        help_text=gettext_lazy("Columns month,source,target,rate, e.g. 2026-11,USD,EUR,0.9215."),
     )
 
 
 class EntityForm(forms.Form):
-    code = forms.CharField(label="Code", max_length=32)
-    name = forms.CharField(label="Account holder name", max_length=70)
-    country = forms.CharField(label="Country (ISO code)", max_length=2)
-    iban = forms.CharField(label="IBAN of the paying account", max_length=42)
+    code = forms.CharField(label=gettext_lazy("Code"), max_length=32)
+    name = forms.CharField(label=gettext_lazy("Account holder name"), max_length=70)
+    country = forms.CharField(label=gettext_lazy("Country (ISO code)"), max_length=2)
+    iban = forms.CharField(label=gettext_lazy("IBAN of the paying account"), max_length=42)
     bic = forms.CharField(label="BIC", max_length=11, required=False)
-    run_day = forms.IntegerField(label="Run day of the month", min_value=1, max_value=28, initial=15)
+    run_day = forms.IntegerField(label=gettext_lazy("Run day of the month"), min_value=1, max_value=28, initial=15)
     tax_invoice_countries = forms.CharField(
-        label="Countries that send tax invoices",
+        label=gettext_lazy("Countries that send tax invoices"),
         required=False,
         initial="CN, IN, IT, KR, MX, TW",
-        help_text="Two-letter codes separated by commas.",
+        help_text=gettext_lazy("Two-letter codes separated by commas."),
     )
 
 
 class AssignForm(forms.Form):
-    program = forms.ModelChoiceField(label="Program", queryset=Program.objects.all())
+    program = forms.ModelChoiceField(label=gettext_lazy("Program"), queryset=Program.objects.all())
 
 
 # --- payments ------------------------------------------------------------------------------------------
@@ -171,7 +226,7 @@ def _detail(request: HttpRequest, payment: Payment, status: int = 200, **forms_:
         "history": selectors.payment_history(payment),
         "disputes": payment.disputes.select_related("raised_by", "resolved_by", "evidence").order_by("id"),
         "bank_actions": [
-            (name, label) for name, (_, to, label) in BANK_ACTIONS.items() if to in TRANSITIONS[payment.status]
+            (name, label) for name, (_, to, label, _) in BANK_ACTIONS.items() if to in TRANSITIONS[payment.status]
         ]
         if finance
         else [],
@@ -203,23 +258,23 @@ def payment_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user = _user(request)
     payment = selectors.payment_for(user, pk)
     if not permissions.can_run_payments(user):
-        raise PermissionDenied("Only finance records payment statuses.")
+        raise PermissionDenied(gettext("Only finance records payment statuses."))
     form = NoteForm(request.POST)
     if not form.is_valid():
         return _detail(request, payment, status=400, note_form=form)
     note = form.cleaned_data["note"]
     try:
         if action in BANK_ACTIONS:
-            service, _, label = BANK_ACTIONS[action]
+            service, _, _, done = BANK_ACTIONS[action]
             extra = {"bank_reference": form.cleaned_data["bank_reference"]} if action == "sent" else {}
             service(payment=payment, actor=user, note=note, **extra)
-            messages.success(request, f"Payment {payment.end_to_end_id}: {label.lower()}.")
+            messages.success(request, str(done) % {"payment": payment.end_to_end_id})
         elif action == "tax-invoice-approve":
             services.payment_tax_invoice_approve(payment=payment, actor=user)
-            messages.success(request, "Tax invoice accepted: the next run pays it.")
+            messages.success(request, gettext("Tax invoice accepted: the next run pays it."))
         elif action == "tax-invoice-reject":
             services.payment_tax_invoice_reject(payment=payment, actor=user, reason=request.POST.get("reason", ""))
-            messages.success(request, "Tax invoice rejected; the partner is told why.")
+            messages.success(request, gettext("Tax invoice rejected; the partner is told why."))
         else:
             raise Http404("Not found")
     except ValidationError as error:
@@ -237,7 +292,7 @@ def payment_tax_invoice(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     payment = selectors.payment_for(user, pk)
     if not permissions.can_act_for_partner(user, payment):
-        raise PermissionDenied("Only the location's incentives admins send tax invoices.")
+        raise PermissionDenied(gettext("Only the location's incentives admins send tax invoices."))
     form = TaxInvoiceForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -253,7 +308,7 @@ def payment_tax_invoice(request: HttpRequest, pk: int) -> HttpResponse:
         except Conflict as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Tax invoice sent: finance reviews it.")
+            messages.success(request, gettext("Tax invoice sent: finance reviews it."))
             return redirect("payment_detail", payment.pk)
     return _detail(request, payment, status=400, tax_form=form)
 
@@ -265,7 +320,7 @@ def payment_dispute(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     payment = selectors.payment_for(user, pk)
     if not permissions.can_act_for_partner(user, payment):
-        raise PermissionDenied("Only the location's incentives admins dispute payments.")
+        raise PermissionDenied(gettext("Only the location's incentives admins dispute payments."))
     form = DisputeForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -277,7 +332,7 @@ def payment_dispute(request: HttpRequest, pk: int) -> HttpResponse:
         except Conflict as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Dispute sent: finance answers it.")
+            messages.success(request, gettext("Dispute sent: finance answers it."))
             return redirect("payment_detail", payment.pk)
     return _detail(request, payment, status=400, dispute_form=form)
 
@@ -289,7 +344,7 @@ def payment_dispute_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     dispute = selectors.dispute_for(user, pk)
     if not permissions.can_run_payments(user):
-        raise PermissionDenied("Only finance resolves payment disputes.")
+        raise PermissionDenied(gettext("Only finance resolves payment disputes."))
     form = ResolveForm(request.POST)
     if form.is_valid():
         try:
@@ -299,7 +354,7 @@ def payment_dispute_resolve(request: HttpRequest, pk: int) -> HttpResponse:
         except Conflict as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, "Dispute resolved; the partner is told.")
+            messages.success(request, gettext("Dispute resolved; the partner is told."))
             return redirect("payment_detail", dispute.payment_id)
     return _detail(request, dispute.payment, status=400, resolve_form=form)
 
@@ -340,7 +395,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
     form = None
     if request.method == "POST":
         if not permissions.can_run_payments(user):
-            raise PermissionDenied("Only finance prepares payment runs.")
+            raise PermissionDenied(gettext("Only finance prepares payment runs."))
         form = PrepareForm(request.POST)
         if form.is_valid():
             try:
@@ -352,7 +407,9 @@ def run_list(request: HttpRequest) -> HttpResponse:
             except Conflict as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, f"Run {run.pk} prepared: another finance user approves it.")
+                messages.success(
+                    request, gettext("Run %(run)s prepared: another finance user approves it.") % {"run": run.pk}
+                )
                 return redirect("payment_run_detail", run.pk)
     finance = permissions.can_run_payments(user)
     context = {
@@ -397,9 +454,9 @@ def run_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.success(
             request,
             {
-                "approve": "Run approved: the money is paid in the ledger.",
-                "export": "Bank files written: download them below.",
-                "cancel": "Run cancelled: its payments wait for the next run.",
+                "approve": gettext("Run approved: the money is paid in the ledger."),
+                "export": gettext("Bank files written: download them below."),
+                "cancel": gettext("Run cancelled: its payments wait for the next run."),
             }[action],
         )
     return redirect("payment_run_detail", run.pk)
@@ -411,7 +468,7 @@ def run_file(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
     user = _user(request)
     run = selectors.run_for(user, pk)
     if not permissions.can_run_payments(user):
-        raise PermissionDenied("Only finance downloads bank files.")
+        raise PermissionDenied(gettext("Only finance downloads bank files."))
     bank_file = selectors.bank_file_for(user, run, file_pk)
     content_type = "application/xml" if bank_file.kind == BankFile.Kind.PAIN001 else "text/csv; charset=utf-8"
     response = HttpResponse(str(bank_file.content).encode(), content_type=content_type)
@@ -430,7 +487,7 @@ def rate_list(request: HttpRequest) -> HttpResponse:
     form = None
     if request.method == "POST":
         if not permissions.can_run_payments(user):
-            raise PermissionDenied("Only finance keeps the exchange-rate table.")
+            raise PermissionDenied(gettext("Only finance keeps the exchange-rate table."))
         form = RatesUploadForm(request.POST, request.FILES)
         if form.is_valid():
             try:
@@ -438,7 +495,7 @@ def rate_list(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                messages.success(request, f"{len(saved)} rate(s) saved.")
+                messages.success(request, gettext("%(n)s rate(s) saved.") % {"n": len(saved)})
                 return redirect("exchange_rate_list")
     context = {
         "page": _page(request, selectors.rates()),
@@ -465,7 +522,7 @@ def entity_list(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _entities_page(request)
     if not permissions.can_run_payments(user):
-        raise PermissionDenied("Only finance sets up paying entities.")
+        raise PermissionDenied(gettext("Only finance sets up paying entities."))
     form = EntityForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -484,7 +541,9 @@ def entity_list(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"{entity.name} can now pay programs: assign them below.")
+            messages.success(
+                request, gettext("%(entity)s can now pay programs: assign them below.") % {"entity": entity.name}
+            )
             return redirect("paying_entity_list")
     return _entities_page(request, form, status=400)
 
@@ -497,17 +556,21 @@ def entity_assign(request: HttpRequest, pk: int) -> HttpResponse:
     _vendor_only(user)
     entity = selectors.entity_by_id(pk)
     if not permissions.can_run_payments(user):
-        raise PermissionDenied("Only finance assigns programs to paying entities.")
+        raise PermissionDenied(gettext("Only finance assigns programs to paying entities."))
     form = AssignForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a program.")
+        messages.error(request, gettext("Choose a program."))
         return redirect("paying_entity_list")
     try:
         services.paying_entity_assign(entity=entity, program=form.cleaned_data["program"], actor=user)
     except (Conflict, NotFound) as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{entity.name} pays {form.cleaned_data['program'].name}.")
+        messages.success(
+            request,
+            gettext("%(entity)s pays %(program)s.")
+            % {"entity": entity.name, "program": form.cleaned_data["program"].name},
+        )
     return redirect("paying_entity_list")
 
 

@@ -7,6 +7,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
@@ -25,9 +27,9 @@ def is_htmx(request: HttpRequest) -> bool:
     return bool(htmx) and not htmx.history_restore_request  # type: ignore[union-attr]
 
 
-def require(allowed: bool, message: str) -> None:
+def require(allowed: bool, message: str | Promise) -> None:
     if not allowed:
-        raise PermissionDenied(message)
+        raise PermissionDenied(str(message))
 
 
 def staff(request: HttpRequest) -> User:
@@ -46,15 +48,15 @@ def timeline_events(page: Page) -> list[tuple[Any, str, str, list[tuple[Any, str
         reasons = []
         for r in e.reasons.all():
             if r.activity_id:
-                about = f"activity “{r.activity.activity_type.name}”"
+                about = _("activity “%(name)s”") % {"name": r.activity.activity_type.name}
             elif r.campaign_id:
-                about = f"campaign “{r.campaign.name}”"
+                about = _("campaign “%(name)s”") % {"name": r.campaign.name}
             elif r.field:
-                about = f"field: {r.field.replace('_', ' ')}"
+                about = _("field: %(field)s") % {"field": r.field.replace("_", " ")}
             else:
                 about = ""
             reasons.append((r, about))
-        out.append((e, labels.get(e.old_status, ""), labels.get(e.new_status, ""), reasons))
+        out.append((e, str(labels.get(e.old_status, "")), str(labels.get(e.new_status, "")), reasons))
     return out
 
 

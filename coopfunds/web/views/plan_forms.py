@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_lazy
 
 from coopfunds.accounts.models import Location, User
 from coopfunds.claims.models import ReasonCode
@@ -11,23 +12,23 @@ from coopfunds.documents.models import Document
 from coopfunds.plans.models import Campaign, ExcessPolicy, PlanActivity
 from coopfunds.plans.services import Reason
 from coopfunds.programs.models import ActivityType, DocumentKind, Program
-from coopfunds.web.views.common import AmountField, MultipleFileField
+from coopfunds.web.views.common import AmountField, AmountText, MultipleFileField
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONEY_INPUT = forms.TextInput(attrs={"inputmode": "decimal", "maxlength": "24"})
 REASON_ROWS = 3
 CERTIFICATION_ROWS = 5
 PROOF_FIELDS = [
-    ("name", "Name"),
-    ("execution_date", "Execution date"),
-    ("amount", "Amount"),
-    ("estimated_impressions", "Estimated impressions"),
-    ("pre_approval_id", "Pre-approval ID"),
-    ("invoice_vendor", "Invoice vendor"),
-    ("invoice_number", "Invoice number"),
-    ("invoice_date", "Invoice date"),
-    ("invoice_amount", "Invoice amount"),
-    ("documents", "Documents"),
+    ("name", gettext_lazy("Name")),
+    ("execution_date", gettext_lazy("Execution date")),
+    ("amount", gettext_lazy("Amount")),
+    ("estimated_impressions", gettext_lazy("Estimated impressions")),
+    ("pre_approval_id", gettext_lazy("Pre-approval ID")),
+    ("invoice_vendor", gettext_lazy("Invoice vendor")),
+    ("invoice_number", gettext_lazy("Invoice number")),
+    ("invoice_date", gettext_lazy("Invoice date")),
+    ("invoice_amount", gettext_lazy("Invoice amount")),
+    ("documents", gettext_lazy("Documents")),
 ]
 FIELD_LABELS = dict(PROOF_FIELDS)
 
@@ -39,17 +40,24 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 class NewPlanForm(forms.Form):
     location = forms.ModelChoiceField(
-        label="Location", queryset=Location.objects.none(), empty_label="Choose a location"
+        label=gettext_lazy("Location"), queryset=Location.objects.none(), empty_label=gettext_lazy("Choose a location")
     )
-    program = forms.ModelChoiceField(label="Program", queryset=Program.objects.none(), empty_label="Choose a program")
-    fiscal_year = forms.TypedChoiceField(label="Program year", coerce=int)
-    name = forms.CharField(label="Plan name", max_length=200, required=False, help_text="E.g. FY27 cloud marketing.")
+    program = forms.ModelChoiceField(
+        label=gettext_lazy("Program"), queryset=Program.objects.none(), empty_label=gettext_lazy("Choose a program")
+    )
+    fiscal_year = forms.TypedChoiceField(label=gettext_lazy("Program year"), coerce=int)
+    name = forms.CharField(
+        label=gettext_lazy("Plan name"),
+        max_length=200,
+        required=False,
+        help_text=gettext_lazy("E.g. FY27 cloud marketing."),
+    )
     reviewer = PersonChoiceField(
-        label="Vendor reviewer",
+        label=gettext_lazy("Vendor reviewer"),
         queryset=User.objects.none(),
         required=False,
-        empty_label="Choose later",
-        help_text="The person at the vendor who reviews your plan.",
+        empty_label=gettext_lazy("Choose later"),
+        help_text=gettext_lazy("The person at the vendor who reviews your plan."),
     )
 
     def __init__(
@@ -69,9 +77,12 @@ class NewPlanForm(forms.Form):
 
 
 class PlanForm(forms.Form):
-    name = forms.CharField(label="Plan name", max_length=200, required=False)
+    name = forms.CharField(label=gettext_lazy("Plan name"), max_length=200, required=False)
     reviewer = PersonChoiceField(
-        label="Vendor reviewer", queryset=User.objects.none(), required=False, empty_label="Nobody yet"
+        label=gettext_lazy("Vendor reviewer"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Nobody yet"),
     )
 
     def __init__(self, *args: Any, reviewers: QuerySet[User], **kwargs: Any) -> None:
@@ -80,11 +91,18 @@ class PlanForm(forms.Form):
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(label="Campaign name", max_length=200, required=False)
-    start = forms.DateField(label="Starts", widget=DATE_INPUT, required=False)
-    end = forms.DateField(label="Ends", widget=DATE_INPUT, required=False)
-    budget = forms.CharField(label="Budget", widget=MONEY_INPUT, required=False, help_text="E.g. 8000 or 8000.50.")
-    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    name = forms.CharField(label=gettext_lazy("Campaign name"), max_length=200, required=False)
+    start = forms.DateField(label=gettext_lazy("Starts"), widget=DATE_INPUT, required=False)
+    end = forms.DateField(label=gettext_lazy("Ends"), widget=DATE_INPUT, required=False)
+    budget = AmountText(
+        label=gettext_lazy("Budget"),
+        widget=MONEY_INPUT,
+        required=False,
+        help_text=gettext_lazy("E.g. 8000 or 8000.50."),
+    )
+    description = forms.CharField(
+        label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     @classmethod
     def of(cls, campaign: Campaign) -> "CampaignForm":
@@ -102,19 +120,29 @@ class CampaignForm(forms.Form):
 class ActivityTypeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         caps = [str(c) for c in obj.caps.all() if not c.exempt]
-        return f"{obj.name} ({obj.get_category_display()})" + (f": at most {'; '.join(caps)}" if caps else "")
+        named = f"{obj.name} ({obj.get_category_display()})"
+        return (
+            gettext("%(activity)s: at most %(caps)s") % {"activity": named, "caps": "; ".join(caps)} if caps else named
+        )
 
 
 class ActivityForm(forms.Form):
     activity_type = ActivityTypeChoiceField(
-        label="Activity", queryset=ActivityType.objects.none(), required=False, empty_label="Choose an activity"
+        label=gettext_lazy("Activity"),
+        queryset=ActivityType.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Choose an activity"),
     )
     countries = forms.CharField(
-        label="Countries", required=False, help_text="Two-letter codes, separated by commas: DE, FR, US."
+        label=gettext_lazy("Countries"),
+        required=False,
+        help_text=gettext_lazy("Two-letter codes, separated by commas: DE, FR, US."),
     )
-    planned_amount = forms.CharField(label="Planned amount", widget=MONEY_INPUT, required=False)
-    expected_reach = forms.IntegerField(label="Expected reach (people)", min_value=0, required=False)
-    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    planned_amount = AmountText(label=gettext_lazy("Planned amount"), widget=MONEY_INPUT, required=False)
+    expected_reach = forms.IntegerField(label=gettext_lazy("Expected reach (people)"), min_value=0, required=False)
+    description = forms.CharField(
+        label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def __init__(self, *args: Any, activity_types: QuerySet[ActivityType], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -132,17 +160,21 @@ class ActivityForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    message = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    message = forms.CharField(label=gettext_lazy("Comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
 
 
 class NoteForm(forms.Form):
     message = forms.CharField(
-        label="Internal note (vendor staff only)", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000
+        label=gettext_lazy("Internal note (vendor staff only)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
     )
 
 
 class AssignForm(forms.Form):
-    reviewer = PersonChoiceField(label="Reviewer", queryset=User.objects.none(), required=False, empty_label="Me")
+    reviewer = PersonChoiceField(
+        label=gettext_lazy("Reviewer"), queryset=User.objects.none(), required=False, empty_label=gettext_lazy("Me")
+    )
 
     def __init__(self, *args: Any, reviewers: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -150,10 +182,16 @@ class AssignForm(forms.Form):
 
 
 class RulesForm(forms.Form):
-    resubmit_days = forms.IntegerField(label="Days to change and resubmit after the program year", required=False)
-    proof_due_days = forms.IntegerField(label="Days after a campaign starts until proof is due", required=False)
-    proof_warning_days = forms.IntegerField(label="Days of warning before proof is due", required=False)
-    excess = forms.ChoiceField(label="Approved proof above the plan's limit", choices=ExcessPolicy.choices)
+    resubmit_days = forms.IntegerField(
+        label=gettext_lazy("Days to change and resubmit after the program year"), required=False
+    )
+    proof_due_days = forms.IntegerField(
+        label=gettext_lazy("Days after a campaign starts until proof is due"), required=False
+    )
+    proof_warning_days = forms.IntegerField(label=gettext_lazy("Days of warning before proof is due"), required=False)
+    excess = forms.ChoiceField(
+        label=gettext_lazy("Approved proof above the plan's limit"), choices=ExcessPolicy.choices
+    )
 
     def values(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if v is not None}
@@ -162,16 +200,22 @@ class RulesForm(forms.Form):
 class _Reasons(forms.Form):
     """Reason rows: a code, what it is about, a note. Subclasses add the "about" choices."""
 
-    decision = forms.ChoiceField(label="Decision", choices=[], error_messages={"required": "Choose a decision."})
-    message = forms.CharField(label="Message to the partner", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Decision"), choices=[], error_messages={"required": gettext_lazy("Choose a decision.")}
+    )
+    message = forms.CharField(
+        label=gettext_lazy("Message to the partner"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def __init__(self, *args: Any, codes: QuerySet[ReasonCode], about: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [("", "—"), *((c.code, c.label) for c in codes)]
         for i in range(REASON_ROWS):
-            self.fields[f"reason_{i}"] = forms.ChoiceField(label=f"Reason {i + 1}", choices=choices, required=False)
-            self.fields[f"about_{i}"] = forms.ChoiceField(label="About", choices=about, required=False)
-            self.fields[f"note_{i}"] = forms.CharField(label="Note", required=False, max_length=2000)
+            self.fields[f"reason_{i}"] = forms.ChoiceField(
+                label=gettext("Reason %(n)s") % {"n": i + 1}, choices=choices, required=False
+            )
+            self.fields[f"about_{i}"] = forms.ChoiceField(label=gettext_lazy("About"), choices=about, required=False)
+            self.fields[f"note_{i}"] = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=2000)
 
     def reason_rows(self) -> list[tuple[Any, ...]]:
         return [(self[f"reason_{i}"], self[f"about_{i}"], self[f"note_{i}"]) for i in range(REASON_ROWS)]
@@ -200,25 +244,40 @@ class _Reasons(forms.Form):
 
 
 class PlanDecisionForm(_Reasons):
-    DECISIONS = [("approve", "Approve"), ("request_changes", "Request changes"), ("reject", "Reject")]
+    DECISIONS = [
+        ("approve", gettext_lazy("Approve")),
+        ("request_changes", gettext_lazy("Request changes")),
+        ("reject", gettext_lazy("Reject")),
+    ]
 
     def __init__(self, *args: Any, campaigns: list[Campaign], **kwargs: Any) -> None:
-        about = [("", "The plan as a whole")]
+        about = [("", gettext("The plan as a whole"))]
         for c in campaigns:
-            about.append((f"campaign:{c.pk}", f"Campaign “{c.name}”"))
-            about += [(f"activity:{a.pk}", f"— {a.activity_type.name} in “{c.name}”") for a in c.activities.all()]
+            about.append((f"campaign:{c.pk}", gettext("Campaign “%(name)s”") % {"name": c.name}))
+            about += [
+                (
+                    f"activity:{a.pk}",
+                    gettext("— %(activity)s in “%(campaign)s”")
+                    % {"activity": a.activity_type.name, "campaign": c.name},
+                )
+                for a in c.activities.all()
+            ]
         super().__init__(*args, about=about, **kwargs)
         self.fields["decision"].choices = self.DECISIONS  # type: ignore[attr-defined]
 
 
 class ProofDecisionForm(_Reasons):
-    DECISIONS = [("approve", "Approve"), ("request_action", "Request action"), ("reject", "Reject")]
-    amount = AmountField(label="Approved amount (empty: all)", required=False)
+    DECISIONS = [
+        ("approve", gettext_lazy("Approve")),
+        ("request_action", gettext_lazy("Request action")),
+        ("reject", gettext_lazy("Reject")),
+    ]
+    amount = AmountField(label=gettext_lazy("Approved amount (empty: all)"), required=False)
 
     def __init__(self, *args: Any, documents: list[Document], partial: bool, **kwargs: Any) -> None:
-        about = [("", "The proof as a whole")]
-        about += [(f"document:{d.pk}", f"Document “{d.original_name}”") for d in documents]
-        about += [(f"field:{name}", f"Field: {label}") for name, label in PROOF_FIELDS]
+        about = [("", gettext("The proof as a whole"))]
+        about += [(f"document:{d.pk}", gettext("Document “%(name)s”") % {"name": d.original_name}) for d in documents]
+        about += [(f"field:{name}", gettext("Field: %(field)s") % {"field": label}) for name, label in PROOF_FIELDS]
         super().__init__(*args, about=about, **kwargs)
         self.fields["decision"].choices = self.DECISIONS  # type: ignore[attr-defined]
         if not partial:
@@ -229,22 +288,31 @@ class ProofDecisionForm(_Reasons):
 
 
 class NewProofForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=200, help_text="E.g. September syndication.")
+    name = forms.CharField(
+        label=gettext_lazy("Name"), max_length=200, help_text=gettext_lazy("E.g. September syndication.")
+    )
 
 
 class ProofForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=200, required=False)
-    execution_date = forms.DateField(label="Execution date", widget=DATE_INPUT, required=False)
-    amount = forms.CharField(label="Amount", widget=MONEY_INPUT, required=False)
-    estimated_impressions = forms.IntegerField(label="Estimated impressions (reach)", min_value=0, required=False)
-    pre_approval_id = forms.CharField(
-        label="Pre-approval ID", max_length=64, required=False, help_text="Of approved marketing material, if any."
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200, required=False)
+    execution_date = forms.DateField(label=gettext_lazy("Execution date"), widget=DATE_INPUT, required=False)
+    amount = AmountText(label=gettext_lazy("Amount"), widget=MONEY_INPUT, required=False)
+    estimated_impressions = forms.IntegerField(
+        label=gettext_lazy("Estimated impressions (reach)"), min_value=0, required=False
     )
-    invoice_vendor = forms.CharField(label="Invoice vendor", max_length=200, required=False)
-    invoice_number = forms.CharField(label="Invoice number", max_length=64, required=False)
-    invoice_date = forms.DateField(label="Invoice date", widget=DATE_INPUT, required=False)
-    invoice_amount = forms.CharField(label="Invoice amount", widget=MONEY_INPUT, required=False)
-    invoice_currency = forms.CharField(label="Invoice currency", max_length=3, required=False, help_text="E.g. USD.")
+    pre_approval_id = forms.CharField(
+        label=gettext_lazy("Pre-approval ID"),
+        max_length=64,
+        required=False,
+        help_text=gettext_lazy("Of approved marketing material, if any."),
+    )
+    invoice_vendor = forms.CharField(label=gettext_lazy("Invoice vendor"), max_length=200, required=False)
+    invoice_number = forms.CharField(label=gettext_lazy("Invoice number"), max_length=64, required=False)
+    invoice_date = forms.DateField(label=gettext_lazy("Invoice date"), widget=DATE_INPUT, required=False)
+    invoice_amount = AmountText(label=gettext_lazy("Invoice amount"), widget=MONEY_INPUT, required=False)
+    invoice_currency = forms.CharField(
+        label=gettext_lazy("Invoice currency"), max_length=3, required=False, help_text=gettext_lazy("E.g. USD.")
+    )
 
     @classmethod
     def initial_of(cls, proof: Any) -> dict[str, Any]:
@@ -257,32 +325,38 @@ class ProofForm(forms.Form):
 
 UPLOAD_KINDS = [
     (DocumentKind.INVOICE.value, DocumentKind.INVOICE.label),
-    ("proof", "Proof document"),
+    ("proof", gettext_lazy("Proof document")),
     *((k, label) for k, label in DocumentKind.choices if k not in ("invoice", "certification_report")),
 ]
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(label="Files")  # type: ignore[assignment]  # a field, not Form.files
-    kind = forms.ChoiceField(label="What they are", choices=UPLOAD_KINDS)
+    files = MultipleFileField(label=gettext_lazy("Files"))  # type: ignore[assignment]  # a field, not Form.files
+    kind = forms.ChoiceField(label=gettext_lazy("What they are"), choices=UPLOAD_KINDS)
     note = forms.CharField(
-        label="Note",
+        label=gettext_lazy("Note"),
         required=False,
         max_length=2000,
-        help_text="What the documents show (required but for the invoice).",
+        help_text=gettext_lazy("What the documents show (required but for the invoice)."),
     )
 
 
 class CertificationForm(forms.Form):
-    description = forms.CharField(label="Work done in-house", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(
+        label=gettext_lazy("Work done in-house"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for i in range(CERTIFICATION_ROWS):
-            self.fields[f"person_{i}"] = forms.CharField(label=f"Person {i + 1}", required=False, max_length=100)
-            self.fields[f"hours_{i}"] = forms.CharField(label=f"Hours of person {i + 1}", required=False, max_length=12)
+            self.fields[f"person_{i}"] = forms.CharField(
+                label=gettext("Person %(n)s") % {"n": i + 1}, required=False, max_length=100
+            )
+            self.fields[f"hours_{i}"] = forms.CharField(
+                label=gettext("Hours of person %(n)s") % {"n": i + 1}, required=False, max_length=12
+            )
             self.fields[f"rate_{i}"] = forms.CharField(
-                label=f"Hourly rate of person {i + 1}", required=False, max_length=20
+                label=gettext("Hourly rate of person %(n)s") % {"n": i + 1}, required=False, max_length=20
             )
 
     def rows(self) -> list[tuple[Any, Any, Any]]:
@@ -294,4 +368,6 @@ class CertificationForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )

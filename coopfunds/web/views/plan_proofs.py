@@ -14,12 +14,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
 from coopfunds.claims.services import invoice_key, reviewers_of
 from coopfunds.core.errors import Conflict
+from coopfunds.core.i18n import day_lazy
 from coopfunds.funds.selectors import balances
 from coopfunds.plans import deadlines, permissions, proof_checks, proofs, selectors
 from coopfunds.plans import services as plan_services
@@ -41,7 +43,7 @@ from coopfunds.web.views.plan_forms import (
 )
 
 S = ProofStatus
-FILERS_ONLY = "Only the location's incentives admins and users can do this."
+FILERS_ONLY = gettext_lazy("Only the location's incentives admins and users can do this.")
 WITHDRAWABLE = {S.EDITING, S.SUBMITTED, S.ACTION_REQUIRED}
 
 
@@ -75,6 +77,19 @@ def _money(proof: Proof) -> dict[str, Any]:
     }
 
 
+def _documents_asked(requirements: list[Any]) -> str:
+    """The documents the activity type asks for besides the invoice, as the documents section lists them."""
+    out = []
+    for i, req in enumerate(requirements):
+        if req.kind == "invoice":
+            continue
+        label = str(req.get_kind_display()).lower()
+        out.append(label if req.required else gettext("%(document)s (optional)") % {"document": label})
+        if i < len(requirements) - 1:
+            out.append(", ")
+    return "".join(out)
+
+
 def _due(proof: Proof) -> Any:
     return deadlines.proof_due(selectors.plan_settings_of(proof.plan.program), proof.activity.campaign.start)
 
@@ -100,7 +115,9 @@ def proof_new(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error.message)
             return redirect(reverse("plan_detail", args=[plan.pk]) + "#proofs")
         else:
-            messages.success(request, "Proof of execution started: fill it in, add its documents, then submit it.")
+            messages.success(
+                request, gettext("Proof of execution started: fill it in, add its documents, then submit it.")
+            )
             return redirect("proof_detail", proof.pk)
     rules = selectors.plan_settings_of(plan.program)
     context = {
@@ -119,6 +136,7 @@ def _proof_page(request: HttpRequest, proof: Proof, status: int = 200, **forms_:
     deadline = proofs.dispute_deadline(proof)
     today = timezone.localdate()
     can_dispute = permissions.can_dispute_proof(user, proof) and deadline is not None and today <= deadline
+    requirements = list(proof.activity.activity_type.document_requirements.all())
     context = {
         "proof": proof,
         "plan": proof.plan,
@@ -129,7 +147,8 @@ def _proof_page(request: HttpRequest, proof: Proof, status: int = 200, **forms_:
         "vendor": is_vendor_staff(user),
         "form": forms_.get("form") or (ProofForm(initial=ProofForm.initial_of(proof)) if editable else None),
         "attachments": list(selectors.proof_attachments(proof)),
-        "requirements": list(proof.activity.activity_type.document_requirements.all()),
+        "requirements": requirements,
+        "documents_asked": _documents_asked(requirements),
         "upload_form": forms_.get("upload_form") or UploadForm(),
         "cert_form": forms_.get("cert_form") or CertificationForm(),
         "comment_form": forms_.get("comment_form") or CommentForm(),
@@ -188,13 +207,14 @@ def proof_detail(request: HttpRequest, pk: int) -> HttpResponse:
     def save(data: dict[str, Any]) -> str:
         proofs.proof_update(proof=proof, actor=user, **form.values())
         if not submit:
-            return "Saved."
+            return gettext("Saved.")
         try:
             done = proofs.proof_submit(proof=proof, actor=user)
         except ValidationError:
-            messages.warning(request, "Saved, but not submitted: the checker still finds what is listed.")
+            messages.warning(request, gettext("Saved, but not submitted: the checker still finds what is listed."))
             raise
-        return f"Submitted for review. The review is due by {done.due_on:%d %b %Y}."
+        assert done.due_on is not None
+        return gettext("Submitted for review. The review is due by %(day)s.") % {"day": day_lazy(done.due_on)}
 
     return _act(request, proof, "form", form, save)
 
@@ -241,7 +261,7 @@ def proof_documents_add(request: HttpRequest, pk: int) -> HttpResponse:
             if hasattr(error, "error_dict") and "file" in error.error_dict:
                 error.error_dict["files"] = error.error_dict.pop("file")
             raise
-        return f"Added {len(stored)} document{'s' if len(stored) != 1 else ''}."
+        return ngettext("Added %(n)s document.", "Added %(n)s documents.", len(stored)) % {"n": len(stored)}
 
     return _act(request, proof, "upload_form", form, add, anchor="documents")
 
@@ -261,7 +281,10 @@ def proof_document_remove(request: HttpRequest, pk: int, document_id: int) -> Ht
     except Conflict as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Removed “{attached.document.original_name}” (kept in the history).")
+        messages.success(
+            request,
+            gettext("Removed “%(name)s” (kept in the history).") % {"name": attached.document.original_name},
+        )
     return _back(proof, "documents")
 
 
@@ -276,7 +299,7 @@ def proof_certification(request: HttpRequest, pk: int) -> HttpResponse:
 
     def certify(data: dict[str, Any]) -> str:
         proofs.proof_add_certification(proof=proof, actor=user, description=data["description"], lines=form.lines())
-        return "Certification report added."
+        return gettext("Certification report added.")
 
     return _act(request, proof, "cert_form", form, certify, anchor="documents")
 
@@ -291,7 +314,7 @@ def proof_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
     def withdraw(data: dict[str, Any]) -> str:
         proofs.proof_withdraw(proof=proof, actor=user, reason=data["reason"])
-        return "Withdrawn; any money it held is back in the fund."
+        return gettext("Withdrawn; any money it held is back in the fund.")
 
     return _act(request, proof, "withdraw_form", ReasonForm(request.POST), withdraw)
 
@@ -303,12 +326,14 @@ def proof_dispute(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
     proof = selectors.proof_for(user, pk)
     require(
-        permissions.can_dispute_proof(user, proof), "Only the location's incentives admins can dispute a rejection."
+        permissions.can_dispute_proof(user, proof),
+        gettext("Only the location's incentives admins can dispute a rejection."),
     )
 
     def dispute(data: dict[str, Any]) -> str:
         done = proofs.proof_dispute(proof=proof, actor=user, reason=data["reason"])
-        return f"Disputed. A reviewer will decide by {done.due_on:%d %b %Y}."
+        assert done.due_on is not None
+        return gettext("Disputed. A reviewer will decide by %(day)s.") % {"day": day_lazy(done.due_on)}
 
     return _act(request, proof, "dispute_form", ReasonForm(request.POST), dispute)
 
@@ -364,7 +389,7 @@ def proof_review(request: HttpRequest, pk: int) -> HttpResponse:
 @not_found_as_404
 def proof_assign(request: HttpRequest, pk: int) -> HttpResponse:
     user, proof = _staff_proof(request, pk)
-    require(permissions.can_review_proof(user, proof), "Only reviewers of this program can take proofs.")
+    require(permissions.can_review_proof(user, proof), gettext("Only reviewers of this program can take proofs."))
     form = AssignForm(request.POST, reviewers=reviewers_of(proof.plan.program))
     if form.is_valid():
         reviewer = form.cleaned_data["reviewer"] or user
@@ -375,10 +400,13 @@ def proof_assign(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Proof {proof.pk} is assigned to {'you' if reviewer.pk == user.pk else reviewer.get_full_name()}.",
+                gettext("Proof %(pk)s is assigned to you.") % {"pk": proof.pk}
+                if reviewer.pk == user.pk
+                else gettext("Proof %(pk)s is assigned to %(name)s.")
+                % {"pk": proof.pk, "name": reviewer.get_full_name()},
             )
     else:
-        messages.error(request, "Choose a reviewer of this program.")
+        messages.error(request, gettext("Choose a reviewer of this program."))
     return redirect("proof_review", proof.pk)
 
 
@@ -388,7 +416,8 @@ def proof_assign(request: HttpRequest, pk: int) -> HttpResponse:
 def proof_decide(request: HttpRequest, pk: int) -> HttpResponse:
     user, proof = _staff_proof(request, pk)
     require(
-        permissions.can_review_proof(user, proof), "Only reviewers of this program who did not file it can decide it."
+        permissions.can_review_proof(user, proof),
+        gettext("Only reviewers of this program who did not file it can decide it."),
     )
     form = _decision_form(proof, request.POST)
     if form.is_valid():
@@ -411,10 +440,16 @@ def proof_decide(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if decision == "approve" and done.status != "approved":
                 messages.success(
-                    request, f"First approval of proof of execution {done.pk} recorded; a second reviewer must approve."
+                    request,
+                    gettext("First approval of proof of execution %(pk)s recorded; a second reviewer must approve.")
+                    % {"pk": done.pk},
                 )
             else:
-                messages.success(request, f"Proof of execution {done.pk}: {done.get_status_display().lower()}.")
+                messages.success(
+                    request,
+                    gettext("Proof of execution %(pk)s: %(status)s.")
+                    % {"pk": done.pk, "status": done.get_status_display().lower()},
+                )
             return redirect("plan_review_queue")
     return _review_page(request, selectors.proof_for(user, pk), status=400, decision_form=form)
 
@@ -429,7 +464,7 @@ def proof_note(request: HttpRequest, pk: int) -> HttpResponse:
         plan_services.plan_comment(
             plan=proof.plan, actor=user, message=form.cleaned_data["message"], internal=True, proof=proof
         )
-        messages.success(request, "Internal note added.")
+        messages.success(request, gettext("Internal note added."))
         return redirect(reverse("proof_review", args=[proof.pk]) + "#history")
     return _review_page(request, proof, status=400, note_form=form)
 
@@ -440,11 +475,11 @@ def proof_note(request: HttpRequest, pk: int) -> HttpResponse:
 def proof_comment(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
     proof = selectors.proof_for(user, pk)
-    require(permissions.can_comment_plan(user, proof.plan), "You cannot comment on this proof.")
+    require(permissions.can_comment_plan(user, proof.plan), gettext("You cannot comment on this proof."))
 
     def comment(data: dict[str, Any]) -> str:
         plan_services.plan_comment(plan=proof.plan, actor=user, message=data["message"], proof=proof)
-        return "Comment added."
+        return gettext("Comment added.")
 
     return _act(request, proof, "comment_form", CommentForm(request.POST), comment, anchor="history")
 

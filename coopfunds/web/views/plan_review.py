@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from coopfunds.claims.services import reviewers_of
@@ -96,10 +97,10 @@ def _to_review(plan: Plan) -> HttpResponse:
 def plan_assign(request: HttpRequest, pk: int) -> HttpResponse:
     user = staff(request)
     plan = selectors.plan_for(user, pk)
-    require(permissions.can_review_plan(user, plan), "Only reviewers of this program can take plans.")
+    require(permissions.can_review_plan(user, plan), _("Only reviewers of this program can take plans."))
     form = AssignForm(request.POST, reviewers=reviewers_of(plan.program))
     if not form.is_valid():
-        messages.error(request, "Choose a reviewer of this program.")
+        messages.error(request, _("Choose a reviewer of this program."))
         return _to_review(plan)
     reviewer = form.cleaned_data["reviewer"] or user
     try:
@@ -108,7 +109,10 @@ def plan_assign(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(
-            request, f"Plan {plan.pk} is assigned to {'you' if reviewer.pk == user.pk else reviewer.get_full_name()}."
+            request,
+            _("Plan %(pk)s is assigned to you.") % {"pk": plan.pk}
+            if reviewer.pk == user.pk
+            else _("Plan %(pk)s is assigned to %(name)s.") % {"pk": plan.pk, "name": reviewer.get_full_name()},
         )
     return _to_review(plan)
 
@@ -121,7 +125,7 @@ def plan_decide(request: HttpRequest, pk: int) -> HttpResponse:
     plan = selectors.plan_for(user, pk)
     require(
         permissions.can_decide_plan(user, plan),
-        "Only the plan's named reviewer can decide it; assign it to yourself first.",
+        _("Only the plan's named reviewer can decide it; assign it to yourself first."),
     )
     campaigns = selectors.campaigns_of(plan.current)
     form = _decision_form(plan, campaigns, request.POST)
@@ -141,7 +145,9 @@ def plan_decide(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, error.message)
             return _to_review(plan)
         else:
-            messages.success(request, f"Plan {done.pk}: {done.get_status_display().lower()}.")
+            messages.success(
+                request, _("Plan %(pk)s: %(status)s.") % {"pk": done.pk, "status": done.get_status_display().lower()}
+            )
             return redirect("plan_review_queue")
     return _review_page(request, selectors.plan_for(user, pk), status=400, decision_form=form)
 
@@ -155,7 +161,7 @@ def plan_note(request: HttpRequest, pk: int) -> HttpResponse:
     form = NoteForm(request.POST)
     if form.is_valid():
         services.plan_comment(plan=plan, actor=user, message=form.cleaned_data["message"], internal=True)
-        messages.success(request, "Internal note added.")
+        messages.success(request, _("Internal note added."))
         return redirect(reverse("plan_review", args=[plan.pk]) + "#history")
     return _review_page(request, plan, status=400, note_form=form)
 
@@ -174,7 +180,7 @@ def plan_rules(request: HttpRequest, program_id: int) -> HttpResponse:
     initial = {k: getattr(rules, k) for k in ("resubmit_days", "proof_due_days", "proof_warning_days", "excess")}
     status = 200
     if request.method == "POST":
-        require(can_set, "Only a program manager of this program can change its plan rules.")
+        require(can_set, _("Only a program manager of this program can change its plan rules."))
         form = RulesForm(request.POST)
         if form.is_valid():
             try:
@@ -182,7 +188,7 @@ def plan_rules(request: HttpRequest, program_id: int) -> HttpResponse:
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                messages.success(request, "Plan rules saved.")
+                messages.success(request, _("Plan rules saved."))
                 return redirect("plan_rules", program.pk)
         status = 400
     else:

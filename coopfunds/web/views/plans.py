@@ -21,12 +21,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from coopfunds.accounts.models import Location, Role, User
 from coopfunds.accounts.permissions import is_partner_user, is_vendor_staff
 from coopfunds.claims.services import reviewers_of
 from coopfunds.core.errors import Conflict
+from coopfunds.core.i18n import day_lazy
+from coopfunds.core.money import money
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
 from coopfunds.plans import checks, deadlines, permissions, selectors, services
 from coopfunds.plans.builder import clean_activity, clean_campaign
@@ -47,25 +51,29 @@ from coopfunds.web.views.plan_forms import (
 
 PAGE_SIZE = 25
 S = PlanStatus
-EDITORS_ONLY = "Only the location's incentives admins can change its plans."
+EDITORS_ONLY = gettext_lazy("Only the location's incentives admins can change its plans.")
 
 
 def next_step(plan: Plan, window: deadlines.PlanWindow) -> str:
     """What happens next, or what the partner must do, in a few words."""
     match plan.status:
         case S.EDITING if plan.submissions:
-            return f"Being changed: resubmit by {window.resubmit_by:%d %b %Y}"
+            return _("Being changed: resubmit by %(day)s") % {"day": day_lazy(window.resubmit_by)}
         case S.EDITING:
-            return f"Draft: submit by {window.first_submit_by:%d %b %Y}"
+            return _("Draft: submit by %(day)s") % {"day": day_lazy(window.first_submit_by)}
         case S.SUBMITTED | S.UNDER_REVIEW:
-            return f"Review due {plan.due_on:%d %b %Y}" if plan.due_on else "Waiting for review"
+            return _("Review due %(day)s") % {"day": day_lazy(plan.due_on)} if plan.due_on else _("Waiting for review")
         case S.ACTION_REQUIRED:
-            return f"Your action: reopen, change what the reviewer asked and resubmit by {window.resubmit_by:%d %b %Y}"
+            return _("Your action: reopen, change what the reviewer asked and resubmit by %(day)s") % {
+                "day": day_lazy(window.resubmit_by)
+            }
         case S.APPROVED:
-            return f"Approved: limit {plan.approved_amount:,.2f} {plan.currency}; file proof of execution per activity"
+            return _("Approved: limit %(amount)s; file proof of execution per activity") % {
+                "amount": money(plan.approved_amount, plan.currency)
+            }
         case S.REJECTED if plan.in_force_id:
-            return "Amendment rejected: the approved version stays in force"
-    return "Rejected"
+            return _("Amendment rejected: the approved version stays in force")
+    return _("Rejected")
 
 
 # --- my plans ----------------------------------------------------------------------------------------------
@@ -121,7 +129,7 @@ def _new_plan_choices(user: User, today: date) -> dict[str, Any]:
 @login_required
 def plan_new(request: HttpRequest) -> HttpResponse:
     user = user_of(request)
-    require(_is_partner_admin(user), "Plans are made by the partner's incentives admins.")
+    require(_is_partner_admin(user), _("Plans are made by the partner's incentives admins."))
     choices = _new_plan_choices(user, timezone.localdate())
     if request.method == "POST":
         form = NewPlanForm(request.POST, **choices)
@@ -139,7 +147,10 @@ def plan_new(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                messages.success(request, f"Plan {plan.pk} started. Add its campaigns and activities, then submit it.")
+                messages.success(
+                    request,
+                    _("Plan %(pk)s started. Add its campaigns and activities, then submit it.") % {"pk": plan.pk},
+                )
                 return redirect("plan_detail", plan.pk)
         return render(request, "web/plans/new.html", {"form": form}, status=400)
     return render(request, "web/plans/new.html", {"form": NewPlanForm(**choices)})
@@ -235,7 +246,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     def save(data: dict[str, Any]) -> str:
         services.plan_update(plan=plan, actor=user, name=data["name"], reviewer=data["reviewer"])
-        return "Saved."
+        return _("Saved.")
 
     return _act(request, plan, form, save, form_name="plan_form")
 
@@ -338,7 +349,7 @@ def plan_campaign_add(request: HttpRequest, pk: int) -> HttpResponse:
 
     def add(data: dict[str, Any]) -> str:
         campaign = services.campaign_add(plan=plan, actor=user, **data)
-        return f"Campaign “{campaign.name}” added. Add its activities."
+        return _("Campaign “%(name)s” added. Add its activities.") % {"name": campaign.name}
 
     return _act(
         request, plan, form, add, anchor="campaigns", page=lambda f: _campaign_page(request, plan, f, None, 400)
@@ -358,7 +369,7 @@ def plan_campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
     def save(data: dict[str, Any]) -> str:
         services.campaign_update(campaign=campaign, actor=user, **data)
-        return f"Campaign “{data['name'] or campaign.name}” saved."
+        return _("Campaign “%(name)s” saved.") % {"name": data["name"] or campaign.name}
 
     return _act(
         request,
@@ -381,7 +392,7 @@ def plan_campaign_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
     def remove(data: dict[str, Any]) -> str:
         services.campaign_remove(campaign=campaign, actor=user)
-        return f"Campaign “{campaign.name}” removed."
+        return _("Campaign “%(name)s” removed.") % {"name": campaign.name}
 
     return _act(request, plan, forms.Form(request.POST), remove, anchor="campaigns")
 
@@ -416,7 +427,10 @@ def plan_activity_add(request: HttpRequest, pk: int) -> HttpResponse:
 
     def add(data: dict[str, Any]) -> str:
         activity = services.activity_add(campaign=campaign, actor=user, **data)
-        return f"“{activity.activity_type.name}” added to “{campaign.name}”."
+        return _("“%(activity)s” added to “%(campaign)s”.") % {
+            "activity": activity.activity_type.name,
+            "campaign": campaign.name,
+        }
 
     return _act(
         request,
@@ -443,7 +457,7 @@ def plan_activity_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
     def save(data: dict[str, Any]) -> str:
         done = services.activity_update(activity=activity, actor=user, **data)
-        return f"“{done.activity_type.name}” saved."
+        return _("“%(activity)s” saved.") % {"activity": done.activity_type.name}
 
     return _act(
         request,
@@ -466,7 +480,10 @@ def plan_activity_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
     def remove(data: dict[str, Any]) -> str:
         services.activity_remove(activity=activity, actor=user)
-        return f"“{activity.activity_type.name}” removed from “{activity.campaign.name}”."
+        return _("“%(activity)s” removed from “%(campaign)s”.") % {
+            "activity": activity.activity_type.name,
+            "campaign": activity.campaign.name,
+        }
 
     return _act(request, plan, forms.Form(request.POST), remove, anchor=f"campaign-{activity.campaign_id}")
 
@@ -484,7 +501,7 @@ def _workflow(request: HttpRequest, pk: int, call: Callable[[Plan, User], str]) 
         for field, errors in error.message_dict.items():
             for message in errors:
                 messages.error(request, message if field == "__all__" else f"{message}")
-        messages.warning(request, "Not submitted: the checker still finds what is listed.")
+        messages.warning(request, _("Not submitted: the checker still finds what is listed."))
         return _back(plan, "checker")
     except Conflict as error:
         messages.error(request, error.message)
@@ -499,7 +516,8 @@ def _workflow(request: HttpRequest, pk: int, call: Callable[[Plan, User], str]) 
 def plan_submit(request: HttpRequest, pk: int) -> HttpResponse:
     def submit(plan: Plan, user: User) -> str:
         done = services.plan_submit(plan=plan, actor=user)
-        return f"Submitted for review. The review is due by {done.due_on:%d %b %Y}."
+        assert done.due_on is not None
+        return _("Submitted for review. The review is due by %(day)s.") % {"day": day_lazy(done.due_on)}
 
     return _workflow(request, pk, submit)
 
@@ -511,7 +529,9 @@ def plan_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     def reopen(plan: Plan, user: User) -> str:
         done = services.plan_reopen(plan=plan, actor=user)
         assert done.current is not None
-        return f"Version {done.current.number} is open: make the changes asked for, then resubmit."
+        return _("Version %(number)s is open: make the changes asked for, then resubmit.") % {
+            "number": done.current.number
+        }
 
     return _workflow(request, pk, reopen)
 
@@ -524,10 +544,9 @@ def plan_amend(request: HttpRequest, pk: int) -> HttpResponse:
         done = services.plan_amend(plan=plan, actor=user)
         assert done.current is not None
         assert done.in_force is not None
-        return (
-            f"Amendment started as version {done.current.number}; version {done.in_force.number} stays in force "
-            "until it is approved."
-        )
+        return _(
+            "Amendment started as version %(number)s; version %(in_force)s stays in force until it is approved."
+        ) % {"number": done.current.number, "in_force": done.in_force.number}
 
     return _workflow(request, pk, amend)
 
@@ -538,11 +557,11 @@ def plan_amend(request: HttpRequest, pk: int) -> HttpResponse:
 def plan_comment(request: HttpRequest, pk: int) -> HttpResponse:
     user = user_of(request)
     plan = selectors.plan_for(user, pk)
-    require(permissions.can_comment_plan(user, plan), "You cannot comment on this plan.")
+    require(permissions.can_comment_plan(user, plan), _("You cannot comment on this plan."))
 
     def comment(data: dict[str, Any]) -> str:
         services.plan_comment(plan=plan, actor=user, message=data["message"])
-        return "Comment added."
+        return _("Comment added.")
 
     return _act(request, plan, CommentForm(request.POST), comment, form_name="comment_form", anchor="history")
 

@@ -1,7 +1,7 @@
 """Web pages for programs: their rules and periods, holiday calendar and activity catalogue. Forms parse
 input; services decide."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
@@ -13,16 +13,22 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
 from coopfunds.core.errors import NotFound
+from coopfunds.core.i18n import day_lazy
 from coopfunds.programs import periods, permissions, selectors, services
 from coopfunds.programs.catalogue import FISCAL_YEARS, CapSpec, DocumentSpec
 from coopfunds.programs.models import ActivityCategory, ActivityType, CapKind, DocumentKind, LateEarnings, Program
 from coopfunds.programs.wording import MONTHS, rules_in_words
 from coopfunds.web.views.common import AmountField, add_errors, not_found_as_404
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 PAGE_SIZE = 25
 CATALOGUE_PAGE_SIZE = 50
@@ -38,56 +44,82 @@ def _page(request: HttpRequest, qs: QuerySet[Any], size: int = PAGE_SIZE, param:
 
 def _check_year(fiscal_year: int) -> None:
     if fiscal_year not in FISCAL_YEARS:
-        raise NotFound("No such fiscal year.")
+        raise NotFound(_("No such fiscal year."))
 
 
 def _require_configure(user: User, program: Program) -> None:
     if not permissions.can_configure_program(user, program):
-        raise PermissionDenied("Only a program manager of this program can change it.")
+        raise PermissionDenied(_("Only a program manager of this program can change it."))
 
 
 # ---------------------------------------------------------------------------------------------- forms
 
 
-def _whole(label: str, help_text: str = "") -> forms.IntegerField:
+def _whole(label: "_StrPromise", help_text: "_StrPromise | str" = "") -> forms.IntegerField:
     return forms.IntegerField(label=label, required=False, help_text=help_text)
 
 
 class ProgramForm(forms.Form):
-    code = forms.CharField(label="Code", required=False, help_text="Short, lowercase, e.g. coop. It never changes.")
-    name = forms.CharField(label="Name", required=False)
-    currency = forms.CharField(label="Currency", required=False, help_text="ISO 4217 code, e.g. USD. It never changes.")
+    code = forms.CharField(
+        label=gettext_lazy("Code"),
+        required=False,
+        help_text=gettext_lazy("Short, lowercase, e.g. coop. It never changes."),
+    )
+    name = forms.CharField(label=gettext_lazy("Name"), required=False)
+    currency = forms.CharField(
+        label=gettext_lazy("Currency"),
+        required=False,
+        help_text=gettext_lazy("ISO 4217 code, e.g. USD. It never changes."),
+    )
     fiscal_year_start_month = forms.TypedChoiceField(
-        label="Fiscal year starts in", coerce=int, choices=[(i, m) for i, m in enumerate(MONTHS, start=1)]
+        label=gettext_lazy("Fiscal year starts in"), coerce=int, choices=[(i, m) for i, m in enumerate(MONTHS, start=1)]
     )
     period_months = forms.TypedChoiceField(
-        label="Period length (months)", coerce=int, choices=[(n, n) for n in services.PERIOD_MONTHS]
+        label=gettext_lazy("Period length (months)"), coerce=int, choices=[(n, n) for n in services.PERIOD_MONTHS]
     )
-    claim_opens_month = _whole("Claims open in month", "Of the usage period: 1 is its first month.")
-    claim_opens_day = _whole("Claims open on day", "Of that month, 1 to 28.")
-    claim_closes_days_after_usage = _whole("Claims close (days after the usage period)")
-    rebate_percent = AmountField(label="Rebate share (%)", required=False, help_text="The rest is co-op.")
+    claim_opens_month = _whole(
+        gettext_lazy("Claims open in month"), gettext_lazy("Of the usage period: 1 is its first month.")
+    )
+    claim_opens_day = _whole(gettext_lazy("Claims open on day"), gettext_lazy("Of that month, 1 to 28."))
+    claim_closes_days_after_usage = _whole(gettext_lazy("Claims close (days after the usage period)"))
+    rebate_percent = AmountField(
+        label=gettext_lazy("Rebate share (%)"), required=False, help_text=gettext_lazy("The rest is co-op.")
+    )
     coop_threshold = AmountField(
-        label="Co-op threshold", required=False, help_text="Co-op below this per earning period becomes rebate."
+        label=gettext_lazy("Co-op threshold"),
+        required=False,
+        help_text=gettext_lazy("Co-op below this per earning period becomes rebate."),
     )
-    review_sla_business_days = _whole("Claim review within (business days)")
-    dispute_sla_business_days = _whole("Dispute answer within (business days)")
-    payment_sla_business_days = _whole("Payment within (business days of approval)")
-    payment_day = _whole("Payment day of the month", "1 to 28.")
+    review_sla_business_days = _whole(gettext_lazy("Claim review within (business days)"))
+    dispute_sla_business_days = _whole(gettext_lazy("Dispute answer within (business days)"))
+    payment_sla_business_days = _whole(gettext_lazy("Payment within (business days of approval)"))
+    payment_day = _whole(gettext_lazy("Payment day of the month"), gettext_lazy("1 to 28."))
     holiday_country = forms.CharField(
-        label="Public holidays of", required=False, help_text="ISO country code, e.g. US; empty for none."
+        label=gettext_lazy("Public holidays of"),
+        required=False,
+        help_text=gettext_lazy("ISO country code, e.g. US; empty for none."),
     )
-    dispute_window_days = _whole("A rejection can be disputed for (days)")
-    late_earnings = forms.ChoiceField(label="Earnings that arrive after a period closed", choices=LateEarnings.choices)
-    expiry_reminder_days = _whole("Remind before co-op is forfeited (days)", "0 for no reminder.")
-    window_reminder_days = _whole("Remind before a claiming window closes (days)", "0 for no reminder.")
-    is_active = forms.BooleanField(label="Active", required=False)
+    dispute_window_days = _whole(gettext_lazy("A rejection can be disputed for (days)"))
+    late_earnings = forms.ChoiceField(
+        label=gettext_lazy("Earnings that arrive after a period closed"), choices=LateEarnings.choices
+    )
+    expiry_reminder_days = _whole(
+        gettext_lazy("Remind before co-op is forfeited (days)"), gettext_lazy("0 for no reminder.")
+    )
+    window_reminder_days = _whole(
+        gettext_lazy("Remind before a claiming window closes (days)"), gettext_lazy("0 for no reminder.")
+    )
+    is_active = forms.BooleanField(label=pgettext_lazy("program", "Active"), required=False)
     reason = forms.CharField(
-        label="Why the rules change", required=False, help_text="Kept with the new rules version and in the audit log."
+        label=gettext_lazy("Why the rules change"),
+        required=False,
+        help_text=gettext_lazy("Kept with the new rules version and in the audit log."),
     )
     # shown only once the service asked for it (a change that decides the running period's close)
     confirm = forms.BooleanField(
-        label="Yes, the running earning period closes under the new rules", required=False, widget=forms.HiddenInput
+        label=gettext_lazy("Yes, the running earning period closes under the new rules"),
+        required=False,
+        widget=forms.HiddenInput,
     )
 
     def __init__(self, *args: Any, program: Program | None = None, **kwargs: Any) -> None:
@@ -109,30 +141,41 @@ class ProgramForm(forms.Form):
 
 
 class HolidayForm(forms.Form):
-    date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
-    name = forms.CharField(label="Name", required=False)
+    date = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    name = forms.CharField(label=gettext_lazy("Name"), required=False)
 
 
-DOCUMENT_CHOICES = [("", "Not needed"), ("required", "Required"), ("optional", "Optional")]
+DOCUMENT_CHOICES = [
+    ("", gettext_lazy("Not needed")),
+    ("required", pgettext_lazy("document", "Required")),
+    ("optional", pgettext_lazy("document", "Optional")),
+]
 
 
 class ActivityTypeForm(forms.Form):
-    code = forms.CharField(label="Code", required=False, help_text="Short, lowercase, e.g. digital-advertising.")
-    name = forms.CharField(label="Name", required=False)
-    category = forms.ChoiceField(label="Category", choices=ActivityCategory.choices)
+    code = forms.CharField(
+        label=gettext_lazy("Code"),
+        required=False,
+        help_text=gettext_lazy("Short, lowercase, e.g. digital-advertising."),
+    )
+    name = forms.CharField(label=gettext_lazy("Name"), required=False)
+    category = forms.ChoiceField(label=gettext_lazy("Category"), choices=ActivityCategory.choices)
     core_requirements = forms.CharField(
-        label="Core requirements", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("Core requirements"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     metrics = forms.CharField(
-        label="Metrics", required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="One per line."
+        label=gettext_lazy("Metrics"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("One per line."),
     )
     eligible_expenses = forms.CharField(
-        label="Eligible expenses", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Eligible expenses"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     ineligible_expenses = forms.CharField(
-        label="Ineligible expenses", required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Ineligible expenses"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    is_active = forms.BooleanField(label="Active", required=False)
+    is_active = forms.BooleanField(label=pgettext_lazy("program", "Active"), required=False)
 
     def __init__(self, *args: Any, activity_type: ActivityType | None = None, **kwargs: Any) -> None:
         initial: dict[str, Any] = {"is_active": True}
@@ -152,7 +195,7 @@ class ActivityTypeForm(forms.Form):
             self.fields[f"doc_{kind.value}"] = forms.ChoiceField(
                 label=kind.label, choices=DOCUMENT_CHOICES, required=False
             )
-            self.fields[f"note_{kind.value}"] = forms.CharField(label="What it must show", required=False)
+            self.fields[f"note_{kind.value}"] = forms.CharField(label=gettext_lazy("What it must show"), required=False)
 
     def main_fields(self) -> list[forms.BoundField]:
         return [f for f in self.visible_fields() if not f.name.startswith(("doc_", "note_"))]
@@ -179,12 +222,20 @@ class ActivityTypeForm(forms.Form):
 
 
 class CapForm(forms.Form):
-    kind = forms.ChoiceField(label="Limit", required=False, choices=[("", "No cap (remove)"), *CapKind.choices])
-    amount = AmountField(label="Amount", required=False, help_text="With a percentage: the floor (“the greater of”).")
-    percent = AmountField(label="Percent of earned co-op", required=False)
-    count = forms.IntegerField(label="Number of attendees", required=False)
-    expense = forms.CharField(label="Expense it limits", required=False, help_text="For example travel.")
-    exempt = forms.BooleanField(label="Exempt (the program waives it)", required=False)
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Limit"), required=False, choices=[("", gettext_lazy("No cap (remove)")), *CapKind.choices]
+    )
+    amount = AmountField(
+        label=gettext_lazy("Amount"),
+        required=False,
+        help_text=gettext_lazy("With a percentage: the floor (“the greater of”)."),
+    )
+    percent = AmountField(label=gettext_lazy("Percent of earned co-op"), required=False)
+    count = forms.IntegerField(label=gettext_lazy("Number of attendees"), required=False)
+    expense = forms.CharField(
+        label=gettext_lazy("Expense it limits"), required=False, help_text=gettext_lazy("For example travel.")
+    )
+    exempt = forms.BooleanField(label=gettext_lazy("Exempt (the program waives it)"), required=False)
 
     def spec(self) -> CapSpec | None:
         data = self.cleaned_data
@@ -223,7 +274,7 @@ def program_list(request: HttpRequest) -> HttpResponse:
 def program_create(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if not permissions.can_create_program(user):
-        raise PermissionDenied("Only a program manager for every program can create programs.")
+        raise PermissionDenied(_("Only a program manager for every program can create programs."))
     form = ProgramForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -234,12 +285,19 @@ def program_create(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"Program {program.name} created. Add its activity catalogue next.")
+            messages.success(
+                request, _("Program %(name)s created. Add its activity catalogue next.") % {"name": program.name}
+            )
             return redirect("program_detail", pk=program.pk)
     return render(
         request,
         "web/programs/form.html",
-        {"form": form, "title": "Create a program", "submit": "Create program", "cancel": reverse("program_list")},
+        {
+            "form": form,
+            "title": _("Create a program"),
+            "submit": _("Create program"),
+            "cancel": reverse("program_list"),
+        },
     )
 
 
@@ -298,15 +356,15 @@ def program_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if "confirm" in form.errors:
                 form.fields["confirm"].widget = forms.CheckboxInput()
         else:
-            messages.success(request, "The program's rules are saved as a new version, in force from now.")
+            messages.success(request, _("The program's rules are saved as a new version, in force from now."))
             return redirect("program_detail", pk=program.pk)
     return render(
         request,
         "web/programs/form.html",
         {
             "form": form,
-            "title": f"Edit {program.name}",
-            "submit": "Save",
+            "title": _("Edit %(name)s") % {"name": program.name},
+            "submit": _("Save"),
             "cancel": reverse("program_detail", args=[program.pk]),
         },
     )
@@ -331,15 +389,18 @@ def holiday_add(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"{holiday.name} ({holiday.date:%d %b %Y}) is now a holiday.")
+            messages.success(
+                request,
+                _("%(name)s (%(day)s) is now a holiday.") % {"name": holiday.name, "day": day_lazy(holiday.date)},
+            )
             return redirect("program_detail", pk=program.pk)
     return render(
         request,
         "web/programs/form.html",
         {
             "form": form,
-            "title": f"Add a holiday to {program.name}",
-            "submit": "Add holiday",
+            "title": _("Add a holiday to %(name)s") % {"name": program.name},
+            "submit": _("Add holiday"),
             "cancel": reverse("program_detail", args=[program.pk]),
             "action": reverse("holiday_add", args=[program.pk]),
         },
@@ -354,7 +415,9 @@ def holiday_remove(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
     holiday = selectors.holiday_for(user, pk)
     services.holiday_remove(holiday=holiday, actor=user)
-    messages.success(request, f"{holiday.name} ({holiday.date:%d %b %Y}) is no longer a holiday.")
+    messages.success(
+        request, _("%(name)s (%(day)s) is no longer a holiday.") % {"name": holiday.name, "day": day_lazy(holiday.date)}
+    )
     return redirect("program_detail", pk=holiday.program_id)
 
 
@@ -407,9 +470,17 @@ def catalogue_copy(request: HttpRequest, pk: int, fiscal_year: int) -> HttpRespo
         return redirect("catalogue", pk=program.pk, fiscal_year=fiscal_year)
     target = periods.fiscal_year_label(fiscal_year + 1)
     if created:
-        messages.success(request, f"Copied {len(created)} activity types to {target}.")
+        messages.success(
+            request,
+            ngettext(
+                "Copied %(count)s activity types to %(year)s.",
+                "Copied %(count)s activity types to %(year)s.",
+                len(created),
+            )
+            % {"count": len(created), "year": target},
+        )
     else:
-        messages.info(request, f"{target} already has every activity type; nothing was copied.")
+        messages.info(request, _("%(year)s already has every activity type; nothing was copied.") % {"year": target})
     return redirect("catalogue", pk=program.pk, fiscal_year=fiscal_year + 1)
 
 
@@ -448,9 +519,15 @@ def activity_type_create(request: HttpRequest, pk: int, fiscal_year: int) -> Htt
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"{activity_type.name} added to the {activity_type} catalogue.")
+            messages.success(
+                request,
+                _("%(name)s added to the %(entry)s catalogue.") % {"name": activity_type.name, "entry": activity_type},
+            )
             return redirect("catalogue", pk=program.pk, fiscal_year=fiscal_year)
-    title = f"Add an activity type to the {periods.fiscal_year_label(fiscal_year)} catalogue of {program.name}"
+    title = _("Add an activity type to the %(year)s catalogue of %(name)s") % {
+        "year": periods.fiscal_year_label(fiscal_year),
+        "name": program.name,
+    }
     return _activity_type_page(request, form, caps, title, reverse("catalogue", args=[program.pk, fiscal_year]))
 
 
@@ -482,10 +559,10 @@ def activity_type_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"{activity_type} is saved.")
+            messages.success(request, _("%(entry)s is saved.") % {"entry": activity_type})
             return redirect("catalogue", pk=activity_type.program_id, fiscal_year=activity_type.fiscal_year)
     cancel = reverse("catalogue", args=[activity_type.program_id, activity_type.fiscal_year])
-    return _activity_type_page(request, form, caps, f"Edit {activity_type}", cancel)
+    return _activity_type_page(request, form, caps, _("Edit %(name)s") % {"name": activity_type}, cancel)
 
 
 @login_required
@@ -496,7 +573,10 @@ def cap_exempt(request: HttpRequest, pk: int) -> HttpResponse:
     cap = selectors.cap_for(user, pk)
     exempt = request.POST.get("exempt") == "1"
     services.cap_set_exempt(cap=cap, exempt=exempt, actor=user, reason=request.POST.get("reason", ""))
-    messages.success(request, f"The cap “{cap}” is {'waived' if exempt else 'applied again'}.")
+    messages.success(
+        request,
+        (_("The cap “%(cap)s” is waived.") if exempt else _("The cap “%(cap)s” is applied again.")) % {"cap": cap},
+    )
     activity_type = cap.activity_type
     return redirect("catalogue", pk=activity_type.program_id, fiscal_year=activity_type.fiscal_year)
 

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from coopfunds.accounts.models import User
@@ -26,6 +27,7 @@ from coopfunds.accounts.permissions import is_vendor_staff
 from coopfunds.claims import checks, permissions, selectors, services
 from coopfunds.claims.models import Claim
 from coopfunds.core.errors import Conflict
+from coopfunds.core.i18n import day_lazy
 from coopfunds.desk import selectors as desk
 from coopfunds.desk import services as desk_services
 from coopfunds.funds.selectors import balances
@@ -118,18 +120,19 @@ def review_approve_many(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(back)
-    name = {"claim": "claim", "proof": "proof"}
-    approved = [f"{name[o.kind]} {o.id}" for o in outcomes if o.outcome == "approved"]
-    first = [f"{name[o.kind]} {o.id}" for o in outcomes if o.outcome == "first_approval"]
+    name = {"claim": gettext("claim %(id)s"), "proof": gettext("proof %(id)s")}
+    approved = [name[o.kind] % {"id": o.id} for o in outcomes if o.outcome == "approved"]
+    first = [name[o.kind] % {"id": o.id} for o in outcomes if o.outcome == "first_approval"]
     refused = [o for o in outcomes if o.outcome == "refused"]
     if approved:
-        messages.success(request, f"Approved {len(approved)}: {', '.join(approved)}.")
+        said = gettext("Approved %(n)s: %(items)s.")
+        messages.success(request, said % {"n": len(approved), "items": ", ".join(approved)})
     if first:
-        messages.info(
-            request, f"First approval recorded for {len(first)} (a second reviewer must approve): {', '.join(first)}."
-        )
+        said = gettext("First approval recorded for %(n)s (a second reviewer must approve): %(items)s.")
+        messages.info(request, said % {"n": len(first), "items": ", ".join(first)})
     for o in refused:
-        messages.error(request, f"Not approved: {name[o.kind]} {o.id}. {o.message}")
+        said = gettext("Not approved: %(item)s. %(message)s")
+        messages.error(request, said % {"item": name[o.kind] % {"id": o.id}, "message": o.message})
     return redirect(back)
 
 
@@ -147,11 +150,11 @@ def review_assign(request: HttpRequest, pk: int) -> HttpResponse:
     """Assign to me (no reviewer chosen) or to another reviewer of the program."""
     user, claim = _claim(request, pk)
     if not permissions.can_review(user, claim):
-        raise PermissionDenied("Only reviewers of this program can assign claims.")
+        raise PermissionDenied(gettext("Only reviewers of this program can assign claims."))
     form = AssignForm(request.POST, reviewers=services.reviewers_of(claim.program))
     back = _safe_next(request, reverse("review_detail", args=[claim.pk]))
     if not form.is_valid():
-        messages.error(request, "Choose a reviewer of this program.")
+        messages.error(request, gettext("Choose a reviewer of this program."))
         return redirect(back)
     reviewer = form.cleaned_data["reviewer"] or user
     try:
@@ -159,8 +162,12 @@ def review_assign(request: HttpRequest, pk: int) -> HttpResponse:
     except Conflict as error:
         messages.error(request, error.message)
     else:
-        who = "you" if reviewer.pk == user.pk else reviewer.get_full_name()
-        messages.success(request, f"Claim {claim.pk} is assigned to {who}.")
+        assigned = (
+            gettext("Claim %(pk)s is assigned to you.")
+            if reviewer.pk == user.pk
+            else gettext("Claim %(pk)s is assigned to %(name)s.")
+        )
+        messages.success(request, assigned % {"pk": claim.pk, "name": reviewer.get_full_name()})
     return redirect(back)
 
 
@@ -231,14 +238,15 @@ def _next_due(user: User, after: Claim) -> Claim | None:
 def _decided(request: HttpRequest, user: User, claim: Claim, message: str) -> HttpResponse:
     following = _next_due(user, claim)
     if following is None:
-        messages.success(request, f"{message} The queue has no other claim for you.")
+        messages.success(request, gettext("%(message)s The queue has no other claim for you.") % {"message": message})
         return redirect("review_queue")
-    messages.success(request, f"{message} Next: claim {following.pk}, due {_due(following.due_on)}.")
+    said = gettext("%(message)s Next: claim %(pk)s, due %(day)s.")
+    messages.success(request, said % {"message": message, "pk": following.pk, "day": _due(following.due_on)})
     return redirect("review_detail", following.pk)
 
 
 def _due(day: date | None) -> str:
-    return f"{day:%d %b %Y}" if day else "—"
+    return str(day_lazy(day)) if day else "—"
 
 
 @login_required
@@ -248,7 +256,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve (in full, or in part where the program allows), request action, or reject, with reasons."""
     user, claim = _claim(request, pk)
     if not permissions.can_review(user, claim):
-        raise PermissionDenied("Only reviewers of this program who did not file the claim can decide it.")
+        raise PermissionDenied(gettext("Only reviewers of this program who did not file the claim can decide it."))
     form = _decision_form(claim, request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -269,10 +277,10 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("review_detail", claim.pk)
         else:
             if done.status != "approved" and decision == "approve":
-                return _decided(
-                    request, user, done, f"First approval of claim {done.pk} recorded; a second reviewer must approve."
-                )
-            return _decided(request, user, done, f"Claim {done.pk}: {done.get_status_display().lower()}.")
+                said = gettext("First approval of claim %(pk)s recorded; a second reviewer must approve.")
+                return _decided(request, user, done, said % {"pk": done.pk})
+            said = gettext("Claim %(pk)s: %(status)s.")
+            return _decided(request, user, done, said % {"pk": done.pk, "status": done.get_status_display().lower()})
     return _review_page(request, selectors.claim_for(user, claim.pk), status=400, decision_form=form)
 
 
@@ -288,7 +296,7 @@ def review_note(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, "Internal note added.")
+            messages.success(request, gettext("Internal note added."))
             return redirect(reverse("review_detail", args=[claim.pk]) + "#history")
     return _review_page(request, claim, status=400, note_form=form)
 

@@ -9,6 +9,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from coopfunds.accounts.models import User
@@ -20,18 +22,20 @@ PAGE_SIZE = 50
 
 
 class EndpointForm(forms.Form):
-    url = forms.CharField(label="Address", required=False, help_text="https://… where events are POSTed.")
-    kinds = forms.MultipleChoiceField(
-        label="Events", choices=EventKind.choices, widget=forms.CheckboxSelectMultiple, required=False
+    url = forms.CharField(
+        label=gettext_lazy("Address"), required=False, help_text=gettext_lazy("https://… where events are POSTed.")
     )
-    description = forms.CharField(label="Description", required=False)
+    kinds = forms.MultipleChoiceField(
+        label=gettext_lazy("Events"), choices=EventKind.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    description = forms.CharField(label=gettext_lazy("Description"), required=False)
 
 
 class EndpointEditForm(forms.Form):
     kinds = forms.MultipleChoiceField(
-        label="Events", choices=EventKind.choices, widget=forms.CheckboxSelectMultiple, required=False
+        label=gettext_lazy("Events"), choices=EventKind.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
-    is_active = forms.BooleanField(label="Active", required=False)
+    is_active = forms.BooleanField(label=pgettext_lazy("webhook", "Active"), required=False)
 
 
 def _manager(request: HttpRequest) -> User:
@@ -56,7 +60,9 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, f"Endpoint {endpoint.url} registered. Copy its signing secret now.")
+            messages.success(
+                request, _("Endpoint %(url)s registered. Copy its signing secret now.") % {"url": endpoint.url}
+            )
             form = EndpointForm()
     page = Paginator(selectors.endpoints_for(user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/webhooks/list.html", {"form": form, "page": page, "secret": secret})
@@ -80,7 +86,7 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, _("Saved."))
             return redirect("webhook_detail", pk=endpoint.pk)
     page = Paginator(selectors.deliveries_of(endpoint), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "web/webhooks/detail.html", {"endpoint": endpoint, "form": form, "page": page})
@@ -95,7 +101,7 @@ def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     secret = services.endpoint_rotate_secret(endpoint=endpoint, actor=user)
     endpoint.refresh_from_db()
     page = Paginator(selectors.deliveries_of(endpoint), PAGE_SIZE).get_page(1)
-    messages.success(request, "New signing secret made; the old one still signs for 24 hours. Copy it now.")
+    messages.success(request, _("New signing secret made; the old one still signs for 24 hours. Copy it now."))
     form = EndpointEditForm(initial={"kinds": endpoint.kinds, "is_active": endpoint.is_active})
     return render(
         request, "web/webhooks/detail.html", {"endpoint": endpoint, "form": form, "page": page, "secret": secret}
@@ -109,7 +115,7 @@ def webhook_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
     user = _manager(request)
     delivery = selectors.delivery_for(user, pk)
     services.delivery_redeliver(delivery=delivery, actor=user)
-    messages.success(request, f"Delivery {delivery.pk} will be sent again within a minute.")
+    messages.success(request, _("Delivery %(pk)s will be sent again within a minute.") % {"pk": delivery.pk})
     return redirect("webhook_detail", pk=delivery.endpoint_id)
 
 
