@@ -233,6 +233,14 @@ class Payment(TimeStamped):
         return self.status in OPEN
 
 
+# What each bucket a payment empties is, in words (pages and the remittance advice).
+WHAT = {
+    "payable": gettext_lazy("Approved claims, proofs of execution and plan payouts"),
+    "rebate": gettext_lazy("Rebate"),
+    "converted": gettext_lazy("Co-op converted to rebate (below the threshold)"),
+}
+
+
 class PaymentLine(models.Model):
     """What a payment covers: money from one bucket of one fund, converted at the recorded rate."""
 
@@ -261,6 +269,10 @@ class PaymentLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id}: {self.fund_id} {self.bucket} {self.source_amount}"
+
+    @property
+    def what(self) -> str:
+        return str(WHAT.get(self.bucket, self.bucket))
 
 
 class BankFileKind(models.TextChoices):

@@ -9,20 +9,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import translation
 from django.utils.formats import date_format, number_format
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
 from fpdf import FPDF
 
 from coopfunds.accounts.models import User
 from coopfunds.core.i18n import day_lazy
 from coopfunds.core.money import money
-from coopfunds.funds.models import Bucket
 from coopfunds.payments.models import Payment, PaymentLine
-
-WHAT = {
-    Bucket.PAYABLE: gettext_lazy("Approved claims, proofs of execution and plan payouts"),
-    Bucket.REBATE: gettext_lazy("Rebate"),
-    Bucket.CONVERTED: gettext_lazy("Co-op converted to rebate (below the threshold)"),
-}
 
 # What the core fonts (Latin-1) lack, and its close stand-in.
 _STAND_INS = str.maketrans(
@@ -106,7 +99,7 @@ def _pdf(payment: Payment, lines: list[PaymentLine]) -> bytes:
                 [
                     _latin(line.fund.program.name),
                     _latin(line.fund.label),
-                    _latin(WHAT.get(Bucket(line.bucket), line.bucket)),
+                    _latin(line.what),
                     _latin(_money(line.source_amount, line.source_currency)),
                     _latin(f"{rate} ({date_format(line.rate_month, 'YEAR_MONTH_FORMAT')})"),
                     _latin(_money(line.amount, payment.currency)),

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from conftest import PERSONAS
+from coopfunds.accounts.models import User
 from coopfunds.audit.models import AuditEvent
 from coopfunds.claims.tests.conftest import pdf
 from coopfunds.funds.models import Transfer
@@ -19,6 +20,7 @@ from coopfunds.programs.models import ExchangeRate
 
 VENDOR = {"program_manager", "reviewer", "finance", "auditor"}
 BERLIN = {"partner_admin", "partner_user"} | VENDOR
+NBSP = "\xa0"
 
 
 def pdf_text(data: bytes) -> str:
@@ -241,3 +243,31 @@ def test_remittance_pdf_lists_what_it_covers(done, as_persona):
         "**** 3000",
     ):
         assert fragment in text
+
+
+
+def test_a_swedish_partner_reads_the_payment_and_its_remittance_advice_in_swedish(done, as_persona):
+    User.objects.filter(pk=done.partner_admin.pk).update(language="sv")
+    client = as_persona("partner_admin")
+    html = client.get(reverse("payment_detail", args=[done.payment.pk])).content.decode()
+    for fragment in (
+        f"<h1>Betalning {done.payment.end_to_end_id}</h1>",
+        '<dt>Status</dt><dd><span class="badge in_progress">Pågår</span></dd>',
+        f"<dt>Belopp</dt><dd>17{NBSP}100,00 EUR</dd>",
+        "<dt>Körningsdatum</dt><dd>30 nov 2026</dd>",
+        "<td>Godkända anspråk, bevis på genomförande och planutbetalningar</td>",
+        f'<td class="num">18{NBSP}000,00 USD</td>',
+        '<td class="num">0,9</td><td>nov 2026</td>',
+        "Ladda ner betalningsaviseringen (PDF)",
+    ):
+        assert fragment in html
+    text = pdf_text(client.get(reverse("payment_remittance", args=[done.payment.pk])).content)
+    assert text == (
+        f"Betalningsavisering - Contoso Ltd Betalning {done.payment.end_to_end_id} Status Pågår "
+        "Partner Fabrikam - Fabrikam Berlin \\(FAB-001\\) Genomförandedatum 30 nov 2026 "
+        "Betalas till Fabrikam GmbH, konto **** 3000 Bankreferens - Belopp 17 100,00 EUR "
+        "Vad den här betalningen omfattar Program Period Vad Belopp Kurs \\(månad\\) Utbetalt "
+        "Cloud Co-op FY27 H1 Godkända anspråk, bevis på genomförande och planutbetalningar "
+        "1 000,00 USD 0,9 \\(nov 2026\\) 900,00 EUR "
+        "Cloud Co-op FY27 H1 Rabatt 18 000,00 USD 0,9 \\(nov 2026\\) 16 200,00 EUR Totalt 17 100,00 EUR"
+    )
