@@ -168,12 +168,16 @@ class AssociationEventOut(Schema):
     id: int
     kind: str
     who: str
-    message: str
+    message: str = Field(..., description="In the caller's language where the product wrote it.")
     internal: bool
     old_status: str
     new_status: str
     reason: str
     created_at: datetime
+
+    @staticmethod
+    def resolve_message(obj: AssociationEvent) -> str:
+        return obj.text
 
 
 class AssociationQuery(Schema):

@@ -203,7 +203,7 @@ class ClaimEventOut(Schema):
     id: int
     kind: str
     kind_label: str
-    message: str
+    message: str = Field(..., description="In the caller's language where the product wrote it.")
     internal: bool = Field(..., description="An internal note (vendor staff only).")
     old_status: str
     new_status: str
@@ -214,6 +214,10 @@ class ClaimEventOut(Schema):
     @staticmethod
     def resolve_kind_label(obj: ClaimEvent) -> str:
         return obj.get_kind_display()
+
+    @staticmethod
+    def resolve_message(obj: ClaimEvent) -> str:
+        return obj.text
 
     @staticmethod
     def resolve_actor(obj: ClaimEvent) -> str | None:

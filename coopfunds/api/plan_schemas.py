@@ -284,7 +284,7 @@ class PlanReasonOut(Schema):
 class PlanEventOut(Schema):
     id: int
     kind: str
-    message: str
+    message: str = Field(..., description="In the caller's language where the product wrote it.")
     internal: bool
     old_status: str
     new_status: str
@@ -293,6 +293,10 @@ class PlanEventOut(Schema):
     actor_id: Id | None
     created_at: datetime
     reasons: list[PlanReasonOut]
+
+    @staticmethod
+    def resolve_message(obj: PlanEvent) -> str:
+        return obj.text
 
     @staticmethod
     def resolve_version(obj: PlanEvent) -> int | None:

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from coopfunds.core.i18n import written
 from coopfunds.core.models import TimeStamped, status_constraint
 
 
@@ -278,6 +279,9 @@ class AssociationEvent(models.Model):
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     message = models.TextField(blank=True)
+    said = models.JSONField(
+        default=dict, blank=True, help_text="What the product said, to be written in each reader's language (Said)."
+    )
     internal = models.BooleanField(default=False)
     old_status = models.CharField(max_length=32, blank=True)
     new_status = models.CharField(max_length=32, blank=True)
@@ -290,6 +294,11 @@ class AssociationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.association_id} {self.kind}"
+
+    @property
+    def text(self) -> str:
+        """The message in the reader's language (the stored `message` is English)."""
+        return written(self.said, self.message)
 
     @property
     def who(self) -> str:

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
-from django.utils.translation import gettext, gettext_lazy, ngettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, ngettext_lazy
 
 from coopfunds.accounts.models import Location, Role, User
 from coopfunds.accounts.selectors import locations_visible_to, people_holding
@@ -43,6 +43,7 @@ from coopfunds.associations.models import (
 )
 from coopfunds.audit.services import audit_record
 from coopfunds.core.errors import Conflict, NotFound
+from coopfunds.core.i18n import Said, said_of
 from coopfunds.core.notify import email_after_commit
 from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_delete, document_lock, document_store
@@ -126,6 +127,7 @@ def _event(
         actor=actor,
         kind=kind,
         message=message,
+        said=said_of(message),
         internal=internal,
         old_status=old,
         new_status=new,
@@ -362,7 +364,12 @@ def association_create(
     if proof is not None:
         association.proof = _store_proof(association, proof, proof_note, actor)
         association.save(update_fields=["proof", "updated_at"])
-    _event(association, actor, AssociationEvent.Kind.CREATED, f"Started for {association.customer_name}.")
+    _event(
+        association,
+        actor,
+        AssociationEvent.Kind.CREATED,
+        Said(gettext_noop("Started for %(customer)s."), customer=association.customer_name),
+    )
     _audit(
         association,
         actor,
@@ -413,7 +420,7 @@ def association_update(*, association: Association, actor: User, **fields: Any) 
         association,
         actor,
         AssociationEvent.Kind.UPDATED,
-        "Changed " + ", ".join(k.replace("_", " ") for k in changes) + ".",
+        Said(gettext_noop("Changed %(fields)s."), fields=", ".join(k.replace("_", " ") for k in changes)),
     )
     _audit(association, actor, "association.update", changes)
     return association
@@ -437,7 +444,12 @@ def association_attach_proof(*, association: Association, upload: File, note: st
     association.save(update_fields=["proof", "updated_at"])
     if old is not None and not old.is_locked:
         document_delete(document=old, actor=actor)
-    _event(association, actor, AssociationEvent.Kind.PROOF, f"Proof attached: “{association.proof.original_name}”.")
+    _event(
+        association,
+        actor,
+        AssociationEvent.Kind.PROOF,
+        Said(gettext_noop("Proof attached: “%(name)s”."), name=association.proof.original_name),
+    )
     _audit(
         association,
         actor,
@@ -518,7 +530,12 @@ def association_submit(*, association: Association, actor: User) -> Association:
     if errors:
         raise ValidationError(errors)
     first = association.submissions == 0
-    _move(association, S.SUBMITTED, actor, "Submitted for review." if first else "Answer sent; back to review.")
+    _move(
+        association,
+        S.SUBMITTED,
+        actor,
+        Said(gettext_noop("Submitted for review.") if first else gettext_noop("Answer sent; back to review.")),
+    )
     assert association.proof is not None
     document_lock(documents=[association.proof], actor=actor, retain_from=today)
     association.submissions += 1
@@ -572,7 +589,12 @@ def _reviewable(association: Association, actor: User) -> None:
             code="invalid_transition",
         )
     if association.status == S.SUBMITTED:  # deciding straight from the queue starts the review
-        _move(association, S.UNDER_REVIEW, actor, f"Review started by {actor.get_full_name()}.")
+        _move(
+            association,
+            S.UNDER_REVIEW,
+            actor,
+            Said(gettext_noop("Review started by %(name)s."), name=actor.get_full_name()),
+        )
         association.reviewer, association.review_started_at = actor, timezone.now()
 
 
@@ -585,10 +607,21 @@ def association_take(*, association: Association, actor: User) -> Association:
     if association.status not in AWAITING_REVIEW:
         raise Conflict(gettext("Only associations waiting for review can be taken."), code="invalid_transition")
     if association.status == S.SUBMITTED:
-        _move(association, S.UNDER_REVIEW, actor, f"Review started by {actor.get_full_name()}.")
+        _move(
+            association,
+            S.UNDER_REVIEW,
+            actor,
+            Said(gettext_noop("Review started by %(name)s."), name=actor.get_full_name()),
+        )
         association.review_started_at = timezone.now()
     elif association.reviewer_id != actor.pk:
-        _event(association, actor, AssociationEvent.Kind.NOTE, f"Taken by {actor.get_full_name()}.", internal=True)
+        _event(
+            association,
+            actor,
+            AssociationEvent.Kind.NOTE,
+            Said(gettext_noop("Taken by %(name)s."), name=actor.get_full_name()),
+            internal=True,
+        )
         _audit(association, actor, "association.assign", {"reviewer": (association.reviewer_id, actor.pk)})
     association.reviewer = actor
     association.save()
@@ -907,10 +940,15 @@ def association_consent_answer(*, token: str, confirm: bool) -> Association:
         association,
         None,
         AssociationEvent.Kind.CONSENT,
-        f"{'Confirmed' if confirm else 'Declined'} by the customer contact ({contact}).",
+        Said(
+            gettext_noop("Confirmed by the customer contact (%(contact)s).")
+            if confirm
+            else gettext_noop("Declined by the customer contact (%(contact)s)."),
+            contact=contact,
+        ),
     )
     if confirm:
-        _move(association, S.IN_FORCE, None, "Confirmed by the customer: in force.")
+        _move(association, S.IN_FORCE, None, Said(gettext_noop("Confirmed by the customer: in force.")))
         association.in_force_from = association.approved_on
         association.save()
         notify(
@@ -961,7 +999,12 @@ def consent_windows_close(*, today: date | None = None) -> int:
             closes = association.consent_closes_on
             if association.status != S.APPROVED or closes is None or closes >= today:
                 continue
-            _move(association, S.IN_FORCE, None, f"The customer did not decline by {_on_record(closes)}: in force.")
+            _move(
+                association,
+                S.IN_FORCE,
+                None,
+                Said(gettext_noop("The customer did not decline by %(day)s: in force."), day=_on_record(closes)),
+            )
             association.in_force_from = association.approved_on
             association.consent_nonce_hash = ""
             association.consent_answer = "lapsed"

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.text import format_lazy
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from coopfunds.accounts.models import Location, Role, User
 from coopfunds.accounts.permissions import holds
@@ -35,7 +35,7 @@ from coopfunds.claims.models import (
 )
 from coopfunds.core.db import assert_in_transaction
 from coopfunds.core.errors import Conflict, DomainError, NotFound
-from coopfunds.core.i18n import day_lazy, money_lazy
+from coopfunds.core.i18n import Said, day_lazy, money_lazy, said_of
 from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_lock, documents_store
 from coopfunds.funds import ledger, spending
@@ -112,7 +112,14 @@ def _event(
     new: str = "",
 ) -> ClaimEvent:
     return ClaimEvent.objects.create(
-        claim=claim, actor=actor, kind=kind, message=message, internal=internal, old_status=old, new_status=new
+        claim=claim,
+        actor=actor,
+        kind=kind,
+        message=message,
+        said=said_of(message),
+        internal=internal,
+        old_status=old,
+        new_status=new,
     )
 
 
@@ -157,6 +164,7 @@ def _steps(
                 actor=actor,
                 kind=kind if n == len(steps) else ClaimEvent.Kind.STATUS,
                 message=step_message,
+                said=said_of(step_message),
                 old_status=old,
                 new_status=step_to,
             )
@@ -320,7 +328,12 @@ def claim_create(*, fund: Fund, activity_type: ActivityType, name: str, actor: U
     claim.invoice_key = invoice_key(claim.invoice_vendor, claim.invoice_number)
     claim.expires_on = draft_expiry(claim)
     claim.save()
-    _event(claim, actor, ClaimEvent.Kind.CREATED, f"Claim started for {activity_type.name}, {fund.label}.")
+    _event(
+        claim,
+        actor,
+        ClaimEvent.Kind.CREATED,
+        Said(gettext_noop("Claim started for %(activity)s, %(fund)s."), activity=activity_type.name, fund=fund.label),
+    )
     audit_record(
         actor=actor,
         verb="claim.create",
@@ -351,7 +364,7 @@ def claim_update(*, claim: Claim, actor: User, **fields: Any) -> Claim:
         claim.expiry_warned_at = None
     claim.save()
     labels = ", ".join(k.replace("_", " ") for k in changes)
-    _event(claim, actor, ClaimEvent.Kind.UPDATED, f"Changed {labels}.")
+    _event(claim, actor, ClaimEvent.Kind.UPDATED, Said(gettext_noop("Changed %(fields)s."), fields=labels))
     audit_record(
         actor=actor,
         verb="claim.update",
@@ -399,7 +412,8 @@ def claim_add_documents(
         retain_from=claim.execution_end or timezone.localdate(),
     )
     ClaimDocument.objects.bulk_create([ClaimDocument(claim=claim, document=d) for d in stored])
-    _event(claim, actor, ClaimEvent.Kind.DOCUMENT, "Added " + ", ".join(f"“{d.original_name}”" for d in stored) + ".")
+    names = ", ".join(f"“{d.original_name}”" for d in stored)
+    _event(claim, actor, ClaimEvent.Kind.DOCUMENT, Said(gettext_noop("Added %(names)s."), names=names))
     return stored
 
 
@@ -420,7 +434,12 @@ def claim_remove_document(*, claim: Claim, document: Document, actor: User) -> C
     )
     if not updated:
         raise ValidationError({"document": gettext("That document is not on this claim.")})
-    _event(claim, actor, ClaimEvent.Kind.DOCUMENT, f"Removed “{document.original_name}” (kept in the history).")
+    _event(
+        claim,
+        actor,
+        ClaimEvent.Kind.DOCUMENT,
+        Said(gettext_noop("Removed “%(name)s” (kept in the history)."), name=document.original_name),
+    )
     return claim
 
 
@@ -454,7 +473,12 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
             errors.setdefault(f.field or "__all__", []).append(f.message)
         raise ValidationError(errors)
     event = _move(
-        claim, S.SUBMITTED, actor, "Submitted for review." if claim.submissions == 0 else "Resubmitted for review."
+        claim,
+        S.SUBMITTED,
+        actor,
+        Said(gettext_noop("Submitted for review."))
+        if claim.submissions == 0
+        else Said(gettext_noop("Resubmitted for review.")),
     )
     assert claim.amount is not None
     claim.submitted_by, claim.submitted_at = actor, timezone.now()  # held to the caps in force now
@@ -501,10 +525,21 @@ def claim_assign(*, claim: Claim, reviewer: User, actor: User) -> Claim:
     old = claim.reviewer_id
     claim.reviewer = reviewer
     if claim.status == S.SUBMITTED:
-        _move(claim, S.UNDER_REVIEW, actor, f"Review started by {reviewer.get_full_name()}.")
+        _move(
+            claim,
+            S.UNDER_REVIEW,
+            actor,
+            Said(gettext_noop("Review started by %(person)s."), person=reviewer.get_full_name()),
+        )
         claim.review_started_at = timezone.now()
     else:
-        _event(claim, actor, ClaimEvent.Kind.NOTE, f"Assigned to {reviewer.get_full_name()}.", internal=True)
+        _event(
+            claim,
+            actor,
+            ClaimEvent.Kind.NOTE,
+            Said(gettext_noop("Assigned to %(person)s."), person=reviewer.get_full_name()),
+            internal=True,
+        )
         audit_record(
             actor=actor,
             verb="claim.assign",
@@ -529,7 +564,7 @@ def _reviewable(claim: Claim, actor: User) -> list[Step]:
     if claim.status != S.SUBMITTED:
         return []
     claim.reviewer, claim.review_started_at = actor, timezone.now()
-    return [(S.UNDER_REVIEW, f"Review started by {actor.get_full_name()}.")]
+    return [(S.UNDER_REVIEW, Said(gettext_noop("Review started by %(person)s."), person=actor.get_full_name()))]
 
 
 def approval_limit(user: User, program: Program) -> Decimal | None:
@@ -675,8 +710,14 @@ def _first_approval(claim: Claim, actor: User, start: list[Step], limit: Decimal
         claim,
         actor,
         ClaimEvent.Kind.NOTE,
-        f"First approval of {checks.money(claim.amount, claim.currency)}, above "
-        f"{actor.get_full_name()}'s limit of {checks.money(limit, claim.currency)}: a second reviewer must approve.",
+        Said(
+            gettext_noop(
+                "First approval of %(amount)s, above %(person)s's limit of %(limit)s: a second reviewer must approve."
+            ),
+            amount=checks.money(claim.amount, claim.currency),
+            person=actor.get_full_name(),
+            limit=checks.money(limit, claim.currency),
+        ),
         internal=True,
     )
     audit_record(
@@ -703,7 +744,9 @@ def _record_approvals(approved: list[tuple[Claim, Decimal, list[Step], Approval]
     now = timezone.now()
     events, audits, last = [], [], []
     for claim, amount, start, _ in approved:
-        message = note.strip() or ("Approved." if amount == claim.amount else "Partly approved.")
+        message = note.strip() or (
+            Said(gettext_noop("Approved.")) if amount == claim.amount else Said(gettext_noop("Partly approved."))
+        )
         steps, entries = _steps(claim, S.APPROVED, actor, message, before=start)
         events += steps
         audits += entries
@@ -828,7 +871,7 @@ def claim_withdraw(*, claim: Claim, actor: User, reason: str = "") -> Claim:
     claim = _lock(claim, actor)
     if not permissions.can_file(actor, claim):
         raise PermissionDenied(gettext("Only the location's incentives admins and users can withdraw its claims."))
-    event = _move(claim, S.WITHDRAWN, actor, reason.strip() or "Withdrawn.")
+    event = _move(claim, S.WITHDRAWN, actor, reason.strip() or Said(gettext_noop("Withdrawn.")))
     _hold(claim, Decimal(0), actor, f"claim:{claim.pk}:event:{event.pk}")
     claim.closed_at = timezone.now()
     claim.save()
@@ -861,7 +904,14 @@ def claim_request_documents(*, claim: Claim, colleague: User, message: str, acto
     if colleague.pk == actor.pk or not permissions.can_file(colleague, claim):
         raise ValidationError({"colleague": gettext("Choose a colleague who can work on this location's claims.")})
     event = _event(
-        claim, actor, ClaimEvent.Kind.REQUEST, f"Asked {colleague.get_full_name()} to add documents: {message.strip()}"
+        claim,
+        actor,
+        ClaimEvent.Kind.REQUEST,
+        Said(
+            gettext_noop("Asked %(person)s to add documents: %(request)s"),
+            person=colleague.get_full_name(),
+            request=message.strip(),
+        ),
     )
     notify(
         users=[colleague],
@@ -908,7 +958,8 @@ def drafts_expire(*, today: date | None = None) -> dict[str, int]:
         with transaction.atomic(durable=True):
             claim = _lock(Claim(pk=claim_id), None)
             if claim.status == S.EDITING and claim.expires_on and claim.expires_on < today:
-                _move(claim, S.EXPIRED, None, f"Not submitted by {claim.expires_on:%d %b %Y}: expired.")
+                expired_on = f"{claim.expires_on:%d %b %Y}"
+                _move(claim, S.EXPIRED, None, Said(gettext_noop("Not submitted by %(day)s: expired."), day=expired_on))
                 claim.closed_at = timezone.now()
                 claim.save()
                 expired += 1

@@ -1,7 +1,10 @@
 """Money is a Decimal with an explicit currency. Amounts are quantised only at the edges."""
 
+import gettext
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
+import pycountry
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import translation
@@ -94,8 +97,16 @@ def validate_currency(code: str) -> None:
         )
 
 
+@cache
+def _currency_names(language: str) -> gettext.NullTranslations:
+    """ISO 4217's names in `language`, from the catalogues pycountry ships (English where it has none)."""
+    return gettext.translation("iso4217", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
 def currency_choices() -> list[tuple[str, str]]:
-    return sorted((c.alpha_3, f"{c.alpha_3} – {c.name}") for c in currencies)
+    """Every ISO 4217 currency, "USD – US Dollar", named in the active language ("USD – USA-dollar")."""
+    names = _currency_names((translation.get_language() or "en").split("-")[0])
+    return sorted((c.alpha_3, f"{c.alpha_3} – {names.gettext(c.name)}") for c in currencies)
 
 
 class MoneyField(models.DecimalField):

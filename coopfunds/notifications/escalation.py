@@ -10,11 +10,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from coopfunds.accounts.models import Role
 from coopfunds.accounts.selectors import people_holding
-from coopfunds.core.i18n import day_lazy
+from coopfunds.core.i18n import Said, day_lazy
 from coopfunds.notifications.models import NotificationKind
 from coopfunds.notifications.services import notify
 
@@ -62,7 +62,9 @@ def escalate_overdue(
                 continue
             item.escalated_at = timezone.now()
             item.save(update_fields=["escalated_at"])
-            note(item, f"Review overdue since {item.due_on:%d %b %Y}: escalated.")  # history: data, untranslated
+            # the history, in each reader's language; the day as data, as it always was written
+            since = f"{item.due_on:%d %b %Y}"
+            note(item, Said(gettext_noop("Review overdue since %(day)s: escalated."), day=since))
             notify(
                 users=people_holding(Role.PROGRAM_MANAGER, program_id=item.program_id),
                 subject=_subject(noun, item.pk),

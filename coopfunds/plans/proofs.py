@@ -21,7 +21,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from coopfunds.accounts.models import User
 from coopfunds.audit.services import audit_record
@@ -29,7 +29,7 @@ from coopfunds.claims import certification
 from coopfunds.claims.checks import money
 from coopfunds.claims.services import approval_limit, invoice_key, reviewers_of
 from coopfunds.core.errors import Conflict, NotFound
-from coopfunds.core.i18n import day_lazy, money_lazy
+from coopfunds.core.i18n import Said, day_lazy, money_lazy
 from coopfunds.core.money import validate_currency
 from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_lock, documents_store
@@ -210,8 +210,12 @@ def proof_create(*, activity: PlanActivity, actor: User, name: str, **fields: An
         plan,
         actor,
         PlanEvent.Kind.CREATED,
-        f"Proof of execution started for “{activity.activity_type.name}” in “{activity.campaign.name}”; due by "
-        f"{due:%d %b %Y}.",
+        Said(
+            gettext_noop("Proof of execution started for “%(activity)s” in “%(campaign)s”; due by %(day)s."),
+            activity=activity.activity_type.name,
+            campaign=activity.campaign.name,
+            day=f"{due:%d %b %Y}",
+        ),
         proof=proof,
     )
     _audit(proof, actor, "proof.create", {"activity": (None, activity.pk)})
@@ -235,7 +239,7 @@ def proof_update(*, proof: Proof, actor: User, **fields: Any) -> Proof:
         proof.plan,
         actor,
         PlanEvent.Kind.UPDATED,
-        "Changed " + ", ".join(k.replace("_", " ") for k in changes) + ".",
+        Said(gettext_noop("Changed %(fields)s."), fields=", ".join(k.replace("_", " ") for k in changes)),
         proof=proof,
     )
     _audit(proof, actor, "proof.update", {k: (str(a), str(b)) for k, (a, b) in changes.items()})
@@ -271,7 +275,7 @@ def _store(proof: Proof, uploads: list[UploadedFile], kind: str, note: str, acto
     )
     ProofDocument.objects.bulk_create([ProofDocument(proof=proof, document=d) for d in stored])
     names = ", ".join(f"“{d.original_name}”" for d in stored)
-    event(proof.plan, actor, PlanEvent.Kind.DOCUMENT, f"Added {names}.", proof=proof)
+    event(proof.plan, actor, PlanEvent.Kind.DOCUMENT, Said(gettext_noop("Added %(names)s."), names=names), proof=proof)
     return stored
 
 
@@ -328,7 +332,7 @@ def proof_remove_document(*, proof: Proof, document: Document, actor: User) -> P
         proof.plan,
         actor,
         PlanEvent.Kind.DOCUMENT,
-        f"Removed “{document.original_name}” (kept in the history).",
+        Said(gettext_noop("Removed “%(name)s” (kept in the history)."), name=document.original_name),
         proof=proof,
     )
     return proof
@@ -403,7 +407,9 @@ def proof_submit(*, proof: Proof, actor: User) -> Proof:
         proof,
         S.SUBMITTED,
         actor,
-        "Submitted for review." if proof.submissions == 0 else "Resubmitted for review.",
+        Said(gettext_noop("Submitted for review."))
+        if proof.submissions == 0
+        else Said(gettext_noop("Resubmitted for review.")),
         {"amount": (None, str(proof.amount))},
     )
     proof.submitted_by, proof.submitted_at = actor, timezone.now()  # held to the caps in force now
@@ -448,7 +454,7 @@ def proof_assign(*, proof: Proof, reviewer: User, actor: User) -> Proof:
             proof,
             S.UNDER_REVIEW,
             actor,
-            f"Review started by {reviewer.get_full_name()}.",
+            Said(gettext_noop("Review started by %(person)s."), person=reviewer.get_full_name()),
             {"reviewer": (old, reviewer.pk)},
         )
         proof.review_started_at = timezone.now()
@@ -457,7 +463,7 @@ def proof_assign(*, proof: Proof, reviewer: User, actor: User) -> Proof:
             proof.plan,
             actor,
             PlanEvent.Kind.NOTE,
-            f"Assigned to {reviewer.get_full_name()}.",
+            Said(gettext_noop("Assigned to %(person)s."), person=reviewer.get_full_name()),
             proof=proof,
             internal=True,
         )
@@ -471,7 +477,12 @@ def _reviewable(proof: Proof, actor: User) -> None:
         raise PermissionDenied(_("Only reviewers of this program who did not file the proof can decide it."))
     workflow.check_awaiting_decision(proof.status, NOUN)
     if proof.status == S.SUBMITTED:
-        _move(proof, S.UNDER_REVIEW, actor, f"Review started by {actor.get_full_name()}.")
+        _move(
+            proof,
+            S.UNDER_REVIEW,
+            actor,
+            Said(gettext_noop("Review started by %(person)s."), person=actor.get_full_name()),
+        )
         proof.reviewer, proof.review_started_at = actor, timezone.now()
 
 
@@ -520,8 +531,14 @@ def proof_approve(
             proof.plan,
             actor,
             PlanEvent.Kind.NOTE,
-            f"First approval of {money(amount, proof.currency)}, above {actor.get_full_name()}'s limit of "
-            f"{money(second.limit, proof.currency)}: a second reviewer must approve.",
+            Said(
+                gettext_noop(
+                    "First approval of %(amount)s, above %(person)s's limit of %(limit)s: a second reviewer must approve."
+                ),
+                amount=money(amount, proof.currency),
+                person=actor.get_full_name(),
+                limit=money(second.limit, proof.currency),
+            ),
             proof=proof,
             internal=True,
         )
@@ -540,7 +557,9 @@ def proof_approve(
     room = selectors.limit_left(proof.plan)
     pay = min(amount, room)
     carry = amount - pay if rules.excess == ExcessPolicy.CARRY else Decimal(0)
-    message = note.strip() or ("Approved." if amount == proof.amount else "Partly approved.")
+    message = note.strip() or (
+        Said(gettext_noop("Approved.")) if amount == proof.amount else Said(gettext_noop("Partly approved."))
+    )
     done = _move(
         proof,
         S.APPROVED,
@@ -564,14 +583,17 @@ def proof_approve(
     proof.decided_at = timezone.now()
     proof.closed_at = proof.decided_at if not carry else None
     proof.save()
-    said = f"{money(pay, proof.currency)} payable."
     told = format_lazy(gettext_lazy("{pay} payable."), pay=money_lazy(pay, proof.currency))
     if amount > pay:
-        excess = money(amount - pay, proof.currency)
-        said += (
-            f" {excess} is above what is left of the plan's limit: carried until the limit has room again."
+        said = Said(
+            gettext_noop(
+                "%(pay)s payable. %(excess)s is above what is left of the plan's limit: carried until the limit has "
+                "room again."
+            )
             if carry
-            else f" {excess} is above what is left of the plan's limit and is not paid."
+            else gettext_noop("%(pay)s payable. %(excess)s is above what is left of the plan's limit and is not paid."),
+            pay=money(pay, proof.currency),
+            excess=money(amount - pay, proof.currency),
         )
         event(proof.plan, actor, PlanEvent.Kind.MONEY, said, proof=proof)
         told = format_lazy(
@@ -686,7 +708,7 @@ def proof_dispute(*, proof: Proof, actor: User, reason: str) -> Proof:
 def proof_withdraw(*, proof: Proof, actor: User, reason: str = "") -> Proof:
     proof = _lock(proof)
     _filer(proof, actor)
-    done = _move(proof, S.WITHDRAWN, actor, reason.strip() or "Withdrawn.")
+    done = _move(proof, S.WITHDRAWN, actor, reason.strip() or Said(gettext_noop("Withdrawn.")))
     _release(proof, actor, f"proof:{proof.pk}:event:{done.pk}")
     proof.closed_at = timezone.now()
     proof.save()
@@ -715,9 +737,13 @@ def proofs_settle(*, today: date | None = None) -> dict[str, int]:
                 proof.carried = Decimal(0)
                 proof.closed_at = timezone.now()
                 proof.save()
-                message = (
-                    f"{money(amount, proof.currency)} carried above the plan's limit was given back to the fund: the plan "
-                    f"could be amended until {window.resubmit_by:%d %b %Y}."
+                message = Said(
+                    gettext_noop(
+                        "%(amount)s carried above the plan's limit was given back to the fund: the plan could be "
+                        "amended until %(day)s."
+                    ),
+                    amount=money(amount, proof.currency),
+                    day=f"{window.resubmit_by:%d %b %Y}",
                 )
                 event(plan, None, PlanEvent.Kind.MONEY, message, proof=proof)
                 _audit(proof, None, "proof.carried_release", {"carried": (str(amount), "0.00")})
@@ -742,7 +768,10 @@ def proofs_settle(*, today: date | None = None) -> dict[str, int]:
             proof.reserved -= pay
             proof.closed_at = timezone.now() if not proof.carried else None
             proof.save()
-            message = f"{money(pay, proof.currency)} carried above the plan's limit is now payable."
+            message = Said(
+                gettext_noop("%(amount)s carried above the plan's limit is now payable."),
+                amount=money(pay, proof.currency),
+            )
             event(plan, None, PlanEvent.Kind.MONEY, message, proof=proof)
             _audit(proof, None, "proof.settle", {"payable": (str(before), str(proof.payable))})
             notify(
@@ -796,7 +825,12 @@ def proofs_warn_due(*, today: date | None = None) -> int:
             if not missing:
                 continue
             names = ", ".join(a.activity_type.name for a in missing)
-            message = f"Proof of execution for “{campaign.name}” is due by {due:%d %b %Y}; still missing for: {names}."
+            message = Said(
+                gettext_noop("Proof of execution for “%(campaign)s” is due by %(day)s; still missing for: %(names)s."),
+                campaign=campaign.name,
+                day=f"{due:%d %b %Y}",
+                names=names,
+            )
             Campaign.objects.filter(pk=campaign.pk).update(proof_warned_at=timezone.now())
             event(plan, None, PlanEvent.Kind.REMINDER, message)
             notify(

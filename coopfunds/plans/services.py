@@ -13,14 +13,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from coopfunds.accounts.models import Location, Role, RoleAssignment, User
 from coopfunds.audit.services import audit_record
 from coopfunds.claims.checks import money
 from coopfunds.claims.services import reviewers_of
 from coopfunds.core.errors import Conflict
-from coopfunds.core.i18n import day_lazy, money_lazy
+from coopfunds.core.i18n import Said, day_lazy, money_lazy, said_of
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
 from coopfunds.notifications import escalation
 from coopfunds.notifications.models import NotificationKind
@@ -92,6 +92,7 @@ def event(
         actor=actor,
         kind=kind,
         message=message,
+        said=said_of(message),
         internal=internal,
         old_status=old,
         new_status=new,
@@ -257,7 +258,12 @@ def plan_create(
         ) from None
     plan.current = PlanVersion.objects.create(plan=plan, number=1)
     plan.save(update_fields=["current"])
-    event(plan, actor, PlanEvent.Kind.CREATED, f"Plan started for {periods.fiscal_year_label(fiscal_year)}.")
+    event(
+        plan,
+        actor,
+        PlanEvent.Kind.CREATED,
+        Said(gettext_noop("Plan started for %(year)s."), year=periods.fiscal_year_label(fiscal_year)),
+    )
     _audit(plan, actor, "plan.create", changes={"fiscal_year": (None, fiscal_year), "program": (None, program.pk)})
     return plan
 
@@ -287,7 +293,12 @@ def plan_update(*, plan: Plan, actor: User, **fields: Any) -> Plan:
     for key, value in fields.items():
         setattr(plan, key, value)
     plan.save()
-    event(plan, actor, PlanEvent.Kind.UPDATED, "Changed " + " and ".join(sorted(changes)) + ".")
+    event(
+        plan,
+        actor,
+        PlanEvent.Kind.UPDATED,
+        Said(gettext_noop("Changed %(fields)s."), fields=" and ".join(sorted(changes))),
+    )
     _audit(plan, actor, "plan.update", changes=changes)
     return plan
 
@@ -316,7 +327,12 @@ def campaign_add(
     )
     assert plan.current is not None
     campaign = Campaign.objects.create(version=plan.current, **values)
-    event(plan, actor, PlanEvent.Kind.UPDATED, f"Added the campaign “{campaign.name}”.")
+    event(
+        plan,
+        actor,
+        PlanEvent.Kind.UPDATED,
+        Said(gettext_noop("Added the campaign “%(campaign)s”."), campaign=campaign.name),
+    )
     _audit(plan, actor, "plan.campaign_add", target=campaign, changes={"budget": (None, str(campaign.budget))})
     return campaign
 
@@ -338,7 +354,16 @@ def campaign_update(*, campaign: Campaign, actor: User, **fields: Any) -> Campai
     for key, value in values.items():
         setattr(campaign, key, value)
     campaign.save()
-    event(plan, actor, PlanEvent.Kind.UPDATED, f"Changed the campaign “{campaign.name}”: {', '.join(changes)}.")
+    event(
+        plan,
+        actor,
+        PlanEvent.Kind.UPDATED,
+        Said(
+            gettext_noop("Changed the campaign “%(campaign)s”: %(fields)s."),
+            campaign=campaign.name,
+            fields=", ".join(changes),
+        ),
+    )
     _audit(plan, actor, "plan.campaign_update", target=campaign, changes=changes)
     return campaign
 
@@ -359,7 +384,12 @@ def campaign_remove(*, campaign: Campaign, actor: User) -> Plan:
     _audit(plan, actor, "plan.campaign_remove", changes={"campaign": (campaign.name, None)})
     activities.delete()
     campaign.delete()
-    event(plan, actor, PlanEvent.Kind.UPDATED, f"Removed the campaign “{campaign.name}”.")
+    event(
+        plan,
+        actor,
+        PlanEvent.Kind.UPDATED,
+        Said(gettext_noop("Removed the campaign “%(campaign)s”."), campaign=campaign.name),
+    )
     return plan
 
 
@@ -393,7 +423,12 @@ def activity_add(
         plan,
         actor,
         PlanEvent.Kind.UPDATED,
-        f"Added “{activity.activity_type.name}” ({money(activity.planned_amount, plan.currency)}) to “{campaign.name}”.",
+        Said(
+            gettext_noop("Added “%(activity)s” (%(amount)s) to “%(campaign)s”."),
+            activity=activity.activity_type.name,
+            amount=money(activity.planned_amount, plan.currency),
+            campaign=campaign.name,
+        ),
     )
     _audit(
         plan,
@@ -425,7 +460,16 @@ def activity_update(*, activity: PlanActivity, actor: User, **fields: Any) -> Pl
     for key, value in values.items():
         setattr(activity, key, value)
     activity.save()
-    event(plan, actor, PlanEvent.Kind.UPDATED, f"Changed “{activity.activity_type.name}”: {', '.join(changes)}.")
+    event(
+        plan,
+        actor,
+        PlanEvent.Kind.UPDATED,
+        Said(
+            gettext_noop("Changed “%(activity)s”: %(fields)s."),
+            activity=activity.activity_type.name,
+            fields=", ".join(changes),
+        ),
+    )
     _audit(plan, actor, "plan.activity_update", target=activity, changes=changes)
     return activity
 
@@ -443,9 +487,13 @@ def activity_remove(*, activity: PlanActivity, actor: User) -> Plan:
             code="has_proofs",
         )
     _audit(plan, actor, "plan.activity_remove", changes={"activity": (str(activity), None)})
-    label = f"“{activity.activity_type.name}” from “{activity.campaign.name}”"
+    said = Said(
+        gettext_noop("Removed “%(activity)s” from “%(campaign)s”."),
+        activity=activity.activity_type.name,
+        campaign=activity.campaign.name,
+    )
     activity.delete()
-    event(plan, actor, PlanEvent.Kind.UPDATED, f"Removed {label}.")
+    event(plan, actor, PlanEvent.Kind.UPDATED, said)
     return plan
 
 
@@ -482,8 +530,13 @@ def plan_submit(*, plan: Plan, actor: User) -> Plan:
         plan,
         S.SUBMITTED,
         actor,
-        f"Version {version.number} {'resubmitted' if resubmitted else 'submitted'} for review: "
-        f"{money(total, plan.currency)}.",
+        Said(
+            gettext_noop("Version %(number)s resubmitted for review: %(amount)s.")
+            if resubmitted
+            else gettext_noop("Version %(number)s submitted for review: %(amount)s."),
+            number=version.number,
+            amount=money(total, plan.currency),
+        ),
         changes={"version": (None, version.number), "total": (None, str(total))},
     )
     now = timezone.now()
@@ -526,12 +579,18 @@ def plan_assign(*, plan: Plan, reviewer: User, actor: User) -> Plan:
             plan,
             S.UNDER_REVIEW,
             actor,
-            f"Review started by {reviewer.get_full_name()}.",
+            Said(gettext_noop("Review started by %(person)s."), person=reviewer.get_full_name()),
             {"reviewer": (old, reviewer.pk)},
         )
         plan.review_started_at = timezone.now()
     else:
-        event(plan, actor, PlanEvent.Kind.NOTE, f"Assigned to {reviewer.get_full_name()}.", internal=True)
+        event(
+            plan,
+            actor,
+            PlanEvent.Kind.NOTE,
+            Said(gettext_noop("Assigned to %(person)s."), person=reviewer.get_full_name()),
+            internal=True,
+        )
         _audit(plan, actor, "plan.assign", changes={"reviewer": (old, reviewer.pk)})
     plan.save()
     if reviewer.pk != actor.pk:
@@ -555,7 +614,12 @@ def _decidable(plan: Plan, actor: User) -> None:
             code="invalid_transition",
         )
     if plan.status == S.SUBMITTED:  # deciding straight from the queue starts the review
-        _move(plan, S.UNDER_REVIEW, actor, f"Review started by {actor.get_full_name()}.")
+        _move(
+            plan,
+            S.UNDER_REVIEW,
+            actor,
+            Said(gettext_noop("Review started by %(person)s."), person=actor.get_full_name()),
+        )
         plan.review_started_at = timezone.now()
 
 
@@ -628,7 +692,12 @@ def plan_approve(*, plan: Plan, actor: User, note: str = "", reasons: list[Reaso
         plan,
         S.APPROVED,
         actor,
-        note.strip() or f"Version {version.number} approved: the plan's limit is {money(total, plan.currency)}.",
+        note.strip()
+        or Said(
+            gettext_noop("Version %(number)s approved: the plan's limit is %(amount)s."),
+            number=version.number,
+            amount=money(total, plan.currency),
+        ),
         {"approved_amount": (str(old_limit), str(total)), "in_force": (plan.in_force_id, version.pk)},
     )
     if reasons:
@@ -735,7 +804,13 @@ def plan_reopen(*, plan: Plan, actor: User) -> Plan:
         raise Conflict(_("Only a plan the reviewer asked to change can be reopened."), code="invalid_transition")
     assert plan.current is not None
     return _new_version(
-        plan, actor, plan.current, f"Reopened to make the changes asked for (version {plan.current.number + 1})."
+        plan,
+        actor,
+        plan.current,
+        Said(
+            gettext_noop("Reopened to make the changes asked for (version %(number)s)."),
+            number=plan.current.number + 1,
+        ),
     )
 
 
@@ -750,7 +825,13 @@ def plan_amend(*, plan: Plan, actor: User) -> Plan:
         raise Conflict(_("Only an approved plan can be amended."), code="invalid_transition")
     source = plan.in_force
     return _new_version(
-        plan, actor, source, f"Amendment started; version {source.number} stays in force until it is approved."
+        plan,
+        actor,
+        source,
+        Said(
+            gettext_noop("Amendment started; version %(number)s stays in force until it is approved."),
+            number=source.number,
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from coopfunds.core.i18n import written
 from coopfunds.core.models import TimeStamped
 from coopfunds.core.money import CurrencyField, MoneyField
 from coopfunds.programs import rules
@@ -84,6 +85,9 @@ class TimelineEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     message = models.TextField(blank=True)
+    said = models.JSONField(
+        default=dict, blank=True, help_text="What the product said, to be written in each reader's language (Said)."
+    )
     internal = models.BooleanField(default=False)
     old_status = models.CharField(max_length=32, blank=True)
     new_status = models.CharField(max_length=32, blank=True)
@@ -91,3 +95,8 @@ class TimelineEvent(models.Model):
 
     class Meta:
         abstract = True
+
+    @property
+    def text(self) -> str:
+        """The message in the reader's language (the stored `message` is English)."""
+        return written(self.said, self.message)

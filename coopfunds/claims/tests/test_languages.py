@@ -116,6 +116,7 @@ def test_a_swedish_partner_reads_the_claim_page_in_swedish(claims_world, as_pers
         '<input type="text" name="amount" value="1234,50" inputmode="decimal"',
         '<small id="id_amount_helptext">T.ex. 1 250,00</small>',
         '<label for="id_invoice_number">Fakturanummer:</label>',
+        '<option value="SEK">SEK – Svenska kronor</option>',
     ):
         assert fragment in html
 
@@ -209,3 +210,29 @@ def test_the_api_answers_a_swedish_token_in_swedish(claims_world, api_as):
     missing = client.get("/api/v1/claims/999999")
     assert (missing.status_code, missing.json()["message"]) == (404, "Anspråket finns inte.")
     assert Claim.objects.get(pk=claim.pk).status == "submitted"
+
+
+def test_the_timeline_is_written_in_each_readers_language(claims_world, as_persona, api_as):
+    in_swedish(claims_world.partner_admin)
+    claim = submitted(claims_world)
+    services.claim_comment(claim=claim, actor=claims_world.partner_admin, message="Fakturan kommer i morgon.")
+    stored = list(claim.events.order_by("id").values_list("message", flat=True))
+    assert stored[0] == "Claim started for Syndicated content, FY27 H1."  # stored (and audited) in English
+    html = as_persona("partner_admin").get(reverse("claim_detail", args=[claim.pk])).content.decode()
+    for fragment in (
+        "<p>Anspråket startat för Syndicated content, FY27 H1.</p>",
+        "<p>Skickades in för granskning.</p>",
+        "<p>Fakturan kommer i morgon.</p>",  # a person's own words, as written
+    ):
+        assert fragment in html
+    swedish = [
+        e["message"] for e in api_as("partner_admin").get(f"/api/v1/claims/{claim.pk}/timeline").json()["results"]
+    ]
+    english = [
+        e["message"] for e in api_as("partner_user").get(f"/api/v1/claims/{claim.pk}/timeline").json()["results"]
+    ]
+    assert swedish[0] == "Anspråket startat för Syndicated content, FY27 H1."
+    assert swedish[-1] == english[-1] == "Fakturan kommer i morgon."
+    assert english[0] == "Claim started for Syndicated content, FY27 H1."
+    assert "Skickades in för granskning." in swedish
+    assert "Submitted for review." in english

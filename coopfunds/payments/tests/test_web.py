@@ -245,7 +245,6 @@ def test_remittance_pdf_lists_what_it_covers(done, as_persona):
         assert fragment in text
 
 
-
 def test_a_swedish_partner_reads_the_payment_and_its_remittance_advice_in_swedish(done, as_persona):
     User.objects.filter(pk=done.partner_admin.pk).update(language="sv")
     client = as_persona("partner_admin")

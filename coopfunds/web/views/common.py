@@ -98,4 +98,4 @@ class AmountText(forms.CharField):
     "1234.50", `core.money.typed_figures`) to a service that says itself what is wrong with an amount."""
 
     def to_python(self, value: Any) -> str:
-        return typed_figures(super().to_python(value))
+        return typed_figures(super().to_python(value) or "")

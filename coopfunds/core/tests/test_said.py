@@ -1,0 +1,39 @@
+"""What the product writes once is stored in English and read in each reader's language (`core.i18n.Said`)."""
+
+from django.utils import translation
+from django.utils.translation import gettext_noop
+
+from coopfunds.core.i18n import Said, said_of, written
+
+
+def test_said_is_english_where_it_is_stored_and_the_readers_language_where_it_is_read():
+    said = Said(gettext_noop("Started for %(customer)s."), customer="Woodgrove Bank")
+    assert isinstance(said, str)
+    assert (said, said_of(said)) == (
+        "Started for Woodgrove Bank.",
+        {"message": "Started for %(customer)s.", "values": {"customer": "Woodgrove Bank"}},
+    )
+    with translation.override("sv"):
+        assert written(said_of(said), said) == "Startad för Woodgrove Bank."
+    with translation.override("en"):
+        assert written(said_of(said), said) == "Started for Woodgrove Bank."
+
+
+def test_values_are_data_and_a_percent_in_them_is_kept():
+    said = Said(gettext_noop("Taken by %(name)s."), name="100% Ada")
+    with translation.override("sv"):
+        assert written(said_of(said), said) == "Tagen av 100% Ada."
+
+
+def test_a_persons_own_words_are_shown_as_written_and_old_rows_of_the_products_sentences_are_translated():
+    assert said_of("Looks fine to me.") == {}
+    with translation.override("sv"):
+        assert written({}, "Looks fine to me.") == "Looks fine to me."
+        assert written({}, "Confirmed by the customer: in force.") == "Bekräftad av kunden: gäller nu."
+        assert written({}, "") == ""
+
+
+def test_what_cannot_be_written_again_falls_back_to_the_stored_text():
+    with translation.override("sv"):
+        assert written({"message": "Taken by %(name)s."}, "Taken by Ada.") == "Taken by Ada."
+        assert written({"message": "Taken by %(name)s.", "values": {}}, "Taken by Ada.") == "Taken by Ada."
