@@ -36,7 +36,7 @@ class EnrollmentOut(Schema):
     program_code: str = Field(..., alias="program.code")
     status: str
     status_label: str = Field(..., alias="get_status_display")
-    status_reason: str
+    status_reason: str = Field(..., alias="reason_text", description="In the caller's language.")
     invited_at: datetime | None
     accepted_at: datetime | None
     review_started_at: datetime | None

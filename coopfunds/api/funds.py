@@ -199,7 +199,7 @@ class FundTransactionOut(Schema):
 
     @staticmethod
     def resolve_memo(obj: Entry) -> str:
-        return obj.transfer.memo
+        return obj.transfer.memo_text
 
 
 def _fund_of(entry: Entry) -> Fund:

@@ -70,7 +70,7 @@ class PaymentOut(Schema):
     run_id: Id | None
     status: str
     status_label: str
-    hold_reason: str
+    hold_reason: str = Field(..., alias="hold_text", description="In the caller's language.")
     currency: str
     amount: Decimal
     account: str = Field(..., description="The payout account, masked (last four characters).")

@@ -958,8 +958,12 @@ def drafts_expire(*, today: date | None = None) -> dict[str, int]:
         with transaction.atomic(durable=True):
             claim = _lock(Claim(pk=claim_id), None)
             if claim.status == S.EDITING and claim.expires_on and claim.expires_on < today:
-                expired_on = f"{claim.expires_on:%d %b %Y}"
-                _move(claim, S.EXPIRED, None, Said(gettext_noop("Not submitted by %(day)s: expired."), day=expired_on))
+                _move(
+                    claim,
+                    S.EXPIRED,
+                    None,
+                    Said(gettext_noop("Not submitted by %(day)s: expired."), day=claim.expires_on),
+                )
                 claim.closed_at = timezone.now()
                 claim.save()
                 expired += 1

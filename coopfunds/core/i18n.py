@@ -2,12 +2,13 @@
 (notifications: `notifications.services.Message`; timelines: `Said`). Pages and API answers need none of this:
 they are written in the request's language."""
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.utils import translation
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 
@@ -33,15 +34,40 @@ class Said(str):
 
         Said(gettext_noop("Claim started for %(activity)s, %(fund)s."), activity=name, fund=label)
 
-    Values are data (names, labels), written as they are."""
+    Values are data (names, labels), written as they are; a date or a Decimal is kept as one and written the
+    reader's way ("31 Dec 2026" and "12000.00" in English, "31 dec 2026" and "12000,00" in Swedish)."""
 
     said: dict[str, Any]
 
     def __new__(cls, message: str, **values: object) -> "Said":
-        shown = {name: str(value) for name, value in values.items()}
-        self = super().__new__(cls, message % shown if shown else message)
-        self.said = {"message": message, "values": shown}
+        kept = {name: _kept(value) for name, value in values.items()}
+        with translation.override("en"):
+            english = message % _shown(kept) if kept else message
+        self = super().__new__(cls, english)
+        self.said = {"message": message, "values": kept}
         return self
+
+
+def _kept(value: object) -> object:
+    """A value as `said` keeps it (JSON): text, or a tagged date or number to be written the reader's way."""
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    return str(value)
+
+
+def _shown(values: dict[str, Any]) -> dict[str, str]:
+    """The values written in the active language."""
+    shown = {}
+    for name, value in values.items():
+        if isinstance(value, dict) and "date" in value:
+            shown[name] = _day(date.fromisoformat(value["date"]))
+        elif isinstance(value, dict) and "decimal" in value:
+            shown[name] = number_format(Decimal(value["decimal"]))
+        else:
+            shown[name] = str(value)
+    return shown
 
 
 def said_of(text: str) -> dict[str, Any]:
@@ -56,7 +82,15 @@ def written(said: dict[str, Any], text: str) -> str:
     if said:
         try:
             message, values = gettext(said["message"]), said["values"]
-            return message % values if values or "%(" in said["message"] else message
+            return message % _shown(values) if values or "%(" in said["message"] else message
         except (KeyError, TypeError, ValueError):
             return text
     return gettext(text) if text else text
+
+
+def sentences_written(text: str) -> str:
+    """A stored English text made of the product's sentences one after another ("Add a payout profile (the bank
+    account to pay). Add a tax profile.": what an enrollment or a payment waits for), each written in the
+    reader's language; a sentence that is not one of the product's is shown as stored."""
+    sentences = re.split(r"(?<=\.) (?=[A-Z])", text) if text else []
+    return " ".join(gettext(sentence) for sentence in sentences)

@@ -7,6 +7,7 @@ from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from coopfunds.core.crypto import EncryptedTextField
+from coopfunds.core.i18n import sentences_written
 from coopfunds.core.models import TimeStamped, status_constraint
 from coopfunds.core.money import CurrencyField
 from coopfunds.documents.malware import ScanState
@@ -81,6 +82,12 @@ class Enrollment(TimeStamped):
     @property
     def is_ended(self) -> bool:
         return self.status in ENDED
+
+    @property
+    def reason_text(self) -> str:
+        """The status reason in the reader's language: stored in English (`requirements.evaluate`), one of the
+        product's sentences per requirement missing, or a program manager's own words."""
+        return sentences_written(self.status_reason)
 
 
 class ProfileStatus(models.TextChoices):

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from coopfunds.accounts.models import Location
 from coopfunds.associations.customers import customer_reference_key
@@ -326,7 +326,7 @@ def _apply(checked: Checked, ctx: Context, batch: EarningImport, actor: Any) -> 
             key=f"earnings:{batch.pk}:{program_id}:{currency}",
             reference=f"earnings-import:{batch.pk}",
             effective_on=batch.created_at.date(),
-            memo=stored_text(gettext_lazy("Earnings from %(file)s"), file=batch.file_name),
+            memo=stored_text(gettext_noop("Earnings from %(file)s"), file=batch.file_name),
             actor=actor,
         )
 

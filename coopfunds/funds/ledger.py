@@ -18,18 +18,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Case, F, When
 from django.db.models.functions import Round
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
 from coopfunds.core.db import assert_in_transaction
 from coopfunds.core.errors import Conflict
-from coopfunds.core.i18n import day_lazy
+from coopfunds.core.i18n import Said, said_of
 from coopfunds.core.money import DECIMAL_PLACES, MAX_DIGITS, quantize
 from coopfunds.funds.models import FUND_BUCKETS, SOURCE_BUCKETS, Account, Bucket, Entry, Transfer, TransferKind
 
@@ -45,20 +44,11 @@ class IdempotencyConflict(Conflict):
 Leg = tuple[Account, Decimal]
 
 
-def stored_text(text: Promise, **params: object) -> str:
-    """A text stored once and read by everyone whatever their language (a transfer's memo, a payment's hold
-    reason): `text` (a `gettext_lazy` with %(name)s placeholders) written in the site's language, its amounts as
-    the ledger holds them ("12000.01") and its dates as the messages write them ("04 Dec 2026") in that language."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(text) % {name: _written(value) for name, value in params.items()}
-
-
-def _written(value: object) -> str:
-    if isinstance(value, Decimal):
-        return number_format(value)
-    if isinstance(value, date):
-        return str(day_lazy(value))
-    return str(value)
+def stored_text(message: str, **values: object) -> Said:
+    """A text stored once and read by everyone, each in their own language (a transfer's memo, a payment's hold
+    reason or note): `message` (marked with `gettext_noop`, %(name)s placeholders) stored in English, remembering
+    what was said (`core.i18n.Said`: amounts and dates are written the reader's way when it is read)."""
+    return Said(message, **values)
 
 
 def source_account(program_id: int, bucket: Bucket, currency: str) -> Account:
@@ -110,6 +100,7 @@ def post(
         kind=kind,
         reference=reference,
         memo=memo,
+        said=said_of(memo) or None,
         reason_code=reason_code,
         actor_id=_actor_id(actor),
         effective_on=effective_on,
@@ -153,6 +144,7 @@ def move(
         kind=kind,
         reference=reference,
         memo=memo,
+        said=said_of(memo) or None,
         actor_id=_actor_id(actor),
         effective_on=effective_on,
         created_at=timezone.now(),
@@ -204,6 +196,7 @@ _TRANSFER_COLUMNS = (
     "reference",
     "reason_code",
     "memo",
+    "said",
     "actor_id",
     "effective_on",
     "created_at",
@@ -229,6 +222,7 @@ def _transfer_insert(t: Transfer) -> tuple[str, list[Any]]:
         t.reference,
         t.reason_code,
         t.memo,
+        ops.adapt_json_value(t.said, None) if t.said else None,
         t.actor_id,
         ops.adapt_datefield_value(t.effective_on),
         ops.adapt_datetimefield_value(t.created_at),

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from coopfunds.core.i18n import written
 from coopfunds.core.models import status_constraint
 from coopfunds.core.money import CurrencyField, MoneyField
 
@@ -129,6 +130,9 @@ class Transfer(models.Model):
     reference = models.CharField(max_length=200, blank=True, help_text=_("What caused it, e.g. claim:42."))
     reason_code = models.CharField(max_length=32, blank=True)
     memo = models.TextField(blank=True)
+    said = models.JSONField(
+        null=True, blank=True, help_text="What the memo said, to be written in each reader's language (Said)."
+    )
     # Not indexed: nothing looks transfers up by actor (the audit trail answers "who did what"), and every index
     # is paid on the hottest insert.
     actor = models.ForeignKey(
@@ -148,6 +152,11 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.idempotency_key}"
+
+    @property
+    def memo_text(self) -> str:
+        """The memo in the reader's language (the stored `memo` is English, exports keep it)."""
+        return written(self.said or {}, self.memo)
 
 
 class Entry(models.Model):

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Case, F, When
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from coopfunds.accounts.models import Location
 from coopfunds.audit.services import audit_record
@@ -253,7 +253,7 @@ def fund_release(*, fund: Fund, amount: Decimal, key: str, reference: str, actor
             key=key,
             reference=reference,
             actor=actor,
-            memo=ledger.stored_text(gettext_lazy("Released after the usage period ended: forfeited.")),
+            memo=ledger.stored_text(gettext_noop("Released after the usage period ended: forfeited.")),
         )
     return _move(
         fund, TransferKind.RELEASE, Bucket.RESERVED, Bucket.AVAILABLE, amount, key=key, reference=reference, actor=actor
@@ -342,7 +342,7 @@ def _close_fund(fund: Fund, book: rules.RuleBook, actor: Any) -> CloseOutcome | 
     if coop:
         if converted:
             memo = ledger.stored_text(
-                gettext_lazy(
+                gettext_noop(
                     "Co-op of %(amount)s %(currency)s for %(start)s–%(end)s is below the program threshold of "
                     "%(threshold)s %(currency)s: paid as rebate instead."
                 ),
@@ -355,7 +355,7 @@ def _close_fund(fund: Fund, book: rules.RuleBook, actor: Any) -> CloseOutcome | 
             dst, kind = Bucket.CONVERTED, TransferKind.CONVERT
         else:
             memo = ledger.stored_text(
-                gettext_lazy("Earning period closed: %(amount)s %(currency)s co-op available until %(day)s."),
+                gettext_noop("Earning period closed: %(amount)s %(currency)s co-op available until %(day)s."),
                 amount=coop,
                 currency=fund.currency,
                 day=fund.usage_end,
@@ -428,7 +428,7 @@ def funds_reevaluate(*, program: Program, today: date | None = None, actor: Any 
                 effective_on=today,
                 reference=f"fund:{fund.pk}",
                 memo=ledger.stored_text(
-                    gettext_lazy(
+                    gettext_noop(
                         "Late earnings took the period's co-op to %(amount)s %(currency)s, at or above the threshold "
                         "of %(threshold)s %(currency)s: available until %(day)s instead of paid as rebate."
                     ),
@@ -473,7 +473,7 @@ def fund_forfeit_expired(*, program: Program, today: date | None = None, actor: 
                     reference=f"fund:{fund.pk}",
                     actor=actor,
                     memo=ledger.stored_text(
-                        gettext_lazy("Not used by the end of the usage period (%(day)s): forfeited."),
+                        gettext_noop("Not used by the end of the usage period (%(day)s): forfeited."),
                         day=fund.usage_end,
                     ),
                 )

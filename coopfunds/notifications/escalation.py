@@ -62,9 +62,8 @@ def escalate_overdue(
                 continue
             item.escalated_at = timezone.now()
             item.save(update_fields=["escalated_at"])
-            # the history, in each reader's language; the day as data, as it always was written
-            since = f"{item.due_on:%d %b %Y}"
-            note(item, Said(gettext_noop("Review overdue since %(day)s: escalated."), day=since))
+            # the history, in each reader's language, the day written their way
+            note(item, Said(gettext_noop("Review overdue since %(day)s: escalated."), day=item.due_on))
             notify(
                 users=people_holding(Role.PROGRAM_MANAGER, program_id=item.program_id),
                 subject=_subject(noun, item.pk),

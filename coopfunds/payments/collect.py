@@ -12,9 +12,10 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.functional import lazy
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 
 from coopfunds.enrollments.models import PayoutProfile, TaxProfile
 from coopfunds.enrollments.requirements import missing_requirements
@@ -70,8 +71,10 @@ def current_profiles(location_ids: set[int]) -> tuple[dict[int, PayoutProfile], 
 
 
 def profile_holds(payout: PayoutProfile | None, tax: TaxProfile | None, run_date: date) -> list[str]:
-    """Why a location cannot be paid on `run_date` (empty: it can)."""
-    return missing_requirements(payout, tax, today=run_date, need_approval=True)
+    """Why a location cannot be paid on `run_date` (empty: it can): stored as the payment's hold reason, so in
+    English (pages write it in the reader's language: `Payment.hold_text`)."""
+    with translation.override("en"):
+        return missing_requirements(payout, tax, today=run_date, need_approval=True)
 
 
 class RateBook:
@@ -87,7 +90,7 @@ class RateBook:
     def missing_message(self, source: str, target: str) -> str:
         """A hold reason: stored, so in the site's language (`ledger.stored_text`)."""
         return stored_text(
-            gettext_lazy(
+            gettext_noop(
                 "No exchange rate from %(source)s to %(target)s for %(month)s yet: the payment waits until finance "
                 "adds it."
             ),

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from coopfunds.core.crypto import EncryptedTextField
+from coopfunds.core.i18n import sentences_written
 from coopfunds.core.models import TimeStamped, status_constraint
 from coopfunds.core.money import CurrencyField, MoneyField
 
@@ -227,6 +228,11 @@ class Payment(TimeStamped):
     @property
     def reference(self) -> str:
         return f"payment:{self.pk}"
+
+    @property
+    def hold_text(self) -> str:
+        """The hold reason in the reader's language (stored in English)."""
+        return sentences_written(self.hold_reason)
 
     @property
     def is_open(self) -> bool:

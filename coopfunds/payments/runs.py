@@ -21,7 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
 from coopfunds.accounts.models import Location, User
 from coopfunds.audit.models import AuditEvent
@@ -121,10 +121,10 @@ def _assign(
         return
     if payment.status == P.REPROCESSING:
         if payout is None or payout.status != ProfileStatus.APPROVED:
-            payment.hold_reason = " ".join(holds) or stored_text(gettext_lazy("The payout profile is not approved."))
+            payment.hold_reason = " ".join(holds) or stored_text(gettext_noop("The payout profile is not approved."))
         elif payout.currency != payment.currency:
             payment.hold_reason = stored_text(
-                gettext_lazy(
+                gettext_noop(
                     "The payout profile is now in %(new)s; this payment is in %(currency)s. Finance marks it "
                     "rejected so that a next run pays it anew."
                 ),
@@ -310,7 +310,7 @@ def payment_run_approve(*, run: PaymentRun, actor: User) -> PaymentRun:
     for p in payments:
         if p.payout_profile_id not in still_valid:
             reason = stored_text(
-                gettext_lazy("The payout profile changed after the run was prepared: the next run pays it.")
+                gettext_noop("The payout profile changed after the run was prepared: the next run pays it.")
             )
             if p.status == P.UPCOMING:
                 p.status = P.UNPROCESSED
@@ -352,7 +352,7 @@ def _pay(run: PaymentRun, payment_ids: list[int], actor: User) -> None:
                 reference=f"run:{run.pk}",
                 effective_on=run.run_date,
                 memo=stored_text(
-                    gettext_lazy("Payment run %(run)s of %(entity)s, %(day)s."),
+                    gettext_noop("Payment run %(run)s of %(entity)s, %(day)s."),
                     run=run.pk,
                     entity=run.entity.name,
                     day=run.run_date,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.functional import Promise, lazy
 from django.utils.text import format_lazy
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -199,7 +199,7 @@ def payment_mark_reversed(*, payment: Payment, actor: User, note: str) -> Paymen
         payment,
         actor,
         stored_text(
-            gettext_lazy("Payment %(payment)s reversed by the bank: %(note)s"), payment=payment.end_to_end_id, note=note
+            gettext_noop("Payment %(payment)s reversed by the bank: %(note)s"), payment=payment.end_to_end_id, note=note
         ),
     )
     payment.status_note = note
@@ -228,7 +228,7 @@ def payment_mark_rejected(*, payment: Payment, actor: User, note: str) -> Paymen
         payment,
         actor,
         stored_text(
-            gettext_lazy("Payment %(payment)s rejected by the bank: %(note)s"), payment=payment.end_to_end_id, note=note
+            gettext_noop("Payment %(payment)s rejected by the bank: %(note)s"), payment=payment.end_to_end_id, note=note
         ),
     )
     payment.status_note = note
@@ -264,7 +264,7 @@ def payment_recoup(*, payment: Payment, actor: User, note: str) -> Payment:
     _give_back(
         payment,
         actor,
-        stored_text(gettext_lazy("Payment %(payment)s recouped: %(note)s"), payment=payment.end_to_end_id, note=note),
+        stored_text(gettext_noop("Payment %(payment)s recouped: %(note)s"), payment=payment.end_to_end_id, note=note),
     )
     payment.status_note = note
     payment.save()
@@ -316,7 +316,7 @@ def payment_tax_invoice_submit(
     document = document_store(
         upload=upload,
         kind="tax_invoice",
-        note=stored_text(gettext_lazy("Tax invoice %(number)s"), number=number.strip()),
+        note=stored_text(gettext_noop("Tax invoice %(number)s"), number=number.strip()),
         location=payment.location,
         policy=EVIDENCE_POLICY,
         actor=actor,
@@ -345,7 +345,7 @@ def payment_tax_invoice_submit(
 @transaction.atomic(durable=True)
 def payment_tax_invoice_approve(*, payment: Payment, actor: User) -> Payment:
     payment = _finance_payment(payment, actor)
-    _move(payment, P.UPCOMING, actor, stored_text(gettext_lazy("Tax invoice accepted.")))
+    _move(payment, P.UPCOMING, actor, stored_text(gettext_noop("Tax invoice accepted.")))
     payment.tax_invoice_approved_at = timezone.now()
     payment.save()
     _tell_partner(

@@ -1,5 +1,8 @@
 """What the product writes once is stored in English and read in each reader's language (`core.i18n.Said`)."""
 
+from datetime import date
+from decimal import Decimal
+
 from django.utils import translation
 from django.utils.translation import gettext_noop
 
@@ -17,6 +20,23 @@ def test_said_is_english_where_it_is_stored_and_the_readers_language_where_it_is
         assert written(said_of(said), said) == "Startad för Woodgrove Bank."
     with translation.override("en"):
         assert written(said_of(said), said) == "Started for Woodgrove Bank."
+
+
+def test_dates_and_amounts_are_kept_as_such_and_written_the_readers_way():
+    message = gettext_noop("Earning period closed: %(amount)s %(currency)s co-op available until %(day)s.")
+    values = {"amount": Decimal("12000.00"), "currency": "USD", "day": date(2026, 12, 4)}
+    with translation.override("sv"):  # made in a Swedish request: stored in English all the same
+        said = Said(message, **values)
+    assert said == "Earning period closed: 12000.00 USD co-op available until 04 Dec 2026."
+    assert said_of(said)["values"] == {
+        "amount": {"decimal": "12000.00"},
+        "currency": "USD",
+        "day": {"date": "2026-12-04"},
+    }
+    with translation.override("sv"):
+        assert written(said_of(said), said) == (
+            "Intjäningsperioden avslutad: 12000,00 USD i samarbetsmedel tillgängligt till och med 4 dec 2026."
+        )
 
 
 def test_values_are_data_and_a_percent_in_them_is_kept():

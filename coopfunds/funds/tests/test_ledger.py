@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.utils import translation
 
 from coopfunds.audit.models import AuditEvent
 from coopfunds.funds import ledger
@@ -54,6 +55,10 @@ def test_close_above_threshold_makes_coop_available(open_fund):
     )
     transfer = Transfer.objects.get(kind=TransferKind.CLOSE)
     assert transfer.memo == "Earning period closed: 12000.00 USD co-op available until 31 Dec 2026."
+    with translation.override("sv"):  # stored in English; read in the reader's language
+        assert transfer.memo_text == (
+            "Intjäningsperioden avslutad: 12000,00 USD i samarbetsmedel tillgängligt till och med 31 dec 2026."
+        )
     open_fund.refresh_from_db()
     assert (open_fund.threshold_applied, open_fund.converted_to_rebate) == (D("10000.00"), False)
 
