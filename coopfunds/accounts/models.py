@@ -175,7 +175,8 @@ class RoleAssignment(TimeStamped):
 
     def __str__(self) -> str:
         where = [str(x) for x in (self.location, self.program) if x is not None]
-        return f"{self.get_role_display()} ({', '.join(where) or gettext('all')})"
+        everywhere = gettext("all")
+        return f"{self.get_role_display()} ({', '.join(where) or everywhere})"
 
 
 class ApiToken(models.Model):

@@ -35,7 +35,7 @@ from coopfunds.claims.models import (
 )
 from coopfunds.core.db import assert_in_transaction
 from coopfunds.core.errors import Conflict, DomainError, NotFound
-from coopfunds.core.i18n import Said, day_lazy, money_lazy, said_of
+from coopfunds.core.i18n import Amount, Said, day_lazy, money_lazy, said_of
 from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_lock, documents_store
 from coopfunds.funds import ledger, spending
@@ -714,9 +714,9 @@ def _first_approval(claim: Claim, actor: User, start: list[Step], limit: Decimal
             gettext_noop(
                 "First approval of %(amount)s, above %(person)s's limit of %(limit)s: a second reviewer must approve."
             ),
-            amount=checks.money(claim.amount, claim.currency),
+            amount=Amount(claim.amount, claim.currency),
             person=actor.get_full_name(),
-            limit=checks.money(limit, claim.currency),
+            limit=Amount(limit, claim.currency),
         ),
         internal=True,
     )

@@ -3,9 +3,9 @@
 they are written in the request's language."""
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils import translation
 from django.utils.formats import date_format, number_format
@@ -40,20 +40,32 @@ class Said(str):
     said: dict[str, Any]
 
     def __new__(cls, message: str, **values: object) -> "Said":
-        kept = {name: _kept(value) for name, value in values.items()}
-        with translation.override("en"):
+        with translation.override("en"):  # a lazy value is kept as English text
+            kept = {name: _kept(value) for name, value in values.items()}
             english = message % _shown(kept) if kept else message
         self = super().__new__(cls, english)
         self.said = {"message": message, "values": kept}
         return self
 
 
+class Amount(NamedTuple):
+    """An amount of money as a `Said` value: written the reader's way ("1,234.50 USD", "1 234,50 kr")."""
+
+    amount: Decimal
+    currency: str
+
+
 def _kept(value: object) -> object:
-    """A value as `said` keeps it (JSON): text, or a tagged date or number to be written the reader's way."""
+    """A value as `said` keeps it (JSON): text, or a tagged day, number or amount to be written the reader's
+    way."""
+    if isinstance(value, datetime):
+        raise TypeError("A Said keeps days, not moments: pass the date.")
     if isinstance(value, date):
         return {"date": value.isoformat()}
     if isinstance(value, Decimal):
         return {"decimal": str(value)}
+    if isinstance(value, Amount):
+        return {"money": [str(value.amount), value.currency]}
     return str(value)
 
 
@@ -65,6 +77,8 @@ def _shown(values: dict[str, Any]) -> dict[str, str]:
             shown[name] = _day(date.fromisoformat(value["date"]))
         elif isinstance(value, dict) and "decimal" in value:
             shown[name] = number_format(Decimal(value["decimal"]))
+        elif isinstance(value, dict) and "money" in value:
+            shown[name] = money(Decimal(value["money"][0]), value["money"][1])
         else:
             shown[name] = str(value)
     return shown

@@ -14,7 +14,6 @@ from typing import IO
 
 from django.db.models import QuerySet
 from django.utils import translation
-from django.utils.translation import gettext
 
 from coopfunds.core.csvlines import line_writer
 from coopfunds.funds.models import Bucket, Entry, TransferKind
@@ -133,7 +132,7 @@ def xlsx_file(rows: Iterable[TransactionRow]) -> IO[bytes]:
     book = Workbook(write_only=True)
 
     def new_sheet(number: int) -> WriteOnlyWorksheet:
-        title = gettext("Transactions") if number == 1 else gettext("Transactions (%(number)s)") % {"number": number}
+        title = "Transactions" if number == 1 else f"Transactions ({number})"  # downloads: the same in every language
         sheet = book.create_sheet(title)
         sheet.append(list(HEADER))
         return sheet

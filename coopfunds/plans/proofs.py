@@ -26,10 +26,9 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from coopfunds.accounts.models import User
 from coopfunds.audit.services import audit_record
 from coopfunds.claims import certification
-from coopfunds.claims.checks import money
 from coopfunds.claims.services import approval_limit, invoice_key, reviewers_of
 from coopfunds.core.errors import Conflict, NotFound
-from coopfunds.core.i18n import Said, day_lazy, money_lazy
+from coopfunds.core.i18n import Amount, Said, day_lazy, money_lazy
 from coopfunds.core.money import validate_currency
 from coopfunds.documents.models import Document
 from coopfunds.documents.services import UploadPolicy, document_lock, documents_store
@@ -214,7 +213,7 @@ def proof_create(*, activity: PlanActivity, actor: User, name: str, **fields: An
             gettext_noop("Proof of execution started for “%(activity)s” in “%(campaign)s”; due by %(day)s."),
             activity=activity.activity_type.name,
             campaign=activity.campaign.name,
-            day=f"{due:%d %b %Y}",
+            day=due,
         ),
         proof=proof,
     )
@@ -535,9 +534,9 @@ def proof_approve(
                 gettext_noop(
                     "First approval of %(amount)s, above %(person)s's limit of %(limit)s: a second reviewer must approve."
                 ),
-                amount=money(amount, proof.currency),
+                amount=Amount(amount, proof.currency),
                 person=actor.get_full_name(),
-                limit=money(second.limit, proof.currency),
+                limit=Amount(second.limit, proof.currency),
             ),
             proof=proof,
             internal=True,
@@ -592,8 +591,8 @@ def proof_approve(
             )
             if carry
             else gettext_noop("%(pay)s payable. %(excess)s is above what is left of the plan's limit and is not paid."),
-            pay=money(pay, proof.currency),
-            excess=money(amount - pay, proof.currency),
+            pay=Amount(pay, proof.currency),
+            excess=Amount(amount - pay, proof.currency),
         )
         event(proof.plan, actor, PlanEvent.Kind.MONEY, said, proof=proof)
         told = format_lazy(
@@ -742,8 +741,8 @@ def proofs_settle(*, today: date | None = None) -> dict[str, int]:
                         "%(amount)s carried above the plan's limit was given back to the fund: the plan could be "
                         "amended until %(day)s."
                     ),
-                    amount=money(amount, proof.currency),
-                    day=f"{window.resubmit_by:%d %b %Y}",
+                    amount=Amount(amount, proof.currency),
+                    day=window.resubmit_by,
                 )
                 event(plan, None, PlanEvent.Kind.MONEY, message, proof=proof)
                 _audit(proof, None, "proof.carried_release", {"carried": (str(amount), "0.00")})
@@ -770,7 +769,7 @@ def proofs_settle(*, today: date | None = None) -> dict[str, int]:
             proof.save()
             message = Said(
                 gettext_noop("%(amount)s carried above the plan's limit is now payable."),
-                amount=money(pay, proof.currency),
+                amount=Amount(pay, proof.currency),
             )
             event(plan, None, PlanEvent.Kind.MONEY, message, proof=proof)
             _audit(proof, None, "proof.settle", {"payable": (str(before), str(proof.payable))})
@@ -828,7 +827,7 @@ def proofs_warn_due(*, today: date | None = None) -> int:
             message = Said(
                 gettext_noop("Proof of execution for “%(campaign)s” is due by %(day)s; still missing for: %(names)s."),
                 campaign=campaign.name,
-                day=f"{due:%d %b %Y}",
+                day=due,
                 names=names,
             )
             Campaign.objects.filter(pk=campaign.pk).update(proof_warned_at=timezone.now())

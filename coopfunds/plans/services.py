@@ -20,7 +20,7 @@ from coopfunds.audit.services import audit_record
 from coopfunds.claims.checks import money
 from coopfunds.claims.services import reviewers_of
 from coopfunds.core.errors import Conflict
-from coopfunds.core.i18n import Said, day_lazy, money_lazy, said_of
+from coopfunds.core.i18n import Amount, Said, day_lazy, money_lazy, said_of
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
 from coopfunds.notifications import escalation
 from coopfunds.notifications.models import NotificationKind
@@ -426,7 +426,7 @@ def activity_add(
         Said(
             gettext_noop("Added “%(activity)s” (%(amount)s) to “%(campaign)s”."),
             activity=activity.activity_type.name,
-            amount=money(activity.planned_amount, plan.currency),
+            amount=Amount(activity.planned_amount, plan.currency),
             campaign=campaign.name,
         ),
     )
@@ -535,7 +535,7 @@ def plan_submit(*, plan: Plan, actor: User) -> Plan:
             if resubmitted
             else gettext_noop("Version %(number)s submitted for review: %(amount)s."),
             number=version.number,
-            amount=money(total, plan.currency),
+            amount=Amount(total, plan.currency),
         ),
         changes={"version": (None, version.number), "total": (None, str(total))},
     )
@@ -696,7 +696,7 @@ def plan_approve(*, plan: Plan, actor: User, note: str = "", reasons: list[Reaso
         or Said(
             gettext_noop("Version %(number)s approved: the plan's limit is %(amount)s."),
             number=version.number,
-            amount=money(total, plan.currency),
+            amount=Amount(total, plan.currency),
         ),
         {"approved_amount": (str(old_limit), str(total)), "in_force": (plan.in_force_id, version.pk)},
     )

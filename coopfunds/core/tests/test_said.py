@@ -1,12 +1,15 @@
 """What the product writes once is stored in English and read in each reader's language (`core.i18n.Said`)."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
+import pytest
 from django.utils import translation
 from django.utils.translation import gettext_noop
 
-from coopfunds.core.i18n import Said, said_of, written
+from coopfunds.core.i18n import Amount, Said, said_of, written
+
+D, NBSP = Decimal("1234.50"), "\xa0"
 
 
 def test_said_is_english_where_it_is_stored_and_the_readers_language_where_it_is_read():
@@ -57,3 +60,17 @@ def test_what_cannot_be_written_again_falls_back_to_the_stored_text():
     with translation.override("sv"):
         assert written({"message": "Taken by %(name)s."}, "Taken by Ada.") == "Taken by Ada."
         assert written({"message": "Taken by %(name)s.", "values": {}}, "Taken by Ada.") == "Taken by Ada."
+
+
+def test_an_amount_is_written_the_readers_way_and_stored_in_english_whoever_wrote_it():
+    with translation.override("sv"):
+        said = Said(gettext_noop("%(amount)s carried above the plan's limit is now payable."), amount=Amount(D, "SEK"))
+    assert said == "1,234.50 SEK carried above the plan's limit is now payable."
+    assert said_of(said)["values"] == {"amount": {"money": ["1234.50", "SEK"]}}
+    with translation.override("sv"):
+        assert written(said_of(said), said) == f"1{NBSP}234,50 kr som förts över utöver planens tak är nu att betala."
+
+
+def test_a_moment_is_refused_a_said_keeps_days():
+    with pytest.raises(TypeError):
+        Said(gettext_noop("Not submitted by %(day)s: expired."), day=datetime(2026, 12, 4, 9, 30))
