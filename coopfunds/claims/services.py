@@ -817,15 +817,7 @@ def claim_reject(*, claim: Claim, actor: User, reasons: list[Reason], message: s
     notify(
         users=_partners_of(claim),
         subject=format_lazy(gettext_lazy("Claim {pk} rejected: {name}"), pk=claim.pk, name=claim.name),
-        body=(
-            format_lazy(
-                gettext_lazy("{note} You can dispute the decision until {day}."),
-                note=message.strip(),
-                day=day_lazy(deadline),
-            )
-            if message.strip()
-            else format_lazy(gettext_lazy("You can dispute the decision until {day}."), day=day_lazy(deadline))
-        ),
+        body=workflow.rejection_notice(message, deadline),
         link=_link(claim),
     )
     return claim

@@ -20,9 +20,9 @@ from coopfunds.accounts.models import Location
 from coopfunds.associations.customers import customer_reference_key
 from coopfunds.associations.selectors import customer_windows
 from coopfunds.audit.services import audit_record
+from coopfunds.core.i18n import Said
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
 from coopfunds.funds.imports import FileProblem, Problem, Row, parse_rows
-from coopfunds.funds.ledger import stored_text
 from coopfunds.funds.models import EarningImport, EarningLine, Fund
 from coopfunds.funds.permissions import can_import_earnings
 from coopfunds.funds.services import funds_accrue, funds_for_earnings, rebate_share, split
@@ -326,7 +326,7 @@ def _apply(checked: Checked, ctx: Context, batch: EarningImport, actor: Any) -> 
             key=f"earnings:{batch.pk}:{program_id}:{currency}",
             reference=f"earnings-import:{batch.pk}",
             effective_on=batch.created_at.date(),
-            memo=stored_text(gettext_noop("Earnings from %(file)s"), file=batch.file_name),
+            memo=Said(gettext_noop("Earnings from %(file)s"), file=batch.file_name),
             actor=actor,
         )
 

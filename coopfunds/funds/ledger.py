@@ -28,7 +28,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from coopfunds.core.db import assert_in_transaction
 from coopfunds.core.errors import Conflict
-from coopfunds.core.i18n import Said, said_of
+from coopfunds.core.i18n import said_of
 from coopfunds.core.money import DECIMAL_PLACES, MAX_DIGITS, quantize
 from coopfunds.funds.models import FUND_BUCKETS, SOURCE_BUCKETS, Account, Bucket, Entry, Transfer, TransferKind
 
@@ -42,13 +42,6 @@ class IdempotencyConflict(Conflict):
 
 
 Leg = tuple[Account, Decimal]
-
-
-def stored_text(message: str, **values: object) -> Said:
-    """A text stored once and read by everyone, each in their own language (a transfer's memo, a payment's hold
-    reason or note): `message` (marked with `gettext_noop`, %(name)s placeholders) stored in English, remembering
-    what was said (`core.i18n.Said`: amounts and dates are written the reader's way when it is read)."""
-    return Said(message, **values)
 
 
 def source_account(program_id: int, bucket: Bucket, currency: str) -> Account:

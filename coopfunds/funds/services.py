@@ -16,6 +16,7 @@ from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from coopfunds.accounts.models import Location
 from coopfunds.audit.services import audit_record
 from coopfunds.core.db import assert_in_transaction
+from coopfunds.core.i18n import Said
 from coopfunds.core.money import quantize
 from coopfunds.funds import ledger, permissions
 from coopfunds.funds.models import FUND_BUCKETS, Account, Bucket, Fund, Transfer, TransferKind
@@ -253,7 +254,7 @@ def fund_release(*, fund: Fund, amount: Decimal, key: str, reference: str, actor
             key=key,
             reference=reference,
             actor=actor,
-            memo=ledger.stored_text(gettext_noop("Released after the usage period ended: forfeited.")),
+            memo=Said(gettext_noop("Released after the usage period ended: forfeited.")),
         )
     return _move(
         fund, TransferKind.RELEASE, Bucket.RESERVED, Bucket.AVAILABLE, amount, key=key, reference=reference, actor=actor
@@ -341,7 +342,7 @@ def _close_fund(fund: Fund, book: rules.RuleBook, actor: Any) -> CloseOutcome | 
     converted = coop < threshold
     if coop:
         if converted:
-            memo = ledger.stored_text(
+            memo = Said(
                 gettext_noop(
                     "Co-op of %(amount)s %(currency)s for %(start)s–%(end)s is below the program threshold of "
                     "%(threshold)s %(currency)s: paid as rebate instead."
@@ -354,7 +355,7 @@ def _close_fund(fund: Fund, book: rules.RuleBook, actor: Any) -> CloseOutcome | 
             )
             dst, kind = Bucket.CONVERTED, TransferKind.CONVERT
         else:
-            memo = ledger.stored_text(
+            memo = Said(
                 gettext_noop("Earning period closed: %(amount)s %(currency)s co-op available until %(day)s."),
                 amount=coop,
                 currency=fund.currency,
@@ -427,7 +428,7 @@ def funds_reevaluate(*, program: Program, today: date | None = None, actor: Any 
                 legs=[(accounts[Bucket.CONVERTED], -converted), (accounts[Bucket.AVAILABLE], converted)],
                 effective_on=today,
                 reference=f"fund:{fund.pk}",
-                memo=ledger.stored_text(
+                memo=Said(
                     gettext_noop(
                         "Late earnings took the period's co-op to %(amount)s %(currency)s, at or above the threshold "
                         "of %(threshold)s %(currency)s: available until %(day)s instead of paid as rebate."
@@ -472,7 +473,7 @@ def fund_forfeit_expired(*, program: Program, today: date | None = None, actor: 
                     effective_on=fund.usage_end,
                     reference=f"fund:{fund.pk}",
                     actor=actor,
-                    memo=ledger.stored_text(
+                    memo=Said(
                         gettext_noop("Not used by the end of the usage period (%(day)s): forfeited."),
                         day=fund.usage_end,
                     ),

@@ -17,9 +17,9 @@ from django.utils.formats import date_format
 from django.utils.functional import lazy
 from django.utils.translation import gettext_noop
 
+from coopfunds.core.i18n import Said
 from coopfunds.enrollments.models import PayoutProfile, TaxProfile
 from coopfunds.enrollments.requirements import missing_requirements
-from coopfunds.funds.ledger import stored_text
 from coopfunds.funds.models import Account
 from coopfunds.funds.services import PAYABLE_BUCKETS
 from coopfunds.payments.models import OPEN, PayingEntity, PaymentLine, ProgramPayer
@@ -88,8 +88,8 @@ class RateBook:
         return Decimal(1) if source == target else self.rates.get((source, target))
 
     def missing_message(self, source: str, target: str) -> str:
-        """A hold reason: stored, so in the site's language (`ledger.stored_text`)."""
-        return stored_text(
+        """A hold reason: stored in English, read in the reader's language where it is one of the product's sentences."""
+        return Said(
             gettext_noop(
                 "No exchange rate from %(source)s to %(target)s for %(month)s yet: the payment waits until finance "
                 "adds it."

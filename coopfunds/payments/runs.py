@@ -27,9 +27,8 @@ from coopfunds.accounts.models import Location, User
 from coopfunds.audit.models import AuditEvent
 from coopfunds.audit.services import audit_record
 from coopfunds.core.errors import Conflict
-from coopfunds.core.i18n import day_lazy
+from coopfunds.core.i18n import Said, day_lazy
 from coopfunds.enrollments.models import PayoutProfile, ProfileStatus
-from coopfunds.funds.ledger import stored_text
 from coopfunds.funds.services import funds_pay
 from coopfunds.payments import bankfiles, collect, permissions
 from coopfunds.payments.models import (
@@ -121,9 +120,9 @@ def _assign(
         return
     if payment.status == P.REPROCESSING:
         if payout is None or payout.status != ProfileStatus.APPROVED:
-            payment.hold_reason = " ".join(holds) or stored_text(gettext_noop("The payout profile is not approved."))
+            payment.hold_reason = " ".join(holds) or Said(gettext_noop("The payout profile is not approved."))
         elif payout.currency != payment.currency:
-            payment.hold_reason = stored_text(
+            payment.hold_reason = Said(
                 gettext_noop(
                     "The payout profile is now in %(new)s; this payment is in %(currency)s. Finance marks it "
                     "rejected so that a next run pays it anew."
@@ -309,9 +308,7 @@ def payment_run_approve(*, run: PaymentRun, actor: User) -> PaymentRun:
     to_pay, now = [], timezone.now()
     for p in payments:
         if p.payout_profile_id not in still_valid:
-            reason = stored_text(
-                gettext_noop("The payout profile changed after the run was prepared: the next run pays it.")
-            )
+            reason = Said(gettext_noop("The payout profile changed after the run was prepared: the next run pays it."))
             if p.status == P.UPCOMING:
                 p.status = P.UNPROCESSED
                 changes[p.pk] = {"status": [P.UPCOMING, P.UNPROCESSED]}
@@ -351,7 +348,7 @@ def _pay(run: PaymentRun, payment_ids: list[int], actor: User) -> None:
                 key=f"run:{run.pk}:pay:{currency}:{n}",
                 reference=f"run:{run.pk}",
                 effective_on=run.run_date,
-                memo=stored_text(
+                memo=Said(
                     gettext_noop("Payment run %(run)s of %(entity)s, %(day)s."),
                     run=run.pk,
                     entity=run.entity.name,

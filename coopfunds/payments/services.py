@@ -27,8 +27,8 @@ from schwifty.exceptions import SchwiftyException
 from coopfunds.accounts.models import Organisation, Role, RoleAssignment, User
 from coopfunds.audit.services import audit_record
 from coopfunds.core.errors import Conflict
+from coopfunds.core.i18n import Said
 from coopfunds.documents.services import UploadPolicy, document_lock, document_store
-from coopfunds.funds.ledger import stored_text
 from coopfunds.funds.services import funds_pay
 from coopfunds.notifications.models import NotificationKind
 from coopfunds.notifications.services import Text, notify
@@ -198,7 +198,7 @@ def payment_mark_reversed(*, payment: Payment, actor: User, note: str) -> Paymen
     _give_back(
         payment,
         actor,
-        stored_text(
+        Said(
             gettext_noop("Payment %(payment)s reversed by the bank: %(note)s"), payment=payment.end_to_end_id, note=note
         ),
     )
@@ -227,7 +227,7 @@ def payment_mark_rejected(*, payment: Payment, actor: User, note: str) -> Paymen
     _give_back(
         payment,
         actor,
-        stored_text(
+        Said(
             gettext_noop("Payment %(payment)s rejected by the bank: %(note)s"), payment=payment.end_to_end_id, note=note
         ),
     )
@@ -264,7 +264,7 @@ def payment_recoup(*, payment: Payment, actor: User, note: str) -> Payment:
     _give_back(
         payment,
         actor,
-        stored_text(gettext_noop("Payment %(payment)s recouped: %(note)s"), payment=payment.end_to_end_id, note=note),
+        Said(gettext_noop("Payment %(payment)s recouped: %(note)s"), payment=payment.end_to_end_id, note=note),
     )
     payment.status_note = note
     payment.save()
@@ -316,7 +316,7 @@ def payment_tax_invoice_submit(
     document = document_store(
         upload=upload,
         kind="tax_invoice",
-        note=stored_text(gettext_noop("Tax invoice %(number)s"), number=number.strip()),
+        note=Said(gettext_noop("Tax invoice %(number)s"), number=number.strip()),
         location=payment.location,
         policy=EVIDENCE_POLICY,
         actor=actor,
@@ -345,7 +345,7 @@ def payment_tax_invoice_submit(
 @transaction.atomic(durable=True)
 def payment_tax_invoice_approve(*, payment: Payment, actor: User) -> Payment:
     payment = _finance_payment(payment, actor)
-    _move(payment, P.UPCOMING, actor, stored_text(gettext_noop("Tax invoice accepted.")))
+    _move(payment, P.UPCOMING, actor, Said(gettext_noop("Tax invoice accepted.")))
     payment.tax_invoice_approved_at = timezone.now()
     payment.save()
     _tell_partner(

@@ -654,15 +654,7 @@ def proof_reject(*, proof: Proof, actor: User, reasons: list[Reason], message: s
     notify(
         users=partners_of(proof.plan),
         subject=format_lazy(gettext_lazy("Proof of execution {pk} rejected: {name}"), pk=proof.pk, name=proof.name),
-        body=(
-            format_lazy(
-                gettext_lazy("{note} You can dispute the decision until {day}."),
-                note=message.strip(),
-                day=day_lazy(deadline),
-            )
-            if message.strip()
-            else format_lazy(gettext_lazy("You can dispute the decision until {day}."), day=day_lazy(deadline))
-        ),
+        body=workflow.rejection_notice(message, deadline),
         link=link(proof),
     )
     return proof

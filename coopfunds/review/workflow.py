@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -155,6 +156,16 @@ def dispute_deadline(status: str, decided_at: Any, program: Any) -> date | None:
     if status != S.REJECTED or decided_at is None:
         return None
     return timezone.localdate(decided_at) + timedelta(days=rules.dispute_window_days(program, decided_at))
+
+
+def rejection_notice(note: str, deadline: date) -> Any:
+    """What the partners are told with a rejection (lazy: each reads it in their own language): the reviewer's
+    note, if any, and the last day to dispute it."""
+    if note.strip():
+        return format_lazy(
+            gettext_lazy("{note} You can dispute the decision until {day}."), note=note.strip(), day=day_lazy(deadline)
+        )
+    return format_lazy(gettext_lazy("You can dispute the decision until {day}."), day=day_lazy(deadline))
 
 
 def check_dispute(*, status: str, decided_at: Any, program: Any, reason: str) -> str:
