@@ -75,6 +75,12 @@ INSTALLED_APPS = [
     "django_countries",
     "django_htmx",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
+    "allauth.mfa",
     "django_tasks_db",
     "ninja",
     "coopfunds.core",
@@ -103,7 +109,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "coopfunds.web.middleware.PreferredLanguage",
+    "coopfunds.web.middleware.SignInRules",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -154,7 +162,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "coopfunds.accounts.auth.EmailBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -170,13 +178,42 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Sign-in (django-allauth, ADR 0014): email and password, single sign-on with OpenID Connect or SAML 2.0
+# providers (coopfunds.accounts.sso), and multi-factor sign-in with TOTP, WebAuthn passkeys and recovery codes.
+# Nobody signs up: people are invited, or created on their first single sign-on where their organisation allows it.
+ACCOUNT_ADAPTER = "coopfunds.web.signin.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "coopfunds.web.signin.ProviderAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "none"  # an invitation proves the address; a provider proves its own
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = True  # a session lasts SESSION_HOURS, as it always did; no "remember me" box
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# Wrong passwords are counted by django-axes (below, per email and address, on every app server); allauth counts
+# wrong second steps (codes, keys): five per person in five minutes.
+ACCOUNT_RATE_LIMITS = {"login": False, "login_failed": "5/5m/key"}
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # accounts are matched by coopfunds.accounts.sso, within an organisation
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
+# Providers for the vendor's staff may be given here, as JSON (README, "Single sign-on"); program managers add
+# providers for any organisation on the sign-in settings page or through the API.
+SSO_PROVIDERS = env("SSO_PROVIDERS")
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", "Coopfunds")
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION  # http://127.0.0.1 while developing
+
 # Lockout: after AXES_FAILURE_LIMIT failures for one email from one address, that pair is locked for the
 # cool-off period and unlocks by itself. Locking by (username, ip) means an attacker elsewhere cannot lock
 # the real user out.
 AXES_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(env("LOGIN_COOLOFF_MINUTES", "15")) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "coopfunds.accounts.auth.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

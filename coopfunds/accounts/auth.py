@@ -3,23 +3,19 @@
 
 from typing import Any
 
-from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
+
+CREDENTIAL_NAMES = ("email", "login", "username")  # django-allauth's, its form's, Django's
 
 
 def normalise_email(value: Any) -> str:
     return str(value or "").strip().lower()
 
 
-class EmailBackend(ModelBackend):
-    def authenticate(
-        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
-    ) -> Any:
-        return super().authenticate(request, username=normalise_email(username), password=password, **kwargs)
-
-
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str:
     """The name django-axes counts failures under."""
-    if credentials and credentials.get("username"):
-        return normalise_email(credentials["username"])
-    return normalise_email(getattr(request, "POST", {}).get("username"))
+    for name in CREDENTIAL_NAMES:
+        if credentials and credentials.get(name):
+            return normalise_email(credentials[name])
+    posted = getattr(request, "POST", {})
+    return normalise_email(next((posted.get(name) for name in CREDENTIAL_NAMES if posted.get(name)), ""))

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from django_countries.fields import CountryField
 
+from coopfunds.core.crypto import EncryptedTextField
 from coopfunds.core.models import TimeStamped, status_constraint
 
 
@@ -23,6 +24,19 @@ class Organisation(TimeStamped):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # Names need not be unique: two partners may share a trading name; the partner ID is the key.
     name = models.CharField(max_length=200)
+    # How its people sign in (ADR 0014); the vendor organisation's rules are those of all vendor staff.
+    sso_required = models.BooleanField(
+        gettext_lazy("single sign-on required"),
+        default=False,
+        help_text=gettext_lazy("Its people sign in only through one of its identity providers, never with a password."),
+    )
+    mfa_required = models.BooleanField(
+        gettext_lazy("multi-factor sign-in required"),
+        default=False,
+        help_text=gettext_lazy(
+            "Its people must add an authenticator app or a security key before they can use Coopfunds."
+        ),
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -199,3 +213,55 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Protocol(models.TextChoices):
+    OIDC = "openid_connect", gettext_lazy("OpenID Connect")
+    SAML = "saml", gettext_lazy("SAML 2.0")
+
+
+class IdentityProvider(TimeStamped):
+    """An organisation's identity provider for single sign-on. People it signs in are matched by their verified
+    email among that organisation's accounts only (`accounts.sso`); it never grants a role."""
+
+    Protocol = Protocol
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="identity_providers")
+    protocol = models.CharField(gettext_lazy("protocol"), max_length=16, choices=Protocol.choices)
+    key = models.SlugField(
+        gettext_lazy("key"),
+        max_length=40,
+        unique=True,
+        help_text=gettext_lazy("Part of the sign-in and callback addresses; letters, digits and hyphens."),
+    )
+    name = models.CharField(gettext_lazy("name"), max_length=100, help_text=gettext_lazy("Shown on the sign-in page."))
+    url = models.URLField(
+        gettext_lazy("address"),
+        max_length=500,
+        help_text=gettext_lazy(
+            "OpenID Connect: the issuer (its /.well-known/openid-configuration is read). SAML: the identity "
+            "provider's metadata address."
+        ),
+    )
+    client_id = models.CharField(
+        gettext_lazy("client ID or entity ID"),
+        max_length=200,
+        blank=True,
+        help_text=gettext_lazy("OpenID Connect: the client ID. SAML: the identity provider's entity ID."),
+    )
+    secret = EncryptedTextField(gettext_lazy("client secret"), blank=True)
+    creates_accounts = models.BooleanField(
+        gettext_lazy("creates accounts"),
+        default=False,
+        help_text=gettext_lazy(
+            "A person it signs in who has no account yet gets one in the organisation, with no role."
+        ),
+    )
+    is_active = models.BooleanField(gettext_lazy("active"), default=True)
+
+    class Meta:
+        ordering = ["organisation__name", "name", "id"]
+        constraints = [status_constraint("protocol", Protocol, "identityprovider_protocol_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_protocol_display()})"

@@ -24,6 +24,8 @@ def _day(day: date) -> str:
 
 money_lazy = lazy(lambda amount, currency: money(Decimal(amount), currency), str)
 day_lazy = lazy(_day, str)
+# A moment, in the reader's DATETIME_FORMAT and the site's time zone ("4 Dec 2026, 14:05 UTC").
+moment_lazy = lazy(lambda moment: f"{date_format(moment, 'DATETIME_FORMAT')} {moment.tzname() or ''}".strip(), str)
 
 
 class Said(str):

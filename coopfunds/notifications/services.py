@@ -70,6 +70,18 @@ def notify_each(messages: list[Message], *, kind: str = NotificationKind.UPDATE)
     return rows
 
 
+def notify_security(*, user: User, subject: Text, body: Text, link: str = "") -> Notification:
+    """A notice about the person's own account (a new sign-in method): in the inbox and always by email at once,
+    whatever their email settings, so that someone who took over the account cannot hide it."""
+    assert_in_transaction()
+    subject_text, body_text = Message([user], subject, body, link).written_for(user)
+    row = Notification.objects.create(
+        user=user, kind=NotificationKind.UPDATE, subject=subject_text[:200], body=body_text, link=link
+    )
+    email_after_commit(to=[user.email], subject=subject_text, body=f"{body_text}\n\n{_url(link)}".strip() + "\n")
+    return row
+
+
 def remind_once(
     *,
     key: str,

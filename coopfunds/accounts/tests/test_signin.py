@@ -16,11 +16,11 @@ from coopfunds.accounts.tests.helpers import PASSWORD
 
 EMAIL = "ada.admin@fabrikam.example"
 NEW_PASSWORD = "a much longer new passphrase"
-INVALID_LOGIN = "Please enter a correct email and password. Note that both fields may be case-sensitive."
+INVALID_LOGIN = "The email address and/or password you specified are not correct."
 
 
 def sign_in(client: Client, password: str, *, email: str = EMAIL, ip: str = "10.0.0.1"):  # type: ignore[no-untyped-def]
-    return client.post("/login/", {"username": email, "password": password}, REMOTE_ADDR=ip)
+    return client.post("/login/", {"login": email, "password": password}, REMOTE_ADDR=ip)
 
 
 def link_in(body: str) -> str:
@@ -102,9 +102,13 @@ def test_a_success_before_the_limit_resets_the_count(world):
 @pytest.mark.django_db
 def test_an_inactive_user_cannot_sign_in(world):
     User.objects.filter(email=EMAIL).update(is_active=False)
-    response = sign_in(Client(), PASSWORD)
-    assert response.status_code == 200
-    assert response.context["form"].non_field_errors() == [INVALID_LOGIN]
+    client = Client()
+    response = sign_in(client, PASSWORD)
+    assert (response.status_code, response["Location"]) == (302, "/accounts/inactive/")
+    assert "This account is inactive." in client.get("/accounts/inactive/").content.decode()
+    assert client.get("/locations/")["Location"] == "/login/?next=/locations/"
+    # a wrong password says nothing of the account
+    assert sign_in(Client(), "wrong password").context["form"].non_field_errors() == [INVALID_LOGIN]
 
 
 @pytest.mark.django_db
@@ -197,4 +201,4 @@ def test_change_password_while_signed_in(world):
 def test_sign_in_page_renders_for_anonymous_visitors(db):
     response = Client().get("/login/")
     assert response.status_code == 200
-    assert [f for f in response.context["form"].fields] == ["username", "password"]
+    assert [f for f in response.context["form"].fields] == ["login", "password"]

@@ -7,7 +7,7 @@ from coopfunds.accounts.tests.helpers import PASSWORD
 @pytest.mark.django_db
 def test_sign_in_with_email_and_password_reaches_home(world):
     client = Client()
-    response = client.post("/login/", {"username": "ada.admin@fabrikam.example", "password": PASSWORD})
+    response = client.post("/login/", {"login": "ada.admin@fabrikam.example", "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert client.get("/").status_code == 200

@@ -171,7 +171,7 @@ def test_the_lockout_counts_failures_on_every_app_server_through_redis(shape, wo
             token = client.cookies["csrftoken"]
             response = client.post(
                 "/login/",
-                data={"username": world.partner_admin.email, "password": password, "csrfmiddlewaretoken": token},
+                data={"login": world.partner_admin.email, "password": password, "csrfmiddlewaretoken": token},
                 headers={"Referer": f"{base}/login/"},
             )
             return response.status_code

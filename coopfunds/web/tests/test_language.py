@@ -94,7 +94,7 @@ def test_signing_in_and_resetting_a_password_in_swedish(world, client, mailoutbo
     assert "<title>Logga in · Coopfunds</title>" in html
     assert '<button type="submit">Logga in</button>' in html
     assert f'<a href="{reverse("password_reset")}">Glömt lösenordet?</a>' in html
-    assert '<label for="id_username">E-post:</label>' in html
+    assert '<label for="id_login">E-post:</label>' in html
     assert '<label for="id_password">Lösenord:</label>' in html  # Django's own Swedish
     sent = client.post(reverse("password_reset"), {"email": world.partner_admin.email}, follow=True)
     assert "<h1>Titta i din e-post</h1>" in sent.content.decode()

@@ -1,0 +1,385 @@
+"""Single sign-on and the rules of signing in (ADR 0014).
+
+- An **identity provider** (OpenID Connect or SAML 2.0) belongs to one organisation. Program managers keep them
+  (`identity_provider_create` / `_update` / `_delete`); the vendor's staff may also have providers given in the
+  `SSO_PROVIDERS` setting (JSON), which belong to the vendor organisation.
+- A person an identity provider signs in is matched (`sso_match`) by a **verified** email among the accounts of
+  the provider's organisation, and only there. An unknown person gets an account, with no role, only where the
+  provider `creates_accounts`. A role is never granted by a provider.
+- An organisation may require single sign-on (no password sign-in) and multi-factor sign-in for its people
+  (`sign_in_rules_set`); the vendor organisation's rules are those of all vendor staff.
+- Every sign-in, failed sign-in, lockout and change of authenticator is audited (`sign_in_audit`).
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.validators import URLValidator, validate_slug
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from coopfunds.accounts import permissions
+from coopfunds.accounts.models import IdentityProvider, Organisation, Protocol, User
+from coopfunds.audit.services import audit_entry, audit_record, audit_record_all
+from coopfunds.core.errors import Conflict
+
+KEY_MAX = 40
+NAME_MAX = 100
+
+
+def _org_id(organisation: Organisation) -> int | None:
+    return organisation.pk if organisation.kind == Organisation.Kind.PARTNER else None
+
+
+# ----------------------------------------------------------------------------------------------------- providers
+
+
+def _configured() -> list[IdentityProvider]:
+    """The providers of the SSO_PROVIDERS setting: a JSON list of {"key", "name", "url", "client_id", "secret",
+    "protocol" (default "openid_connect"), "creates_accounts" (default false)}, for the vendor's staff."""
+    text = (settings.SSO_PROVIDERS or "").strip()
+    if not text:
+        return []
+    try:
+        items = json.loads(text)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"SSO_PROVIDERS is not JSON: {exc}") from exc
+    if not isinstance(items, list):
+        raise ImproperlyConfigured("SSO_PROVIDERS must be a JSON list of providers.")
+    vendor = Organisation.objects.filter(kind=Organisation.Kind.VENDOR).order_by("id").first()
+    if vendor is None:
+        return []
+    found = []
+    for n, item in enumerate(items, start=1):
+        missing = [name for name in ("key", "name", "url") if not isinstance(item, dict) or not item.get(name)]
+        if missing:
+            raise ImproperlyConfigured(f"SSO_PROVIDERS, provider {n}: {', '.join(missing)} missing.")
+        protocol = item.get("protocol", Protocol.OIDC)
+        if protocol not in Protocol.values:
+            raise ImproperlyConfigured(f"SSO_PROVIDERS, provider {n}: protocol is one of {', '.join(Protocol.values)}.")
+        found.append(
+            IdentityProvider(
+                organisation=vendor,
+                protocol=protocol,
+                key=str(item["key"]),
+                name=str(item["name"]),
+                url=str(item["url"]),
+                client_id=str(item.get("client_id", "")),
+                secret=str(item.get("secret", "")),
+                creates_accounts=bool(item.get("creates_accounts", False)),
+            )
+        )
+    return found
+
+
+def providers_active() -> list[IdentityProvider]:
+    """Every provider people may sign in with: those of the setting (unsaved rows), then those kept here."""
+    kept = IdentityProvider.objects.filter(is_active=True).select_related("organisation")
+    return [*_configured(), *kept]
+
+
+def provider_of(key: str) -> IdentityProvider | None:
+    return next((p for p in providers_active() if p.key == key), None)
+
+
+def providers_kept() -> list[IdentityProvider]:
+    return list(IdentityProvider.objects.select_related("organisation"))
+
+
+def providers_configured() -> list[IdentityProvider]:
+    """Those of the SSO_PROVIDERS setting, to show (read only) beside those kept here."""
+    return _configured()
+
+
+def _clean_provider(values: dict[str, Any], *, instance: IdentityProvider | None) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    clean = dict(values)
+    for name in ("key", "name", "url", "client_id"):
+        if name in clean:
+            clean[name] = str(clean[name] or "").strip()
+    if "key" in clean:
+        key = clean["key"].lower()
+        clean["key"] = key
+        try:
+            validate_slug(key)
+        except ValidationError:
+            errors["key"] = _("Use letters, digits and hyphens only, e.g. “contoso-entra”.")
+        if not key or len(key) > KEY_MAX:
+            errors["key"] = _("Give a key of 1 to %(n)s characters, e.g. “contoso-entra”.") % {"n": KEY_MAX}
+        elif any(p.key == key for p in _configured()):
+            errors["key"] = _("The key “%(key)s” is taken by a provider of the server's settings.") % {"key": key}
+    if "name" in clean and not clean["name"]:
+        errors["name"] = _("Name the provider as people will see it on the sign-in page, e.g. “Contoso staff”.")
+    elif "name" in clean and len(clean["name"]) > NAME_MAX:
+        errors["name"] = _("Keep the name to %(n)s characters or fewer.") % {"n": NAME_MAX}
+    if "url" in clean:
+        try:
+            URLValidator(schemes=["https"] if settings.PRODUCTION else ["https", "http"])(clean["url"])
+        except ValidationError:
+            errors["url"] = (
+                _("Give the provider's https:// address.")
+                if settings.PRODUCTION
+                else _("Give the provider's address, starting with https:// (or http:// while developing).")
+            )
+    protocol = clean.get("protocol", instance.protocol if instance else None)
+    if protocol not in Protocol.values:
+        errors["protocol"] = _("Choose OpenID Connect or SAML 2.0.")
+    elif protocol == Protocol.OIDC:
+        client_id = clean.get("client_id", instance.client_id if instance else "")
+        secret = clean.get("secret", instance.secret if instance else "")
+        if not client_id:
+            errors["client_id"] = _("OpenID Connect needs the client ID the provider gave for Coopfunds.")
+        if not secret:
+            errors["secret"] = _("OpenID Connect needs the client secret the provider gave for Coopfunds.")
+    elif not clean.get("client_id", instance.client_id if instance else ""):
+        errors["client_id"] = _("SAML needs the identity provider's entity ID (it is in its metadata).")
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+_AUDITED = ("organisation", "protocol", "key", "name", "url", "client_id", "creates_accounts", "is_active")
+
+
+@transaction.atomic(durable=True)
+def identity_provider_create(
+    *,
+    organisation: Organisation,
+    protocol: str,
+    key: str,
+    name: str,
+    url: str,
+    client_id: str = "",
+    secret: str = "",
+    creates_accounts: bool = False,
+    actor: User,
+) -> IdentityProvider:
+    """A program manager adds an identity provider for an organisation (the vendor's, or a partner's)."""
+    if not permissions.can_manage_partners(actor):
+        raise PermissionDenied(_("Only a program manager can add identity providers."))
+    values = _clean_provider(
+        {
+            "protocol": protocol,
+            "key": key,
+            "name": name,
+            "url": url,
+            "client_id": client_id,
+            "secret": secret,
+            "creates_accounts": creates_accounts,
+        },
+        instance=None,
+    )
+    if IdentityProvider.objects.filter(key=values["key"]).exists():
+        raise ValidationError({"key": _("Another provider has the key “%(key)s”.") % {"key": values["key"]}})
+    try:
+        with transaction.atomic():
+            provider = IdentityProvider.objects.create(organisation=organisation, **values)
+    except IntegrityError as exc:
+        raise Conflict(_("Another provider has the key “%(key)s”.") % {"key": values["key"]}) from exc
+    audit_record(
+        actor=actor,
+        verb="identity_provider.create",
+        target=provider,
+        changes={name: (None, getattr(provider, name)) for name in _AUDITED},
+        organisation_id=_org_id(organisation),
+    )
+    return provider
+
+
+@transaction.atomic(durable=True)
+def identity_provider_update(*, provider: IdentityProvider, values: dict[str, Any], actor: User) -> IdentityProvider:
+    """Change some of a provider's settings; a secret left empty is kept."""
+    if not permissions.can_manage_partners(actor):
+        raise PermissionDenied(_("Only a program manager can change identity providers."))
+    provider = IdentityProvider.objects.select_for_update().select_related("organisation").get(pk=provider.pk)
+    values = {name: value for name, value in values.items() if not (name == "secret" and not value)}
+    clean = _clean_provider(values, instance=provider)
+    if "key" in clean and IdentityProvider.objects.filter(key=clean["key"]).exclude(pk=provider.pk).exists():
+        raise ValidationError({"key": _("Another provider has the key “%(key)s”.") % {"key": clean["key"]}})
+    changes = {
+        name: (getattr(provider, name), value)
+        for name, value in clean.items()
+        if name != "secret" and getattr(provider, name) != value
+    }
+    if "secret" in clean:
+        changes["secret"] = ("", _("(changed)"))
+    for name, value in clean.items():
+        setattr(provider, name, value)
+    provider.save()
+    if changes:
+        audit_record(
+            actor=actor,
+            verb="identity_provider.update",
+            target=provider,
+            changes=changes,
+            organisation_id=_org_id(provider.organisation),
+        )
+    return provider
+
+
+@transaction.atomic(durable=True)
+def identity_provider_delete(*, provider: IdentityProvider, actor: User) -> None:
+    """Remove a provider. The people it signed in keep their accounts; they sign in some other way."""
+    if not permissions.can_manage_partners(actor):
+        raise PermissionDenied(_("Only a program manager can remove identity providers."))
+    from allauth.socialaccount.models import SocialAccount
+
+    SocialAccount.objects.filter(provider=provider.key).delete()
+    audit_record(
+        actor=actor,
+        verb="identity_provider.delete",
+        target=provider,
+        changes={name: (getattr(provider, name), None) for name in _AUDITED},
+        organisation_id=_org_id(provider.organisation),
+    )
+    provider.delete()
+
+
+# -------------------------------------------------------------------------------------------------- the rules
+
+
+@transaction.atomic(durable=True)
+def sign_in_rules_set(
+    *, organisation: Organisation, sso_required: bool, mfa_required: bool, actor: User
+) -> Organisation:
+    """Require (or not) single sign-on and multi-factor sign-in of an organisation's people."""
+    if not permissions.can_manage_users_of(actor, organisation):
+        raise PermissionDenied(_("Only the organisation's administrators can change how its people sign in."))
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if sso_required and not any(p.organisation_id == organisation.pk for p in providers_active()):
+        raise ValidationError(
+            {
+                "sso_required": _(
+                    "%(organisation)s has no active identity provider; ask a program manager to add one before "
+                    "single sign-on is required."
+                )
+                % {"organisation": organisation.name}
+            }
+        )
+    changes = {
+        name: (getattr(organisation, name), value)
+        for name, value in (("sso_required", sso_required), ("mfa_required", mfa_required))
+        if getattr(organisation, name) != value
+    }
+    if changes:
+        for name, (_old, value) in changes.items():
+            setattr(organisation, name, value)
+        organisation.save(update_fields=[*changes, "updated_at"])
+        audit_record(
+            actor=actor,
+            verb="organisation.sign_in_rules",
+            target=organisation,
+            changes=changes,
+            organisation_id=_org_id(organisation),
+        )
+    return organisation
+
+
+# ------------------------------------------------------------------------------------------------- matching
+
+
+class Refused(Exception):
+    """A single sign-on that may not sign anyone in; `reason` says why, to the person."""
+
+    def __init__(self, reason: str, *, code: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Match:
+    user: User | None  # None: a new account, in `provider.organisation`
+    email: str
+
+
+def sso_match(*, provider: IdentityProvider, linked: User | None, emails: list[tuple[str, bool]]) -> Match:
+    """Whom a provider's sign-in is for. `linked` is the account the provider's subject was matched to before;
+    `emails` the (email, verified) pairs the provider gave. Raises `Refused`."""
+    organisation = provider.organisation
+    if linked is not None:
+        if linked.organisation_id != organisation.pk:
+            raise Refused(_("This identity provider does not sign in people of your organisation."), code="other_org")
+        if not linked.is_active:
+            raise Refused(_("Your account is deactivated; ask your administrator."), code="inactive")
+        return Match(linked, linked.email)
+    verified = [email.strip().lower() for email, ok in emails if ok and email]
+    if not verified:
+        raise Refused(
+            _(
+                "%(provider)s did not confirm your email address, so it cannot be matched to an account. Ask your "
+                "IT department to have the provider send a verified email."
+            )
+            % {"provider": provider.name},
+            code="unverified_email",
+        )
+    found = {user.email: user for user in User.objects.filter(email__in=verified).select_related("organisation")}
+    for email in verified:
+        user = found.get(email)
+        if user is None:
+            continue
+        if user.organisation_id != organisation.pk:
+            raise Refused(
+                _("The account of %(email)s belongs to another organisation; %(provider)s cannot sign it in.")
+                % {"email": email, "provider": provider.name},
+                code="other_org",
+            )
+        if not user.is_active:
+            raise Refused(_("Your account is deactivated; ask your administrator."), code="inactive")
+        return Match(user, email)
+    if not provider.creates_accounts:
+        raise Refused(
+            _(
+                "There is no account for %(email)s at %(organisation)s. Ask an administrator of your organisation "
+                "to invite you."
+            )
+            % {"email": verified[0], "organisation": organisation.name},
+            code="no_account",
+        )
+    return Match(None, verified[0])
+
+
+# ---------------------------------------------------------------------------------------------------- audit
+
+# What each sign-in event is recorded as (verb) and says (reason), in English like every audit row.
+SIGNED_IN = "user.sign_in"
+SIGN_IN_FAILED = "user.sign_in_failed"
+LOCKED_OUT = "user.locked_out"
+MFA_ADDED = "user.mfa_added"
+MFA_REMOVED = "user.mfa_removed"
+MFA_FAILED = "user.mfa_failed"
+SSO_LINKED = "user.sso_linked"
+SSO_CREATED = "user.sso_created"
+REFUSALS = {
+    "sso_required": gettext_noop("single sign-on is required"),
+    "password": gettext_noop("wrong email or password"),
+}
+
+
+def sign_in_audit(
+    *,
+    verb: str,
+    user: User | None,
+    email: str = "",
+    changes: dict[str, tuple[Any, Any]] | None = None,
+    reason: str = "",
+) -> None:
+    """One sign-in event. For an email that has no account, the row names the email typed (its target id is
+    empty), so attempts on unknown accounts are on record too."""
+    target = user if user is not None else User(email=email.strip().lower()[:254])
+    with transaction.atomic():
+        entry = audit_entry(
+            actor=user,
+            verb=verb,
+            target=target,
+            changes=changes,
+            reason=reason,
+            organisation_id=_org_id(user.organisation) if user is not None else None,
+        )
+        if user is None:
+            entry.target_id = ""
+        audit_record_all([entry])

@@ -1,0 +1,247 @@
+"""Signing in through django-allauth, by our rules (`accounts.sso`, ADR 0014): the adapters allauth asks, and
+what is recorded and told when someone signs in, fails to, is locked out, or changes their authenticators."""
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.stagekit import clear_login
+from allauth.account.signals import user_logged_in
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.mfa.models import Authenticator
+from allauth.mfa.signals import authentication_failed, authenticator_added, authenticator_removed
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp, SocialLogin
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_login_failed
+from django.db import transaction
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from coopfunds.accounts import sso
+from coopfunds.accounts.auth import normalise_email
+from coopfunds.accounts.models import IdentityProvider, Protocol, User
+from coopfunds.audit.services import audit_record
+from coopfunds.core.i18n import moment_lazy
+from coopfunds.notifications.services import notify_security
+
+AUTHENTICATOR_NAMES = {
+    Authenticator.Type.TOTP: pgettext_lazy("sign-in method", "an authenticator app"),
+    Authenticator.Type.WEBAUTHN: pgettext_lazy("sign-in method", "a security key or passkey"),
+    Authenticator.Type.RECOVERY_CODES: pgettext_lazy("sign-in method", "recovery codes"),
+}
+
+
+def social_app(provider: IdentityProvider) -> SocialApp:
+    """The allauth app of one of our providers (never saved: our table is the one record of providers)."""
+    if provider.protocol == Protocol.OIDC:
+        return SocialApp(
+            provider="openid_connect",
+            provider_id=provider.key,
+            name=provider.name,
+            client_id=provider.client_id,
+            secret=provider.secret,
+            settings={"server_url": provider.url, "oauth_pkce_enabled": True},
+        )
+    return SocialApp(
+        provider="saml",
+        provider_id=provider.key,
+        name=provider.name,
+        client_id=provider.key,
+        settings={"idp": {"entity_id": provider.client_id, "metadata_url": provider.url}},
+    )
+
+
+def provider_links(providers: list[IdentityProvider]) -> list[dict[str, str]]:
+    """Each provider's name and the address a sign-in through it starts at (a POST)."""
+    return [
+        {
+            "name": p.name,
+            "key": p.key,
+            "sign_in_url": reverse("saml_login", kwargs={"organization_slug": p.key})
+            if p.protocol == Protocol.SAML
+            else reverse("openid_connect_login", kwargs={"provider_id": p.key}),
+        }
+        for p in providers
+    ]
+
+
+def _refuse(request: HttpRequest, reason: str, providers: list[IdentityProvider] | None = None) -> HttpResponse:
+    context = {"reason": reason, "providers": provider_links(providers or [])}
+    return render(request, "account/sign_in_refused.html", context, status=403)
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return False  # people are invited (or created by their organisation's provider, below)
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        pass  # django-axes counts wrong passwords (settings.AXES_*); allauth still counts wrong second steps
+
+    def _rollback_login_failed_rl_usage(self) -> None:
+        pass
+
+    def pre_login(self, request: HttpRequest, user: Any, **kwargs: Any) -> HttpResponse | None:
+        response = super().pre_login(request, user, **kwargs)
+        if response is not None:
+            return response
+        by_provider = (kwargs.get("signal_kwargs") or {}).get("sociallogin") is not None
+        if user.organisation.sso_required and not by_provider:
+            sso.sign_in_audit(verb=sso.SIGN_IN_FAILED, user=user, reason=sso.REFUSALS["sso_required"])
+            clear_login(request)
+            own = [p for p in sso.providers_active() if p.organisation_id == user.organisation_id]
+            return _refuse(
+                request,
+                str(gettext_lazy("%(organisation)s signs its people in through its identity provider only."))
+                % {"organisation": user.organisation.name},
+                own,
+            )
+        return None
+
+
+class ProviderAdapter(DefaultSocialAccountAdapter):
+    def list_apps(self, request: HttpRequest | None, provider: Any = None, client_id: Any = None) -> list[SocialApp]:
+        apps = [social_app(p) for p in sso.providers_active()]
+        if provider:
+            apps = [a for a in apps if provider in (a.provider, a.provider_id)]
+        if client_id:
+            apps = [a for a in apps if a.client_id == client_id]
+        return apps
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        key = sociallogin.account.provider
+        provider = sso.provider_of(key)
+        email_addresses = [(a.email, bool(a.verified)) for a in sociallogin.email_addresses]
+        linked = sociallogin.user if sociallogin.is_existing else None
+        if provider is None:
+            raise ImmediateHttpResponse(_refuse(request, str(gettext_lazy("This identity provider is not in use."))))
+        try:
+            match = sso.sso_match(provider=provider, linked=linked, emails=email_addresses)
+        except sso.Refused as refused:
+            typed = next((email for email, _ in email_addresses), "")
+            who = linked or User.objects.filter(email=normalise_email(typed)).first()
+            sso.sign_in_audit(
+                verb=sso.SIGN_IN_FAILED,
+                user=who,
+                email=typed,
+                changes={"provider": (None, key)},
+                reason=refused.code,
+            )
+            raise ImmediateHttpResponse(_refuse(request, refused.reason)) from None
+        if match.user is not None and linked is None:
+            with transaction.atomic():
+                sociallogin.connect(request, match.user)
+                sso.sign_in_audit(verb=sso.SSO_LINKED, user=match.user, changes={"provider": (None, key)})
+        request.coopfunds_sso = (provider, match)  # type: ignore[attr-defined]
+
+    def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
+        found = getattr(request, "coopfunds_sso", None)
+        return bool(found and found[1].user is None and found[0].creates_accounts)
+
+    def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: dict[str, Any]) -> Any:
+        """The account a first sign-in would make (before it is matched, which may refuse it or find one)."""
+        user = super().populate_user(request, sociallogin, data)
+        provider = sso.provider_of(sociallogin.account.provider)
+        if provider is not None:
+            user.organisation = provider.organisation
+        user.email = normalise_email(user.email)
+        name = data.get("name") or " ".join(filter(None, [data.get("first_name"), data.get("last_name")]))
+        user.full_name = str(name or "")[:200]
+        return user
+
+    def save_user(self, request: HttpRequest, sociallogin: SocialLogin, form: Any = None) -> Any:
+        provider, match = request.coopfunds_sso  # type: ignore[attr-defined]
+        sociallogin.user.email = match.email  # the verified one
+        with transaction.atomic():
+            user = super().save_user(request, sociallogin, form)
+            audit_record(
+                actor=user,
+                verb=sso.SSO_CREATED,
+                target=user,
+                changes={"email": (None, user.email), "provider": (None, provider.key)},
+                organisation_id=user.organisation_id if not user.organisation.is_vendor else None,
+            )
+        return user
+
+    def on_authentication_error(
+        self, request: HttpRequest, provider: Any, error: Any = None, exception: Any = None, extra_context: Any = None
+    ) -> None:
+        sso.sign_in_audit(
+            verb=sso.SIGN_IN_FAILED,
+            user=None,
+            changes={"provider": (None, getattr(getattr(provider, "app", None), "provider_id", "") or provider.id)},
+            reason=str(error or "error"),
+        )
+
+
+# -------------------------------------------------------------------------------------------------- events
+
+
+def _methods(request: HttpRequest) -> dict[str, tuple[Any, Any]]:
+    used = request.session.get("account_authentication_methods", []) if hasattr(request, "session") else []
+    changes: dict[str, tuple[Any, Any]] = {}
+    for method in used:
+        if method.get("method") == "password":
+            changes["method"] = (None, "password")
+        elif method.get("method") == "socialaccount":
+            changes["method"] = (None, "sso")
+            changes["provider"] = (None, method.get("provider", ""))
+        elif method.get("method") == "mfa":
+            changes["mfa"] = (None, method.get("type", ""))
+    return changes
+
+
+@receiver(user_logged_in, dispatch_uid="coopfunds.signed_in")
+def signed_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    sso.sign_in_audit(verb=sso.SIGNED_IN, user=user, changes=_methods(request))
+
+
+@receiver(user_login_failed, dispatch_uid="coopfunds.sign_in_failed")
+def sign_in_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+    email = normalise_email(credentials.get("email") or credentials.get("username") or credentials.get("login"))
+    user = User.objects.filter(email=email).select_related("organisation").first() if email else None
+    sso.sign_in_audit(verb=sso.SIGN_IN_FAILED, user=user, email=email, reason=sso.REFUSALS["password"])
+
+
+@receiver(user_locked_out, dispatch_uid="coopfunds.locked_out")
+def locked_out(sender: Any, request: HttpRequest, username: str, ip_address: str, **kwargs: Any) -> None:
+    email = normalise_email(username)
+    user = User.objects.filter(email=email).select_related("organisation").first() if email else None
+    sso.sign_in_audit(verb=sso.LOCKED_OUT, user=user, email=email, changes={"address": (None, ip_address)})
+
+
+@receiver(authentication_failed, dispatch_uid="coopfunds.mfa_failed")
+def mfa_failed(sender: Any, request: HttpRequest, user: User, authenticator: Any = None, **kwargs: Any) -> None:
+    kind = authenticator.type if authenticator is not None else ""
+    sso.sign_in_audit(verb=sso.MFA_FAILED, user=user, changes={"type": (None, kind)})
+
+
+@receiver(authenticator_added, dispatch_uid="coopfunds.mfa_added")
+def mfa_added(sender: Any, request: HttpRequest, user: User, authenticator: Authenticator, **kwargs: Any) -> None:
+    with transaction.atomic():
+        sso.sign_in_audit(verb=sso.MFA_ADDED, user=user, changes={"type": (None, authenticator.type)})
+        if authenticator.type == Authenticator.Type.RECOVERY_CODES:
+            return  # made with the first authenticator, which has its own notice
+        when = timezone.localtime()
+        notify_security(
+            user=user,
+            subject=gettext_lazy("A sign-in method was added to your account"),
+            body=format_lazy(
+                gettext_lazy(
+                    "{method} was added to your Coopfunds account on {when}. If you did not add it, remove it on "
+                    "your sign-in security page and change your password at once."
+                ),
+                method=AUTHENTICATOR_NAMES.get(authenticator.type, authenticator.type),
+                when=moment_lazy(when),
+            ),
+            link=reverse("mfa_index"),
+        )
+
+
+@receiver(authenticator_removed, dispatch_uid="coopfunds.mfa_removed")
+def mfa_removed(sender: Any, request: HttpRequest, user: User, authenticator: Authenticator, **kwargs: Any) -> None:
+    sso.sign_in_audit(verb=sso.MFA_REMOVED, user=user, changes={"type": (authenticator.type, None)})
