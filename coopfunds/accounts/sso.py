@@ -357,6 +357,7 @@ SSO_CREATED = "user.sso_created"
 REFUSALS = {
     "sso_required": gettext_noop("single sign-on is required"),
     "password": gettext_noop("wrong email or password"),
+    "locked_out": gettext_noop("locked out after too many failures"),
 }
 
 

@@ -36,8 +36,9 @@ def has_authenticator(user: Any) -> bool:
 
 class SignInRules:
     """An organisation's sign-in rules (`accounts.sso`) hold for sessions already open too: a session signed in
-    with a password ends once single sign-on is required, and someone whose organisation requires multi-factor
-    sign-in is sent to add an authenticator before anything else. API tokens are not sessions: they keep working."""
+    with a password ends once single sign-on is required, and someone who signed in with a password whose
+    organisation requires multi-factor sign-in is sent to add an authenticator before anything else. API tokens
+    are not sessions: they keep working."""
 
     OPEN = frozenset({"logout", "account_logout", "account_reauthenticate", "language_set"})
 
@@ -54,7 +55,8 @@ class SignInRules:
         user: Any = request.user
         organisation = user.organisation
         used = request.session.get("account_authentication_methods", [])
-        if organisation.sso_required and not any(m.get("method") == "socialaccount" for m in used):
+        by_provider = any(m.get("method") == "socialaccount" for m in used)
+        if organisation.sso_required and not by_provider:
             logout(request)
             messages.info(
                 request,
@@ -62,7 +64,9 @@ class SignInRules:
                 % {"organisation": organisation.name},
             )
             return redirect("login")
-        if organisation.mfa_required and not has_authenticator(user):
+        # A sign-in through an identity provider took the provider's own second step (its policy, e.g. Entra ID's
+        # conditional access); a password sign-in takes ours.
+        if organisation.mfa_required and not by_provider and not has_authenticator(user):
             messages.info(
                 request,
                 _(

@@ -204,7 +204,9 @@ def signed_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> N
 def sign_in_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
     email = normalise_email(credentials.get("email") or credentials.get("username") or credentials.get("login"))
     user = User.objects.filter(email=email).select_related("organisation").first() if email else None
-    sso.sign_in_audit(verb=sso.SIGN_IN_FAILED, user=user, email=email, reason=sso.REFUSALS["password"])
+    locked = getattr(request, "axes_locked_out", False)  # this attempt locked the pair, or found it locked
+    reason = sso.REFUSALS["locked_out" if locked else "password"]
+    sso.sign_in_audit(verb=sso.SIGN_IN_FAILED, user=user, email=email, reason=reason)
 
 
 @receiver(user_locked_out, dispatch_uid="coopfunds.locked_out")
