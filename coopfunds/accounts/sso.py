@@ -279,6 +279,47 @@ def sign_in_rules_set(
     return organisation
 
 
+@transaction.atomic(durable=True)
+def mfa_reset(*, user: User, actor: User) -> int:
+    """An administrator removes every authenticator of someone who lost theirs (a phone, a key): they sign in with
+    their password next time and add a new one. Each removal is audited and told to them (allauth's signal, as
+    when they remove one themselves). Nobody resets their own: they remove theirs on their own page."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.signals import authenticator_removed
+
+    if actor.pk == user.pk:
+        raise PermissionDenied(_("Remove your own authenticators on your sign-in security page."))
+    if not permissions.can_manage_users_of(actor, user.organisation):
+        raise PermissionDenied(_("Only the organisation's administrators can reset someone's second step."))
+    found = list(Authenticator.objects.select_for_update().filter(user=user).order_by("id"))
+    if not found:
+        raise Conflict(_("%(email)s has no authenticator to remove.") % {"email": user.email}, code="no_authenticator")
+    for authenticator in found:
+        authenticator.delete()
+        authenticator_removed.send(sender=Authenticator, request=None, user=user, authenticator=authenticator)
+    audit_record(
+        actor=actor,
+        verb="user.mfa_reset",
+        target=user,
+        changes={"authenticators": (len(found), 0)},
+        organisation_id=_org_id(user.organisation),
+    )
+    return len(found)
+
+
+def providers_linked_to(user: User) -> list[str]:
+    """The keys of the identity providers that have signed this person in."""
+    from allauth.socialaccount.models import SocialAccount
+
+    return list(SocialAccount.objects.filter(user=user).order_by("provider").values_list("provider", flat=True))
+
+
+def authenticators_of(user: User) -> list[Any]:
+    from allauth.mfa.models import Authenticator
+
+    return list(Authenticator.objects.filter(user=user).order_by("id"))
+
+
 # ------------------------------------------------------------------------------------------------- matching
 
 

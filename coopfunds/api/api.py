@@ -214,10 +214,12 @@ def register_routers() -> None:
         plans,
         programs,
         review,
+        signin,
         webhooks,
     )
 
     api.add_router("", accounts.router)
+    api.add_router("", signin.router)
     api.add_router("", programs.router)
     api.add_router("", enrollments.router)
     api.add_router("", funds.router)

@@ -47,6 +47,17 @@ ROLES: dict[str, frozenset[Role]] = {
     "GET /tokens": ANYONE,
     "POST /tokens": ANYONE,
     "POST /tokens/{token_id}/revoke": ANYONE,
+    # sign-in
+    "GET /organisations/{organisation_id}/sign-in-rules": _(IA, PM),
+    "PUT /organisations/{organisation_id}/sign-in-rules": _(IA, PM),
+    "GET /identity-providers": _(PM),
+    "POST /identity-providers": _(PM),
+    "GET /identity-providers/{provider_id}": _(PM),
+    "PATCH /identity-providers/{provider_id}": _(PM),
+    "DELETE /identity-providers/{provider_id}": _(PM),
+    "GET /me/authenticators": ANYONE,
+    "GET /users/{user_id}/authenticators": ANYONE,
+    "POST /users/{user_id}/mfa-reset": _(IA, PM),
     # programs
     "GET /programs": ANYONE,
     "POST /programs": _(PM),

@@ -9,7 +9,5 @@ class Config(AppConfig):
     def ready(self) -> None:
         from django.db.models import fields
 
-        from coopfunds.web import signin  # noqa: F401 (connects what is recorded and told of signing in)
-
         # Django 6.1's new empty choice, which Django's own catalogues do not translate yet: ours does.
         fields.BLANK_CHOICE_LABEL = gettext_lazy("- Select an option -")  # type: ignore[assignment]

@@ -1,39 +1,23 @@
-"""Signing in through django-allauth, by our rules (`accounts.sso`, ADR 0014): the adapters allauth asks, and
-what is recorded and told when someone signs in, fails to, is locked out, or changes their authenticators."""
+"""Signing in through django-allauth, by our rules (`accounts.sso`, ADR 0014): the adapters allauth asks. What is
+recorded and told of each sign-in is `notifications.signin`."""
 
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.stagekit import clear_login
-from allauth.account.signals import user_logged_in
 from allauth.core.exceptions import ImmediateHttpResponse
-from allauth.mfa.models import Authenticator
-from allauth.mfa.signals import authentication_failed, authenticator_added, authenticator_removed
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
-from axes.signals import user_locked_out
-from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
-from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 
 from coopfunds.accounts import sso
 from coopfunds.accounts.auth import normalise_email
 from coopfunds.accounts.models import IdentityProvider, Protocol, User
 from coopfunds.audit.services import audit_record
-from coopfunds.core.i18n import moment_lazy
-from coopfunds.notifications.services import notify_security
-
-AUTHENTICATOR_NAMES = {
-    Authenticator.Type.TOTP: pgettext_lazy("sign-in method", "an authenticator app"),
-    Authenticator.Type.WEBAUTHN: pgettext_lazy("sign-in method", "a security key or passkey"),
-    Authenticator.Type.RECOVERY_CODES: pgettext_lazy("sign-in method", "recovery codes"),
-}
 
 
 def social_app(provider: IdentityProvider) -> SocialApp:
@@ -176,74 +160,3 @@ class ProviderAdapter(DefaultSocialAccountAdapter):
             changes={"provider": (None, getattr(getattr(provider, "app", None), "provider_id", "") or provider.id)},
             reason=str(error or "error"),
         )
-
-
-# -------------------------------------------------------------------------------------------------- events
-
-
-def _methods(request: HttpRequest) -> dict[str, tuple[Any, Any]]:
-    used = request.session.get("account_authentication_methods", []) if hasattr(request, "session") else []
-    changes: dict[str, tuple[Any, Any]] = {}
-    for method in used:
-        if method.get("method") == "password":
-            changes["method"] = (None, "password")
-        elif method.get("method") == "socialaccount":
-            changes["method"] = (None, "sso")
-            changes["provider"] = (None, method.get("provider", ""))
-        elif method.get("method") == "mfa":
-            changes["mfa"] = (None, method.get("type", ""))
-    return changes
-
-
-@receiver(user_logged_in, dispatch_uid="coopfunds.signed_in")
-def signed_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
-    sso.sign_in_audit(verb=sso.SIGNED_IN, user=user, changes=_methods(request))
-
-
-@receiver(user_login_failed, dispatch_uid="coopfunds.sign_in_failed")
-def sign_in_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
-    email = normalise_email(credentials.get("email") or credentials.get("username") or credentials.get("login"))
-    user = User.objects.filter(email=email).select_related("organisation").first() if email else None
-    locked = getattr(request, "axes_locked_out", False)  # this attempt locked the pair, or found it locked
-    reason = sso.REFUSALS["locked_out" if locked else "password"]
-    sso.sign_in_audit(verb=sso.SIGN_IN_FAILED, user=user, email=email, reason=reason)
-
-
-@receiver(user_locked_out, dispatch_uid="coopfunds.locked_out")
-def locked_out(sender: Any, request: HttpRequest, username: str, ip_address: str, **kwargs: Any) -> None:
-    email = normalise_email(username)
-    user = User.objects.filter(email=email).select_related("organisation").first() if email else None
-    sso.sign_in_audit(verb=sso.LOCKED_OUT, user=user, email=email, changes={"address": (None, ip_address)})
-
-
-@receiver(authentication_failed, dispatch_uid="coopfunds.mfa_failed")
-def mfa_failed(sender: Any, request: HttpRequest, user: User, authenticator: Any = None, **kwargs: Any) -> None:
-    kind = authenticator.type if authenticator is not None else ""
-    sso.sign_in_audit(verb=sso.MFA_FAILED, user=user, changes={"type": (None, kind)})
-
-
-@receiver(authenticator_added, dispatch_uid="coopfunds.mfa_added")
-def mfa_added(sender: Any, request: HttpRequest, user: User, authenticator: Authenticator, **kwargs: Any) -> None:
-    with transaction.atomic():
-        sso.sign_in_audit(verb=sso.MFA_ADDED, user=user, changes={"type": (None, authenticator.type)})
-        if authenticator.type == Authenticator.Type.RECOVERY_CODES:
-            return  # made with the first authenticator, which has its own notice
-        when = timezone.localtime()
-        notify_security(
-            user=user,
-            subject=gettext_lazy("A sign-in method was added to your account"),
-            body=format_lazy(
-                gettext_lazy(
-                    "{method} was added to your Coopfunds account on {when}. If you did not add it, remove it on "
-                    "your sign-in security page and change your password at once."
-                ),
-                method=AUTHENTICATOR_NAMES.get(authenticator.type, authenticator.type),
-                when=moment_lazy(when),
-            ),
-            link=reverse("mfa_index"),
-        )
-
-
-@receiver(authenticator_removed, dispatch_uid="coopfunds.mfa_removed")
-def mfa_removed(sender: Any, request: HttpRequest, user: User, authenticator: Authenticator, **kwargs: Any) -> None:
-    sso.sign_in_audit(verb=sso.MFA_REMOVED, user=user, changes={"type": (authenticator.type, None)})

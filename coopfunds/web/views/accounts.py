@@ -16,12 +16,12 @@ from django.urls import path, reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_countries import countries
 
-from coopfunds.accounts import permissions, selectors, services
+from coopfunds.accounts import permissions, selectors, services, sso
 from coopfunds.accounts.models import PARTNER_ROLES, VENDOR_ROLES, Location, Organisation, Role, User
 from coopfunds.core.errors import Conflict, NotFound
 from coopfunds.programs.models import Program
@@ -311,6 +311,8 @@ def _user_page(request: HttpRequest, target: User, grant_form: RoleForm | None =
     if grant_form is not None and not grant_form.has_roles:
         grant_form = None
     grants = [(g, permissions.can_revoke(actor, g)) for g in selectors.role_assignments_of(target)]
+    authenticators = sso.authenticators_of(target) if may_manage or target.pk == actor.pk else []
+    providers = sso.providers_linked_to(target)
     return render(
         request,
         "web/accounts/user_detail.html",
@@ -319,7 +321,10 @@ def _user_page(request: HttpRequest, target: User, grant_form: RoleForm | None =
             "grants": grants,
             "grant_form": grant_form,
             "can_set_active": permissions.can_set_active(actor, target),
-            "can_reinvite": may_manage and target.is_active and not target.has_usable_password(),
+            "can_reinvite": may_manage and target.is_active and not target.has_usable_password() and not providers,
+            "authenticators": authenticators,
+            "providers": providers,
+            "can_reset_mfa": may_manage and bool(authenticators),
         },
     )
 
@@ -349,6 +354,28 @@ def user_grant(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("%(email)s is now %(role)s.") % {"email": target.email, "role": assignment})
             return redirect("user_detail", pk=target.pk)
     return _user_page(request, target, form)
+
+
+@login_required
+@require_POST
+@not_found_as_404
+def user_mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    target = selectors.user_for(_user(request), pk)
+    try:
+        removed = sso.mfa_reset(user=target, actor=_user(request))
+    except Conflict as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s authenticator of %(email)s is removed; they add a new one when they next sign in.",
+                "%(count)s authenticators of %(email)s are removed; they add a new one when they next sign in.",
+                removed,
+            )
+            % {"count": removed, "email": target.email},
+        )
+    return redirect("user_detail", pk=target.pk)
 
 
 @login_required
@@ -485,6 +512,7 @@ urlpatterns = [
     path("users/<int:pk>/deactivate/", user_deactivate, name="user_deactivate"),
     path("users/<int:pk>/reactivate/", user_reactivate, name="user_reactivate"),
     path("users/<int:pk>/reinvite/", user_reinvite, name="user_reinvite"),
+    path("users/<int:pk>/mfa-reset/", user_mfa_reset, name="user_mfa_reset"),
     path("role-assignments/<int:pk>/remove/", role_remove, name="role_remove"),
     path("tokens/", token_list, name="token_list"),
     path("tokens/<int:pk>/revoke/", token_revoke, name="token_revoke"),
