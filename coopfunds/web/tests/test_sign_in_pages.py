@@ -4,6 +4,7 @@ a provider's own sign-in page, the sign-in security page in our frame, and an ad
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.core.exceptions import ImproperlyConfigured
 
 from coopfunds.accounts import sso
 from coopfunds.accounts.models import IdentityProvider
@@ -105,7 +106,7 @@ def test_providers_from_the_servers_settings_belong_to_the_vendor(world, client,
     )
     assert taken.context["form"].errors == {"key": ["The key “entra” is taken by a provider of the server's settings."]}
     settings.SSO_PROVIDERS = '[{"name": "no key"}]'
-    with pytest.raises(Exception, match="SSO_PROVIDERS, provider 1: key, url missing."):
+    with pytest.raises(ImproperlyConfigured, match=r"SSO_PROVIDERS, provider 1: key, url missing\."):
         sso.providers_active()
 
 
@@ -115,7 +116,8 @@ def test_the_sign_in_security_page_is_in_our_frame(world, as_persona):
     html = page.content.decode()
     assert page.status_code == 200
     assert 'href="/accounts/2fa/totp/activate/"' in html
-    assert "Sign-in security" in html and "Fabrikam" in html  # the navigation and who is signed in
+    assert "Sign-in security" in html
+    assert "Fabrikam" in html
 
 
 @pytest.mark.django_db
@@ -123,7 +125,8 @@ def test_an_administrator_resets_someones_second_step(world, as_persona):
     TOTP.activate(world.partner_user, generate_totp_secret())
     client = as_persona("partner_admin")
     page = client.get(f"/users/{world.partner_user.pk}/").content.decode()
-    assert "Authenticator app" in page and "Reset the second step" in page
+    assert "Authenticator app" in page
+    assert "Reset the second step" in page
     done = client.post(f"/users/{world.partner_user.pk}/mfa-reset/", follow=True)
     assert "1 authenticator of uma.user@fabrikam.example is removed" in done.content.decode()
     assert not Authenticator.objects.filter(user=world.partner_user).exists()
