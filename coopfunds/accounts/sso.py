@@ -206,7 +206,7 @@ def identity_provider_update(*, provider: IdentityProvider, values: dict[str, An
         if name != "secret" and getattr(provider, name) != value
     }
     if "secret" in clean:
-        changes["secret"] = ("", _("(changed)"))
+        changes["secret"] = ("", "(changed)")  # data of the audit row, never the secret itself
     for name, value in clean.items():
         setattr(provider, name, value)
     provider.save()

@@ -135,3 +135,16 @@ def test_an_administrator_resets_someones_second_step(world, as_persona):
         not in as_persona("partner_user").get(f"/users/{world.partner_user.pk}/").content.decode()
     )
     assert as_persona("other_admin").post(f"/users/{world.partner_user.pk}/mfa-reset/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_pages_of_signing_in_speak_swedish(world, as_persona, client):
+    world.partner_user.language = "sv"
+    world.partner_user.save(update_fields=["language"])
+    html = as_persona("partner_user").get("/accounts/2fa/").content.decode()
+    assert "Inloggningssäkerhet" in html  # ours
+    assert "Tvåfaktorsautentisering" in html  # django-allauth's own Swedish
+    refused = as_persona("partner_admin").get(
+        f"/organisations/{world.partner.pk}/sign-in/", headers={"Accept-Language": "sv"}
+    )
+    assert "Hur personer i Fabrikam loggar in" in refused.content.decode()
