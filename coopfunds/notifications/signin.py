@@ -71,25 +71,49 @@ def mfa_failed(sender: Any, request: HttpRequest, user: User, authenticator: Any
     sso.sign_in_audit(verb=sso.MFA_FAILED, user=user, changes={"type": (None, kind)})
 
 
-@receiver(authenticator_added, dispatch_uid="coopfunds.mfa_added")
-def mfa_added(sender: Any, request: HttpRequest, user: User, authenticator: Authenticator, **kwargs: Any) -> None:
+# What the person is told of a change of their authenticators: (audit verb, subject, body).
+CHANGES = {
+    "added": (
+        sso.MFA_ADDED,
+        gettext_lazy("A sign-in method was added to your account"),
+        gettext_lazy(
+            "{method} was added to your Coopfunds account on {when}. If you did not add it, remove it on your "
+            "sign-in security page and change your password at once."
+        ),
+    ),
+    "removed": (
+        sso.MFA_REMOVED,
+        gettext_lazy("A sign-in method was removed from your account"),
+        gettext_lazy(
+            "{method} was removed from your Coopfunds account on {when}. If you did not expect this, tell your "
+            "administrator at once."
+        ),
+    ),
+}
+
+
+def _changed(change: str, user: User, authenticator: Authenticator) -> None:
+    verb, subject, body = CHANGES[change]
+    kind = authenticator.type
     with transaction.atomic():
-        sso.sign_in_audit(verb=sso.MFA_ADDED, user=user, changes={"type": (None, authenticator.type)})
-        if authenticator.type == Authenticator.Type.RECOVERY_CODES:
-            return  # made with the first authenticator, which has its own notice
+        sso.sign_in_audit(verb=verb, user=user, changes={"type": (None, kind) if change == "added" else (kind, None)})
+        if kind == Authenticator.Type.RECOVERY_CODES:
+            return  # they come and go with the first and last authenticator, which have their own notice
         notify_security(
             user=user,
-            subject=gettext_lazy("A sign-in method was added to your account"),
+            subject=subject,
             body=format_lazy(
-                gettext_lazy(
-                    "{method} was added to your Coopfunds account on {when}. If you did not add it, remove it on "
-                    "your sign-in security page and change your password at once."
-                ),
-                method=AUTHENTICATOR_NAMES.get(authenticator.type, authenticator.type),
+                body,
+                method=AUTHENTICATOR_NAMES.get(kind, kind),
                 when=moment_lazy(timezone.localtime()),
             ),
             link=reverse("mfa_index"),
         )
+
+
+@receiver(authenticator_added, dispatch_uid="coopfunds.mfa_added")
+def mfa_added(sender: Any, request: HttpRequest, user: User, authenticator: Authenticator, **kwargs: Any) -> None:
+    _changed("added", user, authenticator)
 
 
 @receiver(authenticator_removed, dispatch_uid="coopfunds.mfa_removed")
@@ -97,20 +121,4 @@ def mfa_removed(
     sender: Any, request: HttpRequest | None, user: User, authenticator: Authenticator, **kwargs: Any
 ) -> None:
     """Removed by the person (their sign-in security page), or by an administrator (`sso.mfa_reset`)."""
-    with transaction.atomic():
-        sso.sign_in_audit(verb=sso.MFA_REMOVED, user=user, changes={"type": (authenticator.type, None)})
-        if authenticator.type == Authenticator.Type.RECOVERY_CODES:
-            return
-        notify_security(
-            user=user,
-            subject=gettext_lazy("A sign-in method was removed from your account"),
-            body=format_lazy(
-                gettext_lazy(
-                    "{method} was removed from your Coopfunds account on {when}. If you did not expect this, tell "
-                    "your administrator at once."
-                ),
-                method=AUTHENTICATOR_NAMES.get(authenticator.type, authenticator.type),
-                when=moment_lazy(timezone.localtime()),
-            ),
-            link=reverse("mfa_index"),
-        )
+    _changed("removed", user, authenticator)
