@@ -31,6 +31,11 @@ class SignInView(LoginView):  # type: ignore[misc]
 
     template_name = "account/login.html"
 
+    def get_form(self, form_class: Any = None) -> Any:
+        form = super().get_form(form_class)
+        form.fields["password"].help_text = ""  # allauth's "Forgot your password?": the page has its own link
+        return form
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         vendor = [p for p in sso.providers_active() if p.organisation.is_vendor]
