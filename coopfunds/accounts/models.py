@@ -135,6 +135,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
     @property
+    def invitation_pending(self) -> bool:
+        """Invited, and has neither chosen a password nor signed in (an account that an identity provider made
+        has no password either, but it has signed in)."""
+        return not self.has_usable_password() and self.last_login is None
+
+    @property
     def is_vendor_staff(self) -> bool:
         return self.organisation.kind == Organisation.Kind.VENDOR
 

@@ -260,6 +260,11 @@ def user_resend_invitation(*, user: User, actor: User) -> User:
     user = User.objects.select_for_update(of=("self",)).select_related("organisation").get(pk=user.pk)
     if user.has_usable_password():
         raise Conflict(_("%(email)s has already chosen a password.") % {"email": user.email}, code="already_accepted")
+    if not user.invitation_pending:  # an account an identity provider made, which has signed in
+        raise Conflict(
+            _("%(email)s signs in through their organisation's identity provider.") % {"email": user.email},
+            code="already_accepted",
+        )
     if not user.is_active:
         raise Conflict(
             _("%(email)s is deactivated; reactivate the account first.") % {"email": user.email}, code="inactive"

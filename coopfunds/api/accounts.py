@@ -90,7 +90,7 @@ class UserOut(Schema):
 
     @staticmethod
     def resolve_invitation_pending(obj: User) -> bool:
-        return not obj.has_usable_password()
+        return obj.invitation_pending
 
     @staticmethod
     def resolve_grants(obj: User) -> list[RoleAssignment]:

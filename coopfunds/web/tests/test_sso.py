@@ -8,9 +8,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
-from coopfunds.accounts import sso
+from coopfunds.accounts import services, sso
 from coopfunds.accounts.models import IdentityProvider, RoleAssignment, User
 from coopfunds.audit.models import AuditEvent
+from coopfunds.core.errors import Conflict
 from coopfunds.testing import PASSWORD
 from coopfunds.testing.oidc_provider import Provider, running_provider
 
@@ -188,3 +189,20 @@ def test_an_inactive_provider_signs_nobody_in(world, idp, fabrikam_idp):
     sso.identity_provider_update(provider=fabrikam_idp, values={"is_active": False}, actor=world.program_manager)
     response = Client().post(f"/accounts/oidc/{KEY}/login/")
     assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_account_a_provider_made_is_not_an_invitation(world, idp, fabrikam_idp, api_as):
+    sso.identity_provider_update(provider=fabrikam_idp, values={"creates_accounts": True}, actor=world.program_manager)
+    assert sso_sign_in(Client(), idp, "nina.new@fabrikam.example").status_code == 302
+    nina = User.objects.get(email="nina.new@fabrikam.example")
+    listed = api_as("partner_admin").get(f"/api/v1/users/{nina.pk}").json()
+    assert listed["invitation_pending"] is False
+    with pytest.raises(Conflict, match="nina.new@fabrikam.example signs in through their organisation's identity"):
+        services.user_resend_invitation(user=nina, actor=world.partner_admin)
+    admin = Client()
+    admin.force_login(world.partner_admin)
+    page = admin.get(f"/users/{nina.pk}/").content.decode()
+    assert "has not chosen a password yet" not in page
+    assert "Send the invitation again" not in page
+    assert KEY in page  # the provider that signs her in

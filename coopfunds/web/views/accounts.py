@@ -321,7 +321,7 @@ def _user_page(request: HttpRequest, target: User, grant_form: RoleForm | None =
             "grants": grants,
             "grant_form": grant_form,
             "can_set_active": permissions.can_set_active(actor, target),
-            "can_reinvite": may_manage and target.is_active and not target.has_usable_password() and not providers,
+            "can_reinvite": may_manage and target.is_active and target.invitation_pending,
             "authenticators": authenticators,
             "providers": providers,
             "can_reset_mfa": may_manage and bool(authenticators),
