@@ -198,7 +198,7 @@ def test_an_account_a_provider_made_is_not_an_invitation(world, idp, fabrikam_id
     nina = User.objects.get(email="nina.new@fabrikam.example")
     listed = api_as("partner_admin").get(f"/api/v1/users/{nina.pk}").json()
     assert listed["invitation_pending"] is False
-    with pytest.raises(Conflict, match="nina.new@fabrikam.example signs in through their organisation's identity"):
+    with pytest.raises(Conflict, match=r"nina\.new@fabrikam\.example signs in through their organisation's identity"):
         services.user_resend_invitation(user=nina, actor=world.partner_admin)
     admin = Client()
     admin.force_login(world.partner_admin)
