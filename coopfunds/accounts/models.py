@@ -260,7 +260,17 @@ class IdentityProvider(TimeStamped):
         gettext_lazy("creates accounts"),
         default=False,
         help_text=gettext_lazy(
-            "A person it signs in who has no account yet gets one in the organisation, with no role."
+            "A person it signs in who has no account yet gets one in the organisation, with no role, if their "
+            "email is of one of its domains."
+        ),
+    )
+    domains = models.CharField(
+        gettext_lazy("email domains"),
+        max_length=500,
+        blank=True,
+        help_text=gettext_lazy(
+            "The organisation's email domains, separated by commas (e.g. “fabrikam.com, fabrikam.de”); needed to "
+            "create accounts: no one gets an account for an address of another domain."
         ),
     )
     is_active = models.BooleanField(gettext_lazy("active"), default=True)

@@ -12,6 +12,7 @@
 """
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,14 @@ from coopfunds.core.errors import Conflict
 
 KEY_MAX = 40
 NAME_MAX = 100
+RESERVED_KEYS = frozenset(Protocol.values)  # allauth's names of the protocols, also looked up as providers
+DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+# What, changed, makes a provider another one: the people it linked are linked no more (ADR 0014).
+IDENTITY = ("protocol", "key", "url", "client_id")
+
+
+def domains_of(text: str) -> list[str]:
+    return [d.strip().lower().lstrip("@") for d in text.replace(";", ",").split(",") if d.strip()]
 
 
 def _org_id(organisation: Organisation) -> int | None:
@@ -71,6 +80,7 @@ def _configured() -> list[IdentityProvider]:
                 client_id=str(item.get("client_id", "")),
                 secret=str(item.get("secret", "")),
                 creates_accounts=bool(item.get("creates_accounts", False)),
+                domains=", ".join(domains_of(str(item.get("domains", "")))),
             )
         )
     return found
@@ -110,6 +120,8 @@ def _clean_provider(values: dict[str, Any], *, instance: IdentityProvider | None
             errors["key"] = _("Use letters, digits and hyphens only, e.g. “contoso-entra”.")
         if not key or len(key) > KEY_MAX:
             errors["key"] = _("Give a key of 1 to %(n)s characters, e.g. “contoso-entra”.") % {"n": KEY_MAX}
+        elif key in RESERVED_KEYS:
+            errors["key"] = _("“%(key)s” is a word of the sign-in addresses; choose another key.") % {"key": key}
         elif any(p.key == key for p in _configured()):
             errors["key"] = _("The key “%(key)s” is taken by a provider of the server's settings.") % {"key": key}
     if "name" in clean and not clean["name"]:
@@ -125,6 +137,19 @@ def _clean_provider(values: dict[str, Any], *, instance: IdentityProvider | None
                 if settings.PRODUCTION
                 else _("Give the provider's address, starting with https:// (or http:// while developing).")
             )
+    if "domains" in clean:
+        domains = domains_of(str(clean["domains"] or ""))
+        wrong = [d for d in domains if not DOMAIN.fullmatch(d)]
+        if wrong:
+            errors["domains"] = _("“%(domain)s” is not an email domain; write e.g. “fabrikam.com”.") % {
+                "domain": wrong[0]
+            }
+        clean["domains"] = ", ".join(domains)
+    creates = clean.get("creates_accounts", instance.creates_accounts if instance else False)
+    if creates and not domains_of(str(clean.get("domains", instance.domains if instance else ""))):
+        errors.setdefault(
+            "domains", _("Name the organisation's email domains: a provider creates accounts only for them.")
+        )
     protocol = clean.get("protocol", instance.protocol if instance else None)
     if protocol not in Protocol.values:
         errors["protocol"] = _("Choose OpenID Connect or SAML 2.0.")
@@ -142,7 +167,41 @@ def _clean_provider(values: dict[str, Any], *, instance: IdentityProvider | None
     return clean
 
 
-_AUDITED = ("organisation", "protocol", "key", "name", "url", "client_id", "creates_accounts", "is_active")
+_AUDITED = (
+    "organisation",
+    "protocol",
+    "key",
+    "name",
+    "url",
+    "client_id",
+    "creates_accounts",
+    "domains",
+    "is_active",
+)
+
+
+def _unlink(key: str) -> int:
+    """Forget whom a provider signed in (its subjects are matched again, by verified email)."""
+    from allauth.socialaccount.models import SocialAccount
+
+    return SocialAccount.objects.filter(provider=key).delete()[0]
+
+
+def _keep_a_way_in(provider: IdentityProvider) -> None:
+    """An organisation that requires single sign-on keeps at least one active provider: without one nobody of
+    it could sign in, not even those who could change the rule."""
+    organisation = Organisation.objects.select_for_update().get(pk=provider.organisation_id)
+    others = [p for p in providers_active() if p.organisation_id == organisation.pk and p.key != provider.key]
+    if organisation.sso_required and not others:
+        raise ValidationError(
+            {
+                "is_active": _(
+                    "%(organisation)s requires single sign-on and %(name)s is its only active identity provider: "
+                    "turn the rule off first, or add another provider."
+                )
+                % {"organisation": organisation.name, "name": provider.name}
+            }
+        )
 
 
 @transaction.atomic(durable=True)
@@ -156,6 +215,7 @@ def identity_provider_create(
     client_id: str = "",
     secret: str = "",
     creates_accounts: bool = False,
+    domains: str = "",
     actor: User,
 ) -> IdentityProvider:
     """A program manager adds an identity provider for an organisation (the vendor's, or a partner's)."""
@@ -170,6 +230,7 @@ def identity_provider_create(
             "client_id": client_id,
             "secret": secret,
             "creates_accounts": creates_accounts,
+            "domains": domains,
         },
         instance=None,
     )
@@ -207,9 +268,19 @@ def identity_provider_update(*, provider: IdentityProvider, values: dict[str, An
     }
     if "secret" in clean:
         changes["secret"] = ("", "(changed)")  # data of the audit row, never the secret itself
+    if changes.get("is_active") == (True, False):
+        _keep_a_way_in(provider)
+    if any(name in changes for name in IDENTITY):
+        unlinked = _unlink(provider.key)
+        if unlinked:
+            changes["linked_people"] = (unlinked, 0)
     for name, value in clean.items():
         setattr(provider, name, value)
-    provider.save()
+    try:
+        with transaction.atomic():
+            provider.save()
+    except IntegrityError as exc:
+        raise Conflict(_("Another provider has the key “%(key)s”.") % {"key": provider.key}) from exc
     if changes:
         audit_record(
             actor=actor,
@@ -226,9 +297,8 @@ def identity_provider_delete(*, provider: IdentityProvider, actor: User) -> None
     """Remove a provider. The people it signed in keep their accounts; they sign in some other way."""
     if not permissions.can_manage_partners(actor):
         raise PermissionDenied(_("Only a program manager can remove identity providers."))
-    from allauth.socialaccount.models import SocialAccount
-
-    SocialAccount.objects.filter(provider=provider.key).delete()
+    _keep_a_way_in(provider)
+    _unlink(provider.key)
     audit_record(
         actor=actor,
         verb="identity_provider.delete",
@@ -296,7 +366,9 @@ def mfa_reset(*, user: User, actor: User) -> int:
         raise Conflict(_("%(email)s has no authenticator to remove.") % {"email": user.email}, code="no_authenticator")
     for authenticator in found:
         authenticator.delete()
-        authenticator_removed.send(sender=Authenticator, request=None, user=user, authenticator=authenticator)
+        authenticator_removed.send(
+            sender=Authenticator, request=None, user=user, authenticator=authenticator, actor=actor
+        )
     audit_record(
         actor=actor,
         verb="user.mfa_reset",
@@ -364,24 +436,23 @@ def sso_match(*, provider: IdentityProvider, linked: User | None, emails: list[t
         if user is None:
             continue
         if user.organisation_id != organisation.pk:
-            raise Refused(
-                _("The account of %(email)s belongs to another organisation; %(provider)s cannot sign it in.")
-                % {"email": email, "provider": provider.name},
-                code="other_org",
-            )
+            # said as for an address with no account: a provider learns nothing of other organisations' people
+            raise Refused(_no_account(email, organisation), code="other_org")
         if not user.is_active:
             raise Refused(_("Your account is deactivated; ask your administrator."), code="inactive")
         return Match(user, email)
-    if not provider.creates_accounts:
-        raise Refused(
-            _(
-                "There is no account for %(email)s at %(organisation)s. Ask an administrator of your organisation "
-                "to invite you."
-            )
-            % {"email": verified[0], "organisation": organisation.name},
-            code="no_account",
-        )
-    return Match(None, verified[0])
+    allowed = domains_of(provider.domains)
+    for email in verified:
+        if provider.creates_accounts and email.rpartition("@")[2] in allowed:
+            return Match(None, email)
+    raise Refused(_no_account(verified[0], organisation), code="no_account")
+
+
+def _no_account(email: str, organisation: Organisation) -> str:
+    return _(
+        "There is no account for %(email)s at %(organisation)s. Ask an administrator of your organisation to "
+        "invite you."
+    ) % {"email": email, "organisation": organisation.name}
 
 
 # ---------------------------------------------------------------------------------------------------- audit
@@ -406,16 +477,19 @@ def sign_in_audit(
     *,
     verb: str,
     user: User | None,
+    actor: User | None = None,
     email: str = "",
     changes: dict[str, tuple[Any, Any]] | None = None,
     reason: str = "",
 ) -> None:
-    """One sign-in event. For an email that has no account, the row names the email typed (its target id is
-    empty), so attempts on unknown accounts are on record too."""
+    """One sign-in event about `user` (its target). Its actor is who did it: the person once signed in, an
+    administrator, or none ("system") for a failure, which anyone may have caused. For an email that has no
+    account, the row names the email typed (its target id is empty), so attempts on unknown accounts are on
+    record too."""
     target = user if user is not None else User(email=email.strip().lower()[:254])
     with transaction.atomic():
         entry = audit_entry(
-            actor=user,
+            actor=actor,
             verb=verb,
             target=target,
             changes=changes,

@@ -87,6 +87,7 @@ class ProviderOut(Schema):
     client_id: str
     has_secret: bool = Field(..., description="The secret itself is never shown.")
     creates_accounts: bool
+    domains: str
     is_active: bool
     created_at: datetime
 
@@ -111,6 +112,9 @@ class ProviderIn(Schema):
     client_id: str = Field("", max_length=200, description="OpenID Connect: the client ID. SAML: the IdP's entity ID.")
     secret: str = Field("", max_length=500, description="OpenID Connect: the client secret.")
     creates_accounts: bool = False
+    domains: str = Field(
+        "", max_length=500, description="Email domains, comma-separated; a provider creates accounts only for them."
+    )
 
 
 class ProviderPatch(Schema):
@@ -123,6 +127,7 @@ class ProviderPatch(Schema):
     client_id: str | None = Field(None, max_length=200)
     secret: str | None = Field(None, max_length=500, description="Empty or absent: kept.")
     creates_accounts: bool | None = None
+    domains: str | None = Field(None, max_length=500)
     is_active: bool | None = None
 
 

@@ -46,7 +46,7 @@ def _methods(request: HttpRequest) -> dict[str, tuple[Any, Any]]:
 
 @receiver(user_logged_in, dispatch_uid="coopfunds.signed_in")
 def signed_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
-    sso.sign_in_audit(verb=sso.SIGNED_IN, user=user, changes=_methods(request))
+    sso.sign_in_audit(verb=sso.SIGNED_IN, user=user, actor=user, changes=_methods(request))
 
 
 @receiver(user_login_failed, dispatch_uid="coopfunds.sign_in_failed")
@@ -92,11 +92,12 @@ CHANGES = {
 }
 
 
-def _changed(change: str, user: User, authenticator: Authenticator) -> None:
+def _changed(change: str, user: User, authenticator: Authenticator, actor: User) -> None:
     verb, subject, body = CHANGES[change]
     kind = authenticator.type
     with transaction.atomic():
-        sso.sign_in_audit(verb=verb, user=user, changes={"type": (None, kind) if change == "added" else (kind, None)})
+        changes = {"type": (None, kind) if change == "added" else (kind, None)}
+        sso.sign_in_audit(verb=verb, user=user, actor=actor, changes=changes)
         if kind == Authenticator.Type.RECOVERY_CODES:
             return  # they come and go with the first and last authenticator, which have their own notice
         notify_security(
@@ -113,12 +114,12 @@ def _changed(change: str, user: User, authenticator: Authenticator) -> None:
 
 @receiver(authenticator_added, dispatch_uid="coopfunds.mfa_added")
 def mfa_added(sender: Any, request: HttpRequest, user: User, authenticator: Authenticator, **kwargs: Any) -> None:
-    _changed("added", user, authenticator)
+    _changed("added", user, authenticator, user)
 
 
 @receiver(authenticator_removed, dispatch_uid="coopfunds.mfa_removed")
 def mfa_removed(
     sender: Any, request: HttpRequest | None, user: User, authenticator: Authenticator, **kwargs: Any
 ) -> None:
-    """Removed by the person (their sign-in security page), or by an administrator (`sso.mfa_reset`)."""
-    _changed("removed", user, authenticator)
+    """Removed by the person (their sign-in security page), or by an administrator (`sso.mfa_reset`: `actor`)."""
+    _changed("removed", user, authenticator, kwargs.get("actor") or user)

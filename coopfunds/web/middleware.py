@@ -50,7 +50,7 @@ class SignInRules:
 
     def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> HttpResponse | None:
         name = (request.resolver_match.url_name if request.resolver_match else "") or ""
-        if name in self.OPEN or name.startswith("mfa_") or not request.user.is_authenticated:
+        if name in self.OPEN or not request.user.is_authenticated:
             return None
         user: Any = request.user
         organisation = user.organisation
@@ -66,7 +66,12 @@ class SignInRules:
             return redirect("login")
         # A sign-in through an identity provider took the provider's own second step (its policy, e.g. Entra ID's
         # conditional access); a password sign-in takes ours.
-        if organisation.mfa_required and not by_provider and not has_authenticator(user):
+        if (
+            organisation.mfa_required
+            and not by_provider
+            and not name.startswith("mfa_")
+            and not has_authenticator(user)
+        ):
             messages.info(
                 request,
                 _(

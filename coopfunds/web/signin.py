@@ -89,15 +89,17 @@ class AccountAdapter(DefaultAccountAdapter):
 
 class ProviderAdapter(DefaultSocialAccountAdapter):
     def list_apps(self, request: HttpRequest | None, provider: Any = None, client_id: Any = None) -> list[SocialApp]:
+        """allauth asks for a provider by its key (OpenID Connect's addresses), or by protocol and client ID
+        (SAML's addresses name the key as client ID); a key is never a protocol's name (`sso.RESERVED_KEYS`)."""
         apps = [social_app(p) for p in sso.providers_active()]
-        if provider:
-            apps = [a for a in apps if provider in (a.provider, a.provider_id)]
         if client_id:
-            apps = [a for a in apps if a.client_id == client_id]
-        return apps
+            return [a for a in apps if a.client_id == client_id and provider in (None, a.provider, a.provider_id)]
+        return [a for a in apps if provider is None or a.provider_id == provider]
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
         key = sociallogin.account.provider
+        if sociallogin.state.get("process") != "login":  # "connect" (to the signed-in account) is not offered
+            raise ImmediateHttpResponse(_refuse(request, str(gettext_lazy("Sign out first, then sign in here."))))
         provider = sso.provider_of(key)
         email_addresses = [(a.email, bool(a.verified)) for a in sociallogin.email_addresses]
         linked = sociallogin.user if sociallogin.is_existing else None
@@ -119,7 +121,9 @@ class ProviderAdapter(DefaultSocialAccountAdapter):
         if match.user is not None and linked is None:
             with transaction.atomic():
                 sociallogin.connect(request, match.user)
-                sso.sign_in_audit(verb=sso.SSO_LINKED, user=match.user, changes={"provider": (None, key)})
+                sso.sign_in_audit(
+                    verb=sso.SSO_LINKED, user=match.user, actor=match.user, changes={"provider": (None, key)}
+                )
         request.coopfunds_sso = (provider, match)  # type: ignore[attr-defined]
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:

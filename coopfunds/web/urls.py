@@ -35,6 +35,8 @@ urlpatterns = [
     path("accounts/sso/cancelled/", provider_views.login_cancelled, name="socialaccount_login_cancelled"),
     path("accounts/sso/error/", provider_views.login_error, name="socialaccount_login_error"),
     path("accounts/sso/signup/", signin.no_signup, name="socialaccount_signup"),
+    # SAML single logout is not offered: an unsigned logout request from anywhere would sign people out.
+    path("accounts/saml/<slug:key>/sls/", signin.not_offered),
     path("accounts/", include(build_provider_urlpatterns())),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="account_reset_password"),

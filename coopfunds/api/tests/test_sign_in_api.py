@@ -74,6 +74,7 @@ def test_identity_providers_through_the_api(world, api_as):
         "client_id": "0f6a",
         "has_secret": True,
         "creates_accounts": False,
+        "domains": "",
         "is_active": True,
     }
     stored = IdentityProvider.objects.get()
@@ -142,7 +143,7 @@ def test_authenticators_are_listed_and_reset_by_an_administrator(world, api_as, 
         .order_by("id")
         .values_list("verb", "actor_label")
     ) == [
-        ("user.mfa_removed", "uma.user@fabrikam.example"),
+        ("user.mfa_removed", "ada.admin@fabrikam.example"),
         ("user.mfa_reset", "ada.admin@fabrikam.example"),
     ]
     again = api_as("partner_admin").post(f"/api/v1/users/{world.partner_user.pk}/mfa-reset")

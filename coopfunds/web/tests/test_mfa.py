@@ -10,10 +10,12 @@ import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core import mail
 from django.test import Client
 
 from coopfunds.accounts import services, sso
+from coopfunds.accounts.models import IdentityProvider
 from coopfunds.audit.models import AuditEvent
 from coopfunds.notifications.models import Notification
 from coopfunds.testing import PASSWORD
@@ -212,3 +214,35 @@ def test_lockout_and_wrong_passwords_are_audited(world):
     assert failed.get(target_id="").target_repr == "nobody@nowhere.example"
     locked = AuditEvent.objects.filter(verb="user.locked_out", target_id=str(world.partner_admin.pk))
     assert list(locked.values_list("changes", flat=True)) == [{"address": [None, "127.0.0.1"]}] * 2  # each refused
+
+
+@pytest.mark.django_db
+def test_the_admin_sites_own_sign_in_form_is_never_used(world, django_capture_on_commit_callbacks):
+    staff = world.program_manager
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    TOTP.activate(staff, generate_totp_secret())
+    anonymous = Client()
+    page = anonymous.get("/admin/login/?next=/admin/")
+    assert (page.status_code, page["Location"]) == (302, "/login/?next=/admin/")
+    # signed in as someone else, the admin's form does not sign in a staff account with its password alone
+    other = Client()
+    other.force_login(world.partner_user)
+    posted = other.post("/admin/login/", {"username": staff.email, "password": PASSWORD})
+    assert posted.status_code == 403
+    assert other.get("/api/v1/me").json()["email"] == "uma.user@fabrikam.example"
+    # the one sign-in page asks the staff account for its second step
+    step = Client().post("/login/?next=/admin/", {"login": staff.email, "password": PASSWORD})
+    assert step["Location"] == "/accounts/2fa/authenticate/"
+
+
+@pytest.mark.django_db
+def test_a_password_session_ends_on_every_page_once_single_sign_on_is_required(world):
+    client = Client()
+    password_sign_in(client)
+    IdentityProvider.objects.create(
+        organisation=world.partner, protocol="openid_connect", key="fab", name="Fab", url="https://idp.example/"
+    )
+    sso.sign_in_rules_set(organisation=world.partner, sso_required=True, mfa_required=False, actor=world.partner_admin)
+    response = client.get("/accounts/2fa/")
+    assert (response.status_code, response["Location"]) == (302, "/login/")

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from coopfunds.accounts import services, sso
@@ -111,7 +112,8 @@ def test_an_unverified_email_is_refused(world, idp, fabrikam_idp):
     )
     assert signed_in_as(client) is None
     event = AuditEvent.objects.get(verb="user.sign_in_failed")
-    assert (event.actor_label, event.reason, event.changes) == (
+    assert (event.actor_label, event.target_repr, event.reason, event.changes) == (
+        "system",  # a failure is nobody's act: anyone may have typed the address
         "vic.unverified@fabrikam.example",
         "unverified_email",
         {"provider": [None, KEY]},
@@ -123,9 +125,10 @@ def test_a_provider_signs_in_only_people_of_its_own_organisation(world, idp, fab
     client = Client()
     response = sso_sign_in(client, idp, "olga.admin@northwind.example")  # a Northwind account
     assert response.status_code == 403
+    # said as for an address with no account: the provider learns nothing of other organisations' people
     assert (
-        "The account of olga.admin@northwind.example belongs to another organisation; Fabrikam staff cannot sign "
-        "it in." in response.content.decode()
+        "There is no account for olga.admin@northwind.example at Fabrikam. Ask an administrator of your "
+        "organisation to invite you." in response.content.decode()
     )
     assert signed_in_as(client) is None
     assert AuditEvent.objects.get(verb="user.sign_in_failed").reason == "other_org"
@@ -142,7 +145,11 @@ def test_no_account_is_made_unless_the_provider_creates_accounts(world, idp, fab
     )
     assert not User.objects.filter(email="nina.new@fabrikam.example").exists()
 
-    sso.identity_provider_update(provider=fabrikam_idp, values={"creates_accounts": True}, actor=world.program_manager)
+    sso.identity_provider_update(
+        provider=fabrikam_idp,
+        values={"creates_accounts": True, "domains": "fabrikam.example"},
+        actor=world.program_manager,
+    )
     client = Client()
     assert sso_sign_in(client, idp, "nina.new@fabrikam.example").status_code == 302
     nina = User.objects.get(email="nina.new@fabrikam.example")
@@ -193,7 +200,11 @@ def test_an_inactive_provider_signs_nobody_in(world, idp, fabrikam_idp):
 
 @pytest.mark.django_db
 def test_an_account_a_provider_made_is_not_an_invitation(world, idp, fabrikam_idp, api_as):
-    sso.identity_provider_update(provider=fabrikam_idp, values={"creates_accounts": True}, actor=world.program_manager)
+    sso.identity_provider_update(
+        provider=fabrikam_idp,
+        values={"creates_accounts": True, "domains": "fabrikam.example"},
+        actor=world.program_manager,
+    )
     assert sso_sign_in(Client(), idp, "nina.new@fabrikam.example").status_code == 302
     nina = User.objects.get(email="nina.new@fabrikam.example")
     listed = api_as("partner_admin").get(f"/api/v1/users/{nina.pk}").json()
@@ -206,3 +217,88 @@ def test_an_account_a_provider_made_is_not_an_invitation(world, idp, fabrikam_id
     assert "has not chosen a password yet" not in page
     assert "Send the invitation again" not in page
     assert KEY in page  # the provider that signs her in
+
+
+@pytest.mark.django_db
+def test_a_provider_creates_accounts_only_for_its_domains(world, idp, fabrikam_idp):
+    with pytest.raises(ValidationError) as refused:
+        sso.identity_provider_update(
+            provider=fabrikam_idp, values={"creates_accounts": True}, actor=world.program_manager
+        )
+    assert refused.value.message_dict == {
+        "domains": ["Name the organisation's email domains: a provider creates accounts only for them."]
+    }
+    sso.identity_provider_update(
+        provider=fabrikam_idp, values={"creates_accounts": True, "domains": "fabrikam.com"}, actor=world.program_manager
+    )
+    response = sso_sign_in(Client(), idp, "nina.new@fabrikam.example")  # fabrikam.example is not among them
+    assert response.status_code == 403
+    assert not User.objects.filter(email="nina.new@fabrikam.example").exists()
+    assert AuditEvent.objects.get(verb="user.sign_in_failed").reason == "no_account"
+
+
+@pytest.mark.django_db
+def test_pointing_a_provider_elsewhere_forgets_whom_it_signed_in(world, idp, fabrikam_idp):
+    assert sso_sign_in(Client(), idp, "ada.admin@fabrikam.example").status_code == 302
+    assert sso.providers_linked_to(world.partner_admin) == [KEY]
+    sso.identity_provider_update(provider=fabrikam_idp, values={"name": "Fabrikam people"}, actor=world.program_manager)
+    assert sso.providers_linked_to(world.partner_admin) == [KEY]  # a new name is the same provider
+    sso.identity_provider_update(provider=fabrikam_idp, values={"url": idp.url + "/"}, actor=world.program_manager)
+    assert sso.providers_linked_to(world.partner_admin) == []
+    change = AuditEvent.objects.filter(verb="identity_provider.update").order_by("id").last()
+    assert change.changes == {"url": [idp.url, idp.url + "/"], "linked_people": [1, 0]}
+
+
+@pytest.mark.django_db
+def test_an_organisation_that_requires_single_sign_on_keeps_a_provider(world, idp, fabrikam_idp):
+    sso.sign_in_rules_set(organisation=world.partner, sso_required=True, mfa_required=False, actor=world.partner_admin)
+    message = (
+        "Fabrikam requires single sign-on and Fabrikam staff is its only active identity provider: turn the rule "
+        "off first, or add another provider."
+    )
+    with pytest.raises(ValidationError) as off:
+        sso.identity_provider_update(provider=fabrikam_idp, values={"is_active": False}, actor=world.program_manager)
+    assert off.value.message_dict == {"is_active": [message]}
+    with pytest.raises(ValidationError) as removed:
+        sso.identity_provider_delete(provider=fabrikam_idp, actor=world.program_manager)
+    assert removed.value.message_dict == {"is_active": [message]}
+    assert IdentityProvider.objects.filter(is_active=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_signed_in_person_cannot_connect_a_provider_to_their_account(world, idp, fabrikam_idp):
+    client = Client()
+    client.force_login(world.other_admin)  # Northwind
+    start = client.post(f"/accounts/oidc/{KEY}/login/", {"process": "connect"})
+    browser = idp.signed_in("ada.admin@fabrikam.example", IDP_PASSWORD)
+    try:
+        answer = browser.get(start["Location"])
+    finally:
+        browser.close()
+    back = urlsplit(answer.headers["Location"])
+    response = client.get(back.path, query_params=dict(pair.split("=", 1) for pair in back.query.split("&")))
+    assert response.status_code == 403
+    assert "Sign out first, then sign in here." in response.content.decode()
+    assert sso.providers_linked_to(world.other_admin) == []
+    assert sso.providers_linked_to(world.partner_admin) == []
+
+
+@pytest.mark.django_db
+def test_a_key_is_never_the_name_of_a_protocol(world):
+    for key in ("saml", "openid_connect"):
+        with pytest.raises(ValidationError) as refused:
+            sso.identity_provider_create(
+                organisation=world.partner,
+                protocol="openid_connect",
+                key=key,
+                name="x",
+                url="https://idp.example/",
+                client_id="c",
+                secret="s",
+                actor=world.program_manager,
+            )
+        assert refused.value.message_dict == {
+            "key": [f"“{key}” is a word of the sign-in addresses; choose another key."]
+        }
+    assert Client().post("/accounts/oidc/saml/login/").status_code == 404
+    assert Client().get("/accounts/saml/anything/sls/").status_code == 404

@@ -50,6 +50,10 @@ def sso_start(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "account/sso_start.html", {"provider": provider, "providers": provider_links([provider])})
 
 
+def not_offered(request: HttpRequest, key: str) -> HttpResponse:
+    raise Http404("Not offered")
+
+
 def no_signup(request: HttpRequest) -> HttpResponse:
     """Where allauth would ask a newcomer to fill in a form: nobody signs up here."""
     return render(
@@ -107,6 +111,11 @@ class ProviderForm(forms.Form):
         label=gettext_lazy("Create accounts on first sign-in"),
         required=False,
         help_text=IdentityProvider._meta.get_field("creates_accounts").help_text,
+    )
+    domains = forms.CharField(
+        label=gettext_lazy("Email domains"),
+        required=False,
+        help_text=IdentityProvider._meta.get_field("domains").help_text,
     )
     is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
 
