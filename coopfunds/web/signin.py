@@ -36,8 +36,29 @@ def social_app(provider: IdentityProvider) -> SocialApp:
         provider_id=provider.key,
         name=provider.name,
         client_id=provider.key,
-        settings={"idp": {"entity_id": provider.client_id, "metadata_url": provider.url}},
+        settings={
+            "idp": {"entity_id": provider.client_id, "metadata_url": provider.url},
+            "attribute_mapping": SAML_ATTRIBUTES,
+            # only an answer whose assertion the provider signed is the provider's
+            "advanced": {"want_assertion_signed": True},
+        },
     )
+
+
+# What a SAML provider's attributes are called: the plain names, then those of Entra ID (ADFS) and of the
+# standard (urn:oid) schemas. An email counts as verified only where the provider says so (email_verified).
+SAML_ATTRIBUTES = {
+    "uid": ["urn:oasis:names:tc:SAML:attribute:subject-id"],
+    "email": [
+        "email",
+        "urn:oid:0.9.2342.19200300.100.1.3",
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+    ],
+    "email_verified": ["email_verified", "http://schemas.auth0.com/email_verified"],
+    "name": ["name", "displayName", "http://schemas.microsoft.com/identity/claims/displayname"],
+    "first_name": ["given_name", "urn:oid:2.5.4.42", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"],
+    "last_name": ["family_name", "urn:oid:2.5.4.4", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname"],
+}
 
 
 def provider_links(providers: list[IdentityProvider]) -> list[dict[str, str]]:

@@ -1,7 +1,8 @@
 """A SAML 2.0 identity provider is configured like an OpenID Connect one: its metadata is read from its address
-(a real HTTP server on loopback here), Coopfunds publishes its own service-provider metadata, and a sign-in
-starts with an authentication request to the provider's single sign-on address. (A full SAML sign-in needs a
-provider that signs responses; none runs in the tests.)"""
+(a real HTTP server on loopback here), Coopfunds publishes its own service-provider metadata, a sign-in starts
+with an authentication request to the provider's single sign-on address, and the provider's answer is a response
+whose assertion it signs (made here with xmlsec and the provider's key, as an identity provider makes it; the
+checks are python3-saml's, unchanged)."""
 
 import base64
 import threading
@@ -21,12 +22,16 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from coopfunds.accounts import sso
+from coopfunds.audit.models import AuditEvent
 
 ENTITY = "https://idp.fabrikam.example/metadata"
 
 
+IDP_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 def certificate() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = IDP_KEY
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp.fabrikam.example")])
     now = datetime.now(UTC)
     cert = (
@@ -41,6 +46,9 @@ def certificate() -> str:
     )
     der = cert.public_bytes(serialization.Encoding.DER)
     return base64.b64encode(der).decode()
+
+
+CERTIFICATE = certificate()
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +73,7 @@ def idp_metadata() -> Iterator[tuple[str, str]]:
   <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
     <md:KeyDescriptor use="signing">
       <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
-        <ds:X509Data><ds:X509Certificate>{certificate()}</ds:X509Certificate></ds:X509Data>
+        <ds:X509Data><ds:X509Certificate>{CERTIFICATE}</ds:X509Certificate></ds:X509Data>
       </ds:KeyInfo>
     </md:KeyDescriptor>
     <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{base}/sso"/>
@@ -123,3 +131,137 @@ def test_a_saml_provider_needs_the_identity_providers_entity_id(world):
     assert refused.value.message_dict == {
         "client_id": ["SAML needs the identity provider's entity ID (it is in its metadata)."]
     }
+
+
+SAMLP, SAML, DS = (
+    "urn:oasis:names:tc:SAML:2.0:protocol",
+    "urn:oasis:names:tc:SAML:2.0:assertion",
+    "http://www.w3.org/2000/09/xmldsig#",
+)
+HOST = "http://coopfunds.example"
+ACS = f"{HOST}/accounts/saml/fabrikam-saml/acs/"
+
+
+def signed_response(*, email: str, verified: str | None, in_response_to: str, sign: bool = True) -> str:
+    """The provider's answer: a Response whose Assertion it signs (enveloped, exclusive c14n, RSA-SHA256)."""
+    import xmlsec
+    from lxml import etree
+
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    later = (now + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    earlier = (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    verified_attribute = (
+        f'<saml:Attribute Name="email_verified"><saml:AttributeValue>{verified}</saml:AttributeValue></saml:Attribute>'
+        if verified is not None
+        else ""
+    )
+    xml = f"""<samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="_r{now.timestamp():.0f}" Version="2.0"
+ IssueInstant="{stamp}" Destination="{ACS}" InResponseTo="{in_response_to}">
+<saml:Issuer>{ENTITY}</saml:Issuer>
+<samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>
+<saml:Assertion ID="_a{now.timestamp():.0f}" Version="2.0" IssueInstant="{stamp}">
+<saml:Issuer>{ENTITY}</saml:Issuer>
+<saml:Subject>
+<saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent">subject-{email}</saml:NameID>
+<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer">
+<saml:SubjectConfirmationData NotOnOrAfter="{later}" Recipient="{ACS}" InResponseTo="{in_response_to}"/>
+</saml:SubjectConfirmation>
+</saml:Subject>
+<saml:Conditions NotBefore="{earlier}" NotOnOrAfter="{later}">
+<saml:AudienceRestriction><saml:Audience>{HOST}/accounts/saml/fabrikam-saml/metadata/</saml:Audience></saml:AudienceRestriction>
+</saml:Conditions>
+<saml:AuthnStatement AuthnInstant="{stamp}" SessionIndex="_s1"><saml:AuthnContext>
+<saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>
+</saml:AuthnContext></saml:AuthnStatement>
+<saml:AttributeStatement>
+<saml:Attribute Name="email"><saml:AttributeValue>{email}</saml:AttributeValue></saml:Attribute>
+{verified_attribute}
+</saml:AttributeStatement>
+</saml:Assertion>
+</samlp:Response>"""
+    document = etree.fromstring(xml.encode())
+    if sign:
+        assertion = document.find(f"{{{SAML}}}Assertion")
+        signature = xmlsec.template.create(assertion, xmlsec.Transform.EXCL_C14N, xmlsec.Transform.RSA_SHA256, ns="ds")
+        assertion.insert(1, signature)
+        reference = xmlsec.template.add_reference(signature, xmlsec.Transform.SHA256, uri=f"#{assertion.get('ID')}")
+        xmlsec.template.add_transform(reference, xmlsec.Transform.ENVELOPED)
+        xmlsec.template.add_transform(reference, xmlsec.Transform.EXCL_C14N)
+        xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(signature))
+        key = xmlsec.Key.from_memory(
+            IDP_KEY.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+            xmlsec.KeyFormat.PEM,
+        )
+        key.load_cert_from_memory(
+            f"-----BEGIN CERTIFICATE-----\n{CERTIFICATE}\n-----END CERTIFICATE-----\n".encode(), xmlsec.KeyFormat.PEM
+        )
+        xmlsec.tree.add_ids(assertion, ["ID"])
+        context = xmlsec.SignatureContext()
+        context.key = key
+        context.sign(signature)
+    return base64.b64encode(etree.tostring(document)).decode()
+
+
+def saml_sign_in(client: Client, **response: Any) -> Any:
+    """Start at Coopfunds, then post the provider's answer to our assertion consumer service, as a browser does."""
+    start = client.post("/accounts/saml/fabrikam-saml/login/")
+    query = parse_qs(urlsplit(start["Location"]).query)
+    request = zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -15).decode()
+    request_id = request.split(' ID="', 1)[1].split('"', 1)[0]
+    answer = signed_response(in_response_to=request_id, **response)
+    posted = client.post(ACS, {"SAMLResponse": answer, "RelayState": query.get("RelayState", [""])[0]})
+    assert posted.status_code == 302, posted.content
+    return client.get(posted["Location"]) if "/acs/finish/" in posted["Location"] else posted
+
+
+@pytest.fixture
+def fabrikam_saml(world, idp_metadata, settings):  # type: ignore[no-untyped-def]
+    settings.ALLOWED_HOSTS = ["coopfunds.example"]
+    return sso.identity_provider_create(
+        organisation=world.partner,
+        protocol="saml",
+        key="fabrikam-saml",
+        name="Fabrikam (SAML)",
+        url=idp_metadata[0],
+        client_id=ENTITY,
+        actor=world.program_manager,
+    )
+
+
+@pytest.mark.django_db
+def test_a_saml_sign_in_with_a_signed_assertion_and_a_verified_email(world, fabrikam_saml):
+    client = Client(HTTP_HOST="coopfunds.example")
+    done = saml_sign_in(client, email="Ada.Admin@fabrikam.example", verified="true")
+    assert (done.status_code, done["Location"]) == (302, "/")
+    assert client.get("/api/v1/me").json()["email"] == "ada.admin@fabrikam.example"
+    assert sso.providers_linked_to(world.partner_admin) == ["fabrikam-saml"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("verified", "sign", "status", "said", "reason"),
+    [
+        (None, True, 403, "Fabrikam (SAML) did not confirm your email address", "unverified_email"),
+        ("false", True, 403, "Fabrikam (SAML) did not confirm your email address", "unverified_email"),
+        # an answer nobody signed is not the provider's: allauth's page of a failed third-party sign-in
+        ("true", False, 401, "An error occurred while attempting to login via your third-party account.", "unknown"),
+    ],
+)
+def test_a_saml_answer_that_does_not_prove_the_email_signs_nobody_in(
+    world, fabrikam_saml, verified, sign, status, said, reason
+):
+    client = Client(HTTP_HOST="coopfunds.example")
+    done = saml_sign_in(client, email="ada.admin@fabrikam.example", verified=verified, sign=sign)
+    assert done.status_code == status
+    assert said in done.content.decode()
+    assert client.get("/api/v1/me").status_code == 401
+    assert sso.providers_linked_to(world.partner_admin) == []
+    failed = AuditEvent.objects.get(verb="user.sign_in_failed")
+    assert (failed.actor_label, failed.reason, failed.changes) == (
+        "system",
+        reason,
+        {"provider": [None, "fabrikam-saml"]},
+    )
