@@ -146,6 +146,7 @@ def signed_response(*, email: str, verified: str | None, in_response_to: str, si
     """The provider's answer: a Response whose Assertion it signs (enveloped, exclusive c14n, RSA-SHA256)."""
     import xmlsec
     from lxml import etree
+    from xmlsec import constants as c
 
     now = datetime.now(UTC)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -183,20 +184,20 @@ def signed_response(*, email: str, verified: str | None, in_response_to: str, si
     document = etree.fromstring(xml.encode())
     if sign:
         assertion = document.find(f"{{{SAML}}}Assertion")
-        signature = xmlsec.template.create(assertion, xmlsec.Transform.EXCL_C14N, xmlsec.Transform.RSA_SHA256, ns="ds")
+        signature = xmlsec.template.create(assertion, c.TransformExclC14N, c.TransformRsaSha256, ns="ds")
         assertion.insert(1, signature)
-        reference = xmlsec.template.add_reference(signature, xmlsec.Transform.SHA256, uri=f"#{assertion.get('ID')}")
-        xmlsec.template.add_transform(reference, xmlsec.Transform.ENVELOPED)
-        xmlsec.template.add_transform(reference, xmlsec.Transform.EXCL_C14N)
+        reference = xmlsec.template.add_reference(signature, c.TransformSha256, uri=f"#{assertion.get('ID')}")
+        xmlsec.template.add_transform(reference, c.TransformEnveloped)
+        xmlsec.template.add_transform(reference, c.TransformExclC14N)
         xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(signature))
         key = xmlsec.Key.from_memory(
             IDP_KEY.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             ),
-            xmlsec.KeyFormat.PEM,
+            c.KeyDataFormatPem,
         )
         key.load_cert_from_memory(
-            f"-----BEGIN CERTIFICATE-----\n{CERTIFICATE}\n-----END CERTIFICATE-----\n".encode(), xmlsec.KeyFormat.PEM
+            f"-----BEGIN CERTIFICATE-----\n{CERTIFICATE}\n-----END CERTIFICATE-----\n".encode(), c.KeyDataFormatPem
         )
         xmlsec.tree.add_ids(assertion, ["ID"])
         context = xmlsec.SignatureContext()
