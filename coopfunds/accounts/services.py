@@ -33,7 +33,8 @@ from coopfunds.core.errors import Conflict
 from coopfunds.core.notify import email_after_commit
 
 
-def _partner_org_id(obj: Organisation) -> int | None:
+def partner_org_id(obj: Organisation) -> int | None:
+    """The organisation an audit row is scoped to: a partner's, or none for the vendor's own."""
     return obj.pk if obj.kind == Organisation.Kind.PARTNER else None
 
 
@@ -179,7 +180,7 @@ def user_invite(
         verb="user.invite",
         target=user,
         changes={"email": (None, email)},
-        organisation_id=_partner_org_id(organisation),
+        organisation_id=partner_org_id(organisation),
     )
     _grant(actor=actor, user=user, role=role, location=location, program=program)
     _send_invitation(user, actor)
@@ -216,7 +217,7 @@ def _grant(*, actor: User, user: User, role: Role, location: Location | None, pr
         verb="role.grant",
         target=user,
         changes={"role": (None, str(assignment))},
-        organisation_id=_partner_org_id(user.organisation),
+        organisation_id=partner_org_id(user.organisation),
     )
     return assignment
 
@@ -247,7 +248,7 @@ def role_revoke(*, assignment: RoleAssignment, actor: User) -> User:
         verb="role.revoke",
         target=user,
         changes={"role": (label, None)},
-        organisation_id=_partner_org_id(user.organisation),
+        organisation_id=partner_org_id(user.organisation),
     )
     return user
 
@@ -269,7 +270,7 @@ def user_resend_invitation(*, user: User, actor: User) -> User:
         raise Conflict(
             _("%(email)s is deactivated; reactivate the account first.") % {"email": user.email}, code="inactive"
         )
-    audit_record(actor=actor, verb="user.reinvite", target=user, organisation_id=_partner_org_id(user.organisation))
+    audit_record(actor=actor, verb="user.reinvite", target=user, organisation_id=partner_org_id(user.organisation))
     _send_invitation(user, actor)
     return user
 
@@ -287,7 +288,7 @@ def user_set_active(*, user: User, active: bool, actor: User) -> User:
             verb="user.activate" if active else "user.deactivate",
             target=user,
             changes={"is_active": (user.is_active, active)},
-            organisation_id=_partner_org_id(user.organisation),
+            organisation_id=partner_org_id(user.organisation),
         )
         user.is_active = active
         user.save(update_fields=["is_active"])
@@ -310,9 +311,7 @@ def api_token_create(*, name: str, actor: User) -> tuple[ApiToken, str]:
         raise ValidationError({"name": _("Keep the name to %(n)s characters or fewer.") % {"n": TOKEN_NAME_MAX}})
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=actor, name=name, prefix=plain[:10], digest=token_digest(plain))
-    audit_record(
-        actor=actor, verb="api_token.create", target=token, organisation_id=_partner_org_id(actor.organisation)
-    )
+    audit_record(actor=actor, verb="api_token.create", target=token, organisation_id=partner_org_id(actor.organisation))
     return token, plain
 
 
@@ -325,9 +324,7 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
         raise Conflict(_("This token is already revoked."), code="already_revoked")
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    audit_record(
-        actor=actor, verb="api_token.revoke", target=token, organisation_id=_partner_org_id(actor.organisation)
-    )
+    audit_record(actor=actor, verb="api_token.revoke", target=token, organisation_id=partner_org_id(actor.organisation))
     return token
 
 

@@ -25,8 +25,10 @@ from django.utils.translation import gettext_noop
 
 from coopfunds.accounts import permissions
 from coopfunds.accounts.models import IdentityProvider, Organisation, Protocol, User
+from coopfunds.accounts.selectors import organisation_for
+from coopfunds.accounts.services import partner_org_id
 from coopfunds.audit.services import audit_entry, audit_record, audit_record_all
-from coopfunds.core.errors import Conflict
+from coopfunds.core.errors import Conflict, NotFound
 
 KEY_MAX = 40
 NAME_MAX = 100
@@ -40,14 +42,10 @@ def domains_of(text: str) -> list[str]:
     return [d.strip().lower().lstrip("@") for d in text.replace(";", ",").split(",") if d.strip()]
 
 
-def _org_id(organisation: Organisation) -> int | None:
-    return organisation.pk if organisation.kind == Organisation.Kind.PARTNER else None
-
-
 # ----------------------------------------------------------------------------------------------------- providers
 
 
-def _configured() -> list[IdentityProvider]:
+def providers_configured() -> list[IdentityProvider]:
     """The providers of the SSO_PROVIDERS setting: a JSON list of {"key", "name", "url", "client_id", "secret",
     "protocol" (default "openid_connect"), "creates_accounts" (default false)}, for the vendor's staff."""
     text = (settings.SSO_PROVIDERS or "").strip()
@@ -89,20 +87,27 @@ def _configured() -> list[IdentityProvider]:
 def providers_active() -> list[IdentityProvider]:
     """Every provider people may sign in with: those of the setting (unsaved rows), then those kept here."""
     kept = IdentityProvider.objects.filter(is_active=True).select_related("organisation")
-    return [*_configured(), *kept]
+    return [*providers_configured(), *kept]
 
 
 def provider_of(key: str) -> IdentityProvider | None:
     return next((p for p in providers_active() if p.key == key), None)
 
 
-def providers_kept() -> list[IdentityProvider]:
-    return list(IdentityProvider.objects.select_related("organisation"))
+def identity_provider_for(actor: User, pk: int) -> IdentityProvider:
+    """A provider kept here, for a program manager (anyone else: not found)."""
+    found = IdentityProvider.objects.select_related("organisation").filter(pk=pk).first()
+    if found is None or not permissions.can_manage_partners(actor):
+        raise NotFound(_("No such identity provider."))
+    return found
 
 
-def providers_configured() -> list[IdentityProvider]:
-    """Those of the SSO_PROVIDERS setting, to show (read only) beside those kept here."""
-    return _configured()
+def organisation_ruled_by(actor: User, pk: int) -> Organisation:
+    """An organisation whose sign-in rules `actor` may read and set."""
+    organisation = organisation_for(actor, pk)
+    if not permissions.can_manage_users_of(actor, organisation):
+        raise PermissionDenied(_("Only the organisation's administrators can change how its people sign in."))
+    return organisation
 
 
 def _clean_provider(values: dict[str, Any], *, instance: IdentityProvider | None) -> dict[str, Any]:
@@ -122,7 +127,7 @@ def _clean_provider(values: dict[str, Any], *, instance: IdentityProvider | None
             errors["key"] = _("Give a key of 1 to %(n)s characters, e.g. “contoso-entra”.") % {"n": KEY_MAX}
         elif key in RESERVED_KEYS:
             errors["key"] = _("“%(key)s” is a word of the sign-in addresses; choose another key.") % {"key": key}
-        elif any(p.key == key for p in _configured()):
+        elif any(p.key == key for p in providers_configured()):
             errors["key"] = _("The key “%(key)s” is taken by a provider of the server's settings.") % {"key": key}
     if "name" in clean and not clean["name"]:
         errors["name"] = _("Name the provider as people will see it on the sign-in page, e.g. “Contoso staff”.")
@@ -246,7 +251,7 @@ def identity_provider_create(
         verb="identity_provider.create",
         target=provider,
         changes={name: (None, getattr(provider, name)) for name in _AUDITED},
-        organisation_id=_org_id(organisation),
+        organisation_id=partner_org_id(organisation),
     )
     return provider
 
@@ -287,7 +292,7 @@ def identity_provider_update(*, provider: IdentityProvider, values: dict[str, An
             verb="identity_provider.update",
             target=provider,
             changes=changes,
-            organisation_id=_org_id(provider.organisation),
+            organisation_id=partner_org_id(provider.organisation),
         )
     return provider
 
@@ -304,7 +309,7 @@ def identity_provider_delete(*, provider: IdentityProvider, actor: User) -> None
         verb="identity_provider.delete",
         target=provider,
         changes={name: (getattr(provider, name), None) for name in _AUDITED},
-        organisation_id=_org_id(provider.organisation),
+        organisation_id=partner_org_id(provider.organisation),
     )
     provider.delete()
 
@@ -344,7 +349,7 @@ def sign_in_rules_set(
             verb="organisation.sign_in_rules",
             target=organisation,
             changes=changes,
-            organisation_id=_org_id(organisation),
+            organisation_id=partner_org_id(organisation),
         )
     return organisation
 
@@ -374,7 +379,7 @@ def mfa_reset(*, user: User, actor: User) -> int:
         verb="user.mfa_reset",
         target=user,
         changes={"authenticators": (len(found), 0)},
-        organisation_id=_org_id(user.organisation),
+        organisation_id=partner_org_id(user.organisation),
     )
     return len(found)
 
@@ -494,7 +499,7 @@ def sign_in_audit(
             target=target,
             changes=changes,
             reason=reason,
-            organisation_id=_org_id(user.organisation) if user is not None else None,
+            organisation_id=partner_org_id(user.organisation) if user is not None else None,
         )
         if user is None:
             entry.target_id = ""

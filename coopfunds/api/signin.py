@@ -46,13 +46,6 @@ class SignInRulesIn(Schema):
     )
 
 
-def _organisation(actor: User, pk: int) -> Organisation:
-    organisation = selectors.organisation_for(actor, pk)
-    if not permissions.can_manage_users_of(actor, organisation):
-        raise PermissionDenied(_no_rights())
-    return organisation
-
-
 def _no_rights() -> str:
     return gettext("Only the organisation's administrators can change how its people sign in.")
 
@@ -60,14 +53,14 @@ def _no_rights() -> str:
 @router.get("/organisations/{organisation_id}/sign-in-rules", response={200: SignInRulesOut, **ERRORS})
 def rules_get(request: HttpRequest, organisation_id: Id) -> Organisation:
     """The vendor organisation's rules are those of all vendor staff."""
-    return _organisation(_actor(request), organisation_id)
+    return sso.organisation_ruled_by(_actor(request), organisation_id)
 
 
 @router.put("/organisations/{organisation_id}/sign-in-rules", response={200: SignInRulesOut, **ERRORS})
 def rules_set(request: HttpRequest, organisation_id: Id, payload: SignInRulesIn) -> Organisation:
     actor = _actor(request)
     return sso.sign_in_rules_set(
-        organisation=_organisation(actor, organisation_id),
+        organisation=sso.organisation_ruled_by(actor, organisation_id),
         sso_required=payload.sso_required,
         mfa_required=payload.mfa_required,
         actor=actor,
@@ -131,15 +124,6 @@ class ProviderPatch(Schema):
     is_active: bool | None = None
 
 
-def _provider(actor: User, pk: int) -> IdentityProvider:
-    if not permissions.can_manage_partners(actor):
-        raise NotFound(gettext("No such identity provider."))
-    found = IdentityProvider.objects.select_related("organisation").filter(pk=pk).first()
-    if found is None:
-        raise NotFound(gettext("No such identity provider."))
-    return found
-
-
 @router.get("/identity-providers", response={200: list[ProviderOut], **ERRORS})
 @paginate(Keyset)
 def provider_list(request: HttpRequest) -> QuerySet[IdentityProvider]:
@@ -162,21 +146,23 @@ def provider_create(request: HttpRequest, payload: ProviderIn) -> Status[Identit
 
 @router.get("/identity-providers/{provider_id}", response={200: ProviderOut, **ERRORS})
 def provider_get(request: HttpRequest, provider_id: Id) -> IdentityProvider:
-    return _provider(_actor(request), provider_id)
+    return sso.identity_provider_for(_actor(request), provider_id)
 
 
 @router.patch("/identity-providers/{provider_id}", response={200: ProviderOut, **ERRORS})
 def provider_update(request: HttpRequest, provider_id: Id, payload: ProviderPatch) -> IdentityProvider:
     actor = _actor(request)
     values = payload.model_dump(exclude_none=True)
-    return sso.identity_provider_update(provider=_provider(actor, provider_id), values=values, actor=actor)
+    return sso.identity_provider_update(
+        provider=sso.identity_provider_for(actor, provider_id), values=values, actor=actor
+    )
 
 
 @router.delete("/identity-providers/{provider_id}", response={204: None, **ERRORS})
 def provider_delete(request: HttpRequest, provider_id: Id) -> Status[None]:
     """The people it signed in keep their accounts."""
     actor = _actor(request)
-    sso.identity_provider_delete(provider=_provider(actor, provider_id), actor=actor)
+    sso.identity_provider_delete(provider=sso.identity_provider_for(actor, provider_id), actor=actor)
     return Status(204, None)
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from coopfunds.accounts import sso
 from coopfunds.accounts.auth import normalise_email
 from coopfunds.accounts.models import IdentityProvider, Protocol, User
+from coopfunds.accounts.services import partner_org_id
 from coopfunds.audit.services import audit_record
 
 
@@ -172,7 +173,7 @@ class ProviderAdapter(DefaultSocialAccountAdapter):
                 verb=sso.SSO_CREATED,
                 target=user,
                 changes={"email": (None, user.email), "provider": (None, provider.key)},
-                organisation_id=user.organisation_id if not user.organisation.is_vendor else None,
+                organisation_id=partner_org_id(user.organisation),
             )
         return user
 

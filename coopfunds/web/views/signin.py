@@ -16,9 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coopfunds.accounts import permissions, selectors, sso
-from coopfunds.accounts.models import IdentityProvider, Organisation, Protocol, User
-from coopfunds.core.errors import NotFound
+from coopfunds.accounts import permissions, sso
+from coopfunds.accounts.models import IdentityProvider, Organisation, Protocol
 from coopfunds.web.signin import provider_links
 from coopfunds.web.views.common import add_errors, not_found_as_404
 
@@ -120,22 +119,12 @@ class ProviderForm(forms.Form):
     is_active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
 
 
-def _organisation(user: User, pk: int) -> Organisation:
-    try:
-        organisation = selectors.organisations_visible_to(user).get(pk=pk)
-    except Organisation.DoesNotExist:
-        raise NotFound(_("No such organisation.")) from None
-    if not permissions.can_manage_users_of(user, organisation):
-        raise PermissionDenied(_("Only the organisation's administrators can change how its people sign in."))
-    return organisation
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 @not_found_as_404
 def organisation_sign_in(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
-    organisation = _organisation(user, pk)
+    organisation = sso.organisation_ruled_by(user, pk)
     form = RulesForm(
         request.POST or None,
         initial={"sso_required": organisation.sso_required, "mfa_required": organisation.mfa_required},
@@ -148,7 +137,7 @@ def organisation_sign_in(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The sign-in rules of %(name)s are saved.") % {"name": organisation.name})
             return redirect("organisation_sign_in", pk=organisation.pk)
-    providers = [p for p in sso.providers_active() if p.organisation_id == organisation.pk]
+    configured = [p for p in sso.providers_configured() if p.organisation_id == organisation.pk]
     kept = IdentityProvider.objects.filter(organisation=organisation)
     return render(
         request,
@@ -158,7 +147,7 @@ def organisation_sign_in(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "providers": [
                 {"provider": p, "sign_in_page": request.build_absolute_uri(reverse("sso_start", args=[p.key]))}
-                for p in [*[p for p in providers if p.pk is None], *kept]
+                for p in [*configured, *kept]
             ],
             "can_manage_providers": permissions.can_manage_partners(user),
         },
@@ -191,7 +180,7 @@ def _provider_values(form: ProviderForm) -> dict[str, Any]:
 @not_found_as_404
 def provider_create(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
-    organisation = _organisation(user, pk)
+    organisation = sso.organisation_ruled_by(user, pk)
     if not permissions.can_manage_partners(user):
         raise PermissionDenied(_("Only a program manager can add identity providers."))
     form = ProviderForm(request.POST or None)
@@ -211,21 +200,12 @@ def provider_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _provider(user: User, pk: int) -> IdentityProvider:
-    if not permissions.can_manage_partners(user):
-        raise NotFound(_("No such identity provider."))
-    try:
-        return IdentityProvider.objects.select_related("organisation").get(pk=pk)
-    except IdentityProvider.DoesNotExist:
-        raise NotFound(_("No such identity provider.")) from None
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 @not_found_as_404
 def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
-    provider = _provider(user, pk)
+    provider = sso.identity_provider_for(user, pk)
     initial = {name: getattr(provider, name) for name in ProviderForm.base_fields if name != "secret"}
     form = ProviderForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -254,7 +234,7 @@ def provider_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @not_found_as_404
 def provider_delete(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
-    provider = _provider(user, pk)
+    provider = sso.identity_provider_for(user, pk)
     organisation_id = provider.organisation_id
     sso.identity_provider_delete(provider=provider, actor=user)
     messages.success(
