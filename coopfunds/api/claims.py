@@ -162,7 +162,7 @@ class ClaimDetailOut(ClaimOut):
 
     @staticmethod
     def resolve_documents(obj: Claim) -> list[ClaimDocument]:
-        return list(selectors.attachments(obj))
+        return selectors.attached_documents(obj)
 
 
 class ReviewQueueItemOut(ClaimOut):

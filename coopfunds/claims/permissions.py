@@ -6,8 +6,9 @@ from coopfunds.claims.models import Claim
 
 
 def _partner_covers(user: User, claim: Claim, roles: frozenset[Role] | set[Role]) -> bool:
-    return user.organisation_id == claim.location.organisation_id and holds(
-        user, roles, location=claim.location_id, program=claim.program_id
+    return (
+        holds(user, roles, location=claim.location_id, program=claim.program_id)
+        and user.organisation_id == claim.location.organisation_id
     )
 
 

@@ -12,6 +12,7 @@ from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import partner_scope
 from coopfunds.claims import permissions
 from coopfunds.claims.models import Claim, ClaimDocument, ClaimEvent, ReasonCode
+from coopfunds.core.db import Prepared
 from coopfunds.core.errors import NotFound
 from coopfunds.programs import periods
 from coopfunds.programs.models import Program
@@ -40,19 +41,33 @@ def claim_for(user: User, pk: int) -> Claim:
 
 # What a claim's own page of data names of the rows it joins (the API's claim): the claim's columns and these.
 # Reading only them halves the cost of the read (the program's and the activity type's rows are wide).
-_SHOWN_OF_JOINS = ("location__partner_id", "program__code", "fund__label", "activity_type__code")
+_SHOWN_OF_JOINS = (
+    "location__partner_id",
+    "location__organisation_id",
+    "program__code",
+    "fund__label",
+    "activity_type__code",
+)
+
+_claim_shown = Prepared(
+    lambda pk: (
+        Claim.objects.select_related("location", "program", "fund", "activity_type")
+        .only(*(f.attname for f in Claim._meta.concrete_fields), *_SHOWN_OF_JOINS)
+        .filter(pk=pk)
+    )
+)
 
 
 def claim_shown_to(user: User, pk: int) -> Claim:
     """The claim as `claim_for`, with only the joined columns that its representation shows (any other is read
-    when first used)."""
-    qs = Claim.objects.select_related("location", "program", "fund", "activity_type").only(
-        *(f.attname for f in Claim._meta.concrete_fields), *_SHOWN_OF_JOINS
-    )
+    when first used): the API's read of one claim, compiled once."""
     try:
-        return _scoped(user, qs).get(pk=pk)
-    except (Claim.DoesNotExist, ValueError, TypeError):
-        raise NotFound(_("No such claim.")) from None
+        found = _claim_shown(int(pk))
+    except (ValueError, TypeError, OverflowError):
+        found = []
+    if not found or not permissions.can_view(user, found[0]):
+        raise NotFound(_("No such claim."))
+    return found[0]
 
 
 def review_queue(
@@ -91,6 +106,20 @@ def timeline(user: User, claim: Claim) -> QuerySet[ClaimEvent]:
 
 def attachments(claim: Claim) -> QuerySet[ClaimDocument]:
     return ClaimDocument.objects.filter(claim=claim, removed_at__isnull=True).select_related("document").order_by("id")
+
+
+_attached = Prepared(
+    lambda claim_id: (
+        ClaimDocument.objects.filter(claim_id=claim_id, removed_at__isnull=True)
+        .select_related("document")
+        .order_by("id")
+    )
+)
+
+
+def attached_documents(claim: Claim) -> list[ClaimDocument]:
+    """`attachments`, compiled once: the documents of the API's claim."""
+    return _attached(claim.pk)
 
 
 def reason_codes(claim: Claim) -> QuerySet[ReasonCode]:
