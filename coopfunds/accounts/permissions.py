@@ -38,6 +38,17 @@ def holds(user: User, roles: Role | frozenset[Role] | set[Role], *, location: An
     return any(g.role in wanted and covers(g, location, program) for g in user.grants)
 
 
+def may_review(user: User, item: Any, organisation_id: int) -> bool:
+    """Take and decide `item`, filed for a program by the partner organisation `organisation_id` (a claim, a
+    plan, a proof, a customer association): a reviewer of its program, never of their own organisation's
+    work, never of what they filed or submitted themselves."""
+    return (
+        holds(user, Role.REVIEWER, program=item.program_id)
+        and user.organisation_id != organisation_id
+        and user.pk not in (item.created_by_id, item.submitted_by_id)
+    )
+
+
 def holds_anywhere(user: User, roles: Role | frozenset[Role] | set[Role]) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False

@@ -229,6 +229,16 @@ def partner_scope(user: User) -> Q:
     return q & Q(location__organisation_id=user.organisation_id)
 
 
+def visible_to[M: models.Model](user: User, qs: QuerySet[M]) -> QuerySet[M]:
+    """`qs`, of a (location, program) table, cut to what `user` may see: nothing for anyone signed out or
+    inactive, everything for vendor staff, `partner_scope` for partner users."""
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if permissions.is_vendor_staff(user):
+        return qs
+    return qs.filter(partner_scope(user))
+
+
 def people_holding(
     role: str, *, program_id: int, location_id: int | None = None, also: Iterable[int | None] = ()
 ) -> list[User]:

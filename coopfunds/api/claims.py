@@ -22,7 +22,7 @@ from pydantic import ConfigDict
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
 from coopfunds.accounts.selectors import users_visible_to
-from coopfunds.api.common import ERRORS, Amount, Currency, DocumentKind, Files, Id, Keyset, Text
+from coopfunds.api.common import ERRORS, Amount, Currency, DocumentKind, Files, Id, Keyset, PartnerItemOut, Text
 from coopfunds.api.idempotency import IdempotencyKey, idempotent
 from coopfunds.claims import checks, selectors, services
 from coopfunds.claims.models import Claim, ClaimDocument, ClaimEvent, ClaimStatus, ReasonCode
@@ -107,12 +107,7 @@ class ClaimDocumentOut(Schema):
         return f"/api/v1/documents/{obj.document_id}/download"
 
 
-class ClaimOut(Schema):
-    id: int
-    location_id: Id
-    partner_id: str = Field(..., alias="location.partner_id")
-    program_id: Id
-    program_code: str = Field(..., alias="program.code")
+class ClaimOut(PartnerItemOut):
     fund_id: Id
     fund_label: str = Field(..., alias="fund.label", description="The usage period, e.g. FY27 H1.")
     activity_type_id: Id

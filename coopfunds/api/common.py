@@ -123,6 +123,16 @@ Guid = Annotated[str, Field(pattern=GUID)]
 Domain = Annotated[str, Field(pattern=DOMAIN, max_length=253)]
 
 
+class PartnerItemOut(Schema):
+    """The first fields of what a partner location files for a program (a claim, a plan)."""
+
+    id: int
+    location_id: Id
+    partner_id: str = Field(..., alias="location.partner_id")
+    program_id: Id
+    program_code: str = Field(..., alias="program.code")
+
+
 class ErrorOut(Schema):
     code: str
     message: str

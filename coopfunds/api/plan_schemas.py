@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 
 from coopfunds.accounts.models import User
 from coopfunds.accounts.permissions import is_vendor_staff
-from coopfunds.api.common import Amount, Country, FiscalYear, Id, Text
+from coopfunds.api.common import Amount, Country, FiscalYear, Id, PartnerItemOut, Text
 from coopfunds.core.errors import NotFound, PermissionDenied
 from coopfunds.plans import checks, selectors, services
 from coopfunds.plans.models import (
@@ -70,12 +70,7 @@ class PlanCampaignOut(Schema):
         return list(obj.activities.all())
 
 
-class PlanOut(Schema):
-    id: int
-    location_id: Id
-    partner_id: str = Field(..., alias="location.partner_id")
-    program_id: Id
-    program_code: str = Field(..., alias="program.code")
+class PlanOut(PartnerItemOut):
     fund_type: str
     fiscal_year: int
     name: str

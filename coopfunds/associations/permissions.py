@@ -1,7 +1,7 @@
 """Who may do what with a customer association: pure predicates over the user's grants (no queries)."""
 
 from coopfunds.accounts.models import PARTNER_ROLES, Location, Role, User
-from coopfunds.accounts.permissions import holds, is_vendor_staff
+from coopfunds.accounts.permissions import holds, is_vendor_staff, may_review
 from coopfunds.associations.models import Association
 from coopfunds.programs.models import Program
 from coopfunds.programs.permissions import can_configure_program
@@ -37,11 +37,7 @@ def can_dispute(user: User, association: Association) -> bool:
 
 def can_review(user: User, association: Association) -> bool:
     """A reviewer of the program, never of their own organisation's association, never of one they filed."""
-    return (
-        holds(user, Role.REVIEWER, program=association.program_id)
-        and user.organisation_id != association.location.organisation_id
-        and user.pk not in (association.created_by_id, association.submitted_by_id)
-    )
+    return may_review(user, association, association.location.organisation_id)
 
 
 def can_review_somewhere(user: User) -> bool:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from coopfunds.accounts import permissions as account_permissions
 from coopfunds.accounts.models import PARTNER_ROLES, Location, User
+from coopfunds.accounts.selectors import visible_to
 from coopfunds.associations import permissions
 from coopfunds.associations.customers import customer_reference_key
 from coopfunds.associations.models import (
@@ -36,26 +37,11 @@ from coopfunds.programs.selectors import programs_visible_to
 # --------------------------------------------------------------------------------------------- visibility
 
 
-def _partner_scope(user: User) -> Q:
-    q = Q(pk__in=[])
-    for g in user.grants:
-        if g.role in PARTNER_ROLES and g.location_id:
-            q |= (
-                Q(location_id=g.location_id)
-                if g.program_id is None
-                else Q(location_id=g.location_id, program_id=g.program_id)
-            )
-    return q & Q(location__organisation_id=user.organisation_id)
-
-
 def associations_visible_to(user: User) -> QuerySet[Association]:
     """Vendor staff: every association. Partner users: those of the locations (and programs) their roles cover."""
-    qs = Association.objects.select_related("location__organisation", "program", "proof", "reviewer")
-    if not user.is_authenticated or not user.is_active:
-        return qs.none()
-    if account_permissions.is_vendor_staff(user):
-        return qs
-    return qs.filter(_partner_scope(user))
+    return visible_to(
+        user, Association.objects.select_related("location__organisation", "program", "proof", "reviewer")
+    )
 
 
 def association_for(user: User, pk: int) -> Association:

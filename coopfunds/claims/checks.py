@@ -98,18 +98,16 @@ def _date_findings(claim: Claim, today: date) -> list[Finding]:
                 "execution_start",
             )
         )
-    if claim.execution_end is not None and claim.execution_end > today:
-        out.append(
-            Finding(
-                "execution_dates",
-                _("A claim is for work already done: the activity cannot end after today (%(today)s).")
-                % {"today": day_lazy(today)},
-                "execution_end",
-            )
-        )
-    if claim.invoice_date is not None and claim.invoice_date > today:
-        said = _("The invoice date lies after today (%(today)s).") % {"today": day_lazy(today)}
-        out.append(Finding("invoice_date", said, "invoice_date"))
+    out += past_findings(
+        today,
+        (
+            claim.execution_end,
+            "execution_dates",
+            "execution_end",
+            _("A claim is for work already done: the activity cannot end after today (%(today)s)."),
+        ),
+        (claim.invoice_date, "invoice_date", "invoice_date", _("The invoice date lies after today (%(today)s).")),
+    )
     if today < fund.claim_opens:
         said = _("Claims for %(period)s open on %(day)s.") % {"period": fund.label, "day": day_lazy(fund.claim_opens)}
         out.append(Finding("claim_window", said))
@@ -120,6 +118,16 @@ def _date_findings(claim: Claim, today: date) -> list[Finding]:
         }
         out.append(Finding("claim_window", said))
     return out
+
+
+def past_findings(today: date, *dated: tuple[date | None, str, str, str]) -> list[Finding]:
+    """A finding for each (day, code, field, message naming %(today)s) whose day lies after today: work done and
+    invoiced cannot be dated in the future (claims and proofs alike)."""
+    return [
+        Finding(code, message % {"today": day_lazy(today)}, field)
+        for day, code, field, message in dated
+        if day is not None and day > today
+    ]
 
 
 def fund_findings(

@@ -1,7 +1,7 @@
 """Who may do what with a claim: pure predicates over the user's grants."""
 
 from coopfunds.accounts.models import PARTNER_ROLES, Role, User
-from coopfunds.accounts.permissions import holds, is_vendor_staff
+from coopfunds.accounts.permissions import holds, is_vendor_staff, may_review
 from coopfunds.claims.models import Claim
 
 
@@ -27,11 +27,7 @@ def can_dispute(user: User, claim: Claim) -> bool:
 
 def can_review(user: User, claim: Claim) -> bool:
     """A reviewer of the program, never of their own organisation's claim, never of a claim they filed."""
-    return (
-        holds(user, Role.REVIEWER, program=claim.program_id)
-        and user.organisation_id != claim.location.organisation_id
-        and user.pk not in (claim.created_by_id, claim.submitted_by_id)
-    )
+    return may_review(user, claim, claim.location.organisation_id)
 
 
 def can_comment(user: User, claim: Claim) -> bool:

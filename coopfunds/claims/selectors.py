@@ -7,9 +7,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coopfunds.accounts import permissions as account_permissions
 from coopfunds.accounts.models import User
-from coopfunds.accounts.selectors import partner_scope
+from coopfunds.accounts.selectors import visible_to
 from coopfunds.claims import permissions
 from coopfunds.claims.models import Claim, ClaimDocument, ClaimEvent, ReasonCode
 from coopfunds.core.db import Prepared
@@ -21,15 +20,7 @@ from coopfunds.review.workflow import AWAITING_REVIEW, Clock
 
 
 def claims_visible_to(user: User) -> QuerySet[Claim]:
-    return _scoped(user, Claim.objects.select_related("location__organisation", "program", "fund", "activity_type"))
-
-
-def _scoped(user: User, qs: QuerySet[Claim]) -> QuerySet[Claim]:
-    if not user.is_authenticated:
-        return qs.none()
-    if account_permissions.is_vendor_staff(user):
-        return qs
-    return qs.filter(partner_scope(user))
+    return visible_to(user, Claim.objects.select_related("location__organisation", "program", "fund", "activity_type"))
 
 
 def claim_for(user: User, pk: int) -> Claim:

@@ -11,9 +11,8 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 
-from coopfunds.accounts import permissions
 from coopfunds.accounts.models import User
-from coopfunds.accounts.selectors import partner_scope
+from coopfunds.accounts.selectors import visible_to
 from coopfunds.core.errors import NotFound
 from coopfunds.core.money import MoneyField, quantize
 from coopfunds.funds.models import (
@@ -59,12 +58,7 @@ def bucket_label(bucket: str) -> str:
 
 
 def funds_visible_to(user: User) -> QuerySet[Fund]:
-    qs = Fund.objects.select_related("location", "program")
-    if not user.is_authenticated:
-        return qs.none()
-    if permissions.is_vendor_staff(user):
-        return qs
-    return qs.filter(partner_scope(user))
+    return visible_to(user, Fund.objects.select_related("location", "program"))
 
 
 def fund_for(user: User, pk: int) -> Fund:

@@ -10,7 +10,7 @@
 from typing import Any
 
 from coopfunds.accounts.models import PARTNER_ROLES, Location, Role, User
-from coopfunds.accounts.permissions import holds, is_vendor_staff
+from coopfunds.accounts.permissions import holds, is_vendor_staff, may_review
 from coopfunds.plans.models import Plan, Proof
 from coopfunds.programs.models import Program
 from coopfunds.programs.permissions import can_configure_program
@@ -43,11 +43,7 @@ def can_edit_plan(user: User, plan: Plan) -> bool:
 
 def can_review_plan(user: User, plan: Plan) -> bool:
     """Take or assign the plan: a reviewer of the program from outside the partner who did not file it."""
-    return (
-        holds(user, Role.REVIEWER, program=plan.program_id)
-        and user.organisation_id != plan.location.organisation_id
-        and user.pk not in (plan.created_by_id, plan.submitted_by_id)
-    )
+    return may_review(user, plan, plan.location.organisation_id)
 
 
 def can_decide_plan(user: User, plan: Plan) -> bool:
@@ -79,11 +75,7 @@ def can_dispute_proof(user: User, proof: Proof) -> bool:
 
 
 def can_review_proof(user: User, proof: Proof) -> bool:
-    return (
-        holds(user, Role.REVIEWER, program=proof.program_id)
-        and user.organisation_id != proof.plan.location.organisation_id
-        and user.pk not in (proof.created_by_id, proof.submitted_by_id)
-    )
+    return may_review(user, proof, proof.plan.location.organisation_id)
 
 
 def can_see_internal_notes(user: User) -> bool:

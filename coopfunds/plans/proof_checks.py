@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coopfunds.claims.checks import Finding, fund_findings, invoice_findings, money
+from coopfunds.claims.checks import Finding, fund_findings, invoice_findings, money, past_findings
 from coopfunds.claims.models import Claim, ClaimDocument
 from coopfunds.core.i18n import day_lazy
 from coopfunds.funds.models import Fund
@@ -116,14 +116,9 @@ def _date_findings(proof: Proof, settings: PlanSettings, today: date) -> list[Fi
                 "execution_date",
             )
         )
-    if proof.invoice_date is not None and proof.invoice_date > today:
-        out.append(
-            Finding(
-                "invoice_date",
-                _("The invoice date lies after today (%(today)s).") % {"today": day_lazy(today)},
-                "invoice_date",
-            )
-        )
+    out += past_findings(
+        today, (proof.invoice_date, "invoice_date", "invoice_date", _("The invoice date lies after today (%(today)s)."))
+    )
     due = deadlines.proof_due(settings, campaign.start)
     if proof.submissions == 0 and today > due:
         out.append(

@@ -8,8 +8,8 @@ from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from coopfunds.accounts import permissions as account_permissions
-from coopfunds.accounts.models import PARTNER_ROLES, User
+from coopfunds.accounts.models import User
+from coopfunds.accounts.selectors import visible_to
 from coopfunds.claims.models import ReasonCode
 from coopfunds.core.errors import NotFound
 from coopfunds.funds.spending import approved_within
@@ -29,25 +29,10 @@ from coopfunds.programs.models import Program
 from coopfunds.review.workflow import AWAITING_REVIEW as PROOF_AWAITING_REVIEW
 
 
-def _partner_scope(user: User) -> Q:
-    q = Q(pk__in=[])
-    for g in user.grants:
-        if g.role in PARTNER_ROLES and g.location_id:
-            q |= (
-                Q(location_id=g.location_id)
-                if g.program_id is None
-                else Q(location_id=g.location_id, program_id=g.program_id)
-            )
-    return q & Q(location__organisation_id=user.organisation_id)
-
-
 def plans_visible_to(user: User) -> QuerySet[Plan]:
-    qs = Plan.objects.select_related("location__organisation", "program", "reviewer", "in_force", "current")
-    if not user.is_authenticated or not user.is_active:
-        return qs.none()
-    if account_permissions.is_vendor_staff(user):
-        return qs
-    return qs.filter(_partner_scope(user))
+    return visible_to(
+        user, Plan.objects.select_related("location__organisation", "program", "reviewer", "in_force", "current")
+    )
 
 
 def plan_for(user: User, pk: Any) -> Plan:
@@ -74,14 +59,12 @@ def plan_activity_for(user: User, pk: Any) -> PlanActivity:
 
 
 def proofs_visible_to(user: User) -> QuerySet[Proof]:
-    qs = Proof.objects.select_related(
-        "plan__location__organisation", "plan__program", "activity__campaign", "activity__activity_type", "fund"
+    return visible_to(
+        user,
+        Proof.objects.select_related(
+            "plan__location__organisation", "plan__program", "activity__campaign", "activity__activity_type", "fund"
+        ),
     )
-    if not user.is_authenticated or not user.is_active:
-        return qs.none()
-    if account_permissions.is_vendor_staff(user):
-        return qs
-    return qs.filter(_partner_scope(user))
 
 
 def proof_for(user: User, pk: Any) -> Proof:
