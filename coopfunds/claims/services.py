@@ -518,28 +518,10 @@ def claim_submit(*, claim: Claim, actor: User) -> Claim:
 def claim_assign(*, claim: Claim, reviewer: User, actor: User) -> Claim:
     """Assign a reviewer (“assign to me”, or reassign); a submitted claim goes under review."""
     claim = _lock(claim, actor)
-    if not permissions.can_review(actor, claim) or not permissions.can_review(reviewer, claim):
-        raise PermissionDenied(gettext("Only reviewers of this program who did not file the claim can take it."))
-    if claim.status not in AWAITING_REVIEW:
-        raise Conflict(gettext("Only claims waiting for review can be assigned."), code="invalid_transition")
     old = claim.reviewer_id
-    claim.reviewer = reviewer
-    if claim.status == S.SUBMITTED:
-        _move(
-            claim,
-            S.UNDER_REVIEW,
-            actor,
-            Said(gettext_noop("Review started by %(person)s."), person=reviewer.get_full_name()),
-        )
-        claim.review_started_at = timezone.now()
-    else:
-        _event(
-            claim,
-            actor,
-            ClaimEvent.Kind.NOTE,
-            Said(gettext_noop("Assigned to %(person)s."), person=reviewer.get_full_name()),
-            internal=True,
-        )
+
+    def note(said: Said) -> None:
+        _event(claim, actor, ClaimEvent.Kind.NOTE, said, internal=True)
         audit_record(
             actor=actor,
             verb="claim.assign",
@@ -547,6 +529,17 @@ def claim_assign(*, claim: Claim, reviewer: User, actor: User) -> Claim:
             changes={"reviewer": (old, reviewer.pk)},
             organisation_id=claim.location.organisation_id,
         )
+
+    workflow.assign(
+        claim,
+        reviewer=reviewer,
+        actor=actor,
+        may_review=lambda user: permissions.can_review(user, claim),
+        awaiting=AWAITING_REVIEW,
+        noun="claim",
+        start=lambda said: _move(claim, S.UNDER_REVIEW, actor, said),
+        note=note,
+    )
     claim.save()
     return claim
 

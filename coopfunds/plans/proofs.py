@@ -442,31 +442,22 @@ def proof_submit(*, proof: Proof, actor: User) -> Proof:
 @transaction.atomic(durable=True)
 def proof_assign(*, proof: Proof, reviewer: User, actor: User) -> Proof:
     proof = _lock(proof)
-    if not permissions.can_review_proof(actor, proof) or not permissions.can_review_proof(reviewer, proof):
-        raise PermissionDenied(_("Only reviewers of this program who did not file the proof can take it."))
-    if proof.status not in AWAITING_REVIEW:
-        raise Conflict(_("Only proofs waiting for review can be assigned."), code="invalid_transition")
-    old = proof.reviewer_id
-    proof.reviewer = reviewer
-    if proof.status == S.SUBMITTED:
-        _move(
-            proof,
-            S.UNDER_REVIEW,
-            actor,
-            Said(gettext_noop("Review started by %(person)s."), person=reviewer.get_full_name()),
-            {"reviewer": (old, reviewer.pk)},
-        )
-        proof.review_started_at = timezone.now()
-    else:
-        event(
-            proof.plan,
-            actor,
-            PlanEvent.Kind.NOTE,
-            Said(gettext_noop("Assigned to %(person)s."), person=reviewer.get_full_name()),
-            proof=proof,
-            internal=True,
-        )
-        _audit(proof, actor, "proof.assign", {"reviewer": (old, reviewer.pk)})
+    changes = {"reviewer": (proof.reviewer_id, reviewer.pk)}
+
+    def note(said: Said) -> None:
+        event(proof.plan, actor, PlanEvent.Kind.NOTE, said, proof=proof, internal=True)
+        _audit(proof, actor, "proof.assign", changes)
+
+    workflow.assign(
+        proof,
+        reviewer=reviewer,
+        actor=actor,
+        may_review=lambda user: permissions.can_review_proof(user, proof),
+        awaiting=AWAITING_REVIEW,
+        noun="proof",
+        start=lambda said: _move(proof, S.UNDER_REVIEW, actor, said, changes),
+        note=note,
+    )
     proof.save()
     return proof
 

@@ -46,6 +46,7 @@ from coopfunds.plans.models import (
 from coopfunds.plans.versions import version_copy
 from coopfunds.programs import periods
 from coopfunds.programs.models import ActivityType, Program
+from coopfunds.review import workflow
 
 S = PlanStatus
 
@@ -568,30 +569,22 @@ def plan_submit(*, plan: Plan, actor: User) -> Plan:
 def plan_assign(*, plan: Plan, reviewer: User, actor: User) -> Plan:
     """Name another reviewer (or oneself: “assign to me”); a submitted plan goes under review."""
     plan = lock_plan(plan.pk)
-    if not permissions.can_review_plan(actor, plan) or not permissions.can_review_plan(reviewer, plan):
-        raise PermissionDenied(_("Only reviewers of this program who did not file the plan can take it."))
-    if plan.status not in PLAN_AWAITING_REVIEW:
-        raise Conflict(_("Only plans waiting for review can be assigned."), code="invalid_transition")
-    old = plan.reviewer_id
-    plan.reviewer = reviewer
-    if plan.status == S.SUBMITTED:
-        _move(
-            plan,
-            S.UNDER_REVIEW,
-            actor,
-            Said(gettext_noop("Review started by %(person)s."), person=reviewer.get_full_name()),
-            {"reviewer": (old, reviewer.pk)},
-        )
-        plan.review_started_at = timezone.now()
-    else:
-        event(
-            plan,
-            actor,
-            PlanEvent.Kind.NOTE,
-            Said(gettext_noop("Assigned to %(person)s."), person=reviewer.get_full_name()),
-            internal=True,
-        )
-        _audit(plan, actor, "plan.assign", changes={"reviewer": (old, reviewer.pk)})
+    changes = {"reviewer": (plan.reviewer_id, reviewer.pk)}
+
+    def note(said: Said) -> None:
+        event(plan, actor, PlanEvent.Kind.NOTE, said, internal=True)
+        _audit(plan, actor, "plan.assign", changes=changes)
+
+    workflow.assign(
+        plan,
+        reviewer=reviewer,
+        actor=actor,
+        may_review=lambda user: permissions.can_review_plan(user, plan),
+        awaiting=PLAN_AWAITING_REVIEW,
+        noun="plan",
+        start=lambda said: _move(plan, S.UNDER_REVIEW, actor, said, changes),
+        note=note,
+    )
     plan.save()
     if reviewer.pk != actor.pk:
         notify(

@@ -4,21 +4,21 @@ reviewer above it), the dispute window, and the escalation of reviews past their
 proofs keep what is theirs (their rows, timelines, money and checks) and call these for the rest, so that a rule
 of the review lives in one place. Pure rules and one job loop; no models of its own."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from coopfunds.core.errors import Conflict
-from coopfunds.core.i18n import day_lazy
+from coopfunds.core.i18n import Said, day_lazy
 from coopfunds.core.money import money
 from coopfunds.programs import periods, rules
 
@@ -77,6 +77,44 @@ _SECOND_REVIEWER = {
         "A second reviewer must approve this proof of execution; you gave the first approval."
     ),
 }
+
+
+_ONLY_REVIEWERS = {
+    "claim": gettext_lazy("Only reviewers of this program who did not file the claim can take it."),
+    "proof": gettext_lazy("Only reviewers of this program who did not file the proof can take it."),
+    "plan": gettext_lazy("Only reviewers of this program who did not file the plan can take it."),
+}
+_ONLY_WAITING = {
+    "claim": gettext_lazy("Only claims waiting for review can be assigned."),
+    "proof": gettext_lazy("Only proofs waiting for review can be assigned."),
+    "plan": gettext_lazy("Only plans waiting for review can be assigned."),
+}
+
+
+def assign(
+    item: Any,
+    *,
+    reviewer: Any,
+    actor: Any,
+    may_review: Callable[[Any], bool],
+    awaiting: frozenset[str],
+    noun: str,
+    start: Callable[[Said], object],
+    note: Callable[[Said], object],
+) -> None:
+    """Give `item` (locked) to `reviewer`, whom `may_review` must accept as it accepts `actor`: a submitted
+    item's review starts (`start`: its move to under review, saying by whom); any other item's new reviewer is
+    an internal note (`note`, with its audit row). The caller saves the item."""
+    if not may_review(actor) or not may_review(reviewer):
+        raise PermissionDenied(str(_ONLY_REVIEWERS[noun]))
+    if item.status not in awaiting:
+        raise Conflict(str(_ONLY_WAITING[noun]), code="invalid_transition")
+    item.reviewer = reviewer
+    if item.status == S.SUBMITTED:
+        start(Said(gettext_noop("Review started by %(person)s."), person=reviewer.get_full_name()))
+        item.review_started_at = timezone.now()
+    else:
+        note(Said(gettext_noop("Assigned to %(person)s."), person=reviewer.get_full_name()))
 
 
 def _status(status: str) -> str:

@@ -42,7 +42,7 @@ from coopfunds.associations.models import (
 from coopfunds.core.errors import Conflict, NotFound
 from coopfunds.programs.models import Program
 from coopfunds.programs.selectors import program_for, programs_visible_to
-from coopfunds.web.views.common import add_errors, not_found_as_404
+from coopfunds.web.views.common import act, add_errors, not_found_as_404
 
 PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 30
@@ -485,19 +485,13 @@ def _action(
         user = _user(request)
         association = selectors.association_for(user, pk)
         _require(allowed(user, association), gettext("You cannot do this with this association."))
-        form = form_class(request.POST)
-        if form.is_valid():
-            try:
-                done = run(association, user, form.cleaned_data)
-            except ValidationError as error:
-                add_errors(form, error)
-            except Conflict as error:
-                messages.error(request, error.message)
-                return redirect("association_detail", pk=pk)
-            else:
-                messages.success(request, done)
-                return redirect("association_detail", pk=pk)
-        return _detail(request, selectors.association_for(user, pk), status=400, **{form_name: form})
+        return act(
+            request,
+            form_class(request.POST),
+            lambda data: run(association, user, data),
+            done_at=reverse("association_detail", args=[pk]),
+            page=lambda form: _detail(request, selectors.association_for(user, pk), status=400, **{form_name: form}),
+        )
 
     return view
 

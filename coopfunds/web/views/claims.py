@@ -51,7 +51,7 @@ from coopfunds.web.views.claim_forms import (
     UploadForm,
     WithdrawForm,
 )
-from coopfunds.web.views.common import add_errors, not_found_as_404
+from coopfunds.web.views.common import act, add_errors, not_found_as_404
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise as StrPromise
@@ -314,8 +314,8 @@ def _require(allowed: bool, message: "str | StrPromise") -> None:
 FILERS_ONLY = gettext_lazy("Only the location's incentives admins and users can do this.")
 
 
-def _back(claim: Claim, anchor: str = "") -> HttpResponse:
-    return redirect(reverse("claim_detail", args=[claim.pk]) + (f"#{anchor}" if anchor else ""))
+def _back(claim: Claim, anchor: str = "") -> str:
+    return reverse("claim_detail", args=[claim.pk]) + (f"#{anchor}" if anchor else "")
 
 
 def _act(
@@ -326,22 +326,11 @@ def _act(
     action: Callable[[dict[str, Any]], str],
     anchor: str = "",
 ) -> HttpResponse:
-    """Run a service with a valid form: its message on success (redirect), its errors on the form (400)."""
-    if form.is_valid():
-        try:
-            done = action(form.cleaned_data)
-        except ValidationError as error:
-            if hasattr(error, "error_dict") and "file" in error.error_dict:
-                error.error_dict["files"] = error.error_dict.pop("file")
-            add_errors(form, error)
-        except Conflict as error:
-            messages.error(request, error.message)
-            return _back(claim, anchor)
-        else:
-            messages.success(request, done)
-            return _back(claim, anchor)
-    fresh = selectors.claim_for(_user(request), claim.pk)
-    return _claim_page(request, fresh, status=400, **{form_name: form})
+    def page(form: forms.Form) -> HttpResponse:
+        fresh = selectors.claim_for(_user(request), claim.pk)
+        return _claim_page(request, fresh, status=400, **{form_name: form})
+
+    return act(request, form, action, done_at=_back(claim, anchor), page=page)
 
 
 @login_required
@@ -402,9 +391,14 @@ def claim_documents_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES, activity=claim.activity_type)
 
     def add(data: dict[str, Any]) -> str:
-        stored = services.claim_add_documents(
-            claim=claim, uploads=data["files"], kind=data["kind"], note=data["note"], actor=user
-        )
+        try:
+            stored = services.claim_add_documents(
+                claim=claim, uploads=data["files"], kind=data["kind"], note=data["note"], actor=user
+            )
+        except ValidationError as error:  # the service's `file` is the form's `files`
+            if hasattr(error, "error_dict") and "file" in error.error_dict:
+                error.error_dict["files"] = error.error_dict.pop("file")
+            raise
         names = ", ".join(_("“%(name)s”") % {"name": d.original_name} for d in stored)
         return ngettext("Added %(n)s document: %(names)s", "Added %(n)s documents: %(names)s", len(stored)) % {
             "n": len(stored),
@@ -432,7 +426,7 @@ def claim_document_remove(request: HttpRequest, pk: int, document_id: int) -> Ht
         messages.success(
             request, _("Removed “%(name)s” (kept in the history).") % {"name": attached.document.original_name}
         )
-    return _back(claim, "documents")
+    return redirect(_back(claim, "documents"))
 
 
 @login_required

@@ -4,16 +4,21 @@ uses the same way."""
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cached_property, wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.shortcuts import redirect
 
-from coopfunds.core.errors import NotFound
+from coopfunds.core.errors import Conflict, NotFound
 from coopfunds.core.money import parse_typed_amount, typed_figures
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise as StrPromise
 
 
 def not_found_as_404[R: HttpResponseBase](view: Callable[..., R]) -> Callable[..., R]:
@@ -38,6 +43,31 @@ def add_errors(form: forms.Form, error: ValidationError) -> None:
                 form.add_error(target, e.messages)
     else:
         form.add_error(None, error.messages)
+
+
+def act(
+    request: HttpRequest,
+    form: forms.Form,
+    action: Callable[[dict[str, Any]], "str | StrPromise"],
+    *,
+    done_at: str,
+    page: Callable[[forms.Form], HttpResponse],
+) -> HttpResponse:
+    """A form's POST that runs a service: with a valid form, the service's message and a redirect to `done_at`,
+    or its refusal for the item's state or a deadline (Conflict) as a message and the same redirect; otherwise
+    the page again with the form and its errors (`page(form)`, which answers 400)."""
+    if form.is_valid():
+        try:
+            done = action(form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        except Conflict as error:
+            messages.error(request, error.message)
+            return redirect(done_at)
+        else:
+            messages.success(request, done)
+            return redirect(done_at)
+    return page(form)
 
 
 class CappedPaginator(Paginator):

@@ -27,7 +27,7 @@ from coopfunds.plans import deadlines, permissions, proof_checks, proofs, select
 from coopfunds.plans import services as plan_services
 from coopfunds.plans.models import Proof, ProofStatus
 from coopfunds.review.workflow import AWAITING_REVIEW, EDITABLE
-from coopfunds.web.views.common import add_errors, not_found_as_404
+from coopfunds.web.views.common import act, add_errors, not_found_as_404
 from coopfunds.web.views.plan_common import history, require, user_of
 from coopfunds.web.views.plan_forms import (
     FIELD_LABELS,
@@ -165,8 +165,8 @@ def _proof_page(request: HttpRequest, proof: Proof, status: int = 200, **forms_:
     return render(request, "web/plans/proof_detail.html", context, status=status)
 
 
-def _back(proof: Proof, anchor: str = "") -> HttpResponse:
-    return redirect(reverse("proof_detail", args=[proof.pk]) + (f"#{anchor}" if anchor else ""))
+def _back(proof: Proof, anchor: str = "") -> str:
+    return reverse("proof_detail", args=[proof.pk]) + (f"#{anchor}" if anchor else "")
 
 
 def _act(
@@ -177,19 +177,11 @@ def _act(
     action: Callable[[dict[str, Any]], str],
     anchor: str = "",
 ) -> HttpResponse:
-    if form.is_valid():
-        try:
-            done = action(form.cleaned_data)
-        except ValidationError as error:
-            add_errors(form, error)
-        except Conflict as error:
-            messages.error(request, error.message)
-            return _back(proof, anchor)
-        else:
-            messages.success(request, done)
-            return _back(proof, anchor)
-    fresh = selectors.proof_for(user_of(request), proof.pk)
-    return _proof_page(request, fresh, status=400, **{form_name: form})
+    def page(form: forms.Form) -> HttpResponse:
+        fresh = selectors.proof_for(user_of(request), proof.pk)
+        return _proof_page(request, fresh, status=400, **{form_name: form})
+
+    return act(request, form, action, done_at=_back(proof, anchor), page=page)
 
 
 @login_required
@@ -285,7 +277,7 @@ def proof_document_remove(request: HttpRequest, pk: int, document_id: int) -> Ht
             request,
             gettext("Removed “%(name)s” (kept in the history).") % {"name": attached.document.original_name},
         )
-    return _back(proof, "documents")
+    return redirect(_back(proof, "documents"))
 
 
 @login_required

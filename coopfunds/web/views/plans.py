@@ -39,7 +39,7 @@ from coopfunds.programs import periods
 from coopfunds.programs.models import ActivityType, Program
 from coopfunds.programs.selectors import activity_types_for
 from coopfunds.web.views import plan_proofs, plan_review
-from coopfunds.web.views.common import add_errors, not_found_as_404
+from coopfunds.web.views.common import act, add_errors, not_found_as_404
 from coopfunds.web.views.plan_common import checker_context, history, is_htmx, require, user_of
 from coopfunds.web.views.plan_forms import (
     ActivityForm,
@@ -252,7 +252,11 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _back(plan: Plan, anchor: str = "") -> HttpResponse:
-    return redirect(reverse("plan_detail", args=[plan.pk]) + (f"#{anchor}" if anchor else ""))
+    return redirect(_at(plan, anchor))
+
+
+def _at(plan: Plan, anchor: str = "") -> str:
+    return reverse("plan_detail", args=[plan.pk]) + (f"#{anchor}" if anchor else "")
 
 
 def _act(
@@ -265,23 +269,11 @@ def _act(
     anchor: str = "",
     page: Callable[[forms.Form], HttpResponse] | None = None,
 ) -> HttpResponse:
-    """Run a service with a valid form: its message on success (redirect), its errors on the form (400),
-    a conflict (a deadline, the plan's state) as a message on the plan."""
-    if form.is_valid():
-        try:
-            done = action(form.cleaned_data)
-        except ValidationError as error:
-            add_errors(form, error)
-        except Conflict as error:
-            messages.error(request, error.message)
-            return _back(plan, anchor)
-        else:
-            messages.success(request, done)
-            return _back(plan, anchor)
-    if page is not None:
-        return page(form)
-    fresh = selectors.plan_for(user_of(request), plan.pk)
-    return _plan_page(request, fresh, status=400, **{form_name: form})
+    def plan_page(form: forms.Form) -> HttpResponse:
+        fresh = selectors.plan_for(user_of(request), plan.pk)
+        return _plan_page(request, fresh, status=400, **{form_name: form})
+
+    return act(request, form, action, done_at=_at(plan, anchor), page=page or plan_page)
 
 
 @login_required
