@@ -205,6 +205,7 @@ def register_routers() -> None:
         accounts,
         associations,
         audit,
+        budgets,
         claims,
         documents,
         enrollments,
@@ -223,6 +224,7 @@ def register_routers() -> None:
     api.add_router("", programs.router)
     api.add_router("", enrollments.router)
     api.add_router("", funds.router)
+    api.add_router("", budgets.router)
     api.add_router("", documents.router)
     api.add_router("", associations.router)
     api.add_router("", plans.router)

@@ -45,7 +45,9 @@ Leg = tuple[Account, Decimal]
 
 
 def source_account(program_id: int, bucket: Bucket, currency: str) -> Account:
-    account, _ = Account.objects.get_or_create(program_id=program_id, bucket=bucket, currency=currency, fund=None)
+    account, _ = Account.objects.get_or_create(
+        program_id=program_id, bucket=bucket, currency=currency, fund=None, budget=None, allocation=None
+    )
     return account
 
 
@@ -53,6 +55,10 @@ def _name(account: Account) -> str:
     """How a fingerprint names an account: by what it is, so that `move()` can name it before reading its id."""
     if account.fund_id is not None:
         return _fund_name(account.fund_id, account.bucket)
+    if account.budget_id is not None:
+        return f"budget:{account.budget_id}:{account.bucket}"
+    if account.allocation_id is not None:
+        return f"allocation:{account.allocation_id}:{account.bucket}"
     return f"source:{account.program_id}:{account.currency}:{account.bucket}"
 
 
@@ -385,4 +391,6 @@ SHORT_OF: dict[str, Promise] = {
     Bucket.ACCRUED: gettext_lazy("Not enough money accrued in the earning period: %(amount)s needed."),
     Bucket.REBATE: gettext_lazy("Not enough money payable as rebate: %(amount)s needed."),
     Bucket.CONVERTED: gettext_lazy("Not enough money converted to rebate: %(amount)s needed."),
+    Bucket.UNALLOCATED: gettext_lazy("Not enough money left to allocate in the budget: %(amount)s needed."),
+    Bucket.ALLOCATED: gettext_lazy("Not enough money left in the allocation: %(amount)s needed."),
 }

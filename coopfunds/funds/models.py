@@ -57,11 +57,61 @@ class Fund(models.Model):
         return f"{self.location.partner_id} {self.program.code} {self.label}"
 
 
+class Budget(models.Model):
+    """Market development funds: money the vendor sets aside for one program and period (and, where it says so,
+    for the locations of some countries), allocated to partner locations or kept as a pool. The ledger holds its
+    money (`Account.budget`, `Account.allocation`); this row says what it is for."""
+
+    program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="budgets")
+    name = models.CharField(max_length=200)
+    currency = CurrencyField()
+    starts_on = models.DateField(help_text=_("The first day of the period its activities run in."))
+    ends_on = models.DateField(help_text=_("The last day of that period."))
+    countries = models.JSONField(
+        default=list, blank=True, help_text="The region: ISO country codes of the locations it is for (none: all)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-starts_on", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "name"], name="budget_unique_name"),
+            models.CheckConstraint(condition=Q(starts_on__lte=models.F("ends_on")), name="budget_period_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Allocation(models.Model):
+    """The part of a budget set aside for one partner location."""
+
+    budget = models.ForeignKey(Budget, on_delete=models.PROTECT, related_name="allocations")
+    location = models.ForeignKey("accounts.Location", on_delete=models.PROTECT, related_name="allocations")
+    program = models.ForeignKey(
+        "programs.Program", on_delete=models.PROTECT, related_name="+", help_text="The budget's (for scoping)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["budget_id", "location_id"]
+        constraints = [models.UniqueConstraint(fields=["budget", "location"], name="allocation_unique_location")]
+
+    def __str__(self) -> str:
+        return f"{self.budget} · {self.location.partner_id}"
+
+
 class Bucket(models.TextChoices):
     # Sources: where money enters or leaves the ledger. Their balance is the negative of what they gave;
     # it is never cached (so they are never a hot row), and may be negative.
     EARNINGS = "earnings", _("Earnings (source)")
     ADJUSTMENTS = "adjustments", _("Adjustments (source)")
+    FUNDING = "funding", _("Vendor funding (source)")
+    # A budget's: what is not allocated to a location (its pool).
+    UNALLOCATED = "unallocated", _("Not allocated (pool)")
+    # An allocation's: what the location has been given and not yet used.
+    ALLOCATED = "allocated", _("Allocated")
     # A fund's buckets. None of them can ever be negative.
     ACCRUED = "accrued", _("Co-op accruing (earning period open)")
     AVAILABLE = "available", _("Available")
@@ -74,15 +124,20 @@ class Bucket(models.TextChoices):
     REBATE = "rebate", _("Rebate payable")
 
 
-SOURCE_BUCKETS = frozenset({Bucket.EARNINGS, Bucket.ADJUSTMENTS})
-FUND_BUCKETS = tuple(b for b in Bucket if b not in SOURCE_BUCKETS)
+SOURCE_BUCKETS = frozenset({Bucket.EARNINGS, Bucket.ADJUSTMENTS, Bucket.FUNDING})
+BUDGET_BUCKETS = (Bucket.UNALLOCATED,)
+ALLOCATION_BUCKETS = (Bucket.ALLOCATED,)
+FUND_BUCKETS = tuple(b for b in Bucket if b not in SOURCE_BUCKETS and b not in BUDGET_BUCKETS + ALLOCATION_BUCKETS)
 
 
 class Account(models.Model):
-    """One bucket of one fund (or a program-wide source). `balance` caches the sum of its entries."""
+    """One bucket of one fund, budget or allocation (or a program-wide source: none of them). `balance` caches
+    the sum of its entries."""
 
     program = models.ForeignKey("programs.Program", on_delete=models.PROTECT, related_name="+")
     fund = models.ForeignKey(Fund, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
+    budget = models.ForeignKey(Budget, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
+    allocation = models.ForeignKey(Allocation, null=True, blank=True, on_delete=models.PROTECT, related_name="accounts")
     bucket = models.CharField(max_length=16, choices=Bucket.choices)
     currency = CurrencyField()
     balance = MoneyField(default=0)
@@ -91,21 +146,58 @@ class Account(models.Model):
         ordering = ["id"]
         constraints = [
             status_constraint("bucket", Bucket, "account_bucket_valid"),
+            # a source belongs to no fund, budget or allocation; every other bucket to exactly its own kind of
+            # owner, and never goes below zero
             models.CheckConstraint(
-                condition=Q(bucket__in=sorted(b.value for b in SOURCE_BUCKETS), fund__isnull=True)
-                | (~Q(bucket__in=sorted(b.value for b in SOURCE_BUCKETS)) & Q(fund__isnull=False, balance__gte=0)),
-                name="account_fund_balance_never_negative",
+                condition=Q(
+                    bucket__in=sorted(b.value for b in SOURCE_BUCKETS),
+                    fund__isnull=True,
+                    budget__isnull=True,
+                    allocation__isnull=True,
+                )
+                | Q(
+                    bucket__in=sorted(b.value for b in FUND_BUCKETS),
+                    fund__isnull=False,
+                    budget__isnull=True,
+                    allocation__isnull=True,
+                    balance__gte=0,
+                )
+                | Q(
+                    bucket__in=sorted(b.value for b in BUDGET_BUCKETS),
+                    fund__isnull=True,
+                    budget__isnull=False,
+                    allocation__isnull=True,
+                    balance__gte=0,
+                )
+                | Q(
+                    bucket__in=sorted(b.value for b in ALLOCATION_BUCKETS),
+                    fund__isnull=True,
+                    budget__isnull=True,
+                    allocation__isnull=False,
+                    balance__gte=0,
+                ),
+                name="account_owner_and_balance_valid",
             ),
             models.UniqueConstraint(
                 fields=["fund", "bucket"], condition=Q(fund__isnull=False), name="account_unique_fund_bucket"
             ),
             models.UniqueConstraint(
-                fields=["program", "bucket", "currency"], condition=Q(fund__isnull=True), name="account_unique_source"
+                fields=["budget", "bucket"], condition=Q(budget__isnull=False), name="account_unique_budget_bucket"
+            ),
+            models.UniqueConstraint(
+                fields=["allocation", "bucket"],
+                condition=Q(allocation__isnull=False),
+                name="account_unique_allocation_bucket",
+            ),
+            models.UniqueConstraint(
+                fields=["program", "bucket", "currency"],
+                condition=Q(fund__isnull=True, budget__isnull=True, allocation__isnull=True),
+                name="account_unique_source",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.fund or self.program.code}:{self.bucket}"
+        return f"{self.fund or self.budget or self.allocation or self.program.code}:{self.bucket}"
 
 
 class TransferKind(models.TextChoices):
@@ -119,6 +211,9 @@ class TransferKind(models.TextChoices):
     FORFEIT = "forfeit", _("Forfeited")
     ADJUST = "adjust", _("Adjusted")
     REVERSE = "reverse", _("Reversed")
+    BUDGET = "budget", _("Budget set")
+    ALLOCATE = "allocate", _("Allocated")
+    REALLOCATE = "reallocate", _("Moved between allocations")
 
 
 class Transfer(models.Model):

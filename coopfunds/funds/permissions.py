@@ -20,3 +20,8 @@ def can_run_period_jobs(user: User) -> bool:
 
 def can_adjust(user: User, program_id: int) -> bool:
     return holds(user, Role.PROGRAM_MANAGER, program=program_id)
+
+
+def can_manage_budgets(user: User, program_id: int) -> bool:
+    """Set a program's market development budgets and their allocations: its program managers."""
+    return holds(user, Role.PROGRAM_MANAGER, program=program_id)

@@ -115,7 +115,7 @@ def balances_of(funds: list[Fund]) -> dict[int, Balances]:
             expires_on=f.usage_end,
             earned=by_fund[f.pk].get("earned", Decimal(0)),
             earned_rebate=by_fund[f.pk].get("earned_rebate", Decimal(0)),
-            **{b.value: by_fund[f.pk].get(b.value, Decimal(0)) for b in Bucket if b not in SOURCE_BUCKETS},
+            **{b.value: by_fund[f.pk].get(b.value, Decimal(0)) for b in FUND_BUCKETS},
         )
         for f in funds
     }
@@ -344,7 +344,9 @@ def ledger_drift() -> list[Drift]:
     earned figures differ from its accrual entries. Empty when the ledger is consistent."""
     sums = dict(Entry.objects.values("account_id").annotate(total=Sum("amount")).values_list("account_id", "total"))
     drift = []
-    for account in Account.objects.exclude(bucket__in=list(SOURCE_BUCKETS)).select_related("fund"):
+    for account in Account.objects.exclude(bucket__in=list(SOURCE_BUCKETS)).select_related(
+        "fund", "budget", "allocation__budget", "allocation__location"
+    ):
         recomputed = quantize(sums.get(account.pk) or Decimal(0))
         if recomputed != account.balance:
             drift.append(Drift(account.pk, str(account), account.balance, recomputed))

@@ -8,8 +8,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django_countries import countries as all_countries
 
+from coopfunds.core.countries import country_codes
 from coopfunds.core.i18n import day_lazy
 from coopfunds.core.money import CENT
 from coopfunds.plans.deadlines import PlanWindow
@@ -68,22 +68,8 @@ def clean_campaign(window: PlanWindow, values: dict[str, Any]) -> dict[str, Any]
 
 
 def clean_countries(codes: Any, errors: dict[str, str]) -> list[str]:
-    if isinstance(codes, str):
-        codes = [c for c in codes.replace(";", ",").split(",")]
-    cleaned: list[str] = []
-    unknown: list[str] = []
-    for code in codes or []:
-        text = str(code).strip().upper()
-        if not text:
-            continue
-        if len(text) != 2 or not all_countries.alpha2(text):
-            unknown.append(str(code).strip())
-        elif text not in cleaned:
-            cleaned.append(text)
-    if unknown:
-        quoted = ", ".join(_("“%(code)s”") % {"code": u} for u in unknown)
-        errors["countries"] = _("Use two-letter country codes (DE, FR, US); not known: %(codes)s.") % {"codes": quoted}
-    elif not cleaned:
+    cleaned = country_codes(codes, errors)
+    if not cleaned and "countries" not in errors:
         errors["countries"] = _("Name at least one country the activity runs in.")
     return cleaned
 

@@ -1,10 +1,13 @@
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 
 from coopfunds.accounts.models import User
 from coopfunds.claims.models import Claim
+from coopfunds.funds import budgets
+from coopfunds.funds.models import Budget
 from coopfunds.funds.selectors import ledger_drift
 
 
@@ -19,4 +22,16 @@ def test_demo_data_loads_once_and_prints_the_logins(settings, tmp_path, time_mac
     assert "Every demo login has the password: coopfunds-demo" in first
     assert User.objects.count() == 8  # four vendor staff, four partner people
     assert sorted(Claim.objects.values_list("status", flat=True)) == ["approved", "editing", "submitted"]
+    (budget,) = Budget.objects.all()
+    f = budgets.figures(budget)
+    assert (budget.name, f.total, f.allocated, f.unallocated) == (
+        "MDF FY27 H1",
+        Decimal("50000.00"),
+        Decimal("20000.00"),
+        Decimal("30000.00"),
+    )
+    assert [(a.location.partner_id, a.allocated) for a in budgets.allocations_of(budget)] == [
+        ("FAB-DE-001", Decimal("12000.00")),
+        ("NW-US-001", Decimal("8000.00")),
+    ]
     assert ledger_drift() == []

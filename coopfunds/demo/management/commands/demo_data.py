@@ -23,6 +23,7 @@ from coopfunds.associations.configuration import association_defaults_load
 from coopfunds.claims import services as claim_services
 from coopfunds.enrollments import services as enrollment
 from coopfunds.enrollments.models import Enrollment
+from coopfunds.funds import budgets
 from coopfunds.funds.earnings import earnings_import
 from coopfunds.funds.models import Fund
 from coopfunds.funds.services import run_fund_jobs
@@ -187,6 +188,28 @@ class Command(BaseCommand):
         association_defaults_load(program=program)
         self.claims(program, berlin, fab_admin, fab_user, reviewer, today)
         self.association(program, berlin, fab_admin)
+        self.budget(program, pm, berlin, seattle, current)
+
+    def budget(self, program: Program, pm: User, berlin: Location, seattle: Location, current: Any) -> None:
+        """Market development funds for the current period: 50,000.00, of which Berlin has 12,000.00 and Seattle
+        8,000.00 (after 1,500.00 moved from Berlin), and 30,000.00 is the pool."""
+        budget = budgets.budget_create(
+            program=program,
+            name=f"MDF {current.label}",
+            starts_on=current.start,
+            ends_on=current.end,
+            total=Decimal("50000.00"),
+            actor=pm,
+        )
+        berlin_share = budgets.allocation_set(budget=budget, location=berlin, amount=Decimal("13500.00"), actor=pm)
+        seattle_share = budgets.allocation_set(budget=budget, location=seattle, amount=Decimal("6500.00"), actor=pm)
+        budgets.allocation_move(
+            source=berlin_share,
+            target=seattle_share,
+            amount=Decimal("1500.00"),
+            reason="Seattle's launch event moved into this period.",
+            actor=pm,
+        )
 
     def claims(self, program: Program, berlin: Location, admin: User, user: User, reviewer: User, today: date) -> None:
         """Berlin's claims against its available fund: one approved, one waiting for review, one draft."""
