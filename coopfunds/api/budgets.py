@@ -7,6 +7,7 @@ allocations of its own locations (`GET /allocations`); another partner's is 404.
 budget whatever it had before (more comes from the pool, less goes back to it).
 """
 
+import datetime as dt
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -24,7 +25,7 @@ from coopfunds.api.idempotency import IdempotencyKey, idempotent
 from coopfunds.core.errors import NotFound, ValidationError
 from coopfunds.core.money import quantize
 from coopfunds.funds import budgets
-from coopfunds.funds.models import Allocation, Budget, Transfer
+from coopfunds.funds.models import Allocation, Budget, Entry, Transfer
 from coopfunds.programs.selectors import program_for
 
 router = Router(tags=["budgets"])
@@ -84,6 +85,26 @@ class TransferOut(Schema):
     memo: str
     effective_on: date
     created_at: datetime
+
+
+class BudgetEntryOut(Schema):
+    """One movement of a budget's money on one of its accounts: the pool, or a location's allocation."""
+
+    id: int
+    transfer_id: Id
+    date: dt.date = Field(..., alias="transfer.effective_on", description="The business date of the movement.")
+    recorded_at: datetime = Field(..., alias="transfer.created_at")
+    kind: str = Field(..., alias="transfer.kind")
+    account: str = Field(..., description="`pool`, or the partner ID of the allocation's location.")
+    allocation_id: Id | None = Field(..., alias="account.allocation_id")
+    amount: Decimal = Field(..., description="Signed: positive into the account, negative out of it.")
+    memo: str = Field(..., alias="transfer.memo")
+    actor_id: Id | None = Field(..., alias="transfer.actor_id")
+
+    @staticmethod
+    def resolve_account(obj: Entry) -> str:
+        allocation = obj.account.allocation
+        return "pool" if allocation is None else allocation.location.partner_id
 
 
 class BudgetCreateIn(Schema):
@@ -169,6 +190,14 @@ def budget_total(request: HttpRequest, budget_id: Id, data: BudgetTotalIn) -> Bu
 @paginate(Keyset)
 def budget_allocations(request: HttpRequest, budget_id: Id) -> Any:
     return budgets.allocations_of(budgets.budget_for(_actor(request), budget_id))
+
+
+@router.get("/budgets/{budget_id}/transactions", response={200: list[BudgetEntryOut], **ERRORS})
+@paginate(Keyset)
+def budget_transactions(request: HttpRequest, budget_id: Id) -> Any:
+    """Every movement of the budget's money, on its pool and on each allocation, oldest first: new movements
+    appear at the end, so following `next` later picks up what was added."""
+    return budgets.history_of(budgets.budget_for(_actor(request), budget_id))
 
 
 @router.put("/budgets/{budget_id}/allocations/{location_id}", response={200: AllocationOut, **ERRORS})

@@ -105,6 +105,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "GET /budgets/{budget_id}": VENDOR,
     "PUT /budgets/{budget_id}/total": _(PM),
     "GET /budgets/{budget_id}/allocations": VENDOR,
+    "GET /budgets/{budget_id}/transactions": VENDOR,
     "PUT /budgets/{budget_id}/allocations/{location_id}": _(PM),
     "GET /allocations": ANYONE,
     "GET /allocations/{allocation_id}": ANYONE,

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, ExpressionWrapper, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -31,7 +31,7 @@ from coopfunds.core.errors import NotFound, PermissionDenied, ValidationError
 from coopfunds.core.money import DECIMAL_PLACES, MAX_DIGITS, money, quantize
 from coopfunds.enrollments.models import Enrollment, EnrollmentStatus
 from coopfunds.funds import ledger, permissions
-from coopfunds.funds.models import Account, Allocation, Bucket, Budget, Transfer, TransferKind
+from coopfunds.funds.models import Account, Allocation, Bucket, Budget, Entry, Transfer, TransferKind
 from coopfunds.programs.models import Program
 
 # --------------------------------------------------------------------------------------------- reads
@@ -113,6 +113,16 @@ def allocation_for(user: User, pk: Any) -> Allocation:
         return allocations_visible_to(user).get(pk=pk)
     except (Allocation.DoesNotExist, ValueError, TypeError):
         raise NotFound(gettext("No such allocation.")) from None
+
+
+def history_of(budget: Budget) -> QuerySet[Entry]:
+    """Every movement of the budget's money, newest first: one entry per account it touched (the pool or an
+    allocation), with its transfer and who made it."""
+    return (
+        Entry.objects.filter(Q(account__budget=budget) | Q(account__allocation__budget=budget))
+        .select_related("transfer__actor", "account__allocation__location")
+        .order_by("-id")
+    )
 
 
 def allocations_of(budget: Budget) -> QuerySet[Allocation]:

@@ -204,3 +204,26 @@ def test_only_program_managers_change_budgets(funded, api_as, persona):
     for method, url, body in calls:
         assert send(client, method, url, body).status_code == 403
     assert ledger_state() == before
+
+
+def test_a_budgets_history_lists_each_movement_on_each_account_oldest_first(funded, api_as):
+    budgets.allocation_move(
+        source=funded.berlin,
+        target=funded.paris,
+        amount=D("300.00"),
+        reason="Paris launch",
+        actor=funded.program_manager,
+    )
+    rows = api_as("finance").get(f"{API}/budgets/{funded.budget.pk}/transactions").json()["results"]
+    assert [(r["kind"], r["account"], r["amount"], r["memo"]) for r in rows] == [
+        ("budget", "pool", "10000.00", ""),
+        ("allocate", "pool", "-2500.00", ""),
+        ("allocate", "FAB-001", "2500.00", ""),
+        ("allocate", "pool", "-1000.00", ""),
+        ("allocate", "FAB-002", "1000.00", ""),
+        ("reallocate", "FAB-001", "-300.00", "Paris launch"),
+        ("reallocate", "FAB-002", "300.00", "Paris launch"),
+    ]
+    assert {r["actor_id"] for r in rows} == {funded.program_manager.pk}
+    assert (rows[0]["allocation_id"], rows[-1]["allocation_id"]) == (None, funded.paris.pk)
+    assert api_as("partner_admin").get(f"{API}/budgets/{funded.budget.pk}/transactions").status_code == 403

@@ -3,6 +3,7 @@ total through the forms (with each refusal on its field and nothing changed), an
 
 import html
 import re
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -50,7 +51,8 @@ def test_signed_out_every_budget_page_asks_to_sign_in(enrolled, client):
         assert (response.status_code, response["Location"].split("?")[0]) == (302, "/login/")
 
 
-def test_a_program_manager_creates_allocates_moves_and_changes_the_total(enrolled, as_persona):
+def test_a_program_manager_creates_allocates_moves_and_changes_the_total(enrolled, as_persona, time_machine):
+    time_machine.move_to(datetime(2026, 7, 1, 12, tzinfo=UTC), tick=False)
     client = as_persona("program_manager")
     created = client.post(
         "/budgets/new/",
@@ -85,6 +87,12 @@ def test_a_program_manager_creates_allocates_moves_and_changes_the_total(enrolle
     assert "The budget's total is now 12,000.00 USD." in page
     assert "Total 12,000.00 USD Allocated 5,000.00 USD Pool (not allocated) 7,000.00 USD" in page
     assert "FAB-001 Fabrikam Berlin 3,749.50 USD FAB-002 Fabrikam Paris 1,250.50 USD" in page
+    assert (
+        "History Date What Account Amount By "
+        "1 Jul 2026 Budget set Top-up Pool 2,000.00 USD Pat Manager "
+        "1 Jul 2026 Moved between allocations Paris launch FAB-002 250.50 USD Pat Manager "
+        "1 Jul 2026 Moved between allocations Paris launch FAB-001 -250.50 USD Pat Manager"
+    ) in page
     listed = text_of(client.get("/budgets/"))
     assert "FY27 H1 MDF Cloud Co-op 1 Jul 2026 – 31 Dec 2026 DE, FR 12,000.00 USD 5,000.00 USD 7,000.00 USD" in listed
 

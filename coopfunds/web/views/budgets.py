@@ -138,8 +138,10 @@ def _detail(request: HttpRequest, budget: Budget, status: int = 200, **forms_: A
     manage = permissions.can_manage_budgets(user, budget.program_id)
     allocations = budgets.allocations_of(budget)
     page = Paginator(allocations, PAGE_SIZE).get_page(request.GET.get("page"))
+    history = Paginator(budgets.history_of(budget), PAGE_SIZE).get_page(request.GET.get("history"))
     context = {
         "budget": budget,
+        "history": history,
         "page": page,
         "manage": manage,
         "total_form": (forms_.get("total_form") or TotalForm()) if manage else None,
