@@ -39,7 +39,6 @@ from coopfunds.programs.models import Program
 
 @dataclass(frozen=True)
 class BudgetFigures:
-    currency: str
     unallocated: Decimal  # the pool
     allocated: Decimal  # given to locations and not used
 
@@ -86,7 +85,7 @@ def figures(budget: Budget) -> BudgetFigures:
     """The budget's money now."""
     money = _with_money(Budget.objects.filter(pk=budget.pk))
     unallocated, allocated = money.values_list("unallocated", "allocated")[0]  # type: ignore[misc]  # annotations
-    return BudgetFigures(currency=budget.currency, unallocated=quantize(unallocated), allocated=quantize(allocated))
+    return BudgetFigures(unallocated=quantize(unallocated), allocated=quantize(allocated))
 
 
 def _allocated_now() -> Subquery:
@@ -311,9 +310,8 @@ def allocation_set(*, budget: Budget, location: Location, amount: Decimal, actor
         budget=budget, location=location, defaults={"program_id": budget.program_id}
     )
     allocation = Allocation.objects.select_for_update().select_related("budget").get(pk=allocation.pk)
-    account = _allocated(allocation)
-    account.refresh_from_db(fields=["balance"])
-    before = account.balance
+    account = _allocated(allocation)  # read under the allocation's lock: its balance now (0 if just created)
+    before = quantize(Decimal(account.balance))
     delta = amount - before
     if delta == 0:
         return allocation

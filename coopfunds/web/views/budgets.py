@@ -143,7 +143,6 @@ def _detail(request: HttpRequest, budget: Budget, status: int = 200, **forms_: A
         "budget": budget,
         "history": history,
         "page": page,
-        "manage": manage,
         "total_form": (forms_.get("total_form") or TotalForm()) if manage else None,
         "allocate_form": (forms_.get("allocate_form") or AllocateForm()) if manage else None,
         "move_form": (forms_.get("move_form") or MoveForm()) if manage and page.paginator.count > 1 else None,
