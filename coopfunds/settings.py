@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "coopfunds.claims",
     "coopfunds.associations",
     "coopfunds.plans",
+    "coopfunds.mdf",
     "coopfunds.payments",
     "coopfunds.notifications",
     "coopfunds.webhooks",

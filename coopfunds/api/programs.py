@@ -34,6 +34,7 @@ from coopfunds.programs.models import (
     Cap,
     DocumentKind,
     DocumentRequirement,
+    ExpenseCategory,
     LateEarnings,
     Program,
     RuleVersion,
@@ -80,6 +81,9 @@ class ProgramOut(Schema):
     late_earnings: LateEarnings
     expiry_reminder_days: int
     window_reminder_days: int
+    request_cost_share_percent: Decimal
+    request_lead_days: int
+    request_claim_days: int
     rules_version: int = Field(..., description="The number of the rules version these are (the newest).")
 
     @staticmethod
@@ -161,6 +165,11 @@ class ProgramRulesIn(Strict):
     )
     expiry_reminder_days: int | None = Field(None, ge=0, le=180, description="0: no reminder.")
     window_reminder_days: int | None = Field(None, ge=0, le=180, description="0: no reminder.")
+    request_cost_share_percent: Percent | None = Field(
+        None, description="The vendor's share of a fund request's costs, unless its activity type sets one."
+    )
+    request_lead_days: int | None = Field(None, ge=0, le=365, description="Days before the activity starts.")
+    request_claim_days: int | None = Field(None, ge=1, le=366, description="Days after the activity ends.")
     holiday_country: str | None = Field(
         None,
         json_schema_extra={"enum": ["", *sorted(periods.supported_holiday_countries())]},
@@ -274,6 +283,8 @@ class ActivityTypeOut(Schema):
     metrics: list[str]
     eligible_expenses: str
     ineligible_expenses: str
+    expense_categories: list[str] = Field(..., description="The expense categories it funds; empty: every one.")
+    cost_share_percent: Decimal | None = Field(..., description="The vendor's share; null: the program's.")
     is_active: bool
     documents: list[DocumentRequirementOut]
     caps: list[CapOut]
@@ -299,6 +310,8 @@ class ActivityTypeIn(Strict):
     metrics: list[Metric] = []
     eligible_expenses: str = ""
     ineligible_expenses: str = ""
+    expense_categories: list[ExpenseCategory] = []
+    cost_share_percent: Percent | None = None
     documents: list[DocumentIO] = []
     caps: list[CapIn] = []
 
@@ -310,6 +323,8 @@ class ActivityTypePatchIn(Strict):
     metrics: list[Metric] | None = None
     eligible_expenses: str | None = None
     ineligible_expenses: str | None = None
+    expense_categories: list[ExpenseCategory] | None = None
+    cost_share_percent: Percent | None = Field(None, description="Give null to use the program's share.")
     is_active: bool | None = None
     documents: list[DocumentIO] | None = Field(None, description="Replaces every document requirement.")
     caps: list[CapIn] | None = Field(None, description="Replaces every cap.")
@@ -466,6 +481,8 @@ def activity_type_update(request: HttpRequest, activity_type_id: Id, payload: Ac
     activity_type = selectors.activity_type_for(user, activity_type_id)
     """Change a catalogue entry; absent or null fields stay as they are."""
     changes: dict[str, Any] = payload.model_dump(exclude_unset=True, exclude_none=True, exclude={"documents", "caps"})
+    if "cost_share_percent" in payload.model_fields_set:  # null: back to the program's share
+        changes["cost_share_percent"] = payload.cost_share_percent
     if payload.documents is not None:
         changes["documents"] = _documents(payload.documents)
     if payload.caps is not None:

@@ -8,6 +8,10 @@ program's `funding` source (a BUDGET transfer), an allocation moves it to the lo
 account go below zero, so no allocation can take more than the pool holds, and no move more than the allocation
 holds, however many requests run at once. Totals are set, not added: each service locks the row it sets (the
 budget, the allocation) and posts the difference.
+
+Those locks are FOR NO KEY UPDATE of that row alone: they exclude each other, but not the key-share lock with
+which PostgreSQL checks, at commit, a new row that refers to the locked one (an allocation of the budget, an
+account of the allocation). A FOR UPDATE lock would make such a commit wait on a transaction that waits on it.
 """
 
 import uuid
@@ -41,30 +45,38 @@ from coopfunds.programs.models import Program
 class BudgetFigures:
     unallocated: Decimal  # the pool
     allocated: Decimal  # given to locations and not used
+    reserved: Decimal = Decimal(0)  # held by approved fund requests
 
     @property
     def total(self) -> Decimal:
-        return self.unallocated + self.allocated
+        return self.unallocated + self.allocated + self.reserved
 
 
 _DECIMAL = DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES)
 
 
-def _with_money(qs: QuerySet[Budget]) -> QuerySet[Budget]:
-    """Each budget with `unallocated` (its pool) and `allocated` (what its allocations hold), read from the cached
-    balances of their accounts in the same query; `total` is their sum (`BudgetFigures.total`)."""
-    pool = Account.objects.filter(budget=OuterRef("pk"), bucket=Bucket.UNALLOCATED).values("balance")[:1]
-    allocated = (
-        Account.objects.filter(allocation__budget=OuterRef("pk"), bucket=Bucket.ALLOCATED)
+def _held(bucket: Bucket) -> Subquery:
+    """What the budget's allocations hold in `bucket`, summed."""
+    return Subquery(
+        Account.objects.filter(allocation__budget=OuterRef("pk"), bucket=bucket)
         .values("allocation__budget")
         .annotate(held=Sum("balance"))
-        .values("held")[:1]
+        .values("held")[:1],
+        output_field=_DECIMAL,
     )
+
+
+def _with_money(qs: QuerySet[Budget]) -> QuerySet[Budget]:
+    """Each budget with `unallocated` (its pool), `allocated` (what its allocations hold unused) and `reserved`
+    (what approved fund requests hold), read from the cached balances of their accounts in the same query;
+    `total` is their sum (`BudgetFigures.total`)."""
+    pool = Account.objects.filter(budget=OuterRef("pk"), bucket=Bucket.UNALLOCATED).values("balance")[:1]
     zero = Value(Decimal(0), output_field=_DECIMAL)
     return qs.annotate(
         unallocated=Coalesce(Subquery(pool, output_field=_DECIMAL), zero),
-        allocated=Coalesce(Subquery(allocated, output_field=_DECIMAL), zero),
-    ).annotate(total=ExpressionWrapper(F("unallocated") + F("allocated"), output_field=_DECIMAL))
+        allocated=Coalesce(_held(Bucket.ALLOCATED), zero),
+        reserved=Coalesce(_held(Bucket.RESERVED), zero),
+    ).annotate(total=ExpressionWrapper(F("unallocated") + F("allocated") + F("reserved"), output_field=_DECIMAL))
 
 
 def budgets_visible_to(user: User) -> QuerySet[Budget]:
@@ -84,21 +96,25 @@ def budget_for(user: User, pk: Any) -> Budget:
 def figures(budget: Budget) -> BudgetFigures:
     """The budget's money now."""
     money = _with_money(Budget.objects.filter(pk=budget.pk))
-    unallocated, allocated = money.values_list("unallocated", "allocated")[0]  # type: ignore[misc]  # annotations
-    return BudgetFigures(unallocated=quantize(unallocated), allocated=quantize(allocated))
+    row = money.values_list("unallocated", "allocated", "reserved")[0]  # type: ignore[misc]  # annotations
+    return BudgetFigures(*(quantize(x) for x in row))
 
 
-def _allocated_now() -> Subquery:
-    return Subquery(
-        Account.objects.filter(allocation=OuterRef("pk"), bucket=Bucket.ALLOCATED).values("balance")[:1],
-        output_field=_DECIMAL,
+def _balance_now(bucket: Bucket) -> Coalesce:
+    return Coalesce(
+        Subquery(
+            Account.objects.filter(allocation=OuterRef("pk"), bucket=bucket).values("balance")[:1],
+            output_field=_DECIMAL,
+        ),
+        Value(Decimal(0), output_field=_DECIMAL),
     )
 
 
 def _allocations() -> QuerySet[Allocation]:
-    """Allocations, each with `allocated`: what it holds now."""
+    """Allocations, each with `allocated` (what it holds unused now) and `reserved` (what its approved fund
+    requests hold)."""
     return Allocation.objects.select_related("budget", "location", "program").annotate(
-        allocated=Coalesce(_allocated_now(), Value(Decimal(0), output_field=_DECIMAL))
+        allocated=_balance_now(Bucket.ALLOCATED), reserved=_balance_now(Bucket.RESERVED)
     )
 
 
@@ -166,7 +182,7 @@ def _post(
     )
 
 
-def _pool(budget: Budget) -> Account:
+def pool_account(budget: Budget) -> Account:
     account, _ = Account.objects.get_or_create(
         budget=budget,
         bucket=Bucket.UNALLOCATED,
@@ -175,10 +191,11 @@ def _pool(budget: Budget) -> Account:
     return account
 
 
-def _allocated(allocation: Allocation) -> Account:
+def allocation_account(allocation: Allocation, bucket: Bucket = Bucket.ALLOCATED) -> Account:
+    """One bucket of the allocation's money (created at first use)."""
     account, _ = Account.objects.get_or_create(
         allocation=allocation,
-        bucket=Bucket.ALLOCATED,
+        bucket=bucket,
         defaults={"program_id": allocation.program_id, "currency": allocation.budget.currency},
     )
     return account
@@ -223,7 +240,7 @@ def budget_create(
             )
     except IntegrityError:  # the same name, created at the same moment
         raise ValidationError({"name": gettext("This program already has a budget with this name.")}) from None
-    pool = _pool(budget)
+    pool = pool_account(budget)
     if amount:
         funding = ledger.source_account(program.pk, Bucket.FUNDING, budget.currency)
         _post(TransferKind.BUDGET, funding, pool, amount, f"budget:{budget.pk}", actor)
@@ -241,7 +258,7 @@ def budget_create(
 def budget_set_total(*, budget: Budget, total: Decimal, reason: str, actor: User) -> Budget:
     """Raise or lower what the vendor puts into the budget. Lowering takes money back from the pool only: what is
     allocated stays with the locations."""
-    budget = Budget.objects.select_for_update().select_related("program").get(pk=budget.pk)
+    budget = Budget.objects.select_for_update(of=("self",), no_key=True).select_related("program").get(pk=budget.pk)
     _require_manager(actor, budget.program)
     errors: dict[str, str] = {}
     amount = _amount(total, "total", errors)
@@ -253,7 +270,7 @@ def budget_set_total(*, budget: Budget, total: Decimal, reason: str, actor: User
     delta = amount - now.total
     if delta == 0:
         return budget
-    funding, pool = ledger.source_account(budget.program_id, Bucket.FUNDING, budget.currency), _pool(budget)
+    funding, pool = ledger.source_account(budget.program_id, Bucket.FUNDING, budget.currency), pool_account(budget)
     reference = f"budget:{budget.pk}"
     try:
         if delta > 0:
@@ -279,7 +296,7 @@ def budget_set_total(*, budget: Budget, total: Decimal, reason: str, actor: User
     return budget
 
 
-def _eligible(budget: Budget, location: Location) -> str:
+def eligibility(budget: Budget, location: Location) -> str:
     """Why the location cannot have money of this budget ("" if it can)."""
     if not Enrollment.objects.filter(
         location=location, program_id=budget.program_id, status=EnrollmentStatus.ENROLLED
@@ -296,12 +313,13 @@ def _eligible(budget: Budget, location: Location) -> str:
 
 @transaction.atomic(durable=True)
 def allocation_set(*, budget: Budget, location: Location, amount: Decimal, actor: User) -> Allocation:
-    """Set what the location is given of the budget: more comes from the pool, less goes back to it."""
+    """Set what the location is given of the budget (what it holds unused and what its approved fund requests
+    hold): more comes from the pool, less goes back to it from what is unused."""
     budget = Budget.objects.select_related("program").get(pk=budget.pk)
     _require_manager(actor, budget.program)
     errors: dict[str, str] = {}
     amount = _amount(amount, "amount", errors)
-    why = _eligible(budget, location)
+    why = eligibility(budget, location)
     if why:
         errors["location"] = why
     if errors:
@@ -309,19 +327,33 @@ def allocation_set(*, budget: Budget, location: Location, amount: Decimal, actor
     allocation, _ = Allocation.objects.get_or_create(
         budget=budget, location=location, defaults={"program_id": budget.program_id}
     )
-    allocation = Allocation.objects.select_for_update().select_related("budget").get(pk=allocation.pk)
-    account = _allocated(allocation)  # read under the allocation's lock: its balance now (0 if just created)
-    before = quantize(Decimal(account.balance))
+    allocation = (
+        Allocation.objects.select_for_update(of=("self",), no_key=True).select_related("budget").get(pk=allocation.pk)
+    )
+    # read under the allocation's lock: its money now (0 if just created); approved fund requests hold part of it
+    account = allocation_account(allocation)
+    held = quantize(Decimal(allocation_account(allocation, Bucket.RESERVED).balance))
+    before = quantize(Decimal(account.balance)) + held
     delta = amount - before
     if delta == 0:
         return allocation
-    pool = _pool(budget)
+    pool = pool_account(budget)
     try:
         if delta > 0:
             _post(TransferKind.ALLOCATE, pool, account, delta, f"allocation:{allocation.pk}", actor)
         else:
             _post(TransferKind.ALLOCATE, account, pool, -delta, f"allocation:{allocation.pk}", actor)
     except ledger.InsufficientFunds:
+        if delta < 0:  # fund requests hold what would go back
+            raise ValidationError(
+                {
+                    "amount": gettext(
+                        "Approved fund requests of %(location)s hold %(held)s: its allocation can go down to that at "
+                        "the least."
+                    )
+                    % {"location": location.partner_id, "held": money(held, budget.currency)}
+                }
+            ) from None
         left = Account.objects.get(pk=pool.pk).balance
         raise ValidationError(
             {
@@ -349,7 +381,7 @@ def allocation_move(*, source: Allocation, target: Allocation, amount: Decimal, 
     # both rows locked, in id order: a move and a setting of the same allocation never interleave
     locked = {
         a.pk: a
-        for a in Allocation.objects.select_for_update(of=("self",))
+        for a in Allocation.objects.select_for_update(of=("self",), no_key=True)
         .select_related("budget__program", "location")
         .filter(pk__in=[source.pk, target.pk])
         .order_by("pk")
@@ -368,7 +400,7 @@ def allocation_move(*, source: Allocation, target: Allocation, amount: Decimal, 
         errors["reason"] = gettext("Say why the money moves.")
     if errors:
         raise ValidationError(errors)
-    src, dst = _allocated(source), _allocated(target)
+    src, dst = allocation_account(source), allocation_account(target)
     try:
         transfer = _post(
             TransferKind.REALLOCATE, src, dst, amount, f"allocation:{source.pk}", actor, memo=reason.strip()

@@ -110,7 +110,8 @@ class Bucket(models.TextChoices):
     FUNDING = "funding", _("Vendor funding (source)")
     # A budget's: what is not allocated to a location (its pool).
     UNALLOCATED = "unallocated", _("Not allocated (pool)")
-    # An allocation's: what the location has been given and not yet used.
+    # An allocation's: what the location has been given and not yet used (approved fund requests hold theirs
+    # in the allocation's RESERVED bucket).
     ALLOCATED = "allocated", _("Allocated")
     # A fund's buckets. None of them can ever be negative.
     ACCRUED = "accrued", _("Co-op accruing (earning period open)")
@@ -126,8 +127,8 @@ class Bucket(models.TextChoices):
 
 SOURCE_BUCKETS = frozenset({Bucket.EARNINGS, Bucket.ADJUSTMENTS, Bucket.FUNDING})
 BUDGET_BUCKETS = (Bucket.UNALLOCATED,)
-ALLOCATION_BUCKETS = (Bucket.ALLOCATED,)
-FUND_BUCKETS = tuple(b for b in Bucket if b not in SOURCE_BUCKETS and b not in BUDGET_BUCKETS + ALLOCATION_BUCKETS)
+ALLOCATION_BUCKETS = (Bucket.ALLOCATED, Bucket.RESERVED)
+FUND_BUCKETS = tuple(b for b in Bucket if b not in SOURCE_BUCKETS and b not in (Bucket.UNALLOCATED, Bucket.ALLOCATED))
 
 
 class Account(models.Model):

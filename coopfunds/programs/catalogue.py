@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from coopfunds.programs.models import ActivityCategory, CapKind, DocumentKind
+from coopfunds.programs.models import ActivityCategory, CapKind, DocumentKind, ExpenseCategory
 
 AMOUNT_KINDS = frozenset({CapKind.PERIOD_AMOUNT, CapKind.PER_PERSON, CapKind.PER_EVENT})
 MAX_AMOUNT = Decimal("9999999999999999.99")  # MoneyField: 18 digits, 2 decimal places
@@ -42,6 +42,8 @@ class ActivitySpec:
     metrics: tuple[str, ...] = ()
     eligible_expenses: str = ""
     ineligible_expenses: str = ""
+    expense_categories: tuple[str, ...] = ()
+    cost_share_percent: Decimal | None = None
     documents: tuple[DocumentSpec, ...] = ()
     caps: tuple[CapSpec, ...] = ()
 
@@ -84,6 +86,24 @@ def clean_metrics(metrics: Iterable[str], errors: dict[str, str]) -> list[str]:
     elif len({m.lower() for m in cleaned}) != len(cleaned):
         errors["metrics"] = _("A metric is listed twice.")
     return cleaned
+
+
+def clean_funding(
+    categories: Iterable[str], share: Decimal | None, errors: dict[str, str]
+) -> tuple[list[str], Decimal | None]:
+    """The expense categories an activity type funds (in the catalogue's order, each once) and its cost share."""
+    given = set(categories)
+    unknown = sorted(given - set(ExpenseCategory.values))
+    if unknown:
+        errors["expense_categories"] = _("“%(code)s” is not an expense category; use one of: %(known)s.") % {
+            "code": unknown[0],
+            "known": ", ".join(ExpenseCategory.values),
+        }
+    if share is not None and not (
+        Decimal(share).is_finite() and 0 <= share <= 100 and decimal_places(Decimal(share)) <= 2
+    ):
+        errors["cost_share_percent"] = _("The vendor's share is a percentage from 0 to 100, with at most two decimals.")
+    return [c for c in ExpenseCategory.values if c in given], share
 
 
 def clean_documents(documents: Iterable[DocumentSpec], errors: dict[str, str]) -> list[DocumentSpec]:

@@ -111,6 +111,22 @@ class Program(TimeStamped):
         default=14, help_text=_("Remind a location's admins this many days before a claiming window closes.")
     )
 
+    # Market development funds: fund requests against budgets (coopfunds.mdf).
+    request_cost_share_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=50,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("The vendor's share of a fund request's costs, unless its activity type says otherwise (%)."),
+    )
+    request_lead_days = models.PositiveSmallIntegerField(
+        default=14, help_text=_("A fund request is submitted at least this many days before its activity starts.")
+    )
+    request_claim_days = models.PositiveSmallIntegerField(
+        default=60,
+        help_text=_("An approved request's money not claimed this many days after its activity ends is returned."),
+    )
+
     rules_version = models.PositiveIntegerField(
         default=1, help_text=_("The number of the rules version these columns are (on `rules.as_of` copies: theirs).")
     )
@@ -210,6 +226,22 @@ class ActivityCategory(models.TextChoices):
     PARTNER_SKILLING = "partner_skilling", _("Partner skilling")
 
 
+class ExpenseCategory(models.TextChoices):
+    """What a cost of an activity is for: the lines of a fund request (or a claim) say it, and an activity type
+    names the categories it funds."""
+
+    ADVERTISING = "advertising", _("Advertising and media")
+    CONTENT = "content", _("Content and creative")
+    EVENT = "event", _("Venue and event costs")
+    CATERING = "catering", _("Catering")
+    TRAVEL = "travel", _("Travel")
+    PRINT = "print", _("Print and mailing")
+    PROMOTIONAL = "promotional", _("Promotional items")
+    AGENCY = "agency", _("Agency and contractor fees")
+    STAFF = "staff", _("Partner staff time")
+    OTHER = "other", _("Other costs")
+
+
 class DocumentKind(models.TextChoices):
     INVOICE = "invoice", _("Third-party invoice")
     CERTIFICATION_REPORT = "certification_report", _("Certification report")
@@ -238,6 +270,17 @@ class ActivityType(TimeStamped):
     metrics = models.JSONField(default=list, blank=True, help_text=_("Names of the metrics a claim must report."))
     eligible_expenses = models.TextField(blank=True)
     ineligible_expenses = models.TextField(blank=True)
+    expense_categories = models.JSONField(
+        default=list, blank=True, help_text="The expense categories it funds (none named: every category)."
+    )
+    cost_share_percent = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("The vendor's share of a fund request's costs for it (empty: the program's)."),
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -51,6 +51,9 @@ RULE_FIELDS = (
     "max_upload_mb",
     "max_claim_upload_mb",
     "earnings_require_association",
+    "request_cost_share_percent",
+    "request_lead_days",
+    "request_claim_days",
 )
 
 # Rules whose change reaches periods already running (their outcome is decided later, at the close): changing one

@@ -43,6 +43,9 @@ class ProgramRules(TypedDict, total=False):
     expiry_reminder_days: int
     window_reminder_days: int
     dispute_window_days: int
+    request_cost_share_percent: Decimal
+    request_lead_days: int
+    request_claim_days: int
     is_active: bool
 
 
@@ -145,6 +148,28 @@ def _check_rules(values: dict[str, Any], errors: dict[str, str], current: Progra
         1,
         365,
         gettext("A rejection can be disputed for 1 to 365 days after it."),
+    )
+    if "request_cost_share_percent" in values and not _amount_ok(
+        values["request_cost_share_percent"], Decimal(0), Decimal(100)
+    ):
+        errors["request_cost_share_percent"] = gettext(
+            "The vendor's share is a percentage from 0 to 100, with at most two decimals."
+        )
+    _check_whole(
+        values,
+        errors,
+        "request_lead_days",
+        0,
+        365,
+        gettext("Fund requests are submitted 0 to 365 days before their activity starts."),
+    )
+    _check_whole(
+        values,
+        errors,
+        "request_claim_days",
+        1,
+        366,
+        gettext("Approved fund requests are claimed within 1 to 366 days after their activity ends."),
     )
     if "is_active" in values and not isinstance(values["is_active"], bool):
         errors["is_active"] = gettext("Say whether the program is active: true or false.")
@@ -365,6 +390,7 @@ def activity_type_insert(*, program: Program, fiscal_year: int, spec: ActivitySp
     metrics = catalogue.clean_metrics(spec.metrics, errors)
     documents = catalogue.clean_documents(spec.documents, errors)
     caps = catalogue.clean_caps(spec.caps, errors)
+    categories, share = catalogue.clean_funding(spec.expense_categories, spec.cost_share_percent, errors)
     if errors:
         raise ValidationError(errors)
     try:
@@ -379,6 +405,8 @@ def activity_type_insert(*, program: Program, fiscal_year: int, spec: ActivitySp
                 metrics=metrics,
                 eligible_expenses=spec.eligible_expenses.strip(),
                 ineligible_expenses=spec.ineligible_expenses.strip(),
+                expense_categories=categories,
+                cost_share_percent=share,
             )
     except IntegrityError:
         raise ValidationError(
@@ -400,6 +428,8 @@ def activity_type_create(
     metrics: Sequence[str] = (),
     eligible_expenses: str = "",
     ineligible_expenses: str = "",
+    expense_categories: Sequence[str] = (),
+    cost_share_percent: Decimal | None = None,
     documents: Sequence[DocumentSpec] = (),
     caps: Sequence[CapSpec] = (),
     actor: User,
@@ -414,6 +444,8 @@ def activity_type_create(
         metrics=tuple(metrics),
         eligible_expenses=eligible_expenses,
         ineligible_expenses=ineligible_expenses,
+        expense_categories=tuple(expense_categories),
+        cost_share_percent=cost_share_percent,
         documents=tuple(documents),
         caps=tuple(caps),
     )
@@ -442,6 +474,8 @@ class ActivityTypeChanges(TypedDict, total=False):
     metrics: Sequence[str]
     eligible_expenses: str
     ineligible_expenses: str
+    expense_categories: Sequence[str]
+    cost_share_percent: Decimal | None
     is_active: bool
     documents: Sequence[DocumentSpec]  # replaces every document requirement
     caps: Sequence[CapSpec]  # replaces every cap
@@ -473,6 +507,13 @@ def activity_type_update(
         values["metrics"] = catalogue.clean_metrics(changes["metrics"], errors)
     if "is_active" in changes:
         values["is_active"] = changes["is_active"] is True
+    if "expense_categories" in changes or "cost_share_percent" in changes:
+        categories, share = catalogue.clean_funding(
+            changes.get("expense_categories", activity_type.expense_categories),
+            changes.get("cost_share_percent", activity_type.cost_share_percent),
+            errors,
+        )
+        values.update(expense_categories=categories, cost_share_percent=share)
     documents = catalogue.clean_documents(changes["documents"], errors) if "documents" in changes else None
     caps = catalogue.clean_caps(changes["caps"], errors) if "caps" in changes else None
     if errors:
@@ -534,6 +575,8 @@ def _spec_of(activity_type: ActivityType) -> ActivitySpec:
         metrics=tuple(activity_type.metrics),
         eligible_expenses=activity_type.eligible_expenses,
         ineligible_expenses=activity_type.ineligible_expenses,
+        expense_categories=tuple(activity_type.expense_categories),
+        cost_share_percent=activity_type.cost_share_percent,
         documents=tuple(
             DocumentSpec(kind=d.kind, required=d.required, note=d.note)
             for d in activity_type.document_requirements.all()

@@ -23,7 +23,15 @@ from coopfunds.core.errors import NotFound
 from coopfunds.core.i18n import day_lazy
 from coopfunds.programs import periods, permissions, selectors, services
 from coopfunds.programs.catalogue import FISCAL_YEARS, CapSpec, DocumentSpec
-from coopfunds.programs.models import ActivityCategory, ActivityType, CapKind, DocumentKind, LateEarnings, Program
+from coopfunds.programs.models import (
+    ActivityCategory,
+    ActivityType,
+    CapKind,
+    DocumentKind,
+    ExpenseCategory,
+    LateEarnings,
+    Program,
+)
 from coopfunds.programs.wording import MONTHS, rules_in_words
 from coopfunds.web.views.common import AmountField, add_errors, not_found_as_404
 
@@ -109,6 +117,16 @@ class ProgramForm(forms.Form):
     window_reminder_days = _whole(
         gettext_lazy("Remind before a claiming window closes (days)"), gettext_lazy("0 for no reminder.")
     )
+    request_cost_share_percent = AmountField(
+        label=gettext_lazy("Vendor's share of a fund request (%)"),
+        required=False,
+        help_text=gettext_lazy("Of its activity's costs, unless the activity type says otherwise."),
+    )
+    request_lead_days = _whole(gettext_lazy("Fund requests submitted before the activity (days)"))
+    request_claim_days = _whole(
+        gettext_lazy("Approved requests claimed within (days after the activity)"),
+        gettext_lazy("What is not claimed by then returns to the allocation."),
+    )
     is_active = forms.BooleanField(label=pgettext_lazy("program", "Active"), required=False)
     reason = forms.CharField(
         label=gettext_lazy("Why the rules change"),
@@ -175,6 +193,18 @@ class ActivityTypeForm(forms.Form):
     ineligible_expenses = forms.CharField(
         label=gettext_lazy("Ineligible expenses"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    expense_categories = forms.MultipleChoiceField(
+        label=gettext_lazy("Expense categories it funds"),
+        required=False,
+        choices=ExpenseCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("None ticked: every category."),
+    )
+    cost_share_percent = AmountField(
+        label=gettext_lazy("Vendor's share of a fund request (%)"),
+        required=False,
+        help_text=gettext_lazy("Empty: the program's share."),
+    )
     is_active = forms.BooleanField(label=pgettext_lazy("program", "Active"), required=False)
 
     def __init__(self, *args: Any, activity_type: ActivityType | None = None, **kwargs: Any) -> None:
@@ -207,7 +237,16 @@ class ActivityTypeForm(forms.Form):
         data = self.cleaned_data
         values: dict[str, Any] = {
             k: data[k]
-            for k in ("name", "category", "core_requirements", "eligible_expenses", "ineligible_expenses", "is_active")
+            for k in (
+                "name",
+                "category",
+                "core_requirements",
+                "eligible_expenses",
+                "ineligible_expenses",
+                "expense_categories",
+                "cost_share_percent",
+                "is_active",
+            )
             if k in data
         }
         values["metrics"] = data["metrics"].splitlines()
