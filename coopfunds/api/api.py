@@ -209,6 +209,7 @@ def register_routers() -> None:
         claims,
         documents,
         enrollments,
+        fund_requests,
         funds,
         notifications,
         payments,
@@ -225,6 +226,7 @@ def register_routers() -> None:
     api.add_router("", enrollments.router)
     api.add_router("", funds.router)
     api.add_router("", budgets.router)
+    api.add_router("", fund_requests.router)
     api.add_router("", documents.router)
     api.add_router("", associations.router)
     api.add_router("", plans.router)

@@ -44,8 +44,11 @@ class BudgetOut(Schema):
     starts_on: date
     ends_on: date
     countries: list[str] = Field(..., description="The region: the countries of the locations it is for (none: all).")
-    total: Decimal = Field(..., description="What the vendor has put into the budget: allocated + unallocated.")
+    total: Decimal = Field(
+        ..., description="What the vendor has put into the budget: allocated + reserved + unallocated."
+    )
     allocated: Decimal = Field(..., description="Given to locations and not used.")
+    reserved: Decimal = Field(..., description="Held by approved fund requests.")
     unallocated: Decimal = Field(..., description="The pool: not allocated to any location.")
     created_at: datetime
 
@@ -56,6 +59,10 @@ class BudgetOut(Schema):
     @staticmethod
     def resolve_allocated(obj: Budget) -> Decimal:
         return quantize(obj.allocated)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def resolve_reserved(obj: Budget) -> Decimal:
+        return quantize(obj.reserved)  # type: ignore[attr-defined]
 
     @staticmethod
     def resolve_unallocated(obj: Budget) -> Decimal:
@@ -72,10 +79,15 @@ class AllocationOut(Schema):
     location_name: str = Field(..., alias="location.name")
     currency: str = Field(..., alias="budget.currency")
     allocated: Decimal = Field(..., description="What the location has of the budget now, not used.")
+    reserved: Decimal = Field(..., description="What its approved fund requests hold.")
 
     @staticmethod
     def resolve_allocated(obj: Allocation) -> Decimal:
         return quantize(obj.allocated)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def resolve_reserved(obj: Allocation) -> Decimal:
+        return quantize(obj.reserved)  # type: ignore[attr-defined]
 
 
 class TransferOut(Schema):

@@ -44,6 +44,7 @@ def budget_json(budget, total, allocated, unallocated):  # type: ignore[no-untyp
         "countries": ["DE", "FR"],
         "total": total,
         "allocated": allocated,
+        "reserved": "0.00",
         "unallocated": unallocated,
         "created_at": budget.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
@@ -88,6 +89,7 @@ def test_an_allocation_reads_as_its_money(funded, api_as):
         "location_name": "Fabrikam Berlin",
         "currency": "USD",
         "allocated": "2500.00",
+        "reserved": "0.00",
     }
 
 

@@ -392,7 +392,9 @@ def test_an_allocation_cannot_go_below_what_its_requests_hold(mdf_world):
     with pytest.raises(ValidationError) as refused:
         budgets.allocation_set(budget=mdf_world.budget, location=mdf_world.location, amount=D("5999.99"), actor=pm)
     assert refused.value.message_dict == {
-        "amount": ["Approved fund requests of FAB-001 hold 6,000.00 USD: its allocation can go down to that at the least."]
+        "amount": [
+            "Approved fund requests of FAB-001 hold 6,000.00 USD: its allocation can go down to that at the least."
+        ]
     }
     budgets.allocation_set(budget=mdf_world.budget, location=mdf_world.location, amount=D("6000.00"), actor=pm)
     assert held(mdf_world) == (D("0.00"), D("6000.00"))
