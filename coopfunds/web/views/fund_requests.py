@@ -2,6 +2,7 @@
 history and what the viewer may do next: change, submit, withdraw, give back; a reviewer's take, approve, ask for
 changes, reject), and the reviewers' queue."""
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -133,7 +134,9 @@ def _lines(rows: Any) -> list[services.Line]:
         data = row.cleaned_data
         if not any(data.get(k) for k in ("category", "description", "amount")):
             continue
-        lines.append(services.Line(data.get("category") or "", data.get("description") or "", data.get("amount") or 0))
+        lines.append(
+            services.Line(data.get("category") or "", data.get("description") or "", data.get("amount") or Decimal(0))
+        )
     return lines
 
 
@@ -224,7 +227,7 @@ def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             return redirect("fund_request_detail", pk)
     status = 400 if form.is_bound else 200
-    context = {"form": form, "rows": rows, "request_": found}
+    context: dict[str, Any] = {"form": form, "rows": rows, "request_": found}
     return render(request, "web/fund_requests/form.html", context, status=status)
 
 
@@ -252,7 +255,7 @@ def _detail(request: HttpRequest, found: FundRequest, status: int = 200, **forms
     decides = reviews and awaiting and found.reviewer_id in (None, user.pk)
     labels = dict(S.choices)
     history = Paginator(selectors.history_of(found, user), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
+    context: dict[str, Any] = {
         "request_": found,
         "lines": selectors.lines_of(found),
         "events": [(e, labels.get(e.old_status, ""), labels.get(e.new_status, ""), []) for e in history],
