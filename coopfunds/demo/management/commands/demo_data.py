@@ -24,6 +24,7 @@ from coopfunds.claims import services as claim_services
 from coopfunds.enrollments import services as enrollment
 from coopfunds.enrollments.models import Enrollment
 from coopfunds.funds import budgets
+from coopfunds.mdf import services as mdf_services
 from coopfunds.funds.earnings import earnings_import
 from coopfunds.funds.models import Fund
 from coopfunds.funds.services import run_fund_jobs
@@ -189,6 +190,7 @@ class Command(BaseCommand):
         self.claims(program, berlin, fab_admin, fab_user, reviewer, today)
         self.association(program, berlin, fab_admin)
         self.budget(program, pm, berlin, seattle, current)
+        self.fund_requests(program, pm, reviewer, (fab_admin, fab_user, nw_admin), berlin, seattle, current, today)
 
     def budget(self, program: Program, pm: User, berlin: Location, seattle: Location, current: Any) -> None:
         """Market development funds for the current period: 50,000.00, of which Berlin has 12,000.00 and Seattle
@@ -209,6 +211,87 @@ class Command(BaseCommand):
             amount=Decimal("1500.00"),
             reason="Seattle's launch event moved into this period.",
             actor=pm,
+        )
+
+    def fund_requests(
+        self,
+        program: Program,
+        pm: User,
+        reviewer: User,
+        partners: tuple[User, User, User],
+        berlin: Location,
+        seattle: Location,
+        current: Any,
+        today: date,
+    ) -> None:
+        """The next period's budget (40,000.00; Berlin has 15,000.00) and a fund request in every state: Berlin's
+        draft, submitted, under review, sent back for changes, approved, rejected, withdrawn and one whose money
+        was given back; Seattle's approved from the pool (it has no allocation of this budget)."""
+        fab_admin, fab_user, nw_admin = partners
+        upcoming = periods.next_period(program, current)
+        budget = budgets.budget_create(
+            program=program,
+            name=f"MDF {upcoming.label}",
+            starts_on=upcoming.start,
+            ends_on=upcoming.end,
+            total=Decimal("40000.00"),
+            actor=pm,
+        )
+        budgets.allocation_set(budget=budget, location=berlin, amount=Decimal("15000.00"), actor=pm)
+        fiscal_year = periods.fiscal_year_of(program, upcoming.start)
+        seminar = ActivityType.objects.get(program=program, fiscal_year=fiscal_year, code="seminars-bootcamps")
+        first = max(upcoming.start, today + timedelta(days=program.request_lead_days + 7))
+        Line = mdf_services.Line
+
+        def filed(name: str, weeks: int, lines: list[Any], actor: User = fab_admin, at: Location = berlin) -> Any:
+            starts = first + timedelta(weeks=weeks)
+            request = mdf_services.request_create(
+                budget=budget,
+                location=at,
+                activity_type=seminar,
+                name=name,
+                description="Half a day of talks and demos for customers, then a reception.",
+                starts_on=starts,
+                ends_on=starts + timedelta(days=1),
+                expected_leads=30 + 5 * weeks,
+                expected_pipeline=Decimal(120000 + 10000 * weeks),
+                lines=lines,
+                actor=actor,
+            )
+            return request
+
+        def venue(amount: str) -> list[Any]:
+            return [
+                Line("event", "Venue and equipment", Decimal(amount)),
+                Line("catering", "Lunch and reception", Decimal("800.00")),
+                Line("advertising", "Invitations (LinkedIn)", Decimal("600.00")),
+            ]
+
+        def sent(request: Any, actor: User = fab_admin) -> Any:
+            return mdf_services.request_submit(request=request, actor=actor)
+
+        filed("Partner summit booth", 8, venue("5200.00"))  # a draft
+        sent(filed("Security webinar series", 1, [Line("content", "Recording and editing", Decimal("2400.00"))]))
+        taken = sent(filed("Data platform bootcamp", 2, venue("3000.00"), actor=fab_user), actor=fab_user)
+        mdf_services.request_assign(request=taken, reviewer=reviewer, actor=reviewer)
+        back = sent(filed("Customer roadshow", 3, venue("6100.00")))
+        mdf_services.request_changes(
+            request=back, actor=reviewer, message="Split the venue cost per city, and add the expected attendees."
+        )
+        mdf_services.request_approve(request=sent(filed("AI readiness seminar", 4, venue("4200.00"))), actor=reviewer)
+        mdf_services.request_reject(
+            request=sent(filed("Golf day", 5, [Line("event", "Green fees", Decimal("3800.00"))])),
+            actor=reviewer,
+            message="Leisure events are not market development.",
+        )
+        mdf_services.request_withdraw(request=filed("Spring newsletter", 6, venue("900.00")), actor=fab_admin)
+        cancelled = mdf_services.request_approve(
+            request=sent(filed("Cloud migration workshop", 7, venue("2500.00"))), actor=reviewer
+        )
+        mdf_services.request_give_back(request=cancelled, actor=fab_admin, reason="The speaker cancelled.")
+        mdf_services.request_approve(
+            request=sent(filed("Seattle launch event", 2, venue("7000.00"), actor=nw_admin, at=seattle), nw_admin),
+            actor=reviewer,
         )
 
     def claims(self, program: Program, berlin: Location, admin: User, user: User, reviewer: User, today: date) -> None:
