@@ -394,9 +394,10 @@ def program_update(request: HttpRequest, program_id: Id, payload: ProgramPatchIn
     program's next rules version, in force from now (earlier dates keep the rules they had)."""
     user = _user(request)
     program = selectors.program_for(user, program_id)
-    return services.program_update(
+    services.program_update(
         program=program, actor=user, confirm=payload.confirm, reason=payload.reason, **payload.given()
     )
+    return selectors.program_for(user, program_id)  # as stored: amounts with their two decimals
 
 
 @router.get("/programs/{program_id}/rule-versions", response={200: list[RuleVersionOut], **ERRORS})

@@ -70,7 +70,10 @@ def test_a_program_manager_creates_allocates_moves_and_changes_the_total(enrolle
     assert (created.status_code, created["Location"]) == (302, f"/budgets/{budget.pk}/")
     assert budget.countries == ["DE", "FR"]
     page = text_of(client.get(f"/budgets/{budget.pk}/"))
-    assert "Total 10,000.00 USD Allocated 0.00 USD Pool (not allocated) 10,000.00 USD" in page
+    assert (
+        "Total 10,000.00 USD Allocated, not used 0.00 USD Reserved by fund requests 0.00 USD Pool (not allocated) 10,000.00 USD"
+        in page
+    )
     assert "Nothing allocated yet: all of it is in the pool." in page
 
     done = client.post(f"/budgets/{budget.pk}/allocate/", {"partner_id": "FAB-001", "amount": "4000.00"}, follow=True)
@@ -85,8 +88,11 @@ def test_a_program_manager_creates_allocates_moves_and_changes_the_total(enrolle
     changed = client.post(f"/budgets/{budget.pk}/total/", {"total": "12000", "reason": "Top-up"}, follow=True)
     page = text_of(changed)
     assert "The budget's total is now 12,000.00 USD." in page
-    assert "Total 12,000.00 USD Allocated 5,000.00 USD Pool (not allocated) 7,000.00 USD" in page
-    assert "FAB-001 Fabrikam Berlin 3,749.50 USD FAB-002 Fabrikam Paris 1,250.50 USD" in page
+    assert (
+        "Total 12,000.00 USD Allocated, not used 5,000.00 USD Reserved by fund requests 0.00 USD Pool (not allocated) 7,000.00 USD"
+        in page
+    )
+    assert "FAB-001 Fabrikam Berlin 3,749.50 USD 0.00 USD FAB-002 Fabrikam Paris 1,250.50 USD 0.00 USD" in page
     assert (
         "History Date What Account Amount By "
         "1 Jul 2026 Budget set Top-up Pool 2,000.00 USD Pat Manager "

@@ -206,3 +206,37 @@ def test_the_list_is_paginated_and_filtered(mdf_world, api_as):
     send(partner, "post", f"/fund-requests/{made[2].pk}/withdraw")
     withdrawn = send(partner, "get", "/fund-requests?status=withdrawn").json()["results"]
     assert [r["id"] for r in withdrawn] == [made[2].pk]
+
+
+def test_the_program_and_its_activity_types_set_the_share_lead_time_and_categories(mdf_world, api_as):
+    pm = api_as("program_manager")
+    program = mdf_world.program
+    changed = send(
+        pm,
+        "patch",
+        f"/programs/{program.pk}",
+        {"request_cost_share_percent": "40", "request_lead_days": 21, "request_claim_days": 30, "reason": "H2 rules"},
+    )
+    assert changed.status_code == 200, changed.content
+    got = changed.json()
+    assert (got["request_cost_share_percent"], got["request_lead_days"], got["request_claim_days"]) == ("40.00", 21, 30)
+    too_far = send(pm, "patch", f"/programs/{program.pk}", {"request_lead_days": 400, "reason": "x"})
+    assert too_far.status_code == 400
+    activity = mdf_world.activity()
+    set_ = send(
+        pm,
+        "patch",
+        f"/activity-types/{activity.pk}",
+        {"cost_share_percent": "75", "expense_categories": ["travel", "event"]},
+    )
+    assert (set_.json()["cost_share_percent"], set_.json()["expense_categories"]) == ("75.00", ["event", "travel"])
+    assert draft(mdf_world, lines=[services_line("event", "Venue", "1000.00")]).requested == D("750.00")
+    back = send(pm, "patch", f"/activity-types/{activity.pk}", {"cost_share_percent": None})
+    assert (back.json()["cost_share_percent"], back.json()["expense_categories"]) == (None, ["event", "travel"])
+    assert draft(mdf_world, lines=[services_line("event", "Venue", "1000.00")]).requested == D("400.00")
+
+
+def services_line(category, description, amount):  # type: ignore[no-untyped-def]
+    from coopfunds.mdf.services import Line
+
+    return Line(category, description, D(amount))

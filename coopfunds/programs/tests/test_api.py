@@ -215,6 +215,8 @@ def test_an_activity_type_with_its_documents_and_caps(as_persona, objects):
         "metrics": ["Demonstrations given"],
         "eligible_expenses": "Purchase or lease of demonstration units.",
         "ineligible_expenses": "",
+        "expense_categories": [],
+        "cost_share_percent": None,
         "is_active": True,
         "documents": [
             {

@@ -39,6 +39,9 @@ def program_data(**overrides: Any) -> dict[str, Any]:
         "late_earnings": "reevaluate",
         "expiry_reminder_days": "30",
         "window_reminder_days": "14",
+        "request_cost_share_percent": "50",
+        "request_lead_days": "14",
+        "request_claim_days": "60",
         "is_active": "on",
         **overrides,
     }

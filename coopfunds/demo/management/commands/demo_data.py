@@ -24,10 +24,10 @@ from coopfunds.claims import services as claim_services
 from coopfunds.enrollments import services as enrollment
 from coopfunds.enrollments.models import Enrollment
 from coopfunds.funds import budgets
-from coopfunds.mdf import services as mdf_services
 from coopfunds.funds.earnings import earnings_import
 from coopfunds.funds.models import Fund
 from coopfunds.funds.services import run_fund_jobs
+from coopfunds.mdf import services as mdf_services
 from coopfunds.programs import periods
 from coopfunds.programs.models import ActivityType, Program
 from coopfunds.programs.preset import preset_load
