@@ -63,6 +63,10 @@ class FundRequestOut(PartnerItemOut):
     reserved: Decimal = Field(..., description="Held in the allocation for it now.")
     returned: Decimal = Field(..., description="Given back unclaimed.")
     claim_by: date | None = Field(..., description="The last day its money can be claimed.")
+    reported_leads: int | None
+    reported_opportunities: int | None
+    reported_revenue: Decimal | None
+    results_reported_at: datetime | None
     status: ReviewStatus
     reviewer_id: Id | None
     submitted_at: datetime | None
@@ -122,6 +126,12 @@ class RequestMessageIn(Schema):
 
 class GiveBackIn(Schema):
     reason: Text = Field(..., max_length=2000)
+
+
+class ResultsIn(Schema):
+    leads: int | None = Field(None, ge=0, le=2_000_000_000)
+    opportunities: int | None = Field(None, ge=0, le=2_000_000_000)
+    revenue: AmountOrZero | None = Field(None, description="Revenue won from the activity's leads.")
 
 
 class RequestQuery(Schema):
@@ -281,6 +291,19 @@ def request_give_back(
 ) -> FundRequest:
     """What the approved request holds goes back to the allocation now (the activity will not use it)."""
     services.request_give_back(request=_request(request, request_id), actor=_actor(request), reason=data.reason)
+    return _request(request, request_id)
+
+
+@router.put("/fund-requests/{request_id}/results", response={200: FundRequestOut, **ERRORS})
+def request_results(request: HttpRequest, request_id: Id, data: ResultsIn) -> FundRequest:
+    """What the approved activity brought (409 before it starts); sending it again replaces it."""
+    services.results_report(
+        request=_request(request, request_id),
+        leads=data.leads,
+        opportunities=data.opportunities,
+        revenue=data.revenue,
+        actor=_actor(request),
+    )
     return _request(request, request_id)
 
 

@@ -123,6 +123,7 @@ ROLES: dict[str, frozenset[Role]] = {
     "POST /fund-requests/{request_id}/request-changes": _(RV),
     "POST /fund-requests/{request_id}/reject": _(RV),
     "POST /fund-requests/{request_id}/give-back": PARTNER | _(PM),
+    "PUT /fund-requests/{request_id}/results": PARTNER,
     "GET /review/fund-requests": VENDOR,
     "POST /period-jobs": _(PM),
     "GET /earnings-imports": _(PM, FI, AU),

@@ -16,7 +16,7 @@ from coopfunds.claims.tasks import run_claim_jobs
 from coopfunds.documents.services import storage_orphans_delete
 from coopfunds.funds.reminders import run_reminders
 from coopfunds.funds.services import run_fund_jobs
-from coopfunds.mdf.services import requests_return_unclaimed
+from coopfunds.mdf.services import run_request_jobs
 from coopfunds.notifications.services import digests_send
 from coopfunds.plans.tasks import run_plan_jobs
 
@@ -34,8 +34,8 @@ def jobs(today: date | None) -> list[tuple[str, Callable[[], object]]]:
         ("claims: warn about and expire drafts, escalate overdue reviews", lambda: run_claim_jobs(today)),
         ("plans: deadlines and reminders, escalate overdue reviews", lambda: run_plan_jobs(today)),
         (
-            "fund requests: give back what approved requests hold past their claim deadline",
-            lambda: requests_return_unclaimed(today),
+            "fund requests: give back money unclaimed past its deadline, escalate overdue reviews",
+            lambda: run_request_jobs(today),
         ),
         (
             "associations: auto-reject unanswered requests, close consent windows, escalate overdue reviews",

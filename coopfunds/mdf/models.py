@@ -57,6 +57,11 @@ class FundRequest(TimeStamped):
     reserved = MoneyField(default=0, help_text=_("Held in the allocation for it now."))
     returned = MoneyField(default=0, help_text=_("Given back to the allocation unclaimed."))
     claim_by = models.DateField(null=True, blank=True, help_text=_("The last day its money can be claimed."))
+    # What the activity brought, as the partner reports it once it has started.
+    reported_leads = models.PositiveIntegerField(null=True, blank=True)
+    reported_opportunities = models.PositiveIntegerField(null=True, blank=True)
+    reported_revenue = MoneyField(null=True, blank=True, help_text=_("Revenue won from the activity's leads."))
+    results_reported_at = models.DateTimeField(null=True, blank=True)
 
     status = models.CharField(max_length=32, choices=RequestStatus.choices, default=S.EDITING)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -148,6 +153,7 @@ class RequestEvent(TimelineEvent):
         FEEDBACK = "feedback", _("Reviewer feedback")
         NOTE = "note", _("Internal note")
         MONEY = "money", _("Money")
+        RESULTS = "results", _("Results")
 
     request = models.ForeignKey(FundRequest, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -32,6 +32,7 @@ from coopfunds.funds import budgets, ledger
 from coopfunds.funds.models import Account, Allocation, Bucket, Budget, TransferKind
 from coopfunds.mdf import permissions
 from coopfunds.mdf.models import ExpenseLine, FundRequest, RequestEvent
+from coopfunds.notifications import escalation
 from coopfunds.notifications.models import NotificationKind
 from coopfunds.notifications.services import notify
 from coopfunds.programs import periods
@@ -659,3 +660,82 @@ def requests_return_unclaimed(today: date | None = None) -> int:
                     ),
                 )
     return returned
+
+
+def requests_escalate(today: date | None = None) -> int:
+    """Tell program managers about fund request reviews past their due date (once per due date), as for claims."""
+    return escalation.escalate_overdue(
+        FundRequest.objects.all(),
+        today or timezone.localdate(),
+        lock=lock,
+        note=lambda request, text: _event(request, None, RequestEvent.Kind.NOTE, text, internal=True),
+        noun="fund request",
+        link=link,
+        awaiting=frozenset({S.SUBMITTED, S.UNDER_REVIEW}),
+    )
+
+
+def run_request_jobs(today: date | None = None) -> dict[str, int]:
+    """The daily jobs of fund requests: give back what is unclaimed past its deadline, escalate late reviews."""
+    return {"returned": requests_return_unclaimed(today), "escalated": requests_escalate(today)}
+
+
+# --------------------------------------------------------------------------------------------- results
+
+
+@transaction.atomic(durable=True)
+def results_report(
+    *,
+    request: FundRequest,
+    leads: int | None,
+    opportunities: int | None,
+    revenue: Decimal | None,
+    actor: User,
+) -> FundRequest:
+    """What the approved activity brought: leads, opportunities and revenue won, reported (and corrected) by the
+    partner once the activity has started."""
+    request = lock(request.pk)
+    if not permissions.can_file(actor, request):
+        raise PermissionDenied(_("Only the location's incentives admins and users can report its results."))
+    if request.status != S.APPROVED:
+        raise Conflict(_("Results are reported for approved fund requests."), code="invalid_transition")
+    if request.starts_on > timezone.localdate():
+        raise Conflict(
+            _("Results are reported once the activity has started, on %(day)s.") % {"day": day_lazy(request.starts_on)},
+            code="too_early",
+        )
+    errors: dict[str, str] = {}
+    for field, value in (("leads", leads), ("opportunities", opportunities)):
+        if value is not None and not 0 <= value <= 2_000_000_000:
+            errors[field] = _("Give a whole number from 0 up.")
+    if revenue is not None and (quantize(Decimal(revenue)) < 0 or _too_long(revenue)):
+        errors["revenue"] = _("Give the revenue as an amount from 0 up.")
+    if errors:
+        raise ValidationError(errors)
+    before = (request.reported_leads, request.reported_opportunities, request.reported_revenue)
+    request.reported_leads, request.reported_opportunities = leads, opportunities
+    request.reported_revenue = None if revenue is None else quantize(Decimal(revenue))
+    request.results_reported_at = timezone.now()
+    request.save()
+    _event(
+        request,
+        actor,
+        RequestEvent.Kind.RESULTS,
+        Said(
+            gettext_noop("Results: %(leads)s leads, %(opportunities)s opportunities, %(revenue)s won."),
+            leads="—" if leads is None else leads,
+            opportunities="—" if opportunities is None else opportunities,
+            revenue="—" if revenue is None else Amount(quantize(Decimal(revenue)), request.currency),
+        ),
+    )
+    _audit(
+        request,
+        actor,
+        "fundrequest.results",
+        changes={
+            "leads": (before[0], leads),
+            "opportunities": (before[1], opportunities),
+            "revenue": (None if before[2] is None else str(before[2]), None if revenue is None else str(revenue)),
+        },
+    )
+    return request

@@ -24,6 +24,7 @@ SUBJECTS = {
     "proof of execution": gettext_lazy("Review of proof of execution {pk} is overdue"),
     "plan": gettext_lazy("Review of plan {pk} is overdue"),
     "association": gettext_lazy("Review of association {pk} is overdue"),
+    "fund request": gettext_lazy("Review of fund request {pk} is overdue"),
 }
 
 

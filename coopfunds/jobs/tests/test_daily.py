@@ -18,6 +18,9 @@ def test_the_daily_run_runs_every_job_and_a_second_run_does_nothing_more(enrolle
         "notifications: weekly digests: 0",
         "audit: seal new audit rows into the hash chain: 0",
     ]
-    assert "fund requests: give back what approved requests hold past their claim deadline: 0" in first.splitlines()
+    assert (
+        "fund requests: give back money unclaimed past its deadline, escalate overdue reviews: "
+        "{'returned': 0, 'escalated': 0}"
+    ) in first.splitlines()
     assert len(first.splitlines()) == 10
     assert second == first

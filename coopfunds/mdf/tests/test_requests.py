@@ -459,3 +459,63 @@ def test_the_deadline_run_passes_over_requests_already_closed_by_another_machine
     time_machine.move_to(TODAY + timedelta(days=400))
     assert services.requests_return_unclaimed() == 0
     assert Transfer.objects.filter(reference=request.reference, kind="release").count() == 1
+
+
+# --- results and late reviews -----------------------------------------------------------------------------------
+
+
+def test_results_are_reported_once_the_activity_has_started_and_can_be_corrected(mdf_world, time_machine):
+    request = approved(mdf_world)
+    with pytest.raises(Conflict) as early:
+        services.results_report(
+            request=request, leads=3, opportunities=1, revenue=D("10"), actor=mdf_world.partner_admin
+        )
+    assert str(early.value) == "Results are reported once the activity has started, on 01 Feb 2027."
+    time_machine.move_to(date(2027, 2, 3))
+    with pytest.raises(ValidationError) as refused:
+        services.results_report(
+            request=request, leads=-1, opportunities=2, revenue=D("-5"), actor=mdf_world.partner_admin
+        )
+    assert refused.value.message_dict == {
+        "leads": ["Give a whole number from 0 up."],
+        "revenue": ["Give the revenue as an amount from 0 up."],
+    }
+    with pytest.raises(PermissionDenied):
+        services.results_report(request=request, leads=1, opportunities=1, revenue=None, actor=mdf_world.reviewer)
+    services.results_report(
+        request=request, leads=52, opportunities=9, revenue=D("48250.5"), actor=mdf_world.partner_user
+    )
+    request = services.results_report(
+        request=request, leads=55, opportunities=9, revenue=D("48250.50"), actor=mdf_world.partner_admin
+    )
+    assert (request.reported_leads, request.reported_opportunities, request.reported_revenue) == (
+        55,
+        9,
+        D("48250.50"),
+    )
+    last = selectors.history_of(request, mdf_world.partner_admin).last()
+    assert last.text == "Results: 55 leads, 9 opportunities, 48,250.50 USD won."
+    assert AuditEvent.objects.filter(verb="fundrequest.results").count() == 2
+
+
+def test_results_belong_to_approved_requests_only(mdf_world, time_machine):
+    request = submitted(mdf_world)
+    time_machine.move_to(date(2027, 2, 3))
+    with pytest.raises(Conflict) as refused:
+        services.results_report(request=request, leads=1, opportunities=0, revenue=None, actor=mdf_world.partner_admin)
+    assert str(refused.value) == "Results are reported for approved fund requests."
+
+
+def test_overdue_reviews_are_escalated_to_program_managers_once_per_due_date(mdf_world, time_machine):
+    request = submitted(mdf_world)  # due 24 Nov 2026
+    time_machine.move_to(date(2026, 11, 24))
+    assert services.requests_escalate() == 0
+    time_machine.move_to(date(2026, 11, 25))
+    assert services.run_request_jobs() == {"returned": 0, "escalated": 1}
+    time_machine.move_to(date(2026, 11, 26))
+    assert services.requests_escalate() == 0
+    subjects = list(Notification.objects.filter(user=mdf_world.program_manager).values_list("subject", flat=True))
+    assert subjects == [f"Review of fund request {request.pk} is overdue"]
+    note = selectors.history_of(request, mdf_world.reviewer).last()
+    assert (note.internal, note.text) == (True, "Review overdue since 24 Nov 2026: escalated.")
+    assert selectors.history_of(request, mdf_world.partner_admin).filter(internal=True).count() == 0

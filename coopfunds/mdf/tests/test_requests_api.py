@@ -240,3 +240,22 @@ def services_line(category, description, amount):  # type: ignore[no-untyped-def
     from coopfunds.mdf.services import Line
 
     return Line(category, description, D(amount))
+
+
+def test_results_over_the_api(mdf_world, api_as, time_machine):
+    from datetime import date
+
+    from coopfunds.mdf.tests.conftest import approved
+
+    request = approved(mdf_world)
+    partner = api_as("partner_admin")
+    early = send(partner, "put", f"/fund-requests/{request.pk}/results", {"leads": 3})
+    assert (early.status_code, early.json()["code"]) == (409, "too_early")
+    time_machine.move_to(date(2027, 2, 3))
+    done = send(
+        partner, "put", f"/fund-requests/{request.pk}/results", {"leads": 55, "opportunities": 9, "revenue": "48250.50"}
+    )
+    got = done.json()
+    assert (got["reported_leads"], got["reported_opportunities"], got["reported_revenue"]) == (55, 9, "48250.50")
+    assert send(api_as("reviewer"), "put", f"/fund-requests/{request.pk}/results", {"leads": 1}).status_code == 403
+    assert send(partner, "put", f"/fund-requests/{request.pk}/results", {"leads": -1}).status_code == 400

@@ -140,3 +140,24 @@ def test_the_list_is_paginated_and_filtered_by_status(mdf_world, as_persona):
     assert "Page 1 of 2" in first
     assert "Seminar 0<" in partner.get("/requests/?page=2").content.decode()
     assert "No fund requests." in partner.get("/requests/?status=approved").content.decode()
+
+
+def test_the_partner_reports_results_on_the_page_once_the_activity_started(mdf_world, as_persona, time_machine):
+    from datetime import date
+
+    request = approved(mdf_world)
+    partner = as_persona("partner_admin")
+    assert "Save the results" not in partner.get(f"/requests/{request.pk}/").content.decode()
+    time_machine.move_to(date(2027, 2, 3))
+    partner = as_persona("partner_admin")  # signed in again: the session of November has expired
+    assert "Save the results" in partner.get(f"/requests/{request.pk}/").content.decode()
+    bad = partner.post(f"/requests/{request.pk}/results/", {"leads": "-4", "opportunities": "", "revenue": ""})
+    assert bad.status_code == 400
+    done = partner.post(
+        f"/requests/{request.pk}/results/", {"leads": "55", "opportunities": "9", "revenue": "48250.50"}, follow=True
+    )
+    text = done.content.decode()
+    assert "The results are saved." in text
+    assert "48,250.50 USD" in text
+    request.refresh_from_db()
+    assert (request.reported_leads, request.reported_opportunities) == (55, 9)

@@ -248,6 +248,14 @@ class GiveBackForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Why"), required=False, max_length=2000)
 
 
+class ResultsForm(forms.Form):
+    leads = forms.IntegerField(label=gettext_lazy("Leads"), required=False, min_value=0, max_value=2_000_000_000)
+    opportunities = forms.IntegerField(
+        label=gettext_lazy("Opportunities"), required=False, min_value=0, max_value=2_000_000_000
+    )
+    revenue = AmountField(label=gettext_lazy("Revenue won"), required=False)
+
+
 def _detail(request: HttpRequest, found: FundRequest, status: int = 200, **forms_: Any) -> HttpResponse:
     user = _user(request)
     files, reviews = permissions.can_file(user, found), permissions.can_review(user, found)
@@ -266,6 +274,18 @@ def _detail(request: HttpRequest, found: FundRequest, status: int = 200, **forms
         "approve_form": (forms_.get("approve_form") or ApproveForm()) if decides else None,
         "changes_form": (forms_.get("changes_form") or MessageForm()) if decides else None,
         "reject_form": (forms_.get("reject_form") or MessageForm()) if decides else None,
+        "results_form": (
+            forms_.get("results_form")
+            or ResultsForm(
+                initial={
+                    "leads": found.reported_leads,
+                    "opportunities": found.reported_opportunities,
+                    "revenue": found.reported_revenue,
+                }
+            )
+        )
+        if files and found.status == S.APPROVED and found.starts_on <= timezone.localdate()
+        else None,
         "give_back_form": (forms_.get("give_back_form") or GiveBackForm())
         if permissions.can_give_back(user, found) and found.status == S.APPROVED and found.reserved > 0
         else None,
@@ -373,6 +393,23 @@ def request_give_back(request: HttpRequest, pk: int) -> HttpResponse:
     return _post(request, pk, "give_back_form", GiveBackForm(request.POST), run)
 
 
+@login_required
+@require_POST
+@not_found_as_404
+def request_results(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(user: User, found: FundRequest, data: dict[str, Any]) -> str:
+        services.results_report(
+            request=found,
+            leads=data["leads"],
+            opportunities=data["opportunities"],
+            revenue=data["revenue"],
+            actor=user,
+        )
+        return _("The results are saved.")
+
+    return _post(request, pk, "results_form", ResultsForm(request.POST), run)
+
+
 urlpatterns = [
     path("requests/", request_list, name="fund_request_list"),
     path("requests/new/", request_new, name="fund_request_new"),
@@ -386,4 +423,5 @@ urlpatterns = [
     path("requests/<int:pk>/request-changes/", request_changes, name="fund_request_changes"),
     path("requests/<int:pk>/reject/", request_reject, name="fund_request_reject"),
     path("requests/<int:pk>/give-back/", request_give_back, name="fund_request_give_back"),
+    path("requests/<int:pk>/results/", request_results, name="fund_request_results"),
 ]
