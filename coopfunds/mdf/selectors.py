@@ -1,5 +1,6 @@
 """Reads of fund requests, scoped to what the user may see."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -8,6 +9,7 @@ from django.utils.translation import gettext as _
 from coopfunds.accounts.models import User
 from coopfunds.accounts.selectors import visible_to
 from coopfunds.core.errors import NotFound
+from coopfunds.funds.models import Account, Bucket
 from coopfunds.mdf import permissions
 from coopfunds.mdf.models import ExpenseLine, FundRequest, RequestEvent
 from coopfunds.review.workflow import AWAITING_REVIEW, ReviewStatus
@@ -42,3 +44,15 @@ def lines_of(request: FundRequest) -> QuerySet[ExpenseLine]:
 def history_of(request: FundRequest, user: User) -> QuerySet[RequestEvent]:
     events = RequestEvent.objects.filter(request=request).select_related("actor").order_by("id")
     return events if permissions.can_see_internal_notes(user) else events.filter(internal=False)
+
+
+def money_left(request: FundRequest) -> tuple[str, Decimal]:
+    """Where approving the request would take its money from, and what is left there now: ("allocation", what the
+    location's allocation of the budget holds unused) or, for a location without one, ("pool", the budget's)."""
+    allocation = Account.objects.filter(
+        allocation__budget_id=request.budget_id, allocation__location_id=request.location_id, bucket=Bucket.ALLOCATED
+    )
+    if allocation.exists() or request.allocation_id is not None:
+        return "allocation", allocation.values_list("balance", flat=True).first() or Decimal("0.00")
+    pool = Account.objects.filter(budget_id=request.budget_id, bucket=Bucket.UNALLOCATED)
+    return "pool", pool.values_list("balance", flat=True).first() or Decimal("0.00")

@@ -8,6 +8,7 @@ import pytest
 from coopfunds.mdf.models import FundRequest
 from coopfunds.mdf.tests.conftest import approved, draft, submitted
 from coopfunds.mdf.tests.test_requests import held, state
+from coopfunds.programs.preset import preset_load
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -34,10 +35,14 @@ def form(world, lines, **changes):  # type: ignore[no-untyped-def]
 
 
 def test_a_partner_writes_a_request_with_its_costs_and_submits_it(mdf_world, as_persona):
+    for year in (2026, 2028):  # other years' catalogues, not offered for this budget
+        preset_load(vendor=mdf_world.vendor, code="coop", name="x", currency="USD", fiscal_year=year, big=True)
     partner = as_persona("partner_admin")
     page = partner.get("/requests/new/")
     assert page.status_code == 200
     assert "FY27 H2 MDF" in page.content.decode()
+    offered = {t.fiscal_year for t in page.context["form"].fields["activity_type"].queryset}
+    assert offered == {2027}  # the budget's activities run in FY27: no other year's catalogue
     sent = partner.post(
         "/requests/new/", form(mdf_world, [("event", "Venue, two days", "1500.00"), ("catering", "Lunch", "500.00")])
     )
@@ -81,6 +86,10 @@ def test_a_reviewer_takes_and_approves_and_the_allocation_holds_it(mdf_world, as
     assert f"/requests/{request.pk}/" in queue
     page = reviewer.get(f"/requests/{request.pk}/").content.decode()
     assert "Assign to me" in page
+    assert "Left in the location's allocation</dt><dd>10,000.00 USD" in page
+    pooled = submitted(mdf_world, location=mdf_world.second_location)
+    assert "Left in the budget's pool</dt><dd>40,000.00 USD" in reviewer.get(f"/requests/{pooled.pk}/").content.decode()
+    assert "Left in" not in as_persona("partner_admin").get(f"/requests/{request.pk}/").content.decode()
     assert "Approve and reserve" in page
     reviewer.post(f"/requests/{request.pk}/take/")
     done = reviewer.post(f"/requests/{request.pk}/approve/", {"amount": "", "note": ""}, follow=True)

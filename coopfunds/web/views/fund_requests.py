@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -25,6 +25,7 @@ from coopfunds.enrollments.models import EnrollmentStatus
 from coopfunds.funds.models import Budget
 from coopfunds.mdf import permissions, selectors, services
 from coopfunds.mdf.models import FundRequest
+from coopfunds.programs import periods
 from coopfunds.programs.models import ActivityType, ExpenseCategory
 from coopfunds.review.workflow import ReviewStatus
 from coopfunds.web.views.common import AmountField, act, add_errors, not_found_as_404
@@ -93,16 +94,21 @@ class RequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         if request is not None:
             del self.fields["location"], self.fields["budget"]
-            programs = [request.program_id]
+            budgets = [request.budget]
         else:
             locations = _locations(user)
-            budgets = _open_budgets(locations)
+            open_budgets = _open_budgets(locations)
             self.fields["location"].queryset = Location.objects.filter(pk__in=[loc.pk for loc in locations])  # type: ignore[attr-defined]
-            self.fields["budget"].queryset = budgets  # type: ignore[attr-defined]
-            programs = list(budgets.values_list("program_id", flat=True))
-        self.fields["activity_type"].queryset = ActivityType.objects.filter(  # type: ignore[attr-defined]
-            program_id__in=programs, is_active=True
-        ).order_by("-fiscal_year", "name")
+            self.fields["budget"].queryset = open_budgets  # type: ignore[attr-defined]
+            budgets = list(open_budgets)
+        # the catalogues of the fiscal years the budgets' periods fall in: an activity's type is of its year
+        years = Q(pk__in=[])
+        for budget in budgets:
+            first, last = (periods.fiscal_year_of(budget.program, day) for day in (budget.starts_on, budget.ends_on))
+            years |= Q(program_id=budget.program_id, fiscal_year__gte=first, fiscal_year__lte=last)
+        self.fields["activity_type"].queryset = (  # type: ignore[attr-defined]
+            ActivityType.objects.filter(years, is_active=True).order_by("-fiscal_year", "name")
+        )
 
 
 class LineForm(forms.Form):
@@ -271,6 +277,7 @@ def _detail(request: HttpRequest, found: FundRequest, status: int = 200, **forms
         "can_edit": files and found.is_editable,
         "can_withdraw": files and found.status in (S.EDITING, S.SUBMITTED, S.ACTION_REQUIRED),
         "can_take": reviews and awaiting and found.reviewer_id != user.pk,
+        "left": selectors.money_left(found) if is_vendor_staff(user) and awaiting else None,
         "approve_form": (forms_.get("approve_form") or ApproveForm()) if decides else None,
         "changes_form": (forms_.get("changes_form") or MessageForm()) if decides else None,
         "reject_form": (forms_.get("reject_form") or MessageForm()) if decides else None,
