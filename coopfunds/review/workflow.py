@@ -58,18 +58,22 @@ AWAITING_REVIEW = frozenset({S.SUBMITTED, S.UNDER_REVIEW, S.DISPUTED})
 _CANNOT_BECOME = {
     "claim": gettext_lazy("A claim that is %(status)s cannot become %(to)s."),
     "proof of execution": gettext_lazy("A proof of execution that is %(status)s cannot become %(to)s."),
+    "fund request": gettext_lazy("A fund request that is %(status)s cannot become %(to)s."),
 }
 _NOT_WAITING = {
     "claim": gettext_lazy("A claim that is %(status)s is not waiting for a decision."),
     "proof of execution": gettext_lazy("A proof of execution that is %(status)s is not waiting for a decision."),
+    "fund request": gettext_lazy("A fund request that is %(status)s is not waiting for a decision."),
 }
 _IN_FULL = {
     "claims": gettext_lazy("%(program)s approves claims in full or not at all."),
     "proofs": gettext_lazy("%(program)s approves proofs in full or not at all."),
+    "fund requests": gettext_lazy("%(program)s approves fund requests in full or not at all."),
 }
 _SAY_WHY_PART = {
     "claim": gettext_lazy("Say why only part of the claim is approved."),
     "proof": gettext_lazy("Say why only part of the proof is approved."),
+    "fund request": gettext_lazy("Say why only part of the fund request is approved."),
 }
 _SECOND_REVIEWER = {
     "claim": gettext_lazy("A second reviewer must approve this claim; you gave the first approval."),
@@ -83,11 +87,13 @@ _ONLY_REVIEWERS = {
     "claim": gettext_lazy("Only reviewers of this program who did not file the claim can take it."),
     "proof": gettext_lazy("Only reviewers of this program who did not file the proof can take it."),
     "plan": gettext_lazy("Only reviewers of this program who did not file the plan can take it."),
+    "fund request": gettext_lazy("Only reviewers of this program who did not file the fund request can take it."),
 }
 _ONLY_WAITING = {
     "claim": gettext_lazy("Only claims waiting for review can be assigned."),
     "proof": gettext_lazy("Only proofs waiting for review can be assigned."),
     "plan": gettext_lazy("Only plans waiting for review can be assigned."),
+    "fund request": gettext_lazy("Only fund requests waiting for review can be assigned."),
 }
 
 
@@ -106,9 +112,11 @@ def assign(
     item's review starts (`start`: its move to under review, saying by whom); any other item's new reviewer is
     an internal note (`note`, with its audit row). The caller saves the item."""
     if not may_review(actor) or not may_review(reviewer):
-        raise PermissionDenied(str(_ONLY_REVIEWERS[noun]))
+        said = _ONLY_REVIEWERS.get(noun, f"Only reviewers of this program who did not file the {noun} can take it.")
+        raise PermissionDenied(str(said))
     if item.status not in awaiting:
-        raise Conflict(str(_ONLY_WAITING[noun]), code="invalid_transition")
+        said = _ONLY_WAITING.get(noun, f"Only {noun}s waiting for review can be assigned.")
+        raise Conflict(str(said), code="invalid_transition")
     item.reviewer = reviewer
     if item.status == S.SUBMITTED:
         start(Said(gettext_noop("Review started by %(person)s."), person=reviewer.get_full_name()))

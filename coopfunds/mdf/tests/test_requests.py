@@ -519,3 +519,17 @@ def test_overdue_reviews_are_escalated_to_program_managers_once_per_due_date(mdf
     note = selectors.history_of(request, mdf_world.reviewer).last()
     assert (note.internal, note.text) == (True, "Review overdue since 24 Nov 2026: escalated.")
     assert selectors.history_of(request, mdf_world.partner_admin).filter(internal=True).count() == 0
+
+
+def test_assigning_says_why_it_cannot_in_words(mdf_world):
+    request = approved(mdf_world)
+    with pytest.raises(Conflict) as decided:
+        services.request_assign(request=request, reviewer=mdf_world.reviewer, actor=mdf_world.reviewer)
+    assert str(decided.value) == "Only fund requests waiting for review can be assigned."
+    waiting = submitted(mdf_world)
+    with pytest.raises(PermissionDenied) as outsider:
+        services.request_assign(request=waiting, reviewer=mdf_world.program_manager, actor=mdf_world.reviewer)
+    assert str(outsider.value) == "Only reviewers of this program who did not file the fund request can take it."
+    with pytest.raises(Conflict) as twice:
+        services.request_approve(request=request, actor=mdf_world.reviewer)
+    assert str(twice.value) == "A fund request that is approved is not waiting for a decision."

@@ -86,6 +86,11 @@ def test_a_request_from_draft_to_reserved_money(mdf_world, api_as):
         "2027-04-03",
     )
     assert got["allocation_id"] == mdf_world.allocation.pk
+    again = send(reviewer, "post", f"/fund-requests/{pk}/assign", {"reviewer_id": mdf_world.reviewer.pk})
+    assert (again.status_code, again.json()["message"]) == (
+        409,
+        "Only fund requests waiting for review can be assigned.",
+    )
     allocation = send(partner, "get", f"/allocations/{mdf_world.allocation.pk}").json()
     assert (allocation["allocated"], allocation["reserved"]) == ("8999.97", "1000.03")
     history = send(partner, "get", f"/fund-requests/{pk}/history").json()["results"]
