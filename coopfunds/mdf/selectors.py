@@ -52,7 +52,8 @@ def money_left(request: FundRequest) -> tuple[str, Decimal]:
     allocation = Account.objects.filter(
         allocation__budget_id=request.budget_id, allocation__location_id=request.location_id, bucket=Bucket.ALLOCATED
     )
-    if allocation.exists() or request.allocation_id is not None:
-        return "allocation", allocation.values_list("balance", flat=True).first() or Decimal("0.00")
+    held = allocation.values_list("balance", flat=True).first()
+    if held is not None or request.allocation_id is not None:
+        return "allocation", held or Decimal("0.00")
     pool = Account.objects.filter(budget_id=request.budget_id, bucket=Bucket.UNALLOCATED)
     return "pool", pool.values_list("balance", flat=True).first() or Decimal("0.00")

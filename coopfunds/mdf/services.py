@@ -70,7 +70,7 @@ def cost_share_of(activity_type: ActivityType, program: Program) -> Decimal:
 def lock(pk: int) -> FundRequest:
     return (
         FundRequest.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("location__organisation", "program", "budget", "activity_type", "allocation")
+        .select_related("location__organisation", "program", "budget", "activity_type")
         .get(pk=pk)
     )
 

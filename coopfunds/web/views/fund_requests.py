@@ -41,18 +41,15 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _locations(user: User) -> list[Location]:
-    """The locations the person may request funds for."""
+def _locations(user: User) -> QuerySet[Location]:
+    """The locations the person may request funds for (one query, however many roles they hold)."""
     if is_vendor_staff(user):
-        return []
-    return [
-        g.location
-        for g in user.grants
-        if g.role in PARTNER_ROLES and g.location is not None and g.location.organisation_id == user.organisation_id
-    ]
+        return Location.objects.none()
+    ids = [g.location_id for g in user.grants if g.role in PARTNER_ROLES and g.location_id is not None]
+    return Location.objects.filter(pk__in=ids, organisation_id=user.organisation_id)
 
 
-def _open_budgets(locations: list[Location]) -> QuerySet[Budget]:
+def _open_budgets(locations: QuerySet[Location]) -> QuerySet[Budget]:
     """Budgets whose activities have not all ended, of the programs the locations are enrolled in."""
     return (
         Budget.objects.filter(
@@ -98,7 +95,7 @@ class RequestForm(forms.Form):
         else:
             locations = _locations(user)
             open_budgets = _open_budgets(locations)
-            self.fields["location"].queryset = Location.objects.filter(pk__in=[loc.pk for loc in locations])  # type: ignore[attr-defined]
+            self.fields["location"].queryset = locations  # type: ignore[attr-defined]
             self.fields["budget"].queryset = open_budgets  # type: ignore[attr-defined]
             budgets = list(open_budgets)
         # the catalogues of the fiscal years the budgets' periods fall in: an activity's type is of its year
@@ -129,8 +126,7 @@ def _line_formset(data: Any = None, request: FundRequest | None = None) -> Any:
             {"category": line.category, "description": line.description, "amount": line.amount}
             for line in selectors.lines_of(request)
         ]
-    rows = LineFormSet(data, initial=initial + [{}] * max(0, LINE_ROWS - len(initial)), prefix="lines")
-    return rows
+    return LineFormSet(data, initial=initial + [{}] * max(0, LINE_ROWS - len(initial)), prefix="lines")
 
 
 def _lines(rows: Any) -> list[services.Line]:
@@ -177,7 +173,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "status": status,
         "statuses": [(s.value, s.label) for s in S if s not in (S.DISPUTED, S.EXPIRED)],
-        "can_create": bool(_locations(user)),
+        "can_create": _locations(user).exists(),
     }
     return render(request, "web/fund_requests/list.html", context)
 
@@ -195,7 +191,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def request_new(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if not _locations(user):
+    if not _locations(user).exists():
         raise Http404("Not found")
     form = RequestForm(request.POST or None, user=user)
     rows = _line_formset(request.POST or None)
